@@ -1,0 +1,87 @@
+"""`python -m modellix_typed.emulator`: serve the emulator until interrupted; first stdout line is the URL."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+
+from .app import create_app
+from .catalog import CatalogError
+from .config import EmulatorConfig, Fault, default_specs_dir
+from .server import EmulatorServer
+
+
+def _fault(text: str) -> Fault:
+    try:
+        data = json.loads(text)
+        if not isinstance(data, dict):
+            raise ValueError("must be a JSON object")
+        return Fault.from_json(data)
+    except (ValueError, TypeError) as exc:
+        raise argparse.ArgumentTypeError(f"invalid --fault {text!r}: {exc}") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="modellix-typed emulator",
+        description="Local Modellix API emulator serving every model in specs/.",
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port (default)")
+    parser.add_argument("--specs", type=Path, default=None, help="specs directory (default: the repo's specs/)")
+    parser.add_argument("--api-key", action="append", dest="api_keys", metavar="KEY",
+                        help="accepted bearer key; repeat for more (default: test-key)")
+    parser.add_argument("--time-scale", type=float, default=1.0, help="multiply every task duration")
+    parser.add_argument("--failure-rate", type=float, default=0.0)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--concurrency-limit", type=int, default=3)
+    parser.add_argument("--rpm-limit", type=int, default=None)
+    parser.add_argument("--result-ttl", type=float, default=86400.0, help="seconds results stay available")
+    parser.add_argument("--balance", type=float, default=100.0)
+    parser.add_argument("--fault", type=_fault, action="append", default=[], metavar="JSON",
+                        help='fault to arm, e.g. \'{"kind": "status", "route": "submit", "status": 503}\'')
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    keys: tuple[str, ...] = tuple(args.api_keys or ("test-key",))
+    try:
+        config = EmulatorConfig(
+            specs_dir=args.specs or default_specs_dir(),
+            api_keys=keys,
+            time_scale=args.time_scale,
+            failure_rate=args.failure_rate,
+            seed=args.seed,
+            concurrency_limit=args.concurrency_limit,
+            rpm_limit=args.rpm_limit,
+            result_ttl=args.result_ttl,
+            balance=args.balance,
+            faults=tuple(args.fault),
+        )
+        server = EmulatorServer(create_app(config), host=args.host, port=args.port)
+        server.start()
+    except (ValueError, CatalogError, RuntimeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    stop = threading.Event()
+
+    def _on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _on_signal)
+    print(f"Modellix emulator listening on {server.base_url}", flush=True)
+    print(f"{len(server.app.state.catalog.models)} models from {config.specs_dir}; Ctrl+C to stop", flush=True)
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    return 0
