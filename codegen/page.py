@@ -1,0 +1,32 @@
+"""One fetched doc page -> one normalized spec (or a PageError with a stable reason)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from codegen.docs_index import IndexEntry
+from codegen.failures import PageError, Reason
+from codegen.fence import extract_fence, page_summary, page_title
+from codegen.fetch import Fetched, looks_like_html
+from codegen.normalize import PageContext, SourceInfo, normalize_operation
+from codegen.openapi_doc import load_openapi
+
+COMMON_PROVIDER = "common"
+
+
+def spec_from_page(entry: IndexEntry, fetched: Fetched) -> dict[str, Any]:
+    if looks_like_html(fetched.content_type, fetched.text):
+        raise PageError(Reason.HTML_NOT_MARKDOWN, f"got HTML (Content-Type {fetched.content_type or 'none'!r})")
+    markdown = fetched.text
+    fence = extract_fence(markdown)
+    doc = load_openapi(fence.body)
+    context = PageContext(
+        provider=entry.folder if entry.kind == "model" else COMMON_PROVIDER,
+        page=entry.page,
+        doc_url=entry.doc_url,
+        title=page_title(markdown) or entry.title or None,
+        summary=page_summary(markdown),
+        is_model=entry.kind == "model",
+    )
+    source = SourceInfo(kind="docs", url=entry.url, spec_file=fence.spec_file)
+    return normalize_operation(doc, fence.method, fence.path, context, source)
