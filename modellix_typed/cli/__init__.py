@@ -1,0 +1,105 @@
+"""``modellix-typed``: browse and validate models offline, run tasks, regenerate the SDK, start the emulator.
+
+Exit codes (also in ``modellix-typed --help``; defined in :class:`modellix_typed.cli.output.ExitCode`):
+
+====  ==========================================================================================
+0     ok (``validate``: the body is valid)
+1     API, network or download error; task not finished yet (``task download``)
+2     usage error: bad option/argument, unknown model slug (with did-you-mean), unreadable input
+      file, missing ``MODELLIX_API_KEY``, bad ``--base-url``
+3     validation failed: every problem is printed (``{"ok": false, "error": {"issues": [...]}}``)
+4     the task finished with status ``failed``
+5     the wait deadline (``--timeout``) passed; the task may still finish: ``task wait ID``
+6     the submission's outcome is unknown (it may have been accepted); it was not retried
+130   interrupted (Ctrl+C)
+====  ==========================================================================================
+
+The API key is read from ``MODELLIX_API_KEY`` only: a ``--api-key`` option would land in shell history
+and in the process list. The base URL comes from ``--base-url`` or ``MODELLIX_BASE_URL``.
+
+Subcommands are imported lazily (:class:`LazyGroup`) so ``models list`` never imports the crawler, the
+emulator's server stack or the HTTP client.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from .output import EXIT_CODES_HELP, HANDLED, MODE, ExitCode, fail, fail_usage, json_option
+
+# command name -> (module, attribute); imported on first use
+COMMANDS: dict[str, tuple[str, str]] = {
+    "models": ("modellix_typed.cli.models", "models"),
+    "validate": ("modellix_typed.cli.validate", "validate"),
+    "run": ("modellix_typed.cli.run", "run"),
+    "task": ("modellix_typed.cli.tasks", "task"),
+    "codegen": ("modellix_typed.cli.codegen", "codegen"),
+    "emulator": ("modellix_typed.cli.emulator", "emulator"),
+}
+
+
+class LazyGroup(click.Group):
+    """Import a subcommand's module only when that subcommand runs (or help lists it)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        command = getattr(importlib.import_module(target[0]), target[1])
+        assert isinstance(command, click.Command)
+        return command
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and name not in COMMANDS:
+            import difflib
+
+            close = difflib.get_close_matches(name, list(COMMANDS), n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise click.UsageError(f"No such command {name!r}.{hint}", ctx)
+        return super().resolve_command(ctx, args)
+
+
+@click.group(cls=LazyGroup, epilog=EXIT_CODES_HELP, context_settings={"help_option_names": ["-h", "--help"]})
+@json_option
+@click.version_option(package_name="modellix-typed")
+def cli() -> None:
+    """Typed, validating command line for the Modellix API.
+
+    The API key is read from MODELLIX_API_KEY only (never from the command line, never printed);
+    the base URL from --base-url or MODELLIX_BASE_URL.
+    """
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point: run the CLI and turn every error into its documented exit code."""
+    MODE.json = False
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        returned = cli.main(args=args, prog_name="modellix-typed", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("interrupted", err=True)
+        sys.exit(int(ExitCode.INTERRUPTED))
+    except click.ClickException as exc:
+        if "--json" in args:
+            MODE.json = True
+        fail_usage(exc)
+    except HANDLED as exc:
+        fail(exc)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(int(ExitCode.INTERRUPTED))
+    sys.exit(returned if isinstance(returned, int) else 0)
+
+
+__all__ = ["cli", "main"]

@@ -1,0 +1,58 @@
+"""Where a request body is read (``--body`` text, ``--body-file`` path, or ``-`` for stdin) and parsed as JSON.
+
+An unreadable source is a usage error (exit 2); text that is not a JSON object is a validation failure
+(exit 3) reported as an issue, so CI sees it like any other invalid payload.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from ..validation import Issue, ValidationError, json_type_name
+from .output import CLIError, ExitCode
+
+
+def read_source(source: str) -> tuple[str, str]:
+    """(text, label) of a file path or ``-`` (stdin)."""
+    if source == "-":
+        return sys.stdin.read(), "<stdin>"
+    path = Path(source)
+    try:
+        return path.read_text(encoding="utf-8"), str(path)
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise CLIError("InputError", f"cannot read {source!r}: {reason}", ExitCode.USAGE, source=source) from None
+
+
+def parse_body(text: str, label: str, slug: str) -> dict[str, Any]:
+    """The JSON object in ``text``; anything else raises ValidationError naming the position or the type."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        issue = Issue("", "json", None, f"{label} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")
+        raise ValidationError(slug, [issue]) from None
+    if not isinstance(data, dict):
+        issue = Issue("", "type", None, f"the request body must be a JSON object, got {json_type_name(data)}")
+        raise ValidationError(slug, [issue])
+    return data
+
+
+def load_body(slug: str, *, body: str | None, body_file: str | None, stdin: bool) -> dict[str, Any]:
+    """Exactly one of ``--body``, ``--body-file`` or ``-`` gives the body."""
+    given = [
+        name for name, on in (("--body", body is not None), ("--body-file", body_file is not None), ("-", stdin)) if on
+    ]
+    if len(given) != 1:
+        which = " and ".join(given) if given else "none"
+        raise CLIError(
+            "UsageError",
+            f"give exactly one request body: --body JSON, --body-file FILE or - (stdin); got {which}",
+            ExitCode.USAGE,
+        )
+    if body is not None:
+        return parse_body(body, "--body", slug)
+    text, label = read_source(body_file if body_file is not None else "-")
+    return parse_body(text, label, slug)

@@ -1,0 +1,125 @@
+"""``modellix-typed emulator``: serve the local API emulator until Ctrl+C/SIGTERM.
+
+The first stdout line is ``Modellix emulator listening on <URL>`` (or, with ``--json``, one JSON document with
+``base_url``), so scripts and tests can read the URL. The accepted key is ``MODELLIX_API_KEY`` when set
+(so ``run``/``task`` work against it unchanged), else the fixed test key ``test-key``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING
+
+import click
+
+from .output import EXIT_CODES_HELP, CLIError, ExitCode, emit, json_option
+
+if TYPE_CHECKING:
+    from ..emulator.config import Fault
+
+DEFAULT_KEY = "test-key"
+
+
+def _fault(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> list[Fault]:
+    from ..emulator.config import Fault
+
+    faults = []
+    for text in values:
+        try:
+            data = json.loads(text)
+            if not isinstance(data, dict):
+                raise TypeError("must be a JSON object")
+            faults.append(Fault.from_json(data))
+        except (ValueError, TypeError) as exc:
+            raise click.BadParameter(f"{text!r}: {exc}") from None
+    return faults
+
+
+@click.command(epilog=EXIT_CODES_HELP)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=0, show_default=True, type=click.IntRange(0, 65535), help="0 picks a free port.")
+@click.option("--specs", type=click.Path(path_type=Path), default=None, help="specs directory (default: the repo's).")
+@click.option(
+    "--time-scale", default=1.0, show_default=True, type=click.FloatRange(min=0), help="Multiply task durations."
+)
+@click.option("--failure-rate", default=0.0, show_default=True, type=click.FloatRange(0, 1))
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--concurrency-limit", default=3, show_default=True, type=click.IntRange(min=1))
+@click.option("--rpm-limit", default=None, type=click.IntRange(min=1))
+@click.option("--result-ttl", default=86400.0, show_default=True, type=click.FloatRange(min=0), help="Seconds.")
+@click.option("--balance", default=100.0, show_default=True, type=float)
+@click.option(
+    "--fault",
+    "faults",
+    multiple=True,
+    callback=_fault,
+    metavar="JSON",
+    help='Fault to arm (repeatable), e.g. \'{"kind": "status", "route": "submit", "status": 503}\'.',
+)
+@json_option
+def emulator(
+    host: str,
+    port: int,
+    specs: Path | None,
+    time_scale: float,
+    failure_rate: float,
+    seed: int,
+    concurrency_limit: int,
+    rpm_limit: int | None,
+    result_ttl: float,
+    balance: float,
+    faults: list[Fault],
+) -> None:
+    """Serve the local Modellix API emulator (every model in specs/) until interrupted.
+
+    It accepts the key in MODELLIX_API_KEY, or "test-key" when that is unset.
+    """
+    from ..emulator.app import create_app
+    from ..emulator.catalog import CatalogError
+    from ..emulator.config import EmulatorConfig, default_specs_dir
+    from ..emulator.server import EmulatorServer
+
+    key = os.environ.get("MODELLIX_API_KEY", "").strip()
+    try:
+        config = EmulatorConfig(
+            specs_dir=specs or default_specs_dir(),
+            api_keys=(key or DEFAULT_KEY,),
+            time_scale=time_scale,
+            failure_rate=failure_rate,
+            seed=seed,
+            concurrency_limit=concurrency_limit,
+            rpm_limit=rpm_limit,
+            result_ttl=result_ttl,
+            balance=balance,
+            faults=tuple(faults),
+        )
+        server = EmulatorServer(create_app(config), host=host, port=port)
+        server.start()
+    except (ValueError, CatalogError, RuntimeError) as exc:
+        raise CLIError("EmulatorError", f"emulator did not start: {exc}", ExitCode.USAGE) from None
+    stop = threading.Event()
+
+    def _on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _on_signal)
+    models = len(server.app.state.catalog.models)
+    accepted = "the key in MODELLIX_API_KEY" if key else f"the test key {DEFAULT_KEY!r} (MODELLIX_API_KEY is unset)"
+
+    def human() -> None:
+        click.echo(f"Modellix emulator listening on {server.base_url}")
+        click.echo(f"{models} models from {config.specs_dir}; accepts {accepted}; Ctrl+C to stop")
+
+    emit({"base_url": server.base_url, "models": models, "specs_dir": str(config.specs_dir)}, human)
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()

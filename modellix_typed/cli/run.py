@@ -1,0 +1,70 @@
+"""``modellix-typed run SLUG``: validate offline, submit, optionally wait and download the result files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .body import load_body
+from .connection import base_url_option, make_client
+from .output import EXIT_CODES_HELP, emit, json_option, task_json
+from .progress import task_progress
+from .tasks import download_to, render_result, resumable, timeout_option, wait_option_help
+
+
+@click.command(epilog=EXIT_CODES_HELP)
+@click.argument("slug")
+@click.argument("stdin", metavar="[-]", required=False, type=click.Choice(["-"]))
+@click.option("--body", metavar="JSON", help="The request body as JSON text.")
+@click.option(
+    "--body-file", type=click.Path(dir_okay=False, allow_dash=True), help="Read the JSON body from a file (- = stdin)."
+)
+@click.option("--wait/--no-wait", default=True, show_default=True, help=wait_option_help)
+@click.option(
+    "--download",
+    "download_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    metavar="DIR",
+    help="Save the result files into DIR (created if missing); needs --wait (the default).",
+)
+@timeout_option
+@base_url_option
+@json_option
+def run(
+    slug: str,
+    stdin: str | None,
+    body: str | None,
+    body_file: str | None,
+    wait: bool,
+    download_dir: Path | None,
+    timeout: float | None,
+    base_url: str | None,
+) -> None:
+    """Submit a task for SLUG with a JSON body (--body, --body-file or - for stdin).
+
+    The body is validated offline first: an invalid body exits 3 and nothing is sent. A submission whose
+    outcome is unknown (timeout/connection drop after sending) is never retried: exit 6.
+    """
+    from .. import registry
+
+    if download_dir is not None and not wait:
+        raise click.UsageError("--download needs --wait (the files exist only once the task succeeded)")
+    registry.info(slug)
+    data = load_body(slug, body=body, body_file=body_file, stdin=stdin == "-")
+    request = registry.validate(slug, data)
+    with make_client(base_url) as client:
+        task = client.submit(request)
+        payload: dict[str, Any] = {"task_id": task.task_id, "slug": slug}
+        if not wait:
+            hint = f"submitted {slug} as task {task.task_id} (follow it: modellix-typed task wait {task.task_id})"
+            emit({**payload, "status": "submitted"}, lambda: click.echo(hint))
+            return
+        with resumable(task.task_id), task_progress(f"task {task.task_id}") as on_update:
+            result = task.wait(timeout=timeout, on_update=on_update)
+        saved = download_to(result, download_dir) if download_dir is not None else []
+    emit(
+        {**payload, "task": task_json(result), "downloaded": [str(p) for p in saved]},
+        lambda: render_result(result, saved),
+    )
