@@ -10,10 +10,10 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .app import EmulatorApp, create_app
-    from .catalog import Catalog, CatalogError, ModelSpec
-    from .config import EmulatorConfig, Fault
-    from .server import EmulatorServer, RunningEmulator, running_emulator
+    from .app import EmulatorApp as EmulatorApp, create_app as create_app
+    from .catalog import Catalog as Catalog, CatalogError as CatalogError, ModelSpec as ModelSpec
+    from .config import EmulatorConfig as EmulatorConfig, Fault as Fault
+    from .server import EmulatorServer as EmulatorServer, RunningEmulator as RunningEmulator, running_emulator as running_emulator
 
 _HOMES = {
     "EmulatorApp": "app",

@@ -1,0 +1,342 @@
+"""Turn one raw JSON Schema node into straight-line Python validation code (the fast path of generated classes).
+
+Every documented keyword becomes an inline comparison; only failures call into
+:mod:`modellix_typed.validation` to build an Issue. Combinator branches that can't be checked precisely are
+checked loosely, so valid input is never rejected.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import attrs
+
+from codegen.gen_literal import pyrepr
+
+_SIZE_VALUE = re.compile(r"^\s*(\d+)\s*([*xX×])\s*(\d+)\s*$")
+_SIZE_NAME = re.compile(r"size|resolution", re.IGNORECASE)
+_DATA_URI_WORDS = re.compile(r"base64|data ur[il]", re.IGNORECASE)
+_PIXELS_RANGE = re.compile(
+    r"pixels?[^\[\]\n]{0,60}?\[\s*(\d+)\s*[*xX×]\s*(\d+)(?:\s*=\s*\d+)?\s*,\s*(\d+)\s*[*xX×]\s*(\d+)"
+)
+_SIDE_RANGE = re.compile(
+    r"(?:width|height|side)s?\b[^.\n]{0,60}?(?:between|from|in|range)\s*\[?\s*(\d+)\s*(?:and|to|-|,|~)\s*(\d+)\s*\]?",
+    re.IGNORECASE,
+)
+
+_TYPE_TESTS: dict[str, tuple[str, str]] = {
+    # JSON type -> (python test with {x}, name for messages)
+    "string": ("isinstance({x}, str)", "string"),
+    "integer": ("isinstance({x}, int) and not isinstance({x}, bool)", "integer"),
+    "number": ("isinstance({x}, (int, float)) and not isinstance({x}, bool)", "number"),
+    "boolean": ("isinstance({x}, bool)", "boolean"),
+    "array": ("isinstance({x}, list)", "array"),
+    "object": ("isinstance({x}, Mapping)", "object"),
+    "null": ("{x} is None", "null"),
+}
+
+
+def schema_types(schema: Mapping[str, Any]) -> list[str]:
+    raw = schema.get("type")
+    if isinstance(raw, str):
+        return [raw]
+    if isinstance(raw, list):
+        return [t for t in raw if isinstance(t, str)]
+    return []
+
+
+def size_separator(name: str, schema: Mapping[str, Any]) -> str | None:
+    """``*`` or ``x`` when the documented enum/default/example of a size-like field agree on one separator."""
+    samples: list[Any] = list(schema.get("enum") or [])
+    samples += [schema.get("default"), schema.get("example"), *(schema.get("examples") or [])]
+    seps = set()
+    for sample in samples:
+        if isinstance(sample, str) and (match := _SIZE_VALUE.match(sample)):
+            seps.add("x" if match.group(2) in "xX×" else "*")
+    return seps.pop() if len(seps) == 1 else None
+
+
+def size_bounds(name: str, schema: Mapping[str, Any]) -> dict[str, int]:
+    """Pixel bounds a size-like field's description states (``total pixels in [2560x1440, 4096x4096]``...)."""
+    if not _SIZE_NAME.search(name) and size_separator(name, schema) is None:
+        return {}
+    text = str(schema.get("description") or "")
+    bounds: dict[str, int] = {}
+    if match := _PIXELS_RANGE.search(text):
+        a, b, c, d = (int(g) for g in match.groups())
+        bounds["min_pixels"], bounds["max_pixels"] = a * b, c * d
+    if match := _SIDE_RANGE.search(text):
+        low, high = int(match.group(1)), int(match.group(2))
+        if low <= high:
+            bounds["min_side"], bounds["max_side"] = low, high
+    return bounds
+
+
+@attrs.define
+class CheckContext:
+    """Module-level state shared by the checks of one generated module: constants and branch functions."""
+
+    constants: dict[str, str] = attrs.field(factory=dict)
+    functions: list[str] = attrs.field(factory=list)
+    uses_re: bool = False
+    _counter: int = 0
+
+    def constant(self, prefix: str, code: str) -> str:
+        if len(code) > 96 and code.startswith("(") and code.endswith(")"):
+            code = "(\n" + "".join(f"    {part},\n" for part in _split_top_level(code[1:-1])) + ")"
+        for name, existing in self.constants.items():
+            if existing == code and name.startswith(prefix):
+                return name
+        name = f"{prefix}{1 + sum(1 for existing in self.constants if existing.startswith(prefix))}"
+        self.constants[name] = code
+        return name
+
+    def function_name(self, base: str) -> str:
+        self._counter += 1
+        return f"{base}_{self._counter}"
+
+
+NestedClass = Callable[[Mapping[str, Any]], str | None]
+"""Given an object schema, the generated class name that validates it (None: a plain mapping)."""
+
+
+@attrs.define
+class Emitter:
+    ctx: CheckContext
+    nested_class: NestedClass
+    lines: list[str] = attrs.field(factory=list)
+    _depth: int = 0
+
+    def emit_function(self, name: str, schema: Mapping[str, Any], field_name: str, parent_description: str = "") -> str:
+        """Source of ``def name(value, path, issues) -> value`` checking ``schema``."""
+        body = Emitter(self.ctx, self.nested_class)
+        body.node(schema, "value", "path", 1, field_name, parent_description)
+        code = [f"def {name}(value: Any, path: str, issues: list[Issue]) -> Any:"]
+        code += body.lines or ["    pass"]
+        code.append("    return value")
+        return "\n".join(code)
+
+    def _add(self, indent: int, text: str) -> None:
+        self.lines.append("    " * indent + text)
+
+    def node(  # noqa: C901 - one keyword family per block, kept together on purpose
+        self,
+        schema: Mapping[str, Any],
+        x: str,
+        path: str,
+        indent: int,
+        name: str,
+        parent_description: str = "",
+    ) -> None:
+        cls_name = self.nested_class(schema) if _is_object_with_properties(schema) else None
+        if cls_name is not None:
+            self._add(indent, f"{x} = v.coerce_nested({cls_name}, {x}, {path}, issues)")
+            return
+        types = schema_types(schema)
+        body_indent = indent
+        if types:
+            test = " or ".join(
+                f"({_TYPE_TESTS[t][0].format(x=x)})"
+                if len(types) > 1 and " " in _TYPE_TESTS[t][0]
+                else _TYPE_TESTS[t][0].format(x=x)
+                for t in types
+                if t in _TYPE_TESTS
+            )
+            expected = " or ".join(_TYPE_TESTS[t][1] for t in types if t in _TYPE_TESTS)
+            if test:
+                self._add(indent, f"if not ({test}):" if " or " in test or " and " in test else f"if not {test}:")
+                self._add(indent + 1, f"issues.append(v.type_issue({path}, {pyrepr(expected)}, {x}))")
+                body_indent = indent + 1
+        start = len(self.lines)
+        self._body(schema, x, path, body_indent, name, types, parent_description)
+        if len(self.lines) > start and body_indent != indent:
+            self.lines.insert(start, "    " * indent + "else:")
+        self._combinators(schema, x, path, indent, name)
+
+    def _guard(self, types: list[str], wanted: str, x: str, indent: int) -> int:
+        """Open an isinstance guard unless the type check already guarantees ``wanted``."""
+        if types == [wanted] or (wanted == "number" and types == ["integer"]):
+            return indent
+        test = "number" if wanted == "number" else wanted
+        self._add(indent, f"if {_TYPE_TESTS[test][0].format(x=x)}:")
+        return indent + 1
+
+    def _body(
+        self,
+        schema: Mapping[str, Any],
+        x: str,
+        path: str,
+        indent: int,
+        name: str,
+        types: list[str],
+        parent_description: str,
+    ) -> None:
+        enum = schema.get("enum")
+        separator = size_separator(name, schema) if ("string" in types or not types) else None
+        if separator is not None:
+            inner = self._guard(types, "string", x, indent)
+            sep_call = f"v.check_size_separator({x}, {path}, {pyrepr(separator)}, issues)"
+            if isinstance(enum, list):
+                const = self.ctx.constant("_ENUM_", pyrepr(tuple(enum)))
+                self._add(inner, f"if {sep_call} and {x} not in {const}:")
+                self._add(inner + 1, f"issues.append(v.enum_issue({path}, {x}, {const}))")
+            else:
+                self._add(inner, sep_call)
+        elif isinstance(enum, list):
+            const = self.ctx.constant("_ENUM_", pyrepr(tuple(enum)))
+            self._add(indent, f"if {x} not in {const}:")
+            self._add(indent + 1, f"issues.append(v.enum_issue({path}, {x}, {const}))")
+        if "const" in schema:
+            const = self.ctx.constant("_CONST_", pyrepr(schema["const"]))
+            self._add(indent, f"if {x} != {const}:")
+            self._add(indent + 1, f"issues.append(v.enum_issue({path}, {x}, ({const},)))")
+        self._string_rules(schema, x, path, indent, name, types, parent_description)
+        self._number_rules(schema, x, path, indent, types)
+        self._array_rules(schema, x, path, indent, name, types)
+
+    def _string_rules(
+        self,
+        schema: Mapping[str, Any],
+        x: str,
+        path: str,
+        indent: int,
+        name: str,
+        types: list[str],
+        parent_description: str,
+    ) -> None:
+        rules: list[tuple[str, str]] = []
+        if isinstance(schema.get("minLength"), int):
+            bound = schema["minLength"]
+            rules.append(
+                (f"if len({x}) < {bound}:", f'issues.append(v.length_issue({path}, "minLength", {x}, {bound}))')
+            )
+        if isinstance(schema.get("maxLength"), int):
+            bound = schema["maxLength"]
+            rules.append(
+                (f"if len({x}) > {bound}:", f'issues.append(v.length_issue({path}, "maxLength", {x}, {bound}))')
+            )
+        if isinstance(schema.get("pattern"), str):
+            const = self.ctx.constant("_PATTERN_", f"re.compile({pyrepr(schema['pattern'])})")
+            self.ctx.uses_re = True
+            rules.append(("", f"v.check_pattern({x}, {path}, {const}, issues)"))
+        if schema.get("format") in ("uri", "url", "uri-reference", "iri"):
+            text = f"{schema.get('description') or ''} {parent_description}"
+            allow_data = bool(_DATA_URI_WORDS.search(text))
+            rules.append(("", f"v.check_uri({x}, {path}, issues, allow_data={allow_data})"))
+        bounds = size_bounds(name, schema) if ("string" in types or not types) else {}
+        if bounds:
+            args = ", ".join(f"{k}={bounds[k]}" for k in sorted(bounds))
+            rules.append(("", f"v.check_size_pixels({x}, {path}, issues, {args})"))
+        if not rules:
+            return
+        inner = self._guard(types, "string", x, indent)
+        for condition, action in rules:
+            if condition:
+                self._add(inner, condition)
+                self._add(inner + 1, action)
+            else:
+                self._add(inner, action)
+
+    def _number_rules(self, schema: Mapping[str, Any], x: str, path: str, indent: int, types: list[str]) -> None:
+        rules = []
+        for rule, op in (("minimum", "<"), ("maximum", ">"), ("exclusiveMinimum", "<="), ("exclusiveMaximum", ">=")):
+            bound = schema.get(rule)
+            if isinstance(bound, bool) or not isinstance(bound, int | float):
+                continue  # OpenAPI 3.0 boolean exclusive* flags are folded by the crawler; ignore leftovers
+            rules.append(
+                (f"if {x} {op} {bound!r}:", f"issues.append(v.bound_issue({path}, {pyrepr(rule)}, {x}, {bound!r}))")
+            )
+        if not rules:
+            return
+        wanted = "integer" if types == ["integer"] else "number"
+        inner = self._guard(types, wanted, x, indent)
+        for condition, action in rules:
+            self._add(inner, condition)
+            self._add(inner + 1, action)
+
+    def _array_rules(
+        self, schema: Mapping[str, Any], x: str, path: str, indent: int, name: str, types: list[str]
+    ) -> None:
+        items = schema.get("items")
+        has_items = isinstance(items, Mapping) and _has_checks(items)
+        bounds = [(r, schema[r]) for r in ("minItems", "maxItems") if isinstance(schema.get(r), int)]
+        if not bounds and not has_items:
+            return
+        inner = self._guard(types, "array", x, indent)
+        for rule, bound in bounds:
+            op = "<" if rule == "minItems" else ">"
+            self._add(inner, f"if len({x}) {op} {bound}:")
+            self._add(inner + 1, f"issues.append(v.items_issue({path}, {pyrepr(rule)}, {x}, {bound}))")
+        if has_items:
+            assert isinstance(items, Mapping)
+            depth = self._depth
+            self._depth += 1
+            item, index, item_path = f"item{depth}", f"i{depth}", f"p{depth}"
+            converts = _converts(items, self.nested_class)
+            if converts:
+                self._add(inner, f"{x} = list({x})")
+            self._add(inner, f"for {index}, {item} in enumerate({x}):")
+            self._add(inner + 1, f'{item_path} = f"{{{path}}}[{{{index}}}]"')
+            self.node(items, item, item_path, inner + 1, name, str(schema.get("description") or ""))
+            if converts:
+                self._add(inner + 1, f"{x}[{index}] = {item}")
+
+    def _combinators(self, schema: Mapping[str, Any], x: str, path: str, indent: int, name: str) -> None:
+        for keyword in ("anyOf", "oneOf", "allOf"):
+            branches = schema.get(keyword)
+            if not isinstance(branches, list) or not branches:
+                continue
+            names = []
+            for branch in branches:
+                if not isinstance(branch, Mapping):
+                    continue
+                fname = self.ctx.function_name("_branch")
+                loose = Emitter(self.ctx, lambda _schema: None)  # object branches: a mapping, checked loosely
+                self.ctx.functions.append(
+                    loose.emit_function(fname, branch, name, str(schema.get("description") or ""))
+                )
+                names.append(fname)
+            if keyword == "allOf":
+                for fname in names:
+                    self._add(indent, f"{x} = {fname}({x}, {path}, issues)")
+            else:
+                tuple_code = "(" + ", ".join(names) + ("," if len(names) == 1 else "") + ")"
+                self._add(indent, f"{x} = v.check_any_of({x}, {path}, issues, {pyrepr(keyword)}, {tuple_code})")
+
+
+def _is_object_with_properties(schema: Mapping[str, Any]) -> bool:
+    return isinstance(schema.get("properties"), Mapping) and bool(schema["properties"])
+
+
+def _has_checks(schema: Mapping[str, Any]) -> bool:
+    keys = {"type", "enum", "const", "minLength", "maxLength", "pattern", "format", "minimum", "maximum"}
+    keys |= {"exclusiveMinimum", "exclusiveMaximum", "items", "minItems", "maxItems", "anyOf", "oneOf", "allOf"}
+    return bool(keys & set(schema)) or _is_object_with_properties(schema)
+
+
+def _converts(schema: Mapping[str, Any], nested_class: NestedClass) -> bool:
+    return _is_object_with_properties(schema) and nested_class(schema) is not None
+
+
+def _split_top_level(code: str) -> list[str]:
+    """Split a tuple body of JSON scalars on the commas between items (not those inside strings)."""
+    parts, depth, quoted, escaped, current = [], 0, False, False, ""
+    for char in code:
+        if quoted:
+            escaped, quoted = (not escaped and char == "\\"), quoted and not (char == '"' and not escaped)
+        elif char == '"':
+            quoted = True
+        elif char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+        elif char == "," and depth == 0:
+            parts.append(current.strip())
+            current = ""
+            continue
+        current += char
+    if current.strip():
+        parts.append(current.strip())
+    return parts

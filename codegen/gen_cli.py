@@ -1,0 +1,49 @@
+"""The ``generate`` click command (registered on ``codegen.cli.main``); heavy imports happen when it runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+@click.command("generate")
+@click.option(
+    "--specs",
+    "specs_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=Path("specs"),
+    show_default=True,
+    help="Spec snapshot to read (index.json + <provider>/<model_id>.json).",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("generated"),
+    show_default=True,
+    help="Output root; classes go to OUT/models/.",
+)
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 if OUT differs from what the specs generate.")
+def generate(specs_dir: Path, out: Path, check: bool) -> None:
+    """Generate one typed, validating request class per model from SPECS into OUT/models/."""
+    from codegen.gen_model import GenerateError
+    from codegen.generate import diff_tree, render
+    from codegen.generate import generate as run_generate
+
+    try:
+        if check:
+            differences = diff_tree(out, render(specs_dir).files)
+            for line in differences:
+                click.echo(line, err=True)
+            if differences:
+                raise SystemExit(1)
+            click.echo(f"{out}/models is up to date with {specs_dir}", err=True)
+            return
+        result, removed, elapsed = run_generate(specs_dir, out)
+    except GenerateError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"generated {result.models} models ({result.providers} providers, {len(result.files)} files) "
+        f"into {out}/models in {elapsed:.2f}s" + (f"; removed {len(removed)} stale files" if removed else ""),
+        err=True,
+    )

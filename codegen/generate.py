@@ -1,0 +1,141 @@
+"""``codegen generate``: specs/ -> generated/models/ (one validating attrs class per model, grouped by provider).
+
+Output is a pure function of the specs: sorted inputs, no timestamps, templates that emit finished code (no
+formatter pass), so regenerating gives identical bytes and CI can diff against the committed tree.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+import jinja2
+
+from codegen.gen_literal import pyrepr
+from codegen.gen_model import GenerateError, ModelView, build_model, doc_safe, parse_provider
+from codegen.gen_names import package_name
+
+TEMPLATES = Path(__file__).parent / "templates"
+SPECS_LABEL = "specs"
+"""How headers name the specs folder (fixed, so output doesn't depend on where specs/ was read from)."""
+
+
+@attrs.frozen
+class GenerateResult:
+    files: dict[str, str]
+    models: int
+    providers: int
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+    )
+    env.filters["pyrepr"] = pyrepr
+    env.filters["docsafe"] = doc_safe
+    return env
+
+
+def load_specs(specs_dir: Path) -> list[tuple[str, dict[str, Any]]]:
+    """(file relative to specs/, spec) for every model listed in index.json, sorted by slug."""
+    index = json.loads((specs_dir / "index.json").read_text(encoding="utf-8"))
+    entries = sorted(index.get("models", []), key=lambda entry: entry["slug"])
+    return [(entry["file"], json.loads((specs_dir / entry["file"]).read_text(encoding="utf-8"))) for entry in entries]
+
+
+def render(specs_dir: Path) -> GenerateResult:
+    """All files of generated/models/, as {relative path: content}."""
+    env = _environment()
+    by_provider: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+    for file, spec in load_specs(specs_dir):
+        by_provider.setdefault(package_name(spec["provider"]), []).append((file, spec))
+    files: dict[str, str] = {}
+    all_models: list[ModelView] = []
+    for package, items in sorted(by_provider.items()):
+        parsed = parse_provider([spec for _, spec in items])
+        views = [build_model(spec, parsed, f"{SPECS_LABEL}/{file}") for file, spec in items]
+        _check_unique(package, views)
+        for view in views:
+            files[f"models/{package}/{view.module}.py"] = env.get_template("model_module.py.jinja").render(m=view)
+        files[f"models/{package}/__init__.py"] = env.get_template("provider_init.py.jinja").render(
+            provider=views[0].provider, models=sorted(views, key=lambda view: view.class_name)
+        )
+        all_models += views
+    all_models.sort(key=lambda view: view.slug)
+    files["models/_catalog.py"] = env.get_template("catalog.py.jinja").render(models=all_models)
+    if not all_models:
+        raise GenerateError(f"{specs_dir}/index.json lists no models")
+    files["models/__init__.py"] = env.get_template("models_init.py.jinja").render(
+        providers=sorted(by_provider), example=all_models[0]
+    )
+    files["models/py.typed"] = ""
+    return GenerateResult(files=files, models=len(all_models), providers=len(by_provider))
+
+
+def _check_unique(package: str, views: list[ModelView]) -> None:
+    seen: dict[str, str] = {}
+    for view in views:
+        for key in (view.class_name, view.module):
+            if key in seen and seen[key] != view.slug:
+                raise GenerateError(f"{package}: {view.slug} and {seen[key]} both map to {key!r}")
+            seen[key] = view.slug
+
+
+def write(out_dir: Path, files: Mapping[str, str]) -> list[str]:
+    """Write files under out_dir and delete generated modules no spec produces any more; returns removed paths."""
+    removed: list[str] = []
+    models_dir = out_dir / "models"
+    if models_dir.exists():
+        for path in sorted(models_dir.rglob("*")):
+            relative = path.relative_to(out_dir).as_posix()
+            if path.is_file() and path.suffix in (".py", ".typed") and relative not in files:
+                path.unlink()
+                removed.append(relative)
+    for relative, content in sorted(files.items()):
+        target = out_dir / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        data = content.encode("utf-8")
+        if not target.exists() or target.read_bytes() != data:
+            target.write_bytes(data)
+    if models_dir.exists():
+        for directory in sorted(models_dir.iterdir()):
+            if directory.is_dir() and not any(directory.glob("*.py")):
+                shutil.rmtree(directory)
+    return removed
+
+
+def generate(specs_dir: Path, out_dir: Path) -> tuple[GenerateResult, list[str], float]:
+    started = time.perf_counter()
+    result = render(specs_dir)
+    removed = write(out_dir, result.files)
+    return result, removed, time.perf_counter() - started
+
+
+def diff_tree(out_dir: Path, files: Mapping[str, str]) -> list[str]:
+    """What differs between out_dir/models and the freshly rendered files (empty: identical bytes)."""
+    problems: list[str] = []
+    models_dir = out_dir / "models"
+    present = set()
+    if models_dir.exists():
+        for path in sorted(models_dir.rglob("*")):
+            if path.is_file() and path.suffix in (".py", ".typed"):
+                present.add(path.relative_to(out_dir).as_posix())
+    for relative in sorted(present - set(files)):
+        problems.append(f"stale: {relative} (no spec generates it)")
+    for relative, content in sorted(files.items()):
+        target = out_dir / relative
+        if relative not in present:
+            problems.append(f"missing: {relative}")
+        elif target.read_bytes() != content.encode("utf-8"):
+            problems.append(f"differs: {relative}")
+    return problems

@@ -1,0 +1,113 @@
+"""Find generated request classes by slug (``provider/model_id``) without importing every model module.
+
+Listing reads the generated catalog (plain data); only :func:`get` (and what calls it) imports the one module
+that defines the requested class.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+from .errors import ModellixError
+from .request import RequestModel
+
+
+class UnknownModel(ModellixError, LookupError):
+    """No generated class for this slug; the message suggests the closest known slugs."""
+
+    def __init__(self, slug: str, suggestions: list[str]) -> None:
+        self.slug = slug
+        self.suggestions = suggestions
+        hint = f"; did you mean {' or '.join(repr(s) for s in suggestions)}?" if suggestions else ""
+        super().__init__(f"unknown model {slug!r}{hint} (list them with modellix_typed.registry.list_models())")
+
+
+@attrs.frozen
+class ModelInfo:
+    """One generated model, as listed in the catalog (no import of its module needed)."""
+
+    slug: str
+    provider: str
+    model_id: str
+    task_type: str
+    method: str
+    path: str
+    doc_url: str
+    title: str
+    class_name: str
+    module: str
+
+    @property
+    def import_path(self) -> str:
+        """``from <module> import <class_name>`` spelled as ``modellix_typed.models.<pkg>.<mod>:<Class>``."""
+        return f"modellix_typed.models.{self.module}:{self.class_name}"
+
+
+def _catalog() -> Mapping[str, Mapping[str, str]]:
+    from .models._catalog import CATALOG
+
+    return CATALOG
+
+
+def _info(slug: str, entry: Mapping[str, str]) -> ModelInfo:
+    return ModelInfo(
+        slug=slug,
+        provider=entry["provider"],
+        model_id=entry["model_id"],
+        task_type=entry["task_type"],
+        method=entry["method"],
+        path=entry["path"],
+        doc_url=entry["doc_url"],
+        title=entry["title"],
+        class_name=entry["class_name"],
+        module=entry["module"],
+    )
+
+
+def info(slug: str) -> ModelInfo:
+    """Catalog entry of ``slug``; raises :class:`UnknownModel` with did-you-mean suggestions."""
+    catalog = _catalog()
+    entry = catalog.get(slug)
+    if entry is None:
+        raise UnknownModel(slug, _suggest(slug, catalog))
+    return _info(slug, entry)
+
+
+def _suggest(slug: str, catalog: Mapping[str, Mapping[str, str]]) -> list[str]:
+    by_model_id = [known for known, entry in catalog.items() if entry["model_id"] == slug.rpartition("/")[2]]
+    if by_model_id:
+        return sorted(by_model_id)[:3]
+    return difflib.get_close_matches(slug, list(catalog), n=3, cutoff=0.6)
+
+
+def get(slug: str) -> type[RequestModel]:
+    """The request class of ``slug`` (imports only its module)."""
+    entry = info(slug)
+    module = importlib.import_module(f"{__package__}.models.{entry.module}")
+    cls: type[RequestModel] = getattr(module, entry.class_name)
+    return cls
+
+
+def list_models(provider: str | None = None, task_type: str | None = None) -> list[ModelInfo]:
+    """Every generated model (sorted by slug), optionally filtered by provider and task type."""
+    return [
+        _info(slug, entry)
+        for slug, entry in sorted(_catalog().items())
+        if (provider is None or entry["provider"] == provider)
+        and (task_type is None or entry["task_type"] == task_type)
+    ]
+
+
+def validate(slug: str, data: Mapping[str, Any]) -> RequestModel:
+    """Validate a plain JSON body against ``slug``'s documented rules; raises ValidationError with every issue."""
+    return get(slug).from_dict(data)
+
+
+def json_schema(slug: str) -> dict[str, Any]:
+    """The documented request body JSON Schema of ``slug`` (for validation in other codebases)."""
+    return get(slug).json_schema()
