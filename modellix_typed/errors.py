@@ -1,7 +1,236 @@
-"""Exception hierarchy root. API errors are added by the runtime; validation errors live in validation.py."""
+"""Every error this SDK raises on purpose, rooted at :class:`ModellixError`.
+
+API errors are keyed by HTTP status (:func:`api_error_for`). Messages never contain the API key: they are
+built from the status, the server's ``message`` and the request path only.
+"""
 
 from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
 
 
 class ModellixError(Exception):
     """Base class of every error this SDK raises on purpose."""
+
+
+class ConfigurationError(ModellixError, ValueError):
+    """A client setting is unusable (bad base URL, missing key, bad timeout...)."""
+
+
+class MissingAPIKey(ConfigurationError):
+    """No API key was given and ``MODELLIX_API_KEY`` is unset; raised at the first call that needs one."""
+
+
+# --- HTTP / API errors ------------------------------------------------------------------------------------
+
+
+class APIError(ModellixError):
+    """The API answered with an error status. ``category``/``detail`` come from ``"category: detail"``."""
+
+    def __init__(
+        self,
+        status: int,
+        category: str,
+        detail: str,
+        *,
+        method: str = "",
+        path: str = "",
+        request_id: str | None = None,
+        body: str = "",
+    ) -> None:
+        self.status = status
+        self.category = category
+        self.detail = detail
+        self.method = method
+        self.path = path
+        self.request_id = request_id
+        self.body = body
+        where = f" ({method} {path})" if method or path else ""
+        rid = f" [request id {request_id}]" if request_id else ""
+        text = f"{category}: {detail}" if category and detail else (category or detail or "no error message")
+        super().__init__(f"HTTP {status}{where}: {text}{rid}")
+
+    @property
+    def message(self) -> str:
+        return f"{self.category}: {self.detail}" if self.category else self.detail
+
+
+class BadRequest(APIError):
+    """400: invalid parameters; fix the request, never retried."""
+
+
+class AuthenticationError(APIError):
+    """401: invalid, missing or expired API key."""
+
+
+class InsufficientBalance(APIError):
+    """402: the team balance is too low; recharge, never retried."""
+
+
+class NotFound(APIError):
+    """404: unknown task, model or file (or an expired task)."""
+
+
+class RateLimited(APIError):
+    """429: rate or concurrency limit; ``retry_after`` is in seconds when the server said so."""
+
+    def __init__(self, *args: Any, retry_after: float | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.retry_after = retry_after
+
+
+class ServerError(APIError):
+    """5xx: a server-side problem; reads are retried with backoff."""
+
+
+class ServiceUnavailable(ServerError):
+    """503: temporarily unavailable (e.g. circuit breaker open)."""
+
+
+class InvalidResponse(ModellixError):
+    """A 2xx response whose body is not the documented envelope (not JSON, missing ``data``...)."""
+
+    def __init__(self, reason: str, *, method: str = "", path: str = "", status: int | None = None) -> None:
+        self.reason = reason
+        self.method = method
+        self.path = path
+        self.status = status
+        super().__init__(f"invalid response to {method} {path} (HTTP {status}): {reason}")
+
+
+class APIConnectionError(ModellixError):
+    """The request did not get an HTTP response (DNS, refused connection, dropped connection...)."""
+
+    def __init__(self, reason: str, *, method: str = "", path: str = "") -> None:
+        self.reason = reason
+        self.method = method
+        self.path = path
+        super().__init__(f"{method} {path} failed: {reason}")
+
+
+class APITimeout(APIConnectionError):
+    """The request timed out before a complete response arrived."""
+
+
+class SubmissionOutcomeUnknown(ModellixError):
+    """A paid or side-effecting POST may or may not have been accepted; it is NEVER retried automatically.
+
+    Check your tasks/balance before resubmitting. ``body_sha256`` identifies the exact body that was sent;
+    ``partial`` holds whatever the server did return (status, text excerpt), if anything.
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        slug: str,
+        body_sha256: str,
+        status: int | None = None,
+        partial: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.reason = reason
+        self.slug = slug
+        self.body_sha256 = body_sha256
+        self.status = status
+        self.partial = dict(partial or {})
+        super().__init__(
+            f"outcome of POST for {slug} is unknown ({reason}); it was not retried to avoid a duplicate "
+            f"charge. body sha256={body_sha256[:16]}... Check the task list/balance before resubmitting."
+        )
+
+
+# --- task lifecycle --------------------------------------------------------------------------------------
+
+
+class TaskError(ModellixError):
+    """Base of errors about one submitted task; always carries ``task_id``."""
+
+    task_id: str
+
+
+class TaskFailed(TaskError):
+    """The task ended with status ``failed``; ``message`` is the server's explanation, if any."""
+
+    def __init__(self, task_id: str, message: str, result: Any = None) -> None:
+        self.task_id = task_id
+        self.message = message
+        self.result = result
+        super().__init__(f"task {task_id} failed: {message or 'no error message from the server'}")
+
+
+class TaskTimeout(TaskError):
+    """The wait deadline passed; the task may still finish. Resume with ``client.tasks.wait(task_id)``."""
+
+    def __init__(self, task_id: str, waited: float, last_status: str | None) -> None:
+        self.task_id = task_id
+        self.waited = waited
+        self.last_status = last_status
+        super().__init__(
+            f"task {task_id} not finished after {waited:.1f}s (last status: {last_status}); "
+            f"resume with client.tasks.wait({task_id!r})"
+        )
+
+
+class ResultExpired(NotFound):
+    """A result file (or task) is gone because its retention window passed."""
+
+
+# --- downloads -------------------------------------------------------------------------------------------
+
+
+class DownloadError(ModellixError):
+    """A result file could not be saved (bad URL, truncated body, I/O error); no partial file is left."""
+
+
+class DownloadTooLarge(DownloadError):
+    """The file is larger than ``max_bytes``."""
+
+
+# --- response parsing ------------------------------------------------------------------------------------
+
+_BY_STATUS: dict[int, type[APIError]] = {
+    400: BadRequest,
+    401: AuthenticationError,
+    402: InsufficientBalance,
+    404: NotFound,
+    429: RateLimited,
+    503: ServiceUnavailable,
+}
+
+
+def split_message(message: str) -> tuple[str, str]:
+    """``"Invalid format: parameter 'size' ..."`` -> ``("Invalid format", "parameter 'size' ...")``."""
+    category, sep, detail = message.partition(":")
+    if not sep:
+        return "", message.strip()
+    return category.strip(), detail.strip()
+
+
+def api_error_for(
+    status: int,
+    content: bytes,
+    *,
+    method: str = "",
+    path: str = "",
+    request_id: str | None = None,
+    retry_after: float | None = None,
+) -> APIError:
+    """Build the typed error for an error response; tolerant of non-JSON bodies (HTML from a proxy...)."""
+    text = content[:2000].decode("utf-8", errors="replace")
+    try:
+        payload = json.loads(content)
+    except ValueError:
+        payload = None
+    if isinstance(payload, dict) and isinstance(payload.get("message"), str):
+        category, detail = split_message(payload["message"])
+    elif text.strip():
+        category, detail = "", f"non-JSON error body: {text.strip()[:200]}"
+    else:
+        category, detail = "", ""
+    cls = _BY_STATUS.get(status) or (ServerError if status >= 500 else APIError)
+    kwargs: dict[str, Any] = {"method": method, "path": path, "request_id": request_id, "body": text}
+    if cls is RateLimited:
+        return RateLimited(status, category, detail, retry_after=retry_after, **kwargs)
+    return cls(status, category, detail, **kwargs)

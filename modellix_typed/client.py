@@ -1,0 +1,503 @@
+"""``Modellix`` (sync) and ``AsyncModellix`` (async): submit, poll, wait, batch, download, common API.
+
+Both clients share :class:`ClientCore` (request preparation, response interpretation, policies); they
+differ only in how they send, sleep and limit concurrency.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import urllib.parse
+from collections.abc import Callable, Iterable, Mapping
+from decimal import Decimal
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Self
+
+import attrs
+import httpx
+
+from . import common_api
+from .config import ClientConfig, Timeouts
+from .download import download_async, download_sync
+from .errors import AuthenticationError, ConfigurationError, ModellixError, SubmissionOutcomeUnknown
+from .limiter import AsyncLimiter, Limiter
+from .polling import PollPolicy, policy_for
+from .request import RequestModel
+from .results import TaskResult, parse_task
+from .retry import RequestKind, RetryPolicy
+from .task import AsyncTask, OnUpdate, Task, WaitState
+from .transport import AsyncTransport, Call, SyncTransport, encode_json
+
+if TYPE_CHECKING:
+    from .batch import BatchItem, BatchOutcome, OnProgress
+
+logger = logging.getLogger("modellix_typed")
+
+RequestLike = RequestModel | str
+
+
+@attrs.frozen
+class Prepared:
+    """A validated request, serialized once: the bytes hashed are the bytes sent."""
+
+    request: RequestModel
+    slug: str
+    task_type: str | None
+    path: str
+    content: bytes
+
+
+def prepare(request: RequestLike, data: Mapping[str, Any] | None = None) -> Prepared:
+    """Validate (slug + dict via the registry) and serialize, before anything touches the network."""
+    if isinstance(request, str):
+        if data is None:
+            raise ConfigurationError(f"submit({request!r}, data): the request body dict is missing")
+        from . import registry  # lazy: importing every model module is costly
+
+        request = registry.validate(request, data)
+    elif data is not None:
+        raise ConfigurationError("submit(request, data): pass either a request object or a slug plus a dict")
+    if not isinstance(request, RequestModel):
+        raise TypeError(
+            f"expected a generated request object (RequestModel) or a model slug, got {type(request).__name__}"
+        )
+    endpoint = type(request).ENDPOINT
+    if endpoint.method.upper() != "POST":
+        raise ConfigurationError(f"{endpoint.slug}: only POST model endpoints can be submitted, got {endpoint.method}")
+    return Prepared(request, endpoint.slug, endpoint.task_type, endpoint.path, encode_json(request.to_dict()))
+
+
+class ClientCore:
+    """Everything both clients decide without I/O."""
+
+    def __init__(self, config: ClientConfig, retry_policy: RetryPolicy) -> None:
+        self.config = config
+        self.retry_policy = retry_policy
+        self.task_types: dict[str, str | None] = {}
+
+    def submit_call(self, prepared: Prepared) -> Call:
+        return Call("POST", prepared.path, kind=RequestKind.SUBMIT, content=prepared.content, slug=prepared.slug)
+
+    def accepted(self, payload: Mapping[str, Any], prepared: Prepared, call: Call) -> tuple[str, dt.datetime]:
+        """The task id from a 2xx submit reply; anything unusable means the outcome is unknown."""
+        data = payload.get("data")
+        task_id = data.get("task_id") if isinstance(data, Mapping) else None
+        if not isinstance(task_id, str) or not task_id.strip():
+            excerpt = {"data": data} if isinstance(data, Mapping) else {"payload_keys": sorted(payload)}
+            raise SubmissionOutcomeUnknown(
+                "2xx reply without a usable data.task_id",
+                slug=prepared.slug,
+                body_sha256=call.body_sha256,
+                status=200,
+                partial=excerpt,
+            )
+        self.task_types[task_id] = prepared.task_type
+        logger.info("submitted %s as task %s", prepared.slug, task_id)
+        return task_id, dt.datetime.now(dt.timezone.utc)
+
+    def poll_call(self, task_id: str, *, retries: bool) -> Call:
+        if not isinstance(task_id, str) or not task_id:
+            raise ConfigurationError(f"task_id: must be a non-empty string, got {task_id!r}")
+        return Call("GET", f"/api/v1/tasks/{urllib.parse.quote(task_id, safe='')}", retries=retries)
+
+    def parse_result(self, payload: Mapping[str, Any], task_id: str, call: Call) -> TaskResult:
+        from .errors import InvalidResponse
+
+        data = payload.get("data")
+        if not isinstance(data, Mapping):
+            raise InvalidResponse("expected an object at 'data'", method="GET", path=call.path)
+        try:
+            return parse_task(data, task_id=task_id)
+        except ValueError as exc:
+            raise InvalidResponse(str(exc), method="GET", path=call.path) from None
+
+    def wait_state(
+        self,
+        task_id: str,
+        timeout: float | None,
+        on_update: OnUpdate | None,
+        task_type: str | None,
+        poll_first: bool,
+        urgent: Callable[[], bool] | None = None,
+    ) -> WaitState:
+        kind = task_type if task_type is not None else self.task_types.get(task_id)
+        policy = policy_for(kind, self.config.poll_policies)
+        return WaitState(task_id, policy, timeout, on_update, poll_first=poll_first, urgent=urgent)
+
+    def download_timeout(self) -> httpx.Timeout:
+        t = self.config.timeouts
+        return httpx.Timeout(connect=t.connect, read=t.download_read, write=t.read, pool=t.connect)
+
+
+def _settings(
+    api_key: str | None,
+    base_url: str | None,
+    timeouts: Timeouts | None,
+    max_retries: int,
+    retry_policy: RetryPolicy | None,
+    poll_policy: PollPolicy | Mapping[str, PollPolicy] | None,
+    max_concurrency: int,
+) -> tuple[ClientConfig, RetryPolicy]:
+    config = ClientConfig.resolve(
+        api_key=api_key,
+        base_url=base_url,
+        timeouts=timeouts,
+        max_retries=max_retries,
+        max_concurrency=max_concurrency,
+        poll_policy=poll_policy,
+    )
+    policy = retry_policy or RetryPolicy(max_retries=config.max_retries)
+    return config, policy
+
+
+class Modellix:
+    """Synchronous client. Use as a context manager (or call :meth:`close`)."""
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        base_url: str | None = None,
+        timeouts: Timeouts | None = None,
+        max_retries: int = 3,
+        retry_policy: RetryPolicy | None = None,
+        poll_policy: PollPolicy | Mapping[str, PollPolicy] | None = None,
+        max_concurrency: int = 3,
+        http_client: httpx.Client | None = None,
+    ) -> None:
+        config, policy = _settings(api_key, base_url, timeouts, max_retries, retry_policy, poll_policy, max_concurrency)
+        self._core = ClientCore(config, policy)
+        self._transport = SyncTransport(config, policy, http_client)
+        self._limiter = Limiter(config.max_concurrency)
+        self.tasks = Tasks(self)
+        self.media = Media(self)
+
+    @property
+    def config(self) -> ClientConfig:
+        return self._core.config
+
+    def __repr__(self) -> str:
+        return f"Modellix({self.config!r})"
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._transport.close()
+
+    def submit(self, request: RequestLike, data: Mapping[str, Any] | None = None) -> Task:
+        """POST once (waiting for a free slot first); returns a :class:`Task` handle."""
+        prepared = prepare(request, data)
+        self.config.require_key()
+        slot = self._limiter.acquire()
+        assert slot is not None
+        try:
+            call = self._core.submit_call(prepared)
+            payload = self._transport.send(call)
+            task_id, submitted_at = self._core.accepted(payload, prepared, call)
+        except BaseException:
+            self._limiter.release(slot)
+            raise
+        slot.task_id = task_id
+        return Task(task_id, prepared.slug, submitted_at, prepared.task_type, client=self)
+
+    def run(
+        self,
+        request: RequestLike,
+        data: Mapping[str, Any] | None = None,
+        *,
+        timeout: float | None = None,
+        on_update: OnUpdate | None = None,
+    ) -> TaskResult:
+        """Submit and wait: the successful result, or TaskFailed / TaskTimeout / an API error."""
+        return self.submit(request, data).wait(timeout=timeout, on_update=on_update)
+
+    def batch(
+        self,
+        requests: Iterable[BatchItem],
+        *,
+        max_concurrency: int | None = None,
+        timeout: float | None = None,
+        on_progress: OnProgress | None = None,
+    ) -> list[BatchOutcome]:
+        """Run many requests with full slots; one outcome per input, in input order, never raising per item."""
+        from .batch import run_batch
+
+        return run_batch(self, requests, max_concurrency=max_concurrency, timeout=timeout, on_progress=on_progress)
+
+    def download(
+        self, result: TaskResult, folder: str | Path, *, max_bytes: int | None = None, overwrite: bool = False
+    ) -> list[Path]:
+        """Save every resource of ``result`` into ``folder`` atomically; returns the paths."""
+        return download_sync(
+            self._transport.http,
+            result,
+            Path(folder),
+            max_bytes=max_bytes,
+            overwrite=overwrite,
+            timeout=self._core.download_timeout(),
+        )
+
+    def _bound_download(self, result: TaskResult, folder: Path, *, max_bytes: int | None, overwrite: bool) -> list[Path]:
+        return self.download(result, folder, max_bytes=max_bytes, overwrite=overwrite)
+
+    # -- common API -----------------------------------------------------------------------------------------
+
+    def models(self) -> list[common_api.ModelInfo]:
+        return common_api.parse_models(self._transport.send(common_api.models_call()))
+
+    def validate_key(self) -> bool:
+        """True when the server accepts the key (a 401 counts as invalid, not as an error)."""
+        try:
+            return common_api.parse_validate_key(self._transport.send(common_api.validate_key_call()))
+        except AuthenticationError:
+            return False
+
+    def balance(self) -> Decimal:
+        return common_api.parse_balance(self._transport.send(common_api.balance_call()))
+
+
+class Tasks:
+    """``client.tasks``: read and wait on tasks by id (including tasks from an earlier process)."""
+
+    def __init__(self, client: Modellix) -> None:
+        self._client = client
+
+    def _fetch(self, task_id: str, *, retries: bool) -> TaskResult:
+        core = self._client._core
+        call = core.poll_call(task_id, retries=retries)
+        result = core.parse_result(self._client._transport.send(call), task_id, call)
+        if result.done:
+            self._client._limiter.release(task_id=task_id)
+            core.task_types.pop(task_id, None)
+        return result.bind(self._client._bound_download)
+
+    def get(self, task_id: str) -> TaskResult:
+        """One status read (retried on 429/5xx/network errors)."""
+        return self._fetch(task_id, retries=True)
+
+    def wait(
+        self,
+        task_id: str,
+        *,
+        timeout: float | None = None,
+        on_update: OnUpdate | None = None,
+        task_type: str | None = None,
+        poll_first: bool = True,
+    ) -> TaskResult:
+        """Poll until success/failed or the deadline (TaskTimeout carries the id: call wait again to resume)."""
+        import time
+
+        limiter = self._client._limiter
+        state = self._client._core.wait_state(
+            task_id, timeout, on_update, task_type, poll_first, urgent=lambda: limiter.waiting > 0
+        )
+        delay = state.first_delay
+        while True:
+            if delay > 0:
+                time.sleep(delay)
+            try:
+                result = self._fetch(task_id, retries=False)
+            except ModellixError as exc:
+                delay = state.on_error(exc)
+                continue
+            verdict = state.on_result(result)
+            if isinstance(verdict, TaskResult):
+                return verdict
+            delay = verdict
+
+
+class Media:
+    """``client.media``: upload (never auto-replayed), list and delete media files."""
+
+    def __init__(self, client: Modellix) -> None:
+        self._client = client
+
+    def upload(
+        self, file: str | Path | bytes, *, filename: str | None = None, content_type: str | None = None
+    ) -> common_api.MediaFile:
+        call = common_api.upload_call(file, filename=filename, content_type=content_type)
+        return common_api.parse_media_file(self._client._transport.send(call))
+
+    def list(self, limit: int | None = None) -> list[common_api.MediaFile]:
+        return common_api.parse_media_list(self._client._transport.send(common_api.list_media_call(limit)))
+
+    def delete(self, file_id: str) -> None:
+        self._client._transport.send(common_api.delete_media_call(file_id))
+
+
+# --- async -------------------------------------------------------------------------------------------------
+
+
+class AsyncModellix:
+    """Asynchronous client: the same API as :class:`Modellix`, with awaitable methods."""
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        base_url: str | None = None,
+        timeouts: Timeouts | None = None,
+        max_retries: int = 3,
+        retry_policy: RetryPolicy | None = None,
+        poll_policy: PollPolicy | Mapping[str, PollPolicy] | None = None,
+        max_concurrency: int = 3,
+        http_client: httpx.AsyncClient | None = None,
+    ) -> None:
+        config, policy = _settings(api_key, base_url, timeouts, max_retries, retry_policy, poll_policy, max_concurrency)
+        self._core = ClientCore(config, policy)
+        self._transport = AsyncTransport(config, policy, http_client)
+        self._limiter = AsyncLimiter(config.max_concurrency)
+        self.tasks = AsyncTasks(self)
+        self.media = AsyncMedia(self)
+
+    @property
+    def config(self) -> ClientConfig:
+        return self._core.config
+
+    def __repr__(self) -> str:
+        return f"AsyncModellix({self.config!r})"
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._transport.aclose()
+
+    async def submit(self, request: RequestLike, data: Mapping[str, Any] | None = None) -> AsyncTask:
+        prepared = prepare(request, data)
+        self.config.require_key()
+        slot = await self._limiter.acquire()
+        try:
+            call = self._core.submit_call(prepared)
+            payload = await self._transport.send(call)
+            task_id, submitted_at = self._core.accepted(payload, prepared, call)
+        except BaseException:
+            self._limiter.release(slot)
+            raise
+        slot.task_id = task_id
+        return AsyncTask(task_id, prepared.slug, submitted_at, prepared.task_type, client=self)
+
+    async def run(
+        self,
+        request: RequestLike,
+        data: Mapping[str, Any] | None = None,
+        *,
+        timeout: float | None = None,
+        on_update: OnUpdate | None = None,
+    ) -> TaskResult:
+        task = await self.submit(request, data)
+        return await task.wait(timeout=timeout, on_update=on_update)
+
+    async def batch(
+        self,
+        requests: Iterable[BatchItem],
+        *,
+        max_concurrency: int | None = None,
+        timeout: float | None = None,
+        on_progress: OnProgress | None = None,
+    ) -> list[BatchOutcome]:
+        from .batch import run_batch_async
+
+        return await run_batch_async(
+            self, requests, max_concurrency=max_concurrency, timeout=timeout, on_progress=on_progress
+        )
+
+    async def download(
+        self, result: TaskResult, folder: str | Path, *, max_bytes: int | None = None, overwrite: bool = False
+    ) -> list[Path]:
+        return await download_async(
+            self._transport.http,
+            result,
+            Path(folder),
+            max_bytes=max_bytes,
+            overwrite=overwrite,
+            timeout=self._core.download_timeout(),
+        )
+
+    async def models(self) -> list[common_api.ModelInfo]:
+        return common_api.parse_models(await self._transport.send(common_api.models_call()))
+
+    async def validate_key(self) -> bool:
+        try:
+            return common_api.parse_validate_key(await self._transport.send(common_api.validate_key_call()))
+        except AuthenticationError:
+            return False
+
+    async def balance(self) -> Decimal:
+        return common_api.parse_balance(await self._transport.send(common_api.balance_call()))
+
+
+class AsyncTasks:
+    def __init__(self, client: AsyncModellix) -> None:
+        self._client = client
+
+    async def _fetch(self, task_id: str, *, retries: bool) -> TaskResult:
+        core = self._client._core
+        call = core.poll_call(task_id, retries=retries)
+        result = core.parse_result(await self._client._transport.send(call), task_id, call)
+        if result.done:
+            self._client._limiter.release(task_id=task_id)
+            core.task_types.pop(task_id, None)
+        return result
+
+    async def get(self, task_id: str) -> TaskResult:
+        return await self._fetch(task_id, retries=True)
+
+    async def wait(
+        self,
+        task_id: str,
+        *,
+        timeout: float | None = None,
+        on_update: OnUpdate | None = None,
+        task_type: str | None = None,
+        poll_first: bool = True,
+    ) -> TaskResult:
+        import asyncio
+
+        limiter = self._client._limiter
+        state = self._client._core.wait_state(
+            task_id, timeout, on_update, task_type, poll_first, urgent=lambda: limiter.waiting > 0
+        )
+        delay = state.first_delay
+        while True:
+            if delay > 0:
+                await asyncio.sleep(delay)
+            try:
+                result = await self._fetch(task_id, retries=False)
+            except ModellixError as exc:
+                delay = state.on_error(exc)
+                continue
+            verdict = state.on_result(result)
+            if isinstance(verdict, TaskResult):
+                return verdict
+            delay = verdict
+
+
+class AsyncMedia:
+    def __init__(self, client: AsyncModellix) -> None:
+        self._client = client
+
+    async def upload(
+        self, file: str | Path | bytes, *, filename: str | None = None, content_type: str | None = None
+    ) -> common_api.MediaFile:
+        call = common_api.upload_call(file, filename=filename, content_type=content_type)
+        return common_api.parse_media_file(await self._client._transport.send(call))
+
+    async def list(self, limit: int | None = None) -> list[common_api.MediaFile]:
+        return common_api.parse_media_list(await self._client._transport.send(common_api.list_media_call(limit)))
+
+    async def delete(self, file_id: str) -> None:
+        await self._client._transport.send(common_api.delete_media_call(file_id))

@@ -1,0 +1,164 @@
+"""Where client settings are resolved and checked: base URL, API key, timeouts, retries, concurrency.
+
+Nothing here touches the network. A missing key is not an error until a call needs it
+(:meth:`ClientConfig.require_key`), so constructing a client never fails for lack of a key.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import urllib.parse
+from collections.abc import Mapping
+
+import attrs
+
+from .errors import ConfigurationError, MissingAPIKey
+from .polling import PollPolicy
+
+DEFAULT_BASE_URL = "https://api.modellix.ai"
+ENV_API_KEY = "MODELLIX_API_KEY"
+ENV_BASE_URL = "MODELLIX_BASE_URL"
+DEFAULT_MAX_CONCURRENCY = 3  # the documented team concurrency, "typically 3 tasks"
+
+
+def is_loopback_host(host: str) -> bool:
+    """``localhost``, ``127.0.0.0/8`` and ``::1``: the only hosts allowed over plain HTTP."""
+    host = host.strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_url(url: str, *, what: str) -> urllib.parse.SplitResult:
+    """HTTPS required (HTTP only on loopback); no credentials; ``what`` names the setting in errors."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("https", "http"):
+        raise ConfigurationError(f"{what}: scheme must be https, got {parts.scheme or 'none'!r} in {url!r}")
+    if not parts.hostname:
+        raise ConfigurationError(f"{what}: no host in {url!r}")
+    if parts.username is not None or parts.password is not None:
+        # Do not echo the URL: the credentials are secrets.
+        raise ConfigurationError(f"{what}: credentials in the URL are not allowed (host {parts.hostname!r})")
+    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
+        raise ConfigurationError(
+            f"{what}: plain http is only allowed for loopback hosts, got host {parts.hostname!r}; use https"
+        )
+    try:
+        parts.port
+    except ValueError as exc:
+        raise ConfigurationError(f"{what}: bad port in {url!r}: {exc}") from None
+    return parts
+
+
+def resolve_base_url(value: str | None) -> str:
+    """Explicit value, else ``MODELLIX_BASE_URL``, else the public API; no query/fragment, no trailing /."""
+    url = (value if value is not None else os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL).strip()
+    parts = check_url(url, what="base_url")
+    if parts.query:
+        raise ConfigurationError(f"base_url: a query string is not allowed, got {url!r}")
+    if parts.fragment or url.endswith("#"):
+        raise ConfigurationError(f"base_url: a fragment is not allowed, got {url!r}")
+    return urllib.parse.urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
+
+
+def resolve_api_key(value: str | None) -> str | None:
+    """Explicit value, else ``MODELLIX_API_KEY``; ``None`` when neither is set (checked later)."""
+    key = value if value is not None else os.environ.get(ENV_API_KEY)
+    if key is None:
+        return None
+    key = key.strip()
+    if not key:
+        if value is not None:
+            raise ConfigurationError("api_key: empty string")
+        return None
+    if any(ch.isspace() or not ch.isprintable() for ch in key):
+        # Never echo the key, not even a part of it.
+        raise ConfigurationError("api_key: contains whitespace or control characters")
+    return key
+
+
+def _positive(name: str, value: float | None) -> float | None:
+    if value is not None and not value > 0:
+        raise ConfigurationError(f"{name}: must be > 0 seconds, got {value!r}")
+    return value
+
+
+@attrs.frozen
+class Timeouts:
+    """Per-request network timeouts, in seconds (submission is slower than a status read)."""
+
+    connect: float = 10.0
+    read: float = 30.0
+    submit_read: float = 60.0
+    download_read: float = 120.0
+
+    def __attrs_post_init__(self) -> None:
+        for field in attrs.fields(Timeouts):
+            _positive(f"timeouts.{field.name}", getattr(self, field.name))
+
+
+@attrs.frozen(repr=False)
+class ClientConfig:
+    """Resolved settings of one client. ``repr`` and ``str`` never show the key."""
+
+    base_url: str
+    api_key: str | None = attrs.field(repr=False)
+    timeouts: Timeouts = Timeouts()
+    max_retries: int = 3
+    max_concurrency: int = DEFAULT_MAX_CONCURRENCY
+    poll_policies: Mapping[str, PollPolicy] = attrs.field(factory=dict)
+    user_agent: str = "modellix-typed/0.1"
+
+    def __attrs_post_init__(self) -> None:
+        if not isinstance(self.max_retries, int) or self.max_retries < 0:
+            raise ConfigurationError(f"max_retries: must be an integer >= 0, got {self.max_retries!r}")
+        if not isinstance(self.max_concurrency, int) or self.max_concurrency < 1:
+            raise ConfigurationError(f"max_concurrency: must be an integer >= 1, got {self.max_concurrency!r}")
+
+    @classmethod
+    def resolve(
+        cls,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        timeouts: Timeouts | None = None,
+        max_retries: int = 3,
+        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+        poll_policy: PollPolicy | Mapping[str, PollPolicy] | None = None,
+    ) -> ClientConfig:
+        if isinstance(poll_policy, PollPolicy):
+            policies: dict[str, PollPolicy] = {"*": poll_policy}
+        else:
+            policies = dict(poll_policy or {})
+        return cls(
+            base_url=resolve_base_url(base_url),
+            api_key=resolve_api_key(api_key),
+            timeouts=timeouts or Timeouts(),
+            max_retries=max_retries,
+            max_concurrency=max_concurrency,
+            poll_policies=policies,
+        )
+
+    def require_key(self) -> str:
+        if self.api_key is None:
+            raise MissingAPIKey(
+                f"no API key: pass api_key=... to the client or set the {ENV_API_KEY} environment variable"
+            )
+        return self.api_key
+
+    def auth_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.require_key()}"}
+
+    def url(self, path: str) -> str:
+        return self.base_url + (path if path.startswith("/") else "/" + path)
+
+    def __repr__(self) -> str:
+        key = "set" if self.api_key else "unset"
+        return (
+            f"ClientConfig(base_url={self.base_url!r}, api_key=<{key}>, max_retries={self.max_retries}, "
+            f"max_concurrency={self.max_concurrency})"
+        )

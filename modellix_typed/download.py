@@ -1,0 +1,206 @@
+"""Where result files are saved: safe names, streaming to a temp file, fsync + atomic rename, expiry warning.
+
+A file appears under its final name only once it is complete; an interrupted or oversized download leaves
+nothing behind. Names come from the task id, the resource index and the format, never from the URL path
+(which the server controls). The API key is never sent to result hosts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import re
+import tempfile
+import warnings
+from pathlib import Path
+from typing import IO, Protocol
+
+import httpx
+
+from .config import check_url
+from .errors import ConfigurationError, DownloadError, DownloadTooLarge, ResultExpired
+from .results import Resource, TaskResult
+
+logger = logging.getLogger("modellix_typed")
+
+EXPIRY_WARNING_WINDOW = dt.timedelta(hours=2)
+DEFAULT_EXTENSIONS = {"image": "png", "video": "mp4", "audio": "mp3"}
+CHUNK = 1 << 16
+
+
+class ResultExpiryWarning(UserWarning):
+    """The result's 24-hour retention window is about to end (or has ended)."""
+
+
+class Downloader(Protocol):
+    def __call__(self, result: TaskResult, folder: Path, *, max_bytes: int | None, overwrite: bool) -> list[Path]:
+        ...
+
+
+def safe_filename(task_id: str, index: int, resource: Resource) -> str:
+    """``<task id>-<index>.<format>``, restricted to ``[A-Za-z0-9._-]``, no leading dot."""
+    stem = re.sub(r"[^A-Za-z0-9_-]", "_", task_id)[:96].lstrip("._-") or "task"
+    fmt = re.sub(r"[^a-z0-9]", "", (resource.format or "").lower())[:8]
+    if not fmt:
+        fmt = DEFAULT_EXTENSIONS.get((resource.type or "").lower(), "bin")
+    return f"{stem}-{index}.{fmt}"
+
+
+def plan(result: TaskResult, folder: Path, *, overwrite: bool) -> list[tuple[Resource, Path]]:
+    """Check the folder and every URL before the first byte is fetched."""
+    if not result.resources:
+        raise DownloadError(f"task {result.task_id} has no resources to download (status {result.status.value})")
+    if not folder.is_dir():
+        raise DownloadError(f"download folder {str(folder)!r} does not exist or is not a directory")
+    targets = []
+    for index, resource in enumerate(result.resources):
+        try:
+            check_url(resource.url, what=f"resources[{index}].url")
+        except ConfigurationError as exc:
+            raise DownloadError(str(exc)) from None
+        target = folder / safe_filename(result.task_id, index, resource)
+        if target.exists() and not overwrite:
+            raise DownloadError(f"{target} already exists (pass overwrite=True to replace it)")
+        targets.append((resource, target))
+    return targets
+
+
+def warn_if_expiring(result: TaskResult, now: dt.datetime | None = None) -> None:
+    """Log and ``warnings.warn`` when fewer than two hours of the retention window remain."""
+    expires = result.expires_at
+    if expires is None:
+        return
+    now = now or dt.datetime.now(dt.timezone.utc)
+    left = expires - now
+    if left <= dt.timedelta(0):
+        message = f"task {result.task_id}: results probably expired at {expires.isoformat()} (24 h retention)"
+    elif left <= EXPIRY_WARNING_WINDOW:
+        message = f"task {result.task_id}: results expire in {left} (at {expires.isoformat()}); download now"
+    else:
+        return
+    logger.warning(message)
+    warnings.warn(message, ResultExpiryWarning, stacklevel=3)
+
+
+class Sink:
+    """A temp file next to the target: counts bytes, enforces the limit, then fsyncs and renames."""
+
+    def __init__(self, target: Path, url: str, max_bytes: int | None, expected: int | None) -> None:
+        if expected is not None and max_bytes is not None and expected > max_bytes:
+            raise DownloadTooLarge(f"{url}: Content-Length {expected} exceeds max_bytes={max_bytes}")
+        self.target, self.url, self.max_bytes, self.expected = target, url, max_bytes, expected
+        self.size = 0
+        fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+        self.tmp = Path(name)
+        self.file: IO[bytes] = os.fdopen(fd, "wb")
+
+    def write(self, chunk: bytes) -> None:
+        self.size += len(chunk)
+        if self.max_bytes is not None and self.size > self.max_bytes:
+            raise DownloadTooLarge(f"{self.url}: more than max_bytes={self.max_bytes} bytes")
+        self.file.write(chunk)
+
+    def commit(self) -> Path:
+        if self.expected is not None and self.size != self.expected:
+            raise DownloadError(f"{self.url}: truncated body ({self.size} of {self.expected} bytes)")
+        self.file.flush()
+        os.fsync(self.file.fileno())
+        self.file.close()
+        os.replace(self.tmp, self.target)
+        _fsync_dir(self.target.parent)
+        logger.info("saved %s (%d bytes)", self.target, self.size)
+        return self.target
+
+    def discard(self) -> None:
+        self.file.close()
+        self.tmp.unlink(missing_ok=True)
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return  # not supported on this platform (Windows)
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def check_response(response: httpx.Response, result: TaskResult, url: str) -> int | None:
+    """Status verdict for a result download; returns the announced length, if any."""
+    if response.status_code in (404, 410):
+        raise ResultExpired(
+            response.status_code,
+            "Result expired",
+            f"result file of task {result.task_id} is gone (HTTP {response.status_code}); results are kept ~24 h",
+            method="GET",
+            path=httpx.URL(url).path,
+        )
+    if not 200 <= response.status_code < 300:
+        raise DownloadError(f"GET {url} -> HTTP {response.status_code}")
+    length = response.headers.get("content-length")
+    return int(length) if length and length.isdigit() else None
+
+
+def _fail(sink: Sink | None, url: str, exc: BaseException) -> DownloadError:
+    if sink is not None:
+        sink.discard()
+    if isinstance(exc, DownloadError):
+        return exc
+    return DownloadError(f"{url}: {type(exc).__name__}: {exc}")
+
+
+def download_sync(
+    http: httpx.Client,
+    result: TaskResult,
+    folder: Path,
+    *,
+    max_bytes: int | None = None,
+    overwrite: bool = False,
+    timeout: httpx.Timeout | None = None,
+) -> list[Path]:
+    warn_if_expiring(result)
+    saved = []
+    for resource, target in plan(result, folder, overwrite=overwrite):
+        sink = None
+        try:
+            with http.stream("GET", resource.url, timeout=timeout) as response:
+                sink = Sink(target, resource.url, max_bytes, check_response(response, result, resource.url))
+                for chunk in response.iter_bytes(CHUNK):
+                    sink.write(chunk)
+            saved.append(sink.commit())
+        except ResultExpired:
+            raise
+        except (httpx.HTTPError, OSError, DownloadError) as exc:
+            raise _fail(sink, resource.url, exc) from exc
+    return saved
+
+
+async def download_async(
+    http: httpx.AsyncClient,
+    result: TaskResult,
+    folder: Path,
+    *,
+    max_bytes: int | None = None,
+    overwrite: bool = False,
+    timeout: httpx.Timeout | None = None,
+) -> list[Path]:
+    warn_if_expiring(result)
+    saved = []
+    for resource, target in plan(result, folder, overwrite=overwrite):
+        sink = None
+        try:
+            async with http.stream("GET", resource.url, timeout=timeout) as response:
+                sink = Sink(target, resource.url, max_bytes, check_response(response, result, resource.url))
+                async for chunk in response.aiter_bytes(CHUNK):
+                    sink.write(chunk)
+            saved.append(sink.commit())
+        except ResultExpired:
+            raise
+        except (httpx.HTTPError, OSError, DownloadError) as exc:
+            raise _fail(sink, resource.url, exc) from exc
+    return saved

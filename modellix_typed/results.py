@@ -1,0 +1,184 @@
+"""Typed task results, parsed from ``GET /api/v1/tasks/{task_id}`` (and the submit response).
+
+Parsing is tolerant: unknown fields are kept in ``raw``/``metadata``/``extensions`` rather than rejected,
+so a server adding fields never breaks a client. Only a missing/unknown ``status`` or ``task_id`` is an
+error, because without them the client cannot make progress.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+if TYPE_CHECKING:
+    from .download import Downloader
+
+RESULT_TTL = dt.timedelta(hours=24)  # documented retention; newer sources say 7 days, we warn on the safe side
+
+
+class TaskStatus(str, enum.Enum):
+    PENDING = "pending"
+    PROCESSING = "processing"
+    SUCCESS = "success"
+    FAILED = "failed"
+
+    @property
+    def terminal(self) -> bool:
+        return self in (TaskStatus.SUCCESS, TaskStatus.FAILED)
+
+
+@attrs.frozen
+class Resource:
+    """One generated file. ``url`` is only valid until the result expires."""
+
+    url: str
+    type: str | None = None
+    width: int | None = None
+    height: int | None = None
+    format: str | None = None
+    role: str | None = None
+    extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Resource:
+        known = {"url", "type", "width", "height", "format", "role"}
+        return cls(
+            url=str(data.get("url") or ""),
+            type=_opt_str(data.get("type")),
+            width=_opt_int(data.get("width")),
+            height=_opt_int(data.get("height")),
+            format=_opt_str(data.get("format")),
+            role=_opt_str(data.get("role")),
+            extra={k: v for k, v in data.items() if k not in known},
+        )
+
+
+@attrs.frozen
+class TaskResult:
+    """A snapshot of one task. ``resources`` is empty until ``status`` is ``success``."""
+
+    task_id: str
+    status: TaskStatus
+    model_id: str | None = None
+    duration_ms: int | None = None
+    resources: tuple[Resource, ...] = ()
+    metadata: Mapping[str, Any] = attrs.field(factory=dict)
+    extensions: Mapping[str, Any] = attrs.field(factory=dict)
+    error: str | None = None
+    fetched_at: dt.datetime = attrs.field(factory=lambda: dt.datetime.now(dt.timezone.utc), eq=False)
+    raw: Mapping[str, Any] = attrs.field(factory=dict, repr=False, eq=False)
+    _downloader: Downloader | None = attrs.field(default=None, repr=False, eq=False, alias="downloader")
+
+    @property
+    def done(self) -> bool:
+        return self.status.terminal
+
+    @property
+    def completed_at(self) -> dt.datetime | None:
+        """``extensions.end_time`` when the server gave one."""
+        return parse_time(self.extensions.get("end_time"))
+
+    @property
+    def expires_at(self) -> dt.datetime | None:
+        """Best estimate of when the result files disappear (24 h after completion/submission)."""
+        base = self.completed_at or parse_time(self.extensions.get("submit_time"))
+        if base is None and self.status is TaskStatus.SUCCESS:
+            base = self.fetched_at  # lower bound unknown: the task was already done when we saw it
+        return None if base is None else base + RESULT_TTL
+
+    def download(self, folder: str | Path, *, max_bytes: int | None = None, overwrite: bool = False) -> list[Path]:
+        """Save every resource into ``folder`` (sync clients). Async: ``await client.download(result, ...)``."""
+        if self._downloader is None:
+            from .errors import ModellixError
+
+            raise ModellixError(
+                "this result is not bound to a sync client; use client.download(result, folder) "
+                "(or `await async_client.download(result, folder)`)"
+            )
+        return self._downloader(self, Path(folder), max_bytes=max_bytes, overwrite=overwrite)
+
+    def bind(self, downloader: Downloader | None) -> TaskResult:
+        return attrs.evolve(self, downloader=downloader)
+
+
+def parse_task(data: Mapping[str, Any], *, task_id: str | None = None) -> TaskResult:
+    """``data`` of a task response -> :class:`TaskResult`. Raises ValueError naming the bad field."""
+    tid = data.get("task_id") or task_id
+    if not isinstance(tid, str) or not tid:
+        raise ValueError(f"data.task_id: missing or not a string, got {data.get('task_id')!r}")
+    raw_status = data.get("status")
+    try:
+        status = TaskStatus(str(raw_status).lower())
+    except ValueError:
+        raise ValueError(
+            f"data.status: expected one of {[s.value for s in TaskStatus]}, got {raw_status!r}"
+        ) from None
+    result = data.get("result") if isinstance(data.get("result"), Mapping) else {}
+    assert isinstance(result, Mapping)
+    resources = tuple(
+        Resource.from_dict(r) for r in (result.get("resources") or ()) if isinstance(r, Mapping) and r.get("url")
+    )
+    return TaskResult(
+        task_id=tid,
+        status=status,
+        model_id=_opt_str(data.get("model_id")),
+        duration_ms=_opt_int(data.get("duration")),
+        resources=resources,
+        metadata=dict(result.get("metadata") or {}),
+        extensions=dict(result.get("extensions") or {}),
+        error=_error_text(data) if status is TaskStatus.FAILED else None,
+        raw=dict(data),
+    )
+
+
+def _error_text(data: Mapping[str, Any]) -> str | None:
+    """No source documents a failed task's error fields; look where servers usually put them."""
+    for key in ("error", "error_message", "message", "reason", "fail_reason"):
+        value = data.get(key)
+        if isinstance(value, str) and value:
+            return value
+        if isinstance(value, Mapping):
+            msg = value.get("message") or value.get("detail")
+            if isinstance(msg, str) and msg:
+                return msg
+    result = data.get("result")
+    if isinstance(result, Mapping):
+        return _error_text({k: v for k, v in result.items() if k != "result"})
+    return None
+
+
+def parse_time(value: Any) -> dt.datetime | None:
+    """ISO 8601 string or epoch seconds/milliseconds -> aware datetime; None when absent/unparseable."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        seconds = value / 1000 if value > 1e11 else value
+        return dt.datetime.fromtimestamp(seconds, dt.timezone.utc)
+    if isinstance(value, str):
+        try:
+            when = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)
+    return None
+
+
+def _opt_str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _opt_int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return None

@@ -1,0 +1,131 @@
+"""Where a retry is decided: which failures are retried, how long to wait, and the POST-vs-GET rules.
+
+Pure logic shared by the sync and async transports. The rules follow the API's own guidance: reads
+retry on 408/429/5xx and network errors with exponential backoff; a paid POST is submitted once and
+only retried when the server certainly did not act on it (429 with a definite rejection, or a
+connection that failed before any byte was sent).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import enum
+import random
+import time
+from collections.abc import Mapping
+
+import attrs
+
+RETRYABLE_READ_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+
+
+class RequestKind(enum.Enum):
+    """How safe it is to repeat a request."""
+
+    READ = "read"  # GET (and DELETE): idempotent, retried on 429/5xx/network errors
+    SUBMIT = "submit"  # paid POST: never repeated unless certainly rejected or never sent
+    SIDE_EFFECT = "side_effect"  # unpaid but not idempotent (media upload, delete): same rules as SUBMIT
+
+
+@attrs.frozen
+class RetryPolicy:
+    """Exponential backoff with full jitter; ``max_retries`` counts repeats after the first attempt."""
+
+    max_retries: int = 3
+    base_delay: float = 1.0
+    max_delay: float = 10.0
+    max_retry_after: float = 60.0  # never sleep longer than this on a server's say-so
+
+    def backoff(self, attempt: int, rng: random.Random | None = None) -> float:
+        """Delay before retry number ``attempt`` (1-based): uniform in [cap/2, cap], cap = base*2^(n-1)."""
+        cap = min(self.max_delay, self.base_delay * 2.0 ** max(attempt - 1, 0))
+        r = rng.random() if rng is not None else random.random()
+        return cap / 2 + r * cap / 2
+
+    def delay(self, attempt: int, retry_after: float | None, rng: random.Random | None = None) -> float:
+        """The server's Retry-After wins (bounded); otherwise jittered backoff."""
+        if retry_after is not None:
+            return min(max(retry_after, 0.0), self.max_retry_after)
+        return self.backoff(attempt, rng)
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """``Retry-After`` as delay-seconds or an HTTP date -> seconds from now (>= 0), or None if unusable."""
+    if value is None:
+        return None
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        pass
+    else:
+        return max(seconds, 0.0) if seconds == seconds and seconds != float("inf") else None
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(when.timestamp() - (time.time() if now is None else now), 0.0)
+
+
+def retry_after_from(headers: Mapping[str, str], now: float | None = None) -> float | None:
+    """Retry-After, else ``X-RateLimit-Reset`` (a Unix timestamp) when the remaining quota is 0."""
+    delay = parse_retry_after(headers.get("retry-after"), now)
+    if delay is not None:
+        return delay
+    reset, remaining = headers.get("x-ratelimit-reset"), headers.get("x-ratelimit-remaining")
+    if reset and remaining is not None and remaining.strip() == "0":
+        try:
+            return max(float(reset) - (time.time() if now is None else now), 0.0)
+        except ValueError:
+            return None
+    return None
+
+
+@attrs.frozen
+class Decision:
+    """What to do after one attempt: retry after ``delay`` seconds, or stop."""
+
+    retry: bool
+    delay: float = 0.0
+    reason: str = ""
+
+
+STOP = Decision(False)
+
+
+def decide_on_status(
+    kind: RequestKind,
+    status: int,
+    attempt: int,
+    policy: RetryPolicy,
+    retry_after: float | None,
+    rng: random.Random | None = None,
+) -> Decision:
+    """After an HTTP error status. ``attempt`` is the number of attempts already made (1-based)."""
+    if attempt > policy.max_retries:
+        return STOP
+    if kind is RequestKind.READ and status in RETRYABLE_READ_STATUSES:
+        return Decision(True, policy.delay(attempt, retry_after, rng), f"HTTP {status}")
+    if kind is not RequestKind.READ and status == 429:
+        # A 429 is a definite rejection: the task was not created, so trying again cannot double-charge.
+        return Decision(True, policy.delay(attempt, retry_after, rng), "HTTP 429 (rejected, not created)")
+    return STOP
+
+
+def decide_on_network_error(
+    kind: RequestKind,
+    sent: bool,
+    attempt: int,
+    policy: RetryPolicy,
+    rng: random.Random | None = None,
+) -> Decision:
+    """After a transport error; ``sent`` is False only when the request certainly never left."""
+    if attempt > policy.max_retries:
+        return STOP
+    if kind is RequestKind.READ or not sent:
+        return Decision(True, policy.backoff(attempt, rng), "network error")
+    return STOP

@@ -1,0 +1,141 @@
+"""Task handles returned by ``submit`` and the wait loop's decisions (shared by sync and async).
+
+:class:`WaitState` decides, after every poll or poll error, whether to return, raise or sleep; the
+sync and async loops in the clients only do the sleeping and fetching.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from .errors import APIConnectionError, InvalidResponse, RateLimited, ServerError, TaskFailed, TaskTimeout
+from .polling import PollPolicy, PollSchedule
+from .results import TaskResult, TaskStatus
+
+if TYPE_CHECKING:
+    from .client import AsyncModellix, Modellix
+
+logger = logging.getLogger("modellix_typed")
+
+OnUpdate = Callable[[TaskResult], Any]
+
+# Errors during polling that only mean "no news this round": keep polling until the deadline.
+TRANSIENT_POLL_ERRORS = (ServerError, RateLimited, APIConnectionError, InvalidResponse)
+
+
+class WaitState:
+    """One wait on one task: status-change callbacks, failure/timeout verdicts, next sleep."""
+
+    def __init__(
+        self,
+        task_id: str,
+        policy: PollPolicy,
+        timeout: float | None,
+        on_update: OnUpdate | None,
+        *,
+        poll_first: bool,
+        urgent: Callable[[], bool] | None = None,
+    ) -> None:
+        self.task_id = task_id
+        self.schedule = PollSchedule(policy, timeout)
+        self.urgent = urgent
+        self.on_update = on_update
+        self.last: TaskResult | None = None
+        self.last_error: Exception | None = None
+        self.first_delay = 0.0 if poll_first else self.schedule.next_delay()
+
+    def on_result(self, result: TaskResult) -> TaskResult | float:
+        """The finished result, or the seconds to sleep before the next poll. Raises TaskFailed/TaskTimeout."""
+        changed = self.last is None or self.last.status is not result.status
+        self.last = result
+        if changed:
+            logger.debug("task %s: %s", self.task_id, result.status.value)
+            if self.on_update is not None:
+                self.on_update(result)
+        if result.status is TaskStatus.SUCCESS:
+            return result
+        if result.status is TaskStatus.FAILED:
+            raise TaskFailed(self.task_id, result.error or "", result)
+        return self._next()
+
+    def on_error(self, error: Exception) -> float:
+        """A transient poll error: keep polling (honouring Retry-After) until the deadline; else re-raise."""
+        if not isinstance(error, TRANSIENT_POLL_ERRORS):
+            raise error
+        logger.info("task %s: poll failed (%s); will poll again", self.task_id, error)
+        self.last_error = error
+        retry_after = error.retry_after if isinstance(error, RateLimited) else None
+        return self._next(retry_after)
+
+    def _next(self, retry_after: float | None = None) -> float:
+        if self.schedule.expired():
+            last = self.last.status.value if self.last else None
+            raise TaskTimeout(self.task_id, self.schedule.elapsed(), last) from self.last_error
+        delay = self.schedule.next_delay(retry_after)
+        if self.urgent is not None and retry_after is None and self.urgent():
+            # Someone is queued for our slot: notice completion sooner (at the first-poll cadence).
+            delay = min(delay, self.schedule.policy.first_delay)
+        return delay
+
+
+@attrs.define(eq=False)
+class Task:
+    """A submitted task (sync). Holds one concurrency slot until it is seen finished or released."""
+
+    task_id: str
+    slug: str
+    submitted_at: dt.datetime
+    task_type: str | None = None
+    _client: Modellix = attrs.field(repr=False, alias="client", kw_only=True)
+
+    def poll(self) -> TaskResult:
+        """One status read (frees the slot if the task has finished)."""
+        return self._client.tasks.get(self.task_id)
+
+    def wait(self, timeout: float | None = None, on_update: OnUpdate | None = None) -> TaskResult:
+        """Poll until success (returns the result), ``failed`` (TaskFailed) or the deadline (TaskTimeout).
+
+        After a TaskTimeout the task keeps its concurrency slot (it still runs on the server): resume with
+        ``wait()`` again, or call :meth:`release` to abandon it.
+        """
+        return self._client.tasks.wait(
+            self.task_id, timeout=timeout, on_update=on_update, task_type=self.task_type, poll_first=False
+        )
+
+    def result(self, timeout: float | None = None) -> TaskResult:
+        """Like ``concurrent.futures.Future.result``: wait and return the successful result."""
+        return self.wait(timeout=timeout)
+
+    def release(self) -> None:
+        """Give the concurrency slot back without waiting (e.g. when abandoning the task)."""
+        self._client._limiter.release(task_id=self.task_id)
+
+
+@attrs.define(eq=False)
+class AsyncTask:
+    """A submitted task (async). Same as :class:`Task` with awaitable methods."""
+
+    task_id: str
+    slug: str
+    submitted_at: dt.datetime
+    task_type: str | None = None
+    _client: AsyncModellix = attrs.field(repr=False, alias="client", kw_only=True)
+
+    def poll(self) -> Awaitable[TaskResult]:
+        return self._client.tasks.get(self.task_id)
+
+    def wait(self, timeout: float | None = None, on_update: OnUpdate | None = None) -> Awaitable[TaskResult]:
+        return self._client.tasks.wait(
+            self.task_id, timeout=timeout, on_update=on_update, task_type=self.task_type, poll_first=False
+        )
+
+    def result(self, timeout: float | None = None) -> Awaitable[TaskResult]:
+        return self.wait(timeout=timeout)
+
+    def release(self) -> None:
+        self._client._limiter.release(task_id=self.task_id)

@@ -1,0 +1,259 @@
+"""Where a request is sent: auth header, timeouts, response parsing, and the retry loop.
+
+The decisions (what a response or an exception means, whether to retry) live in :class:`Exchange`, which
+does no I/O; :class:`SyncTransport` and :class:`AsyncTransport` only differ in how they send and sleep.
+The API key is added per request (never as a client default header), so it is only ever sent to the
+configured API origin and never to result-file hosts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import random
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+import httpx
+
+from .config import ClientConfig
+from .errors import (
+    APIConnectionError,
+    APITimeout,
+    InvalidResponse,
+    ModellixError,
+    SubmissionOutcomeUnknown,
+    api_error_for,
+)
+from .retry import Decision, RequestKind, RetryPolicy, decide_on_network_error, decide_on_status, retry_after_from
+
+logger = logging.getLogger("modellix_typed")
+
+# Raised before a single byte of the request left this process: safe to repeat even a paid POST.
+NOT_SENT_ERRORS: tuple[type[Exception], ...] = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+def encode_json(body: Mapping[str, Any]) -> bytes:
+    """Canonical JSON bytes: what is sent is exactly what is hashed for SubmissionOutcomeUnknown."""
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"), sort_keys=False).encode("utf-8")
+
+
+@attrs.frozen
+class Call:
+    """One logical API call (possibly several attempts)."""
+
+    method: str
+    path: str
+    kind: RequestKind = RequestKind.READ
+    content: bytes | None = None
+    params: Mapping[str, str | int] | None = None
+    files: Mapping[str, tuple[str, bytes, str]] | None = None
+    slug: str | None = None  # for submissions: which model, for error messages
+    retries: bool = True
+
+    @property
+    def body_sha256(self) -> str:
+        digest = hashlib.sha256(self.content or b"")
+        for name, (filename, data, _) in sorted((self.files or {}).items()):
+            digest.update(f"{name}:{filename}:".encode() + data)
+        return digest.hexdigest()
+
+
+@attrs.frozen
+class Step:
+    """The verdict on one attempt: a value, an error to raise, or a retry after ``delay``."""
+
+    value: Any = None
+    error: ModellixError | None = None
+    retry: Decision | None = None
+
+
+class Exchange:
+    """Turns responses and transport exceptions of one :class:`Call` into :class:`Step` verdicts."""
+
+    def __init__(
+        self, config: ClientConfig, policy: RetryPolicy, call: Call, rng: random.Random | None = None
+    ) -> None:
+        self.config = config
+        self.policy = policy if call.retries else attrs.evolve(policy, max_retries=0)
+        self.call = call
+        self.rng = rng
+        self.attempts = 0
+
+    def request_kwargs(self) -> dict[str, Any]:
+        call, t = self.call, self.config.timeouts
+        read = t.submit_read if call.kind is not RequestKind.READ else t.read
+        headers = {"Accept": "application/json", "User-Agent": self.config.user_agent}
+        headers.update(self.config.auth_headers())
+        kwargs: dict[str, Any] = {
+            "method": call.method,
+            "url": self.config.url(call.path),
+            "headers": headers,
+            "params": dict(call.params) if call.params else None,
+            "timeout": httpx.Timeout(connect=t.connect, read=read, write=read, pool=t.connect),
+        }
+        if call.content is not None:
+            headers["Content-Type"] = "application/json"
+            kwargs["content"] = call.content
+        if call.files is not None:
+            kwargs["files"] = dict(call.files)
+        self.attempts += 1
+        return kwargs
+
+    def on_exception(self, exc: httpx.HTTPError) -> Step:
+        call = self.call
+        sent = not isinstance(exc, NOT_SENT_ERRORS)
+        reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        decision = decide_on_network_error(call.kind, sent, self.attempts, self.policy, self.rng)
+        if decision.retry:
+            return self._retry(decision, reason)
+        if call.kind is not RequestKind.READ and sent:
+            return Step(error=self._unknown(f"no response: {reason}"))
+        cls = APITimeout if isinstance(exc, httpx.TimeoutException) else APIConnectionError
+        return Step(error=cls(reason, method=call.method, path=call.path))
+
+    def on_response(self, status: int, headers: Mapping[str, str], content: bytes) -> Step:
+        call = self.call
+        logger.debug("%s %s -> HTTP %s (attempt %d)", call.method, call.path, status, self.attempts)
+        if 200 <= status < 300:
+            return self._on_success(status, content)
+        request_id = headers.get("x-request-id")
+        retry_after = retry_after_from(headers)
+        error = api_error_for(
+            status, content, method=call.method, path=call.path, request_id=request_id, retry_after=retry_after
+        )
+        if call.kind is not RequestKind.READ and (status >= 500 or status == 408):
+            return Step(error=self._unknown(f"HTTP {status} after the body was sent: {error.message}", status))
+        decision = decide_on_status(call.kind, status, self.attempts, self.policy, retry_after, self.rng)
+        if decision.retry:
+            return self._retry(decision, f"HTTP {status} {error.message}")
+        return Step(error=error)
+
+    def _on_success(self, status: int, content: bytes) -> Step:
+        call = self.call
+        try:
+            payload = json.loads(content) if content.strip() else {}
+        except ValueError:
+            payload = None
+        if not isinstance(payload, dict):
+            return self._invalid("body is not a JSON object", status, content)
+        code = payload.get("code", 0)
+        if code not in (0, 200, None):
+            # An error carried in a 200 envelope: the code is the real HTTP status.
+            if isinstance(code, int) and 400 <= code < 600:
+                if call.kind is not RequestKind.READ and code >= 500:
+                    return Step(error=self._unknown(f"error code {code} in a 2xx envelope", status))
+                return Step(error=api_error_for(code, content, method=call.method, path=call.path))
+            return self._invalid(f"unexpected envelope code {code!r}", status, content)
+        return Step(value=payload)
+
+    def _invalid(self, reason: str, status: int, content: bytes) -> Step:
+        call = self.call
+        if call.kind is not RequestKind.READ:
+            partial = {"status": status, "body_excerpt": content[:200].decode("utf-8", "replace")}
+            return Step(error=self._unknown(f"HTTP {status} with {reason}", status, partial))
+        return Step(error=InvalidResponse(reason, method=call.method, path=call.path, status=status))
+
+    def _unknown(
+        self, reason: str, status: int | None = None, partial: Mapping[str, Any] | None = None
+    ) -> SubmissionOutcomeUnknown:
+        call = self.call
+        logger.warning("%s %s: outcome unknown (%s); not retrying", call.method, call.path, reason)
+        return SubmissionOutcomeUnknown(
+            reason, slug=call.slug or call.path, body_sha256=call.body_sha256, status=status, partial=partial
+        )
+
+    def _retry(self, decision: Decision, reason: str) -> Step:
+        logger.info(
+            "%s %s: retrying in %.2fs after %s (attempt %d of %d)",
+            self.call.method,
+            self.call.path,
+            decision.delay,
+            reason,
+            self.attempts,
+            self.policy.max_retries + 1,
+        )
+        return Step(retry=decision)
+
+
+def data_of(payload: Mapping[str, Any], *, method: str, path: str) -> Mapping[str, Any]:
+    """The envelope's ``data`` object, or an InvalidResponse naming what is missing."""
+    data = payload.get("data")
+    if not isinstance(data, Mapping):
+        raise InvalidResponse(f"expected an object at 'data', got {type(data).__name__}", method=method, path=path)
+    return data
+
+
+class SyncTransport:
+    """Sends :class:`Call` objects with an ``httpx.Client`` (owned unless injected)."""
+
+    def __init__(
+        self, config: ClientConfig, policy: RetryPolicy, http_client: httpx.Client | None = None
+    ) -> None:
+        self.config = config
+        self.policy = policy
+        self._owned = http_client is None
+        self.http = http_client or httpx.Client(follow_redirects=False)
+
+    def send(self, call: Call) -> dict[str, Any]:
+        exchange = Exchange(self.config, self.policy, call)
+        while True:
+            kwargs = exchange.request_kwargs()
+            try:
+                response = self.http.request(**kwargs)
+            except httpx.TransportError as exc:
+                step = exchange.on_exception(exc)
+            else:
+                step = exchange.on_response(response.status_code, response.headers, response.content)
+            if step.retry is not None:
+                time.sleep(step.retry.delay)
+                continue
+            if step.error is not None:
+                raise step.error
+            value: dict[str, Any] = step.value
+            return value
+
+    def close(self) -> None:
+        if self._owned:
+            self.http.close()
+
+
+class AsyncTransport:
+    """Same as :class:`SyncTransport` on an ``httpx.AsyncClient``."""
+
+    def __init__(
+        self, config: ClientConfig, policy: RetryPolicy, http_client: httpx.AsyncClient | None = None
+    ) -> None:
+        self.config = config
+        self.policy = policy
+        self._owned = http_client is None
+        self.http = http_client or httpx.AsyncClient(follow_redirects=False)
+
+    async def send(self, call: Call) -> dict[str, Any]:
+        exchange = Exchange(self.config, self.policy, call)
+        while True:
+            kwargs = exchange.request_kwargs()
+            try:
+                response = await self.http.request(**kwargs)
+            except httpx.TransportError as exc:
+                step = exchange.on_exception(exc)
+            else:
+                step = exchange.on_response(response.status_code, response.headers, response.content)
+            if step.retry is not None:
+                await asyncio.sleep(step.retry.delay)
+                continue
+            if step.error is not None:
+                raise step.error
+            value: dict[str, Any] = step.value
+            return value
+
+    async def aclose(self) -> None:
+        if self._owned:
+            await self.http.aclose()
+
+
+__all__ = ["AsyncTransport", "Call", "Exchange", "SyncTransport", "data_of", "encode_json"]

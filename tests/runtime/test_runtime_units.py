@@ -1,0 +1,244 @@
+"""Pure runtime logic: error parsing, retry rules, Retry-After, poll policies, result parsing, names, limiter."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import email.utils
+import random
+import subprocess
+import sys
+import threading
+
+import httpx
+import pytest
+
+from modellix_typed.download import ResultExpiryWarning, safe_filename, warn_if_expiring
+from modellix_typed.errors import (
+    BadRequest,
+    InsufficientBalance,
+    RateLimited,
+    ServerError,
+    ServiceUnavailable,
+    api_error_for,
+)
+from modellix_typed.limiter import AsyncLimiter, Limiter
+from modellix_typed.polling import IMAGE_POLICY, VIDEO_POLICY, PollPolicy, PollSchedule, policy_for
+from modellix_typed.results import Resource, TaskStatus, parse_task
+from modellix_typed.retry import RequestKind, RetryPolicy, decide_on_network_error, decide_on_status, parse_retry_after
+
+
+def test_error_body_is_parsed_into_category_and_detail() -> None:
+    body = b'{"code": 400, "message": "Invalid format: parameter \'size\' must be in format \'width*height\'"}'
+    err = api_error_for(400, body, method="POST", path="/api/v1/x/y", request_id="req-1")
+    assert isinstance(err, BadRequest)
+    assert (err.category, err.detail, err.request_id) == ("Invalid format", "parameter 'size' must be in format 'width*height'", "req-1")
+    assert "POST /api/v1/x/y" in str(err) and "req-1" in str(err)
+
+
+@pytest.mark.parametrize(("status", "cls"), [(402, InsufficientBalance), (503, ServiceUnavailable), (502, ServerError)])
+def test_status_picks_the_class_and_tolerates_non_json(status: int, cls: type) -> None:
+    err = api_error_for(status, b"<html>Bad gateway</html>")
+    assert type(err) is cls and "non-JSON error body" in err.detail and err.status == status
+
+
+def test_rate_limited_carries_retry_after() -> None:
+    err = api_error_for(429, b'{"code":429,"message":"Concurrent limit exceeded: 3 running"}', retry_after=2.0)
+    assert isinstance(err, RateLimited) and err.retry_after == 2.0 and err.category == "Concurrent limit exceeded"
+
+
+def test_retry_after_seconds_and_http_date() -> None:
+    assert parse_retry_after("3") == 3.0
+    assert parse_retry_after("-5") == 0.0
+    now = 1_700_000_000.0
+    date = email.utils.formatdate(now + 30, usegmt=True)
+    assert parse_retry_after(date, now=now) == pytest.approx(30.0)
+    assert parse_retry_after("soon") is None and parse_retry_after(None) is None and parse_retry_after("nan") is None
+
+
+def test_paid_post_is_only_retried_when_certainly_not_acted_on() -> None:
+    p = RetryPolicy(max_retries=3)
+    submit = RequestKind.SUBMIT
+    assert decide_on_status(submit, 429, 1, p, 1.0).retry  # definite rejection
+    assert decide_on_status(submit, 429, 1, p, 1.0).delay == 1.0  # honours Retry-After
+    for status in (400, 401, 402, 404, 500, 503):
+        assert not decide_on_status(submit, status, 1, p, None).retry
+    assert decide_on_network_error(submit, False, 1, p).retry  # never left the machine
+    assert not decide_on_network_error(submit, True, 1, p).retry  # may have been received
+    assert not decide_on_status(submit, 429, 4, p, None).retry  # budget spent
+
+
+def test_reads_retry_on_429_5xx_and_network_errors_only() -> None:
+    p = RetryPolicy(max_retries=2)
+    read = RequestKind.READ
+    assert all(decide_on_status(read, s, 1, p, None).retry for s in (408, 429, 500, 502, 503, 504))
+    assert not any(decide_on_status(read, s, 1, p, None).retry for s in (400, 401, 402, 404))
+    assert decide_on_network_error(read, True, 2, p).retry and not decide_on_network_error(read, True, 3, p).retry
+
+
+def test_backoff_grows_with_jitter_and_is_capped() -> None:
+    p = RetryPolicy(base_delay=1.0, max_delay=4.0)
+    rng = random.Random(1)
+    delays = [[p.backoff(n, rng) for _ in range(50)] for n in (1, 2, 3, 6)]
+    assert all(0.5 <= d <= 1 for d in delays[0]) and all(1 <= d <= 2 for d in delays[1])
+    assert all(2 <= d <= 4 for d in delays[3]) and len(set(delays[0])) > 1
+
+
+def test_poll_policy_is_tuned_per_task_type() -> None:
+    assert policy_for("t2i") is IMAGE_POLICY and policy_for("i2i") is IMAGE_POLICY
+    assert policy_for("t2v") is VIDEO_POLICY and policy_for("image-to-video") is VIDEO_POLICY
+    assert IMAGE_POLICY.first_delay == 1.0 and IMAGE_POLICY.max_delay == 3.0
+    assert VIDEO_POLICY.first_delay == 5.0 and VIDEO_POLICY.max_delay == 15.0
+    custom = PollPolicy(first_delay=0.5, max_delay=1.0)
+    assert policy_for("t2v", {"video": custom}) is custom and policy_for("t2i", {"*": custom}) is custom
+
+
+def test_poll_schedule_grows_and_never_passes_the_deadline() -> None:
+    now = [0.0]
+    schedule = PollSchedule(PollPolicy(1.0, 4.0, 2.0, jitter=0.0, default_timeout=100), 6.0, clock=lambda: now[0])
+    delays = []
+    while not schedule.expired():
+        delays.append(schedule.next_delay())
+        now[0] += delays[-1]
+    assert delays == [1.0, 2.0, 3.0]  # 1, 2, then clipped at the 6 s deadline
+    fresh = PollSchedule(PollPolicy(1.0, 4.0, jitter=0.0), 60, clock=lambda: 0.0)
+    assert fresh.next_delay(retry_after=7.0) == 7.0  # Retry-After is a floor
+
+
+def test_bad_poll_policy_names_the_rule() -> None:
+    with pytest.raises(ValueError, match="first_delay <= max_delay"):
+        PollPolicy(first_delay=5, max_delay=1)
+
+
+def test_task_result_parsing() -> None:
+    data = {
+        "status": "success",
+        "task_id": "task-1",
+        "model_id": "m",
+        "duration": 3500,
+        "result": {
+            "resources": [{"url": "https://f/x.png", "type": "image", "width": 1024, "height": 768, "format": "png",
+                           "role": "primary", "seed": 7}],
+            "metadata": {"image_count": 1},
+            "extensions": {"submit_time": "2024-01-01T10:00:00Z", "end_time": "2024-01-01T10:00:03Z"},
+        },
+    }
+    r = parse_task(data)
+    assert r.status is TaskStatus.SUCCESS and r.duration_ms == 3500 and r.resources[0].extra == {"seed": 7}
+    assert r.expires_at == dt.datetime(2024, 1, 2, 10, 0, 3, tzinfo=dt.timezone.utc)
+    failed = parse_task({"status": "failed", "task_id": "t", "error": {"message": "nsfw"}})
+    assert failed.error == "nsfw"
+    with pytest.raises(ValueError, match="data.status"):
+        parse_task({"status": "weird", "task_id": "t"})
+
+
+def test_expiry_warning_when_close_or_passed(caplog: pytest.LogCaptureFixture) -> None:
+    now = dt.datetime.now(dt.timezone.utc)
+    ended = {"status": "success", "task_id": "t",
+             "result": {"resources": [{"url": "https://x/y"}], "extensions": {"end_time": ""}}}
+    for age, fragment in ((dt.timedelta(hours=23), "expire in"), (dt.timedelta(hours=25), "probably expired")):
+        ended["result"]["extensions"]["end_time"] = (now - age).isoformat()  # type: ignore[index]
+        with pytest.warns(ResultExpiryWarning, match=fragment):
+            warn_if_expiring(parse_task(ended))
+    assert "probably expired" in caplog.text
+    ended["result"]["extensions"]["end_time"] = now.isoformat()  # type: ignore[index]
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warn_if_expiring(parse_task(ended))  # fresh: silent
+
+
+def test_filenames_come_from_task_id_never_the_url() -> None:
+    evil = Resource(url="https://x/../../etc/passwd", format="../sh")
+    assert safe_filename("task-../../x", 0, evil) == "task-______x-0.sh"
+    assert safe_filename("..hidden", 2, Resource(url="u", type="video")) == "hidden-2.mp4"
+    assert safe_filename("t", 0, Resource(url="u")) == "t-0.bin"
+
+
+def test_sync_limiter_blocks_at_the_limit_and_releases_by_task_id() -> None:
+    limiter = Limiter(2)
+    a, b = limiter.acquire(), limiter.acquire()
+    assert a and b and limiter.acquire(timeout=0.01) is None
+    a.task_id = "task-a"
+    threading.Timer(0.05, lambda: limiter.release(task_id="task-a")).start()
+    assert limiter.acquire(timeout=2) is not None
+    limiter.release(b)
+    limiter.release(b)  # idempotent
+    assert limiter.in_use == 1
+
+
+def test_async_limiter_hands_slots_over_in_order() -> None:
+    async def main() -> list[int]:
+        limiter = AsyncLimiter(1)
+        order: list[int] = []
+        first = await limiter.acquire()
+
+        async def worker(n: int) -> None:
+            slot = await limiter.acquire()
+            order.append(n)
+            limiter.release(slot)
+
+        tasks = [asyncio.create_task(worker(n)) for n in range(3)]
+        await asyncio.sleep(0.01)
+        assert order == []
+        limiter.release(first)
+        await asyncio.gather(*tasks)
+        return order
+
+    assert asyncio.run(main()) == [0, 1, 2]
+
+
+def test_connect_errors_are_marked_not_sent() -> None:
+    from modellix_typed.transport import NOT_SENT_ERRORS
+
+    assert issubclass(httpx.ConnectError, NOT_SENT_ERRORS) and not issubclass(httpx.ReadTimeout, NOT_SENT_ERRORS)
+    assert not issubclass(httpx.RemoteProtocolError, NOT_SENT_ERRORS)
+
+
+def test_package_import_is_light() -> None:
+    code = "import sys, modellix_typed; print('httpx' in sys.modules, 'modellix_typed.client' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False"]
+    code = "import modellix_typed as m; print(m.Modellix.__name__, m.TaskTimeout.__mro__[1].__name__)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["Modellix", "TaskError"]
+
+
+def _exchange(kind: RequestKind) -> object:
+    from modellix_typed.config import ClientConfig
+    from modellix_typed.transport import Call, Exchange
+
+    config = ClientConfig.resolve(api_key="k", base_url="http://127.0.0.1:1")
+    return Exchange(config, RetryPolicy(max_retries=0), Call("POST", "/api/v1/a/b", kind=kind, content=b"{}", slug="a/b"))
+
+
+def test_post_replies_that_hide_the_outcome_become_outcome_unknown() -> None:
+    from modellix_typed.errors import SubmissionOutcomeUnknown
+    from modellix_typed.transport import Exchange
+
+    for status, body in ((200, b"not json"), (200, b'{"code": 500, "message": "Internal: x"}'), (504, b"")):
+        ex = _exchange(RequestKind.SUBMIT)
+        assert isinstance(ex, Exchange)
+        ex.request_kwargs()
+        step = ex.on_response(status, {}, body)
+        assert isinstance(step.error, SubmissionOutcomeUnknown) and step.error.status == status
+    ex = _exchange(RequestKind.SUBMIT)
+    assert isinstance(ex, Exchange)
+    ex.request_kwargs()
+    step = ex.on_exception(httpx.ReadTimeout("timed out"))
+    assert isinstance(step.error, SubmissionOutcomeUnknown) and "ReadTimeout" in step.error.reason
+
+
+def test_2xx_without_task_id_is_outcome_unknown() -> None:
+    from modellix_typed.client import ClientCore, Prepared
+    from modellix_typed.config import ClientConfig
+    from modellix_typed.errors import SubmissionOutcomeUnknown
+    from modellix_typed.transport import Call
+
+    core = ClientCore(ClientConfig.resolve(api_key="k"), RetryPolicy())
+    prepared = Prepared(None, "a/b", "t2i", "/api/v1/a/b", b"{}")  # type: ignore[arg-type]
+    call = Call("POST", "/api/v1/a/b", kind=RequestKind.SUBMIT, content=b"{}", slug="a/b")
+    with pytest.raises(SubmissionOutcomeUnknown) as info:
+        core.accepted({"code": 0, "data": {"status": "pending"}}, prepared, call)
+    assert info.value.partial == {"data": {"status": "pending"}} and info.value.slug == "a/b"
