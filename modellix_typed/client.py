@@ -216,8 +216,18 @@ class Modellix:
         timeout: float | None = None,
         on_update: OnUpdate | None = None,
     ) -> TaskResult:
-        """Submit and wait: the successful result, or TaskFailed / TaskTimeout / an API error."""
-        return self.submit(request, data).wait(timeout=timeout, on_update=on_update)
+        """Submit and wait: the successful result, or TaskFailed / TaskTimeout / an API error.
+
+        The caller never holds the task handle, so a wait that gives up frees the slot here; otherwise a few
+        timed-out runs would block every later submit. (If the task still runs server-side, a later 429 is a
+        definite rejection and is retried safely.) Resume with ``client.tasks.wait(error.task_id)``.
+        """
+        task = self.submit(request, data)
+        try:
+            return task.wait(timeout=timeout, on_update=on_update)
+        except BaseException:
+            task.release()
+            raise
 
     def batch(
         self,
@@ -398,8 +408,13 @@ class AsyncModellix:
         timeout: float | None = None,
         on_update: OnUpdate | None = None,
     ) -> TaskResult:
+        """Submit and wait; like :meth:`Modellix.run`, a wait that gives up frees the task's slot."""
         task = await self.submit(request, data)
-        return await task.wait(timeout=timeout, on_update=on_update)
+        try:
+            return await task.wait(timeout=timeout, on_update=on_update)
+        except BaseException:
+            task.release()
+            raise
 
     async def batch(
         self,

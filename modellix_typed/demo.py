@@ -37,7 +37,6 @@ def main(argv: list[str] | None = None) -> int:
             task = client.submit(request)
             print(f"submitted {task.slug}: task {task.task_id}")
             result = task.wait(timeout=60, on_update=lambda r: print(f"  status: {r.status.value}"))
-            out.mkdir(parents=True, exist_ok=True)
             paths = client.download(result, out)
     for path in paths:
         print(f"saved {path} ({path.stat().st_size} bytes)")

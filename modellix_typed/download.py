@@ -51,8 +51,10 @@ def plan(result: TaskResult, folder: Path, *, overwrite: bool) -> list[tuple[Res
     """Check the folder and every URL before the first byte is fetched."""
     if not result.resources:
         raise DownloadError(f"task {result.task_id} has no resources to download (status {result.status.value})")
-    if not folder.is_dir():
-        raise DownloadError(f"download folder {str(folder)!r} does not exist or is not a directory")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a file in the way, or no permission
+        raise DownloadError(f"download folder {str(folder)!r} cannot be created: {exc.strerror}") from None
     targets = []
     for index, resource in enumerate(result.resources):
         try:
@@ -92,6 +94,7 @@ class Sink:
         self.target, self.url, self.max_bytes, self.expected = target, url, max_bytes, expected
         self.size = 0
         fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+        os.chmod(name, 0o666 & ~_UMASK)  # mkstemp's 0600 would make saved results private to this user
         self.tmp = Path(name)
         self.file: IO[bytes] = os.fdopen(fd, "wb")
 
@@ -117,6 +120,15 @@ class Sink:
         self.tmp.unlink(missing_ok=True)
 
 
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _current_umask()
+
+
 def _fsync_dir(folder: Path) -> None:
     try:
         fd = os.open(folder, os.O_RDONLY)
@@ -130,8 +142,12 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def check_response(response: httpx.Response, result: TaskResult, url: str) -> int | None:
-    """Status verdict for a result download; returns the announced length, if any."""
+def check_response(response: httpx.Response, result: TaskResult, resource: Resource) -> int | None:
+    """Status and content verdict for a result download; returns the announced length, if any.
+
+    A 2xx that is not media (an HTML error page, a JSON envelope) must not be saved as the result.
+    """
+    url = resource.url
     if response.status_code in (404, 410):
         raise ResultExpired(
             response.status_code,
@@ -142,8 +158,26 @@ def check_response(response: httpx.Response, result: TaskResult, url: str) -> in
         )
     if not 200 <= response.status_code < 300:
         raise DownloadError(f"GET {url} -> HTTP {response.status_code}")
+    check_media_type(response.headers.get("content-type"), resource, url)
     length = response.headers.get("content-length")
     return int(length) if length and length.isdigit() else None
+
+
+_GENERIC_BINARY = frozenset({"application/octet-stream", "binary/octet-stream"})
+
+
+def check_media_type(content_type: str | None, resource: Resource, url: str) -> None:
+    """No Content-Type passes (some CDNs omit it); otherwise it must be the resource's kind of media."""
+    if not content_type:
+        return
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    if media_type in _GENERIC_BINARY:
+        return
+    kind = (resource.type or "").lower()
+    expected = {kind} if kind in ("image", "video", "audio") else {"image", "video", "audio"}
+    if media_type.split("/", 1)[0] not in expected:
+        wanted = " or ".join(f"{k}/*" for k in sorted(expected))
+        raise DownloadError(f"GET {url}: Content-Type {media_type!r} is not {wanted}; not saved")
 
 
 def _fail(sink: Sink | None, url: str, exc: BaseException) -> DownloadError:
@@ -169,7 +203,7 @@ def download_sync(
         sink = None
         try:
             with http.stream("GET", resource.url, timeout=timeout) as response:
-                sink = Sink(target, resource.url, max_bytes, check_response(response, result, resource.url))
+                sink = Sink(target, resource.url, max_bytes, check_response(response, result, resource))
                 for chunk in response.iter_bytes(CHUNK):
                     sink.write(chunk)
             saved.append(sink.commit())
@@ -195,7 +229,7 @@ async def download_async(
         sink = None
         try:
             async with http.stream("GET", resource.url, timeout=timeout) as response:
-                sink = Sink(target, resource.url, max_bytes, check_response(response, result, resource.url))
+                sink = Sink(target, resource.url, max_bytes, check_response(response, result, resource))
                 async for chunk in response.aiter_bytes(CHUNK):
                     sink.write(chunk)
             saved.append(sink.commit())

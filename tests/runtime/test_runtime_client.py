@@ -261,3 +261,30 @@ def test_media_upload_is_never_replayed(emu: RunningEmulator, make_client: Facto
     with make_client(emu) as c, pytest.raises(SubmissionOutcomeUnknown):
         c.media.upload(b"data", filename="in.png")
     assert len(requests_to(emu, "POST", "/api/v1/media/files")) == 1
+
+
+def test_download_creates_the_folder_with_ordinary_permissions(
+    emu: RunningEmulator, tmp_path: Path, make_client: Factory, Image: Any
+) -> None:
+    import os
+
+    target = tmp_path / "new" / "nested"
+    with make_client(emu) as c:
+        paths = c.download(c.run(Image("x")), target)
+    assert [p.parent for p in paths] == [target]
+    umask = os.umask(0)
+    os.umask(umask)
+    assert paths[0].stat().st_mode & 0o777 == 0o666 & ~umask  # not mkstemp's private 0600
+
+
+def test_download_into_a_file_path_is_a_typed_error(
+    emu: RunningEmulator, tmp_path: Path, make_client: Factory, Image: Any
+) -> None:
+    from modellix_typed import DownloadError
+
+    blocker = tmp_path / "taken"
+    blocker.write_text("a file, not a folder")
+    with make_client(emu) as c:
+        result = c.run(Image("x"))
+        with pytest.raises(DownloadError, match="cannot be created"):
+            c.download(result, blocker / "sub")
