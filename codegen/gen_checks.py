@@ -17,7 +17,10 @@ from codegen.gen_literal import pyrepr
 
 _SIZE_VALUE = re.compile(r"^\s*(\d+)\s*([*xX×])\s*(\d+)\s*$")
 _SIZE_NAME = re.compile(r"size|resolution", re.IGNORECASE)
-_DATA_URI_WORDS = re.compile(r"base64|data ur[il]", re.IGNORECASE)
+_URI_FORMATS = ("uri", "url", "uri-reference", "iri")
+_BASE64_WORD = re.compile(r"base\s*64", re.IGNORECASE)
+_DATA_URI_PHRASE = re.compile(r"(?:base\s*64\s+)?data\s*[:-]?\s*ur[il]s?\b|\bdata:[a-z]", re.IGNORECASE)
+_URL_WORD = re.compile(r"\bur[il]s?\b|\bhttps?://", re.IGNORECASE)
 _PIXELS_RANGE = re.compile(
     r"pixels?[^\[\]\n]{0,60}?\[\s*(\d+)\s*[*xX×]\s*(\d+)(?:\s*=\s*\d+)?\s*,\s*(\d+)\s*[*xX×]\s*(\d+)"
 )
@@ -72,6 +75,40 @@ def size_bounds(name: str, schema: Mapping[str, Any]) -> dict[str, int]:
         if low <= high:
             bounds["min_side"], bounds["max_side"] = low, high
     return bounds
+
+
+@attrs.frozen
+class UriRule:
+    """What a URL-typed string field accepts, derived from ``format: uri`` and the field's prose."""
+
+    accept: str  # "url" | "url_or_data" | "data"
+    base64: bool  # data: URIs must carry ``;base64``
+
+    def describe(self) -> str:
+        data = "data:<mime>;base64,... URI" if self.base64 else "data: URI"
+        return {"url": "http(s) URL", "url_or_data": f"http(s) URL or {data}", "data": data}[self.accept]
+
+
+def uri_rule(schema: Mapping[str, Any], parent_description: str = "") -> UriRule | None:
+    """The URL rule of a string node, or None when nothing says it is a URL.
+
+    ``format: uri`` or prose saying URL -> http(s) URLs; data: URIs too when the prose also says Base64 or data
+    URI; data: URIs only when the prose names data URIs and no other URL. ``parent_description`` is the array's
+    description for string items (``"Input image URLs"`` + items ``{"type": "string"}``).
+    """
+    types = schema_types(schema)
+    if (types and "string" not in types) or "enum" in schema or "const" in schema:
+        return None
+    text = f"{schema.get('description') or ''} {parent_description}"
+    formatted = schema.get("format") in _URI_FORMATS
+    says_data = _DATA_URI_PHRASE.search(text) is not None
+    says_url = _URL_WORD.search(_DATA_URI_PHRASE.sub(" ", text)) is not None
+    base64 = _BASE64_WORD.search(text) is not None
+    if formatted or says_url:
+        return UriRule("url_or_data" if says_data or base64 else "url", base64)
+    if says_data:
+        return UriRule("data", base64)
+    return None
 
 
 @attrs.define
@@ -136,6 +173,10 @@ class Emitter:
             return
         types = schema_types(schema)
         body_indent = indent
+        if "integer" in types and "number" not in types:
+            # jsonschema counts 2.0 as an integer: accept integral floats and send them as ints
+            self._add(indent, f"if isinstance({x}, float) and {x}.is_integer():")
+            self._add(indent + 1, f"{x} = int({x})")
         if types:
             test = " or ".join(
                 f"({_TYPE_TESTS[t][0].format(x=x)})"
@@ -221,10 +262,10 @@ class Emitter:
             const = self.ctx.constant("_PATTERN_", f"re.compile({pyrepr(schema['pattern'])})")
             self.ctx.uses_re = True
             rules.append(("", f"v.check_pattern({x}, {path}, {const}, issues)"))
-        if schema.get("format") in ("uri", "url", "uri-reference", "iri"):
-            text = f"{schema.get('description') or ''} {parent_description}"
-            allow_data = bool(_DATA_URI_WORDS.search(text))
-            rules.append(("", f"v.check_uri({x}, {path}, issues, allow_data={allow_data})"))
+        uri = uri_rule(schema, parent_description) if ("string" in types or not types) else None
+        if uri is not None:
+            args = f"{pyrepr(uri.accept)}, base64={uri.base64}"
+            rules.append(("", f"v.check_uri({x}, {path}, issues, {args})"))
         bounds = size_bounds(name, schema) if ("string" in types or not types) else {}
         if bounds:
             args = ", ".join(f"{k}={bounds[k]}" for k in sorted(bounds))

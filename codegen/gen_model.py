@@ -23,7 +23,7 @@ from openapi_python_client.parser.properties.model_property import ModelProperty
 from openapi_python_client.parser.properties.protocol import PropertyProtocol as Property
 from openapi_python_client.parser.properties.union import UnionProperty
 
-from codegen.gen_checks import CheckContext, Emitter, size_bounds, size_separator
+from codegen.gen_checks import CheckContext, Emitter, size_bounds, size_separator, uri_rule
 from codegen.gen_literal import pyblock, pyrepr
 from codegen.gen_names import class_name, module_name, package_name
 
@@ -63,6 +63,8 @@ class ClassView:
     is_root: bool
     fields: list[FieldView]
     doc: str
+    extra_allowed: bool
+    """Root schema says ``additionalProperties: true``: from_dict keeps unknown keys (sent via extra_body)."""
 
 
 @attrs.frozen
@@ -88,6 +90,8 @@ class ModelView:
     uses_unset: bool
     aliases: dict[str, str]
     schema_code: str
+    attributes: dict[str, str]
+    """Wire name -> Python attribute, where they differ (error messages mention both)."""
 
 
 def parser_config() -> Config:
@@ -176,7 +180,12 @@ class _ModuleBuilder:
             fields.append(self._field(name, wire, python, prop, schema, wire in required))
         doc = _class_doc(self.spec, raw, fields, is_root=is_root, owner=owner)
         model_name = str(self.spec["slug"]) if is_root else f"{self.spec['slug']} ({owner})"
-        self.classes.append(ClassView(name=name, model_name=model_name, is_root=is_root, fields=fields, doc=doc))
+        extra_allowed = is_root and raw.get("additionalProperties") in (True, {})
+        self.classes.append(
+            ClassView(
+                name=name, model_name=model_name, is_root=is_root, fields=fields, doc=doc, extra_allowed=extra_allowed
+            )
+        )
         return name
 
     def _register_nested(self, prop: Property | None, raw: Mapping[str, Any], *, owner: str) -> None:
@@ -306,6 +315,12 @@ def build_model(spec: Mapping[str, Any], models: dict[str, ModelProperty], spec_
         aliases=builder.aliases,
         uses_unset=any(f.kind == "default" for c in builder.classes for f in c.fields),
         schema_code=schema_code,
+        attributes={
+            f.wire: f.python
+            for c in sorted(builder.classes, key=lambda c: c.name)
+            for f in c.fields
+            if f.wire != f.python
+        },
     )
 
 
@@ -334,7 +349,7 @@ def _short_repr(value: Any) -> str:
     return text if len(text) <= 120 else text[:117] + "..."
 
 
-def constraints_text(schema: Mapping[str, Any], name: str) -> list[str]:
+def constraints_text(schema: Mapping[str, Any], name: str, parent_description: str = "") -> list[str]:
     parts: list[str] = []
     labels = {
         "minimum": ">= {}",
@@ -356,6 +371,9 @@ def constraints_text(schema: Mapping[str, Any], name: str) -> list[str]:
     separator = size_separator(name, schema) if isinstance(schema.get("type"), str) else None
     if separator:
         parts.append(f"sizes written W{separator}H")
+    uri = uri_rule(schema, parent_description)
+    if uri is not None:
+        parts.append(f"accepts: {uri.describe()}")
     bounds = size_bounds(name, schema)
     if bounds:
         parts.append("size bounds " + ", ".join(f"{key} {bounds[key]}" for key in sorted(bounds)))
@@ -364,7 +382,7 @@ def constraints_text(schema: Mapping[str, Any], name: str) -> list[str]:
             parts.append(f"{combinator} of {len(schema[combinator])} forms")
     items = schema.get("items")
     if isinstance(items, Mapping):
-        inner = constraints_text(items, name)
+        inner = constraints_text(items, name, str(schema.get("description") or ""))
         if inner:
             parts.append("each item: " + "; ".join(inner))
     return parts

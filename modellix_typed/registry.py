@@ -28,7 +28,7 @@ class UnknownModel(ModellixError, LookupError):
 
 
 @attrs.frozen
-class ModelInfo:
+class CatalogEntry:
     """One generated model, as listed in the catalog (no import of its module needed)."""
 
     slug: str
@@ -54,8 +54,8 @@ def _catalog() -> Mapping[str, Mapping[str, str]]:
     return CATALOG
 
 
-def _info(slug: str, entry: Mapping[str, str]) -> ModelInfo:
-    return ModelInfo(
+def _info(slug: str, entry: Mapping[str, str]) -> CatalogEntry:
+    return CatalogEntry(
         slug=slug,
         provider=entry["provider"],
         model_id=entry["model_id"],
@@ -69,7 +69,7 @@ def _info(slug: str, entry: Mapping[str, str]) -> ModelInfo:
     )
 
 
-def info(slug: str) -> ModelInfo:
+def info(slug: str) -> CatalogEntry:
     """Catalog entry of ``slug``; raises :class:`UnknownModel` with did-you-mean suggestions."""
     catalog = _catalog()
     entry = catalog.get(slug)
@@ -93,7 +93,7 @@ def get(slug: str) -> type[RequestModel]:
     return cls
 
 
-def list_models(provider: str | None = None, task_type: str | None = None) -> list[ModelInfo]:
+def list_models(provider: str | None = None, task_type: str | None = None) -> list[CatalogEntry]:
     """Every generated model (sorted by slug), optionally filtered by provider and task type."""
     return [
         _info(slug, entry)

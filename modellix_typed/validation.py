@@ -29,7 +29,7 @@ class Issue:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.path}: {self.message} (rule: {self.rule}, got {self.value!r})"
+        return f"{self.path}: {self.message} (rule: {self.rule}, got {short(repr(self.value))})"
 
 
 class ValidationError(ModellixError, ValueError):
@@ -131,24 +131,78 @@ def check_pattern(value: str, path: str, pattern: re.Pattern[str], issues: list[
         issues.append(Issue(path, "pattern", value, f"must match the pattern {pattern.pattern!r}"))
 
 
-def check_uri(value: str, path: str, issues: list[Issue], *, allow_data: bool) -> None:
-    """``format: uri`` as the API means it: an absolute http(s) URL, or a ``data:`` URI where documented."""
-    if allow_data and value[:5].lower() == "data:":
-        if "," not in value:
-            issues.append(Issue(path, "format", _short(value), "is not a valid data: URI (no ',' before the data)"))
+_DATA_URI: Final = re.compile(
+    r"data:(?P<mime>[a-z0-9!#$&^_.+-]+/[a-z0-9!#$&^_.+-]+)(?P<params>(?:;[a-z0-9!#$&^_.+-]+=[^;,]*)*)"
+    r"(?P<base64>;base64)?,",
+    re.IGNORECASE,
+)
+_SPACE: Final = re.compile(r"\s")
+_URI_WANTED: Final = {
+    "url": "an absolute http(s) URL",
+    "url_or_data": "an absolute http(s) URL or a data:<mime>;base64,<payload> URI",
+    "data": "a data:<mime>;base64,<payload> URI",
+}
+
+
+def check_uri(value: str, path: str, issues: list[Issue], accept: str = "url", *, base64: bool = True) -> None:
+    """A URL-typed field (``format: uri`` or prose saying URL): an absolute http(s) URL with a host, and/or a
+    ``data:<mime>[;base64],<payload>`` URI, as the field's docs say (``accept``: url, url_or_data, data).
+
+    Only the shape is checked: the payload of a data: URI (possibly megabytes) is never decoded or scanned.
+    """
+    if value[:5].lower() == "data:" and accept != "url":
+        reason = _data_uri_problem(value, base64)
+        if reason is not None:
+            issues.append(format_issue(path, value, accept, base64, reason))
         return
+    if accept == "data":
+        issues.append(format_issue(path, value, accept, base64, "not a data: URI"))
+        return
+    reason = _url_problem(value)
+    if reason is not None:
+        issues.append(format_issue(path, value, accept, base64, reason))
+
+
+def _data_uri_problem(value: str, base64: bool) -> str | None:
+    match = _DATA_URI.match(value)
+    if match is None:
+        return "malformed data: URI (expected data:<type>/<subtype>[;base64],<payload>)"
+    if base64 and not match.group("base64"):
+        return "the data: URI must be base64 encoded (';base64,' before the payload)"
+    if match.end() == len(value):
+        return "the data: URI has an empty payload"
+    return None
+
+
+def _url_problem(value: str) -> str | None:
+    if _SPACE.search(value):
+        return "contains whitespace"
     try:
         parts = urlsplit(value)
-    except ValueError:
-        parts = None
-    if parts is None or parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        wanted = "an http(s) URL or a base64 data: URI" if allow_data else "an http(s) URL"
-        issues.append(Issue(path, "format", _short(value), f"must be {wanted}"))
+        parts.port  # noqa: B018 - raises ValueError on a malformed port
+    except ValueError as exc:
+        return f"not a valid URL ({exc})"
+    if not parts.scheme:
+        return "a relative reference, not an absolute URL"
+    if parts.scheme.lower() not in ("http", "https"):
+        return f"scheme {parts.scheme!r} is not http or https"
+    if not parts.hostname:
+        return "no host"
+    return None
 
 
-def _short(value: str) -> str:
+def format_issue(path: str, value: str, accept: str, base64: bool, reason: str) -> Issue:
+    """rule ``format``; the message names the sub-kind (uri / data-uri) and why the value is not one."""
+    kind = "data-uri" if accept == "data" else "uri"
+    wanted = _URI_WANTED[accept]
+    if not base64:
+        wanted = wanted.replace(";base64,<payload>", ",<payload>")
+    return Issue(path, "format", short(value), f"must be {wanted} (format: {kind}): {reason}")
+
+
+def short(value: str, limit: int = 80) -> str:
     """Data URIs can be megabytes; keep error messages readable."""
-    return value if len(value) <= 80 else value[:77] + "..."
+    return value if len(value) <= limit else value[: limit - 3] + "..."
 
 
 # --- sizes ------------------------------------------------------------------------------------------------
@@ -240,6 +294,12 @@ def unknown_key_issue(prefix: str, key: object, value: object, known: Collection
     return Issue(prefix + name, "unknown_field", value, "is not a documented field" + hint)
 
 
+def undocumented_keys(data: Mapping[str, Any], known: Collection[str]) -> dict[str, Any] | None:
+    """Keys a root schema with ``additionalProperties: true`` lets through: kept and sent (like ``extra_body``)."""
+    extra = {key: value for key, value in data.items() if key not in known}
+    return extra or None
+
+
 def check_object(value: object, path: str, issues: list[Issue]) -> bool:
     if isinstance(value, Mapping):
         return True
@@ -296,9 +356,41 @@ def validate_assignment(instance: Any, attribute: attrs.Attribute[Any], value: A
     issues = []
     value = check(value, wire, issues)
     if issues:
-        raise ValidationError(cls._MODEL_NAME, issues)
+        raise ValidationError(cls._MODEL_NAME, name_attributes(issues, cls._ATTRIBUTES))
     instance._fields_set.add(name)
     return value
+
+
+def keep_fields_set(instance: Any, previous: Collection[str]) -> None:
+    """``attrs.evolve`` passes every field back to ``__init__``; keep the original record of set fields.
+
+    A field with a documented default counts as set only if it was set before or its value now differs from the
+    default (so an unchanged default is still not sent); required and optional fields already know.
+    """
+    fields_set: set[str] = instance._fields_set
+    for name, default in type(instance)._DEFAULTS.items():
+        if name not in previous and name in fields_set:
+            value = getattr(instance, name)
+            if type(value) is type(default) and value == default:
+                fields_set.discard(name)
+
+
+_PATH_PART: Final = re.compile(r"[^.\[\]]+|\[\d+\]|\.")
+
+
+def name_attributes(issues: list[Issue], attributes: Mapping[str, str]) -> list[Issue]:
+    """Constructor/assignment errors: the path stays the wire name (what the API and from_dict use); the
+    message also names the Python attribute when it differs: ``sampleCount: (sample_count) must be <= 4``."""
+    if not attributes:
+        return issues
+    named: list[Issue] = []
+    for issue in issues:
+        parts = _PATH_PART.findall(issue.path)
+        python = "".join(attributes.get(part, part) for part in parts)
+        if python != issue.path:
+            issue = Issue(issue.path, issue.rule, issue.value, f"({python}) {issue.message}")
+        named.append(issue)
+    return named
 
 
 # --- nested objects ---------------------------------------------------------------------------------------

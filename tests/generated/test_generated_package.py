@@ -203,3 +203,14 @@ def test_mypy_sees_precise_types_through_the_lazy_provider_package(tmp_path: Pat
     assert any(":4:" in line and "missing named argument" in line.lower() for line in lines), done.stdout
     assert any(":5:" in line and "dict[str, Any]" in line for line in lines), done.stdout
     assert not any(":2:" in line for line in lines), done.stdout
+
+
+def test_registry_entries_are_catalog_entries_not_the_api_model_info() -> None:
+    """``modellix_typed.ModelInfo`` is the API's /models result; the generated catalog's entry is CatalogEntry."""
+    import modellix_typed
+
+    entries = registry.list_models()
+    assert entries and all(type(entry) is registry.CatalogEntry for entry in entries)
+    assert type(registry.info(entries[0].slug)) is registry.CatalogEntry
+    assert not hasattr(registry, "ModelInfo")
+    assert modellix_typed.ModelInfo.__module__ == "modellix_typed.common_api"  # the API result keeps its name

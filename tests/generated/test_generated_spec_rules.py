@@ -46,7 +46,24 @@ def issues_of(slug: str, body: Any) -> list[tuple[str, str]]:
     return []
 
 
-def valid_value(node: Mapping[str, Any]) -> Any:
+def prose_uri_kind(node: Mapping[str, Any], parent_description: str = "") -> str | None:
+    """What the docs' prose says a string field takes: "url", "url_or_data", "data" or None (not a URL field).
+
+    Written independently of the generator (codegen.gen_checks.uri_rule) on purpose: the two must agree.
+    """
+    if node.get("type") not in ("string", None) or "enum" in node:
+        return None
+    text = f"{node.get('description') or ''} {parent_description}".lower()
+    data = "base64" in text or "data uri" in text or "data url" in text
+    plain = text.replace("base64 data url", "").replace("base64 data uri", "").replace("data uri", "")
+    plain = plain.replace("data url", "")
+    url = "url" in plain or "uri" in plain or "http" in plain or node.get("format") == "uri"
+    if url:
+        return "url_or_data" if data else "url"
+    return "data" if "data uri" in text or "data url" in text else None
+
+
+def valid_value(node: Mapping[str, Any], parent_description: str = "") -> Any:
     """A value the documented node accepts (its example, default or first enum value, else synthesized)."""
     candidates: list[Any] = []
     for key in ("example", "default"):
@@ -54,15 +71,18 @@ def valid_value(node: Mapping[str, Any]) -> Any:
             candidates.append(node[key])
     candidates += list(node.get("enum") or [])[:1]
     candidates += list(node.get("examples") or [])
-    candidates.append(_synthesize(node))
+    candidates.append(_synthesize(node, parent_description))
     for candidate in candidates:
         if node_accepts(node, candidate):
             return candidate
     raise AssertionError(f"no valid value found for {node}")
 
 
-def _synthesize(node: Mapping[str, Any]) -> Any:
+def _synthesize(node: Mapping[str, Any], parent_description: str = "") -> Any:
     kind = node.get("type")
+    uri = prose_uri_kind(node, parent_description)
+    if uri is not None:  # beyond the schema: URL fields documented in prose only (see test_generated_uri_rules)
+        return "data:image/png;base64,iVBORw0KGgo=" if uri == "data" else "https://example.com/a.png"
     if kind == "string":
         size = max(node.get("minLength", 1), 1)
         return "x" * min(size, node.get("maxLength", size))
@@ -72,7 +92,8 @@ def _synthesize(node: Mapping[str, Any]) -> Any:
     if kind == "boolean":
         return True
     if kind == "array":
-        return [valid_value(node.get("items") or {})] * max(node.get("minItems", 1), 1)
+        items = node.get("items") or {}
+        return [valid_value(items, str(node.get("description") or ""))] * max(node.get("minItems", 1), 1)
     if kind == "object":
         properties = node.get("properties") or {}
         return {name: valid_value(properties[name]) for name in node.get("required") or []}
@@ -134,13 +155,27 @@ def bound_cases() -> Iterator[Any]:
                     yield pytest.param(slug, name, rule, ok, bad, id=f"{slug}:{name}:{rule}")
             for rule, grow in (("minLength", -1), ("maxLength", 1)):
                 if rule in node and node[rule] + grow >= 0:
-                    ok, bad = "a" * node[rule], "a" * (node[rule] + grow)
+                    ok, bad = sized_string(node, node[rule]), sized_string(node, node[rule] + grow)
                     yield pytest.param(slug, name, rule, ok, bad, id=f"{slug}:{name}:{rule}")
             for rule, grow in (("minItems", -1), ("maxItems", 1)):
                 if rule in node and node[rule] + grow >= 0:
-                    item = valid_value(node.get("items") or {})
+                    item = valid_value(node.get("items") or {}, str(node.get("description") or ""))
                     ok, bad = [item] * node[rule], [item] * (node[rule] + grow)
                     yield pytest.param(slug, name, rule, ok, bad, id=f"{slug}:{name}:{rule}")
+
+
+def sized_string(node: Mapping[str, Any], length: int) -> str:
+    """A string of exactly ``length`` characters; a well-formed URL when the field is a URL field and it fits."""
+    kind = prose_uri_kind(node)
+    head = "data:a/b;base64," if kind == "data" else "https://e.co/"
+    if kind is not None and length > len(head):
+        return head + "a" * (length - len(head))
+    return "a" * length
+
+
+def url_shaped(node: Mapping[str, Any], value: Any) -> bool:
+    """False for a string a URL field rejects anyway (a length-bound value too short to be a URL)."""
+    return prose_uri_kind(node) is None or not isinstance(value, str) or value.startswith(("https://", "data:"))
 
 
 def required_cases() -> Iterator[Any]:
@@ -207,9 +242,14 @@ def test_bound_accepts_its_edge_and_rejects_the_first_value_past_it(
 ) -> None:
     body_bad = {**base_body(slug), name: bad}
     assert not schema_accepts(slug, body_bad)
-    assert issues_of(slug, body_bad) == [(name, rule)]
+    node = properties(slug)[name]
+    also_format = [] if url_shaped(node, bad) else [(name, "format")]  # beyond the schema: prose URL rule
+    assert sorted(issues_of(slug, body_bad)) == sorted([(name, rule), *also_format])
     body_ok = {**base_body(slug), name: ok}
-    assert issues_of(slug, body_ok) == [] if schema_accepts(slug, body_ok) else issues_of(slug, body_ok) != []
+    if not schema_accepts(slug, body_ok):
+        assert issues_of(slug, body_ok) != []
+    else:
+        assert issues_of(slug, body_ok) == ([] if url_shaped(node, ok) else [(name, "format")])
 
 
 @pytest.mark.parametrize(("slug", "name"), list(required_cases()))

@@ -27,6 +27,15 @@ Imagen40Generate001AspectRatio: TypeAlias = Literal["1:1", "3:4", "4:3", "9:16",
 Imagen40Generate001PersonGeneration: TypeAlias = Literal["dont_allow", "allow_adult", "allow_all"]
 Imagen40Generate001ImageSize: TypeAlias = Literal["1K", "2K"]
 
+
+_ATTRIBUTES: Final[dict[str, str]] = {
+    "sampleCount": "sample_count",
+    "aspectRatio": "aspect_ratio",
+    "personGeneration": "person_generation",
+    "imageSize": "image_size",
+}
+"""Wire name -> Python attribute where they differ, so constructor errors name both."""
+
 _ENUM_1: Final = ("1:1", "3:4", "4:3", "9:16", "16:9")
 _ENUM_2: Final = ("dont_allow", "allow_adult", "allow_all")
 _ENUM_3: Final = ("1K", "2K")
@@ -42,6 +51,8 @@ def _check_prompt(value: Any, path: str, issues: list[Issue]) -> Any:
 
 
 def _check_sample_count(value: Any, path: str, issues: list[Issue]) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
     if not (isinstance(value, int) and not isinstance(value, bool)):
         issues.append(v.type_issue(path, "integer", value))
     else:
@@ -121,6 +132,11 @@ class Imagen40Generate001(RequestModel):
         "person_generation": ("personGeneration", _check_person_generation, True),
         "image_size": ("imageSize", _check_image_size, True),
     }
+    _ATTRIBUTES: ClassVar[dict[str, str]] = _ATTRIBUTES
+    _DEFAULTS: ClassVar[dict[str, Any]] = {
+        "sample_count": 1,
+        "aspect_ratio": "1:1",
+    }
     _DOCUMENTED: ClassVar[dict[str, str]] = {
         "prompt": "prompt",
         "sampleCount": "sample_count",
@@ -135,7 +151,8 @@ class Imagen40Generate001(RequestModel):
     person_generation: Imagen40Generate001PersonGeneration | None
     image_size: Imagen40Generate001ImageSize | None
     extra_body: Mapping[str, Any] | None
-    _fields_set: set[str] = attrs.field(init=False, repr=False, eq=False)
+    _fields_set: set[str] = attrs.field(alias="_fields_set", repr=False, eq=False)
+    """Which fields were set (to_dict sends only those); an init argument only so attrs.evolve can carry it."""
 
     def __init__(
         self,
@@ -146,6 +163,7 @@ class Imagen40Generate001(RequestModel):
         person_generation: Imagen40Generate001PersonGeneration | None = None,
         image_size: Imagen40Generate001ImageSize | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        _fields_set: set[str] | None = None,
     ) -> None:
         _issues: list[Issue] = []
         self._assign(
@@ -159,7 +177,9 @@ class Imagen40Generate001(RequestModel):
             extra_body,
         )
         if _issues:
-            raise ValidationError(self._MODEL_NAME, _issues)
+            raise ValidationError(self._MODEL_NAME, v.name_attributes(_issues, _ATTRIBUTES))
+        if _fields_set is not None:
+            v.keep_fields_set(self, _fields_set)
 
     def _assign(
         self,

@@ -34,6 +34,12 @@ NanoBananaAspectRatio: TypeAlias = Literal[
     "21:9",
 ]
 
+
+_ATTRIBUTES: Final[dict[str, str]] = {
+    "aspectRatio": "aspect_ratio",
+}
+"""Wire name -> Python attribute where they differ, so constructor errors name both."""
+
 _ENUM_1: Final = ("1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9")
 
 
@@ -89,6 +95,10 @@ class NanoBanana(RequestModel):
         "prompt": ("prompt", _check_prompt, False),
         "aspect_ratio": ("aspectRatio", _check_aspect_ratio, False),
     }
+    _ATTRIBUTES: ClassVar[dict[str, str]] = _ATTRIBUTES
+    _DEFAULTS: ClassVar[dict[str, Any]] = {
+        "aspect_ratio": "1:1",
+    }
     _DOCUMENTED: ClassVar[dict[str, str]] = {
         "prompt": "prompt",
         "aspectRatio": "aspect_ratio",
@@ -97,7 +107,8 @@ class NanoBanana(RequestModel):
     prompt: str
     aspect_ratio: NanoBananaAspectRatio
     extra_body: Mapping[str, Any] | None
-    _fields_set: set[str] = attrs.field(init=False, repr=False, eq=False)
+    _fields_set: set[str] = attrs.field(alias="_fields_set", repr=False, eq=False)
+    """Which fields were set (to_dict sends only those); an init argument only so attrs.evolve can carry it."""
 
     def __init__(
         self,
@@ -105,6 +116,7 @@ class NanoBanana(RequestModel):
         prompt: str,
         aspect_ratio: NanoBananaAspectRatio | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
+        _fields_set: set[str] | None = None,
     ) -> None:
         _issues: list[Issue] = []
         self._assign(
@@ -115,7 +127,9 @@ class NanoBanana(RequestModel):
             extra_body,
         )
         if _issues:
-            raise ValidationError(self._MODEL_NAME, _issues)
+            raise ValidationError(self._MODEL_NAME, v.name_attributes(_issues, _ATTRIBUTES))
+        if _fields_set is not None:
+            v.keep_fields_set(self, _fields_set)
 
     def _assign(
         self,

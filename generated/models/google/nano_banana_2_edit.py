@@ -38,6 +38,13 @@ NanoBanana2EditAspectRatio: TypeAlias = Literal[
     "21:9",
 ]
 
+
+_ATTRIBUTES: Final[dict[str, str]] = {
+    "aspectRatio": "aspect_ratio",
+    "imageSize": "image_size",
+}
+"""Wire name -> Python attribute where they differ, so constructor errors name both."""
+
 _ENUM_1: Final = (
     "1:1",
     "1:4",
@@ -77,6 +84,8 @@ def _check_image(value: Any, path: str, issues: list[Issue]) -> Any:
             p0 = f"{path}[{i0}]"
             if not isinstance(item0, str):
                 issues.append(v.type_issue(p0, "string", item0))
+            else:
+                v.check_uri(item0, p0, issues, "url", base64=False)
     return value
 
 
@@ -110,8 +119,8 @@ class NanoBanana2Edit(RequestModel):
         prompt: Editing instruction describing the desired transformation. Optional. Constraints:
             min length 1. Example: 'Transform this into a watercolor painting'.
         image: Input image URLs. Pass 1–14 images; all images are used together as reference context
-            for the edit. Optional. Constraints: min items 1; max items 14. Example:
-            ['https://example.com/image.jpg'].
+            for the edit. Optional. Constraints: min items 1; max items 14; each item: accepts:
+            http(s) URL. Example: ['https://example.com/image.jpg'].
         aspect_ratio (``aspectRatio``): Output image aspect ratio. Optional. Constraints: one of
             '1:1', '1:4', '1:8', '2:3', '3:2', '3:4', '4:1', '4:3', '4:5', '5:4', '8:1', '9:16',
             '16:9', '21:9'. Example: '16:9'.
@@ -135,6 +144,9 @@ class NanoBanana2Edit(RequestModel):
         "aspect_ratio": ("aspectRatio", _check_aspect_ratio, True),
         "image_size": ("imageSize", _check_image_size, True),
     }
+    _ATTRIBUTES: ClassVar[dict[str, str]] = _ATTRIBUTES
+    _DEFAULTS: ClassVar[dict[str, Any]] = {
+    }
     _DOCUMENTED: ClassVar[dict[str, str]] = {
         "prompt": "prompt",
         "image": "image",
@@ -147,7 +159,8 @@ class NanoBanana2Edit(RequestModel):
     aspect_ratio: NanoBanana2EditAspectRatio | None
     image_size: str | None
     extra_body: Mapping[str, Any] | None
-    _fields_set: set[str] = attrs.field(init=False, repr=False, eq=False)
+    _fields_set: set[str] = attrs.field(alias="_fields_set", repr=False, eq=False)
+    """Which fields were set (to_dict sends only those); an init argument only so attrs.evolve can carry it."""
 
     def __init__(
         self,
@@ -157,6 +170,7 @@ class NanoBanana2Edit(RequestModel):
         aspect_ratio: NanoBanana2EditAspectRatio | None = None,
         image_size: str | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        _fields_set: set[str] | None = None,
     ) -> None:
         _issues: list[Issue] = []
         self._assign(
@@ -169,7 +183,9 @@ class NanoBanana2Edit(RequestModel):
             extra_body,
         )
         if _issues:
-            raise ValidationError(self._MODEL_NAME, _issues)
+            raise ValidationError(self._MODEL_NAME, v.name_attributes(_issues, _ATTRIBUTES))
+        if _fields_set is not None:
+            v.keep_fields_set(self, _fields_set)
 
     def _assign(
         self,

@@ -34,6 +34,12 @@ NanoBananaEditAspectRatio: TypeAlias = Literal[
     "21:9",
 ]
 
+
+_ATTRIBUTES: Final[dict[str, str]] = {
+    "aspectRatio": "aspect_ratio",
+}
+"""Wire name -> Python attribute where they differ, so constructor errors name both."""
+
 _ENUM_1: Final = ("1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9")
 
 
@@ -58,6 +64,8 @@ def _check_image(value: Any, path: str, issues: list[Issue]) -> Any:
             p0 = f"{path}[{i0}]"
             if not isinstance(item0, str):
                 issues.append(v.type_issue(p0, "string", item0))
+            else:
+                v.check_uri(item0, p0, issues, "url", base64=False)
     return value
 
 
@@ -85,8 +93,8 @@ class NanoBananaEdit(RequestModel):
         prompt: Editing instruction describing the desired transformation. Optional. Constraints:
             min length 1. Example: 'Convert this photo to an oil painting style'.
         image: Input image URLs. Pass 1–3 images; all images are used together as reference context
-            for the edit. Optional. Constraints: min items 1; max items 3. Example:
-            ['https://example.com/image.jpg'].
+            for the edit. Optional. Constraints: min items 1; max items 3; each item: accepts:
+            http(s) URL. Example: ['https://example.com/image.jpg'].
         aspect_ratio (``aspectRatio``): Output image aspect ratio. Optional. Constraints: one of
             '1:1', '2:3', '3:2', '3:4', '4:3', '4:5', '5:4', '9:16', '16:9', '21:9'. Example:
             '16:9'.
@@ -108,6 +116,9 @@ class NanoBananaEdit(RequestModel):
         "image": ("image", _check_image, True),
         "aspect_ratio": ("aspectRatio", _check_aspect_ratio, True),
     }
+    _ATTRIBUTES: ClassVar[dict[str, str]] = _ATTRIBUTES
+    _DEFAULTS: ClassVar[dict[str, Any]] = {
+    }
     _DOCUMENTED: ClassVar[dict[str, str]] = {
         "prompt": "prompt",
         "image": "image",
@@ -118,7 +129,8 @@ class NanoBananaEdit(RequestModel):
     image: list[str] | None
     aspect_ratio: NanoBananaEditAspectRatio | None
     extra_body: Mapping[str, Any] | None
-    _fields_set: set[str] = attrs.field(init=False, repr=False, eq=False)
+    _fields_set: set[str] = attrs.field(alias="_fields_set", repr=False, eq=False)
+    """Which fields were set (to_dict sends only those); an init argument only so attrs.evolve can carry it."""
 
     def __init__(
         self,
@@ -127,6 +139,7 @@ class NanoBananaEdit(RequestModel):
         image: list[str] | None = None,
         aspect_ratio: NanoBananaEditAspectRatio | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        _fields_set: set[str] | None = None,
     ) -> None:
         _issues: list[Issue] = []
         self._assign(
@@ -138,7 +151,9 @@ class NanoBananaEdit(RequestModel):
             extra_body,
         )
         if _issues:
-            raise ValidationError(self._MODEL_NAME, _issues)
+            raise ValidationError(self._MODEL_NAME, v.name_attributes(_issues, _ATTRIBUTES))
+        if _fields_set is not None:
+            v.keep_fields_set(self, _fields_set)
 
     def _assign(
         self,

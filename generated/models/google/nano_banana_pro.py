@@ -36,6 +36,13 @@ NanoBananaProAspectRatio: TypeAlias = Literal[
 ]
 NanoBananaProImageSize: TypeAlias = Literal["1K", "2K", "4K"]
 
+
+_ATTRIBUTES: Final[dict[str, str]] = {
+    "aspectRatio": "aspect_ratio",
+    "imageSize": "image_size",
+}
+"""Wire name -> Python attribute where they differ, so constructor errors name both."""
+
 _ENUM_1: Final = ("1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9")
 _ENUM_2: Final = ("1K", "2K", "4K")
 
@@ -106,6 +113,10 @@ class NanoBananaPro(RequestModel):
         "aspect_ratio": ("aspectRatio", _check_aspect_ratio, False),
         "image_size": ("imageSize", _check_image_size, True),
     }
+    _ATTRIBUTES: ClassVar[dict[str, str]] = _ATTRIBUTES
+    _DEFAULTS: ClassVar[dict[str, Any]] = {
+        "aspect_ratio": "1:1",
+    }
     _DOCUMENTED: ClassVar[dict[str, str]] = {
         "prompt": "prompt",
         "aspectRatio": "aspect_ratio",
@@ -116,7 +127,8 @@ class NanoBananaPro(RequestModel):
     aspect_ratio: NanoBananaProAspectRatio
     image_size: NanoBananaProImageSize | None
     extra_body: Mapping[str, Any] | None
-    _fields_set: set[str] = attrs.field(init=False, repr=False, eq=False)
+    _fields_set: set[str] = attrs.field(alias="_fields_set", repr=False, eq=False)
+    """Which fields were set (to_dict sends only those); an init argument only so attrs.evolve can carry it."""
 
     def __init__(
         self,
@@ -125,6 +137,7 @@ class NanoBananaPro(RequestModel):
         aspect_ratio: NanoBananaProAspectRatio | Unset = UNSET,
         image_size: NanoBananaProImageSize | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        _fields_set: set[str] | None = None,
     ) -> None:
         _issues: list[Issue] = []
         self._assign(
@@ -136,7 +149,9 @@ class NanoBananaPro(RequestModel):
             extra_body,
         )
         if _issues:
-            raise ValidationError(self._MODEL_NAME, _issues)
+            raise ValidationError(self._MODEL_NAME, v.name_attributes(_issues, _ATTRIBUTES))
+        if _fields_set is not None:
+            v.keep_fields_set(self, _fields_set)
 
     def _assign(
         self,

@@ -36,6 +36,13 @@ NanoBananaProEditAspectRatio: TypeAlias = Literal[
 ]
 NanoBananaProEditImageSize: TypeAlias = Literal["1K", "2K", "4K"]
 
+
+_ATTRIBUTES: Final[dict[str, str]] = {
+    "aspectRatio": "aspect_ratio",
+    "imageSize": "image_size",
+}
+"""Wire name -> Python attribute where they differ, so constructor errors name both."""
+
 _ENUM_1: Final = ("1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9")
 _ENUM_2: Final = ("1K", "2K", "4K")
 
@@ -61,6 +68,8 @@ def _check_image(value: Any, path: str, issues: list[Issue]) -> Any:
             p0 = f"{path}[{i0}]"
             if not isinstance(item0, str):
                 issues.append(v.type_issue(p0, "string", item0))
+            else:
+                v.check_uri(item0, p0, issues, "url", base64=False)
     return value
 
 
@@ -98,8 +107,8 @@ class NanoBananaProEdit(RequestModel):
             min length 1. Example: 'Replace the background with a futuristic neon cityscape at
             night'.
         image: Input image URLs. Pass 1–14 images; all images are used together as reference context
-            for the edit. Required. Constraints: min items 1; max items 14. Example:
-            ['https://example.com/image.jpg'].
+            for the edit. Required. Constraints: min items 1; max items 14; each item: accepts:
+            http(s) URL. Example: ['https://example.com/image.jpg'].
         aspect_ratio (``aspectRatio``): Output image aspect ratio. Optional. Constraints: one of
             '1:1', '2:3', '3:2', '3:4', '4:3', '4:5', '5:4', '9:16', '16:9', '21:9'. Default: '1:1'.
         image_size (``imageSize``): Output image resolution. Optional. Constraints: one of '1K',
@@ -123,6 +132,10 @@ class NanoBananaProEdit(RequestModel):
         "aspect_ratio": ("aspectRatio", _check_aspect_ratio, False),
         "image_size": ("imageSize", _check_image_size, True),
     }
+    _ATTRIBUTES: ClassVar[dict[str, str]] = _ATTRIBUTES
+    _DEFAULTS: ClassVar[dict[str, Any]] = {
+        "aspect_ratio": "1:1",
+    }
     _DOCUMENTED: ClassVar[dict[str, str]] = {
         "prompt": "prompt",
         "image": "image",
@@ -135,7 +148,8 @@ class NanoBananaProEdit(RequestModel):
     aspect_ratio: NanoBananaProEditAspectRatio
     image_size: NanoBananaProEditImageSize | None
     extra_body: Mapping[str, Any] | None
-    _fields_set: set[str] = attrs.field(init=False, repr=False, eq=False)
+    _fields_set: set[str] = attrs.field(alias="_fields_set", repr=False, eq=False)
+    """Which fields were set (to_dict sends only those); an init argument only so attrs.evolve can carry it."""
 
     def __init__(
         self,
@@ -145,6 +159,7 @@ class NanoBananaProEdit(RequestModel):
         aspect_ratio: NanoBananaProEditAspectRatio | Unset = UNSET,
         image_size: NanoBananaProEditImageSize | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        _fields_set: set[str] | None = None,
     ) -> None:
         _issues: list[Issue] = []
         self._assign(
@@ -157,7 +172,9 @@ class NanoBananaProEdit(RequestModel):
             extra_body,
         )
         if _issues:
-            raise ValidationError(self._MODEL_NAME, _issues)
+            raise ValidationError(self._MODEL_NAME, v.name_attributes(_issues, _ATTRIBUTES))
+        if _fields_set is not None:
+            v.keep_fields_set(self, _fields_set)
 
     def _assign(
         self,

@@ -27,6 +27,16 @@ Veo2I2VAspectRatio: TypeAlias = Literal["16:9", "9:16"]
 Veo2I2VDurationSeconds: TypeAlias = Literal["5", "6", "8"]
 Veo2I2VPersonGeneration: TypeAlias = Literal["allow_adult", "dont_allow"]
 
+
+_ATTRIBUTES: Final[dict[str, str]] = {
+    "lastFrame": "last_frame",
+    "negativePrompt": "negative_prompt",
+    "aspectRatio": "aspect_ratio",
+    "durationSeconds": "duration_seconds",
+    "personGeneration": "person_generation",
+}
+"""Wire name -> Python attribute where they differ, so constructor errors name both."""
+
 _ENUM_1: Final = ("16:9", "9:16")
 _ENUM_2: Final = ("5", "6", "8")
 _ENUM_3: Final = ("allow_adult", "dont_allow")
@@ -44,12 +54,16 @@ def _check_prompt(value: Any, path: str, issues: list[Issue]) -> Any:
 def _check_image(value: Any, path: str, issues: list[Issue]) -> Any:
     if not isinstance(value, str):
         issues.append(v.type_issue(path, "string", value))
+    else:
+        v.check_uri(value, path, issues, "url", base64=False)
     return value
 
 
 def _check_last_frame(value: Any, path: str, issues: list[Issue]) -> Any:
     if not isinstance(value, str):
         issues.append(v.type_issue(path, "string", value))
+    else:
+        v.check_uri(value, path, issues, "url", base64=False)
     return value
 
 
@@ -101,9 +115,11 @@ class Veo2I2V(RequestModel):
         prompt: Video description text guiding the animation. Optional. Constraints: min length 1.
             Example: 'Ocean waves gently roll in and recede on a sandy beach'.
         image: Starting frame. Accepts an image URL (e.g. https://example.com/frame.jpg). Required
-            for I2V. Optional. Example: 'https://example.com/frame.jpg'.
+            for I2V. Optional. Constraints: accepts: http(s) URL. Example:
+            'https://example.com/frame.jpg'.
         last_frame (``lastFrame``): End frame. Accepts an image URL. Optional, guides the video to
-            end at this frame. Optional. Example: 'https://example.com/last-frame.jpg'.
+            end at this frame. Optional. Constraints: accepts: http(s) URL. Example:
+            'https://example.com/last-frame.jpg'.
         negative_prompt (``negativePrompt``): Text describing what to avoid in the generated video.
             Optional. Example: 'blurry, low quality, distorted'.
         aspect_ratio (``aspectRatio``): Video aspect ratio. Optional. Constraints: one of '16:9',
@@ -134,6 +150,9 @@ class Veo2I2V(RequestModel):
         "duration_seconds": ("durationSeconds", _check_duration_seconds, True),
         "person_generation": ("personGeneration", _check_person_generation, True),
     }
+    _ATTRIBUTES: ClassVar[dict[str, str]] = _ATTRIBUTES
+    _DEFAULTS: ClassVar[dict[str, Any]] = {
+    }
     _DOCUMENTED: ClassVar[dict[str, str]] = {
         "prompt": "prompt",
         "image": "image",
@@ -152,7 +171,8 @@ class Veo2I2V(RequestModel):
     duration_seconds: Veo2I2VDurationSeconds | None
     person_generation: Veo2I2VPersonGeneration | None
     extra_body: Mapping[str, Any] | None
-    _fields_set: set[str] = attrs.field(init=False, repr=False, eq=False)
+    _fields_set: set[str] = attrs.field(alias="_fields_set", repr=False, eq=False)
+    """Which fields were set (to_dict sends only those); an init argument only so attrs.evolve can carry it."""
 
     def __init__(
         self,
@@ -165,6 +185,7 @@ class Veo2I2V(RequestModel):
         duration_seconds: Veo2I2VDurationSeconds | None = None,
         person_generation: Veo2I2VPersonGeneration | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        _fields_set: set[str] | None = None,
     ) -> None:
         _issues: list[Issue] = []
         self._assign(
@@ -180,7 +201,9 @@ class Veo2I2V(RequestModel):
             extra_body,
         )
         if _issues:
-            raise ValidationError(self._MODEL_NAME, _issues)
+            raise ValidationError(self._MODEL_NAME, v.name_attributes(_issues, _ATTRIBUTES))
+        if _fields_set is not None:
+            v.keep_fields_set(self, _fields_set)
 
     def _assign(
         self,

@@ -29,6 +29,15 @@ Veo31FastT2VDurationSeconds: TypeAlias = Literal["4", "6", "8"]
 Veo31FastT2VResolution: TypeAlias = Literal["720p", "1080p", "4k"]
 Veo31FastT2VPersonGeneration: TypeAlias = Literal["allow_all"]
 
+
+_ATTRIBUTES: Final[dict[str, str]] = {
+    "referenceImages": "reference_images",
+    "aspectRatio": "aspect_ratio",
+    "durationSeconds": "duration_seconds",
+    "personGeneration": "person_generation",
+}
+"""Wire name -> Python attribute where they differ, so constructor errors name both."""
+
 _ENUM_1: Final = ("16:9", "9:16")
 _ENUM_2: Final = ("4", "6", "8")
 _ENUM_3: Final = ("720p", "1080p", "4k")
@@ -54,6 +63,8 @@ def _check_reference_images(value: Any, path: str, issues: list[Issue]) -> Any:
             p0 = f"{path}[{i0}]"
             if not isinstance(item0, str):
                 issues.append(v.type_issue(p0, "string", item0))
+            else:
+                v.check_uri(item0, p0, issues, "data", base64=True)
     return value
 
 
@@ -109,8 +120,8 @@ class Veo31FastT2V(RequestModel):
             eagle soaring over snow-capped mountain peaks at sunrise'.
         reference_images (``referenceImages``): Optional style/character reference images for
             text-to-video generation (up to 3). Each item must be a base64 data URI. Optional.
-            Constraints: max items 3. Example: ['data:image/jpeg;base64,/9j/ref1...',
-            'data:image/jpeg;base64,/9j/ref2...'].
+            Constraints: max items 3; each item: accepts: data:<mime>;base64,... URI. Example:
+            ['data:image/jpeg;base64,/9j/ref1...', 'data:image/jpeg;base64,/9j/ref2...'].
         aspect_ratio (``aspectRatio``): Video aspect ratio. Optional. Constraints: one of '16:9',
             '9:16'. Example: '16:9'.
         duration_seconds (``durationSeconds``): Video duration in seconds (string type). Optional.
@@ -140,6 +151,9 @@ class Veo31FastT2V(RequestModel):
         "resolution": ("resolution", _check_resolution, True),
         "person_generation": ("personGeneration", _check_person_generation, True),
     }
+    _ATTRIBUTES: ClassVar[dict[str, str]] = _ATTRIBUTES
+    _DEFAULTS: ClassVar[dict[str, Any]] = {
+    }
     _DOCUMENTED: ClassVar[dict[str, str]] = {
         "prompt": "prompt",
         "referenceImages": "reference_images",
@@ -156,7 +170,8 @@ class Veo31FastT2V(RequestModel):
     resolution: Veo31FastT2VResolution | None
     person_generation: Veo31FastT2VPersonGeneration | None
     extra_body: Mapping[str, Any] | None
-    _fields_set: set[str] = attrs.field(init=False, repr=False, eq=False)
+    _fields_set: set[str] = attrs.field(alias="_fields_set", repr=False, eq=False)
+    """Which fields were set (to_dict sends only those); an init argument only so attrs.evolve can carry it."""
 
     def __init__(
         self,
@@ -168,6 +183,7 @@ class Veo31FastT2V(RequestModel):
         resolution: Veo31FastT2VResolution | None = None,
         person_generation: Veo31FastT2VPersonGeneration | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        _fields_set: set[str] | None = None,
     ) -> None:
         _issues: list[Issue] = []
         self._assign(
@@ -182,7 +198,9 @@ class Veo31FastT2V(RequestModel):
             extra_body,
         )
         if _issues:
-            raise ValidationError(self._MODEL_NAME, _issues)
+            raise ValidationError(self._MODEL_NAME, v.name_attributes(_issues, _ATTRIBUTES))
+        if _fields_set is not None:
+            v.keep_fields_set(self, _fields_set)
 
     def _assign(
         self,

@@ -29,6 +29,17 @@ Veo31I2VDurationSeconds: TypeAlias = Literal["4", "6", "8"]
 Veo31I2VResolution: TypeAlias = Literal["720p", "1080p", "4k"]
 Veo31I2VPersonGeneration: TypeAlias = Literal["allow_adult"]
 
+
+_ATTRIBUTES: Final[dict[str, str]] = {
+    "lastFrame": "last_frame",
+    "negativePrompt": "negative_prompt",
+    "referenceImages": "reference_images",
+    "aspectRatio": "aspect_ratio",
+    "durationSeconds": "duration_seconds",
+    "personGeneration": "person_generation",
+}
+"""Wire name -> Python attribute where they differ, so constructor errors name both."""
+
 _ENUM_1: Final = ("16:9", "9:16")
 _ENUM_2: Final = ("4", "6", "8")
 _ENUM_3: Final = ("720p", "1080p", "4k")
@@ -47,12 +58,16 @@ def _check_prompt(value: Any, path: str, issues: list[Issue]) -> Any:
 def _check_image(value: Any, path: str, issues: list[Issue]) -> Any:
     if not isinstance(value, str):
         issues.append(v.type_issue(path, "string", value))
+    else:
+        v.check_uri(value, path, issues, "url", base64=False)
     return value
 
 
 def _check_last_frame(value: Any, path: str, issues: list[Issue]) -> Any:
     if not isinstance(value, str):
         issues.append(v.type_issue(path, "string", value))
+    else:
+        v.check_uri(value, path, issues, "url", base64=False)
     return value
 
 
@@ -70,6 +85,8 @@ def _check_reference_images(value: Any, path: str, issues: list[Issue]) -> Any:
             p0 = f"{path}[{i0}]"
             if not isinstance(item0, str):
                 issues.append(v.type_issue(p0, "string", item0))
+            else:
+                v.check_uri(item0, p0, issues, "url", base64=False)
     return value
 
 
@@ -126,10 +143,11 @@ class Veo31I2V(RequestModel):
             Example: 'The character waves and smiles at the camera'.
         image: Starting frame. Accepts an image URL (e.g. https://example.com/frame.jpg). Required
             unless using referenceImages-only mode. Cannot be combined with referenceImages.
-            Required. Example: 'https://example.com/frame.jpg'.
+            Required. Constraints: accepts: http(s) URL. Example: 'https://example.com/frame.jpg'.
         last_frame (``lastFrame``): End frame. Accepts an image URL. Constraints: Requires image
             (cannot be used alone). Cannot be combined with referenceImages. durationSeconds must be
-            8 when using this parameter. Optional. Example: 'https://example.com/last-frame.jpg'.
+            8 when using this parameter. Optional. Constraints: accepts: http(s) URL. Example:
+            'https://example.com/last-frame.jpg'.
         negative_prompt (``negativePrompt``): Text describing what to avoid in the generated video.
             Important: Only supported when using image mode. NOT supported when using
             referenceImages mode — Google will return 400 error "Negative prompt is not supported in
@@ -139,7 +157,7 @@ class Veo31I2V(RequestModel):
             only by Veo 3.1 and Veo 3.1 Fast I2V. Can be used without `image` (referenceImages-only
             mode). **Constraints:** Cannot be combined with `image` or `lastFrame`. Cannot be
             combined with `negativePrompt`. `durationSeconds` must be `8` when using this parameter.
-            Optional.
+            Optional. Constraints: each item: accepts: http(s) URL.
         aspect_ratio (``aspectRatio``): Video aspect ratio. Optional. Constraints: one of '16:9',
             '9:16'. Default: '16:9'. Example: '16:9'.
         duration_seconds (``durationSeconds``): Video duration in seconds (string type). Optional.
@@ -172,6 +190,10 @@ class Veo31I2V(RequestModel):
         "resolution": ("resolution", _check_resolution, True),
         "person_generation": ("personGeneration", _check_person_generation, True),
     }
+    _ATTRIBUTES: ClassVar[dict[str, str]] = _ATTRIBUTES
+    _DEFAULTS: ClassVar[dict[str, Any]] = {
+        "aspect_ratio": "16:9",
+    }
     _DOCUMENTED: ClassVar[dict[str, str]] = {
         "prompt": "prompt",
         "image": "image",
@@ -194,7 +216,8 @@ class Veo31I2V(RequestModel):
     resolution: Veo31I2VResolution | None
     person_generation: Veo31I2VPersonGeneration | None
     extra_body: Mapping[str, Any] | None
-    _fields_set: set[str] = attrs.field(init=False, repr=False, eq=False)
+    _fields_set: set[str] = attrs.field(alias="_fields_set", repr=False, eq=False)
+    """Which fields were set (to_dict sends only those); an init argument only so attrs.evolve can carry it."""
 
     def __init__(
         self,
@@ -209,6 +232,7 @@ class Veo31I2V(RequestModel):
         resolution: Veo31I2VResolution | None = None,
         person_generation: Veo31I2VPersonGeneration | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        _fields_set: set[str] | None = None,
     ) -> None:
         _issues: list[Issue] = []
         self._assign(
@@ -226,7 +250,9 @@ class Veo31I2V(RequestModel):
             extra_body,
         )
         if _issues:
-            raise ValidationError(self._MODEL_NAME, _issues)
+            raise ValidationError(self._MODEL_NAME, v.name_attributes(_issues, _ATTRIBUTES))
+        if _fields_set is not None:
+            v.keep_fields_set(self, _fields_set)
 
     def _assign(
         self,

@@ -29,6 +29,16 @@ Veo31LiteI2VDurationSeconds: TypeAlias = Literal["4", "6", "8"]
 Veo31LiteI2VResolution: TypeAlias = Literal["720p", "1080p"]
 Veo31LiteI2VPersonGeneration: TypeAlias = Literal["allow_adult"]
 
+
+_ATTRIBUTES: Final[dict[str, str]] = {
+    "lastFrame": "last_frame",
+    "negativePrompt": "negative_prompt",
+    "aspectRatio": "aspect_ratio",
+    "durationSeconds": "duration_seconds",
+    "personGeneration": "person_generation",
+}
+"""Wire name -> Python attribute where they differ, so constructor errors name both."""
+
 _ENUM_1: Final = ("16:9", "9:16")
 _ENUM_2: Final = ("4", "6", "8")
 _ENUM_3: Final = ("720p", "1080p")
@@ -47,12 +57,16 @@ def _check_prompt(value: Any, path: str, issues: list[Issue]) -> Any:
 def _check_image(value: Any, path: str, issues: list[Issue]) -> Any:
     if not isinstance(value, str):
         issues.append(v.type_issue(path, "string", value))
+    else:
+        v.check_uri(value, path, issues, "url", base64=False)
     return value
 
 
 def _check_last_frame(value: Any, path: str, issues: list[Issue]) -> Any:
     if not isinstance(value, str):
         issues.append(v.type_issue(path, "string", value))
+    else:
+        v.check_uri(value, path, issues, "url", base64=False)
     return value
 
 
@@ -113,9 +127,10 @@ class Veo31LiteI2V(RequestModel):
         prompt: Video description text guiding the animation. Required. Constraints: min length 1.
             Example: 'Petals gently fall from a cherry blossom tree in a soft breeze'.
         image: Starting frame. Accepts an image URL (e.g. https://example.com/frame.jpg). Required.
-            Example: 'https://example.com/frame.jpg'.
+            Constraints: accepts: http(s) URL. Example: 'https://example.com/frame.jpg'.
         last_frame (``lastFrame``): End frame. Accepts an image URL. Optional, guides the video to
-            end at this frame. Optional. Example: 'https://example.com/last-frame.jpg'.
+            end at this frame. Optional. Constraints: accepts: http(s) URL. Example:
+            'https://example.com/last-frame.jpg'.
         negative_prompt (``negativePrompt``): Text describing what to avoid in the generated video.
             Optional. Example: 'blurry, low quality, distorted'.
         aspect_ratio (``aspectRatio``): Video aspect ratio. Optional. Constraints: one of '16:9',
@@ -148,6 +163,10 @@ class Veo31LiteI2V(RequestModel):
         "resolution": ("resolution", _check_resolution, True),
         "person_generation": ("personGeneration", _check_person_generation, True),
     }
+    _ATTRIBUTES: ClassVar[dict[str, str]] = _ATTRIBUTES
+    _DEFAULTS: ClassVar[dict[str, Any]] = {
+        "aspect_ratio": "16:9",
+    }
     _DOCUMENTED: ClassVar[dict[str, str]] = {
         "prompt": "prompt",
         "image": "image",
@@ -168,7 +187,8 @@ class Veo31LiteI2V(RequestModel):
     resolution: Veo31LiteI2VResolution | None
     person_generation: Veo31LiteI2VPersonGeneration | None
     extra_body: Mapping[str, Any] | None
-    _fields_set: set[str] = attrs.field(init=False, repr=False, eq=False)
+    _fields_set: set[str] = attrs.field(alias="_fields_set", repr=False, eq=False)
+    """Which fields were set (to_dict sends only those); an init argument only so attrs.evolve can carry it."""
 
     def __init__(
         self,
@@ -182,6 +202,7 @@ class Veo31LiteI2V(RequestModel):
         resolution: Veo31LiteI2VResolution | None = None,
         person_generation: Veo31LiteI2VPersonGeneration | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        _fields_set: set[str] | None = None,
     ) -> None:
         _issues: list[Issue] = []
         self._assign(
@@ -198,7 +219,9 @@ class Veo31LiteI2V(RequestModel):
             extra_body,
         )
         if _issues:
-            raise ValidationError(self._MODEL_NAME, _issues)
+            raise ValidationError(self._MODEL_NAME, v.name_attributes(_issues, _ATTRIBUTES))
+        if _fields_set is not None:
+            v.keep_fields_set(self, _fields_set)
 
     def _assign(
         self,

@@ -29,6 +29,15 @@ Veo31LiteT2VDurationSeconds: TypeAlias = Literal["4", "6", "8"]
 Veo31LiteT2VResolution: TypeAlias = Literal["720p", "1080p"]
 Veo31LiteT2VPersonGeneration: TypeAlias = Literal["allow_all"]
 
+
+_ATTRIBUTES: Final[dict[str, str]] = {
+    "negativePrompt": "negative_prompt",
+    "aspectRatio": "aspect_ratio",
+    "durationSeconds": "duration_seconds",
+    "personGeneration": "person_generation",
+}
+"""Wire name -> Python attribute where they differ, so constructor errors name both."""
+
 _ENUM_1: Final = ("16:9", "9:16")
 _ENUM_2: Final = ("4", "6", "8")
 _ENUM_3: Final = ("720p", "1080p")
@@ -131,6 +140,9 @@ class Veo31LiteT2V(RequestModel):
         "resolution": ("resolution", _check_resolution, True),
         "person_generation": ("personGeneration", _check_person_generation, True),
     }
+    _ATTRIBUTES: ClassVar[dict[str, str]] = _ATTRIBUTES
+    _DEFAULTS: ClassVar[dict[str, Any]] = {
+    }
     _DOCUMENTED: ClassVar[dict[str, str]] = {
         "prompt": "prompt",
         "negativePrompt": "negative_prompt",
@@ -147,7 +159,8 @@ class Veo31LiteT2V(RequestModel):
     resolution: Veo31LiteT2VResolution | None
     person_generation: Veo31LiteT2VPersonGeneration | None
     extra_body: Mapping[str, Any] | None
-    _fields_set: set[str] = attrs.field(init=False, repr=False, eq=False)
+    _fields_set: set[str] = attrs.field(alias="_fields_set", repr=False, eq=False)
+    """Which fields were set (to_dict sends only those); an init argument only so attrs.evolve can carry it."""
 
     def __init__(
         self,
@@ -159,6 +172,7 @@ class Veo31LiteT2V(RequestModel):
         resolution: Veo31LiteT2VResolution | None = None,
         person_generation: Veo31LiteT2VPersonGeneration | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        _fields_set: set[str] | None = None,
     ) -> None:
         _issues: list[Issue] = []
         self._assign(
@@ -173,7 +187,9 @@ class Veo31LiteT2V(RequestModel):
             extra_body,
         )
         if _issues:
-            raise ValidationError(self._MODEL_NAME, _issues)
+            raise ValidationError(self._MODEL_NAME, v.name_attributes(_issues, _ATTRIBUTES))
+        if _fields_set is not None:
+            v.keep_fields_set(self, _fields_set)
 
     def _assign(
         self,

@@ -23,6 +23,11 @@ __all__ = [
 
 Hailuo02FL2VDuration: TypeAlias = Literal[6, 10]
 
+
+_ATTRIBUTES: Final[dict[str, str]] = {
+}
+"""Wire name -> Python attribute where they differ, so constructor errors name both."""
+
 _ENUM_1: Final = (6, 10)
 
 
@@ -32,6 +37,7 @@ def _check_last_frame_image(value: Any, path: str, issues: list[Issue]) -> Any:
     else:
         if len(value) < 1:
             issues.append(v.length_issue(path, "minLength", value, 1))
+        v.check_uri(value, path, issues, "url_or_data", base64=True)
     return value
 
 
@@ -41,6 +47,7 @@ def _check_first_frame_image(value: Any, path: str, issues: list[Issue]) -> Any:
     else:
         if len(value) < 1:
             issues.append(v.length_issue(path, "minLength", value, 1))
+        v.check_uri(value, path, issues, "url_or_data", base64=True)
     return value
 
 
@@ -62,6 +69,8 @@ def _check_prompt_optimizer(value: Any, path: str, issues: list[Issue]) -> Any:
 
 
 def _check_duration(value: Any, path: str, issues: list[Issue]) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
     if not (isinstance(value, int) and not isinstance(value, bool)):
         issues.append(v.type_issue(path, "integer", value))
     else:
@@ -91,12 +100,13 @@ class Hailuo02FL2V(RequestModel):
         last_frame_image: Last frame image (required). URL or Base64 Data URL. Image format:
             JPG/JPEG/PNG/WebP, <20MB, short side >300px, aspect ratio between 2:5 and 5:2. Video
             resolution is determined by the first frame; if dimensions differ, the last frame will
-            be auto-cropped. Required. Constraints: min length 1. Example:
-            'https://example.com/last-frame.jpg'.
+            be auto-cropped. Required. Constraints: min length 1; accepts: http(s) URL or
+            data:<mime>;base64,... URI. Example: 'https://example.com/last-frame.jpg'.
         first_frame_image: First frame image (optional). URL or Base64 Data URL. If not provided,
             the model will auto-generate a first frame. Image format: JPG/JPEG/PNG/WebP, <20MB,
             short side >300px, aspect ratio between 2:5 and 5:2. Optional. Constraints: min length
-            1. Example: 'https://example.com/first-frame.jpg'.
+            1; accepts: http(s) URL or data:<mime>;base64,... URI. Example:
+            'https://example.com/first-frame.jpg'.
         prompt: Video content description (optional). Supports 15 camera control instructions.
             Format: Use [command] syntax for camera movements. Example: '[Pan left] Scene
             description' or '[Pan left,Pedestal up] for combined movements'. Max 2000 characters.
@@ -128,6 +138,11 @@ class Hailuo02FL2V(RequestModel):
         "duration": ("duration", _check_duration, False),
         "resolution": ("resolution", _check_resolution, True),
     }
+    _ATTRIBUTES: ClassVar[dict[str, str]] = _ATTRIBUTES
+    _DEFAULTS: ClassVar[dict[str, Any]] = {
+        "prompt_optimizer": True,
+        "duration": 6,
+    }
     _DOCUMENTED: ClassVar[dict[str, str]] = {
         "last_frame_image": "last_frame_image",
         "first_frame_image": "first_frame_image",
@@ -144,7 +159,8 @@ class Hailuo02FL2V(RequestModel):
     duration: Hailuo02FL2VDuration
     resolution: str | None
     extra_body: Mapping[str, Any] | None
-    _fields_set: set[str] = attrs.field(init=False, repr=False, eq=False)
+    _fields_set: set[str] = attrs.field(alias="_fields_set", repr=False, eq=False)
+    """Which fields were set (to_dict sends only those); an init argument only so attrs.evolve can carry it."""
 
     def __init__(
         self,
@@ -156,6 +172,7 @@ class Hailuo02FL2V(RequestModel):
         duration: Hailuo02FL2VDuration | Unset = UNSET,
         resolution: str | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        _fields_set: set[str] | None = None,
     ) -> None:
         _issues: list[Issue] = []
         self._assign(
@@ -170,7 +187,9 @@ class Hailuo02FL2V(RequestModel):
             extra_body,
         )
         if _issues:
-            raise ValidationError(self._MODEL_NAME, _issues)
+            raise ValidationError(self._MODEL_NAME, v.name_attributes(_issues, _ATTRIBUTES))
+        if _fields_set is not None:
+            v.keep_fields_set(self, _fields_set)
 
     def _assign(
         self,

@@ -25,6 +25,11 @@ __all__ = [
 Hailuo23FastI2VDuration: TypeAlias = Literal[6, 10]
 Hailuo23FastI2VResolution: TypeAlias = Literal["768P", "1080P"]
 
+
+_ATTRIBUTES: Final[dict[str, str]] = {
+}
+"""Wire name -> Python attribute where they differ, so constructor errors name both."""
+
 _ENUM_1: Final = (6, 10)
 _ENUM_2: Final = ("768P", "1080P")
 
@@ -35,6 +40,7 @@ def _check_first_frame_image(value: Any, path: str, issues: list[Issue]) -> Any:
     else:
         if len(value) < 1:
             issues.append(v.length_issue(path, "minLength", value, 1))
+        v.check_uri(value, path, issues, "url_or_data", base64=True)
     return value
 
 
@@ -62,6 +68,8 @@ def _check_fast_pretreatment(value: Any, path: str, issues: list[Issue]) -> Any:
 
 
 def _check_duration(value: Any, path: str, issues: list[Issue]) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
     if not (isinstance(value, int) and not isinstance(value, bool)):
         issues.append(v.type_issue(path, "integer", value))
     else:
@@ -94,7 +102,8 @@ class Hailuo23FastI2V(RequestModel):
 
     Attributes:
         first_frame_image: First frame image URL or Base64 Data URL. Required. Constraints: min
-            length 1. Example: 'https://example.com/image.jpg'.
+            length 1; accepts: http(s) URL or data:<mime>;base64,... URI. Example:
+            'https://example.com/image.jpg'.
         prompt: Video content description, supports camera control instructions. Optional.
             Constraints: min length 1; max length 2000. Example: 'Quick animation test'.
         prompt_optimizer: Enable automatic prompt optimization. Optional. Default: True. Example:
@@ -126,6 +135,13 @@ class Hailuo23FastI2V(RequestModel):
         "duration": ("duration", _check_duration, False),
         "resolution": ("resolution", _check_resolution, False),
     }
+    _ATTRIBUTES: ClassVar[dict[str, str]] = _ATTRIBUTES
+    _DEFAULTS: ClassVar[dict[str, Any]] = {
+        "prompt_optimizer": True,
+        "fast_pretreatment": False,
+        "duration": 6,
+        "resolution": "768P",
+    }
     _DOCUMENTED: ClassVar[dict[str, str]] = {
         "first_frame_image": "first_frame_image",
         "prompt": "prompt",
@@ -142,7 +158,8 @@ class Hailuo23FastI2V(RequestModel):
     duration: Hailuo23FastI2VDuration
     resolution: Hailuo23FastI2VResolution
     extra_body: Mapping[str, Any] | None
-    _fields_set: set[str] = attrs.field(init=False, repr=False, eq=False)
+    _fields_set: set[str] = attrs.field(alias="_fields_set", repr=False, eq=False)
+    """Which fields were set (to_dict sends only those); an init argument only so attrs.evolve can carry it."""
 
     def __init__(
         self,
@@ -154,6 +171,7 @@ class Hailuo23FastI2V(RequestModel):
         duration: Hailuo23FastI2VDuration | Unset = UNSET,
         resolution: Hailuo23FastI2VResolution | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
+        _fields_set: set[str] | None = None,
     ) -> None:
         _issues: list[Issue] = []
         self._assign(
@@ -168,7 +186,9 @@ class Hailuo23FastI2V(RequestModel):
             extra_body,
         )
         if _issues:
-            raise ValidationError(self._MODEL_NAME, _issues)
+            raise ValidationError(self._MODEL_NAME, v.name_attributes(_issues, _ATTRIBUTES))
+        if _fields_set is not None:
+            v.keep_fields_set(self, _fields_set)
 
     def _assign(
         self,

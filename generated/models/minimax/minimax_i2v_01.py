@@ -25,6 +25,11 @@ __all__ = [
 MinimaxI2V01Duration: TypeAlias = Literal[6]
 MinimaxI2V01Resolution: TypeAlias = Literal["720P"]
 
+
+_ATTRIBUTES: Final[dict[str, str]] = {
+}
+"""Wire name -> Python attribute where they differ, so constructor errors name both."""
+
 _ENUM_1: Final = (6,)
 _ENUM_2: Final = ("720P",)
 
@@ -35,6 +40,7 @@ def _check_first_frame_image(value: Any, path: str, issues: list[Issue]) -> Any:
     else:
         if len(value) < 1:
             issues.append(v.length_issue(path, "minLength", value, 1))
+        v.check_uri(value, path, issues, "url_or_data", base64=True)
     return value
 
 
@@ -56,6 +62,8 @@ def _check_prompt_optimizer(value: Any, path: str, issues: list[Issue]) -> Any:
 
 
 def _check_duration(value: Any, path: str, issues: list[Issue]) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
     if not (isinstance(value, int) and not isinstance(value, bool)):
         issues.append(v.type_issue(path, "integer", value))
     else:
@@ -88,7 +96,8 @@ class MinimaxI2V01(RequestModel):
 
     Attributes:
         first_frame_image: First frame image URL or Base64 Data URL. Required. Constraints: min
-            length 1. Example: 'https://example.com/image.jpg'.
+            length 1; accepts: http(s) URL or data:<mime>;base64,... URI. Example:
+            'https://example.com/image.jpg'.
         prompt: Video content description, supports Chinese and English. Does not support camera
             control instructions. Optional. Constraints: min length 1; max length 2000. Example:
             'Gentle animation'.
@@ -118,6 +127,12 @@ class MinimaxI2V01(RequestModel):
         "duration": ("duration", _check_duration, False),
         "resolution": ("resolution", _check_resolution, False),
     }
+    _ATTRIBUTES: ClassVar[dict[str, str]] = _ATTRIBUTES
+    _DEFAULTS: ClassVar[dict[str, Any]] = {
+        "prompt_optimizer": True,
+        "duration": 6,
+        "resolution": "720P",
+    }
     _DOCUMENTED: ClassVar[dict[str, str]] = {
         "first_frame_image": "first_frame_image",
         "prompt": "prompt",
@@ -132,7 +147,8 @@ class MinimaxI2V01(RequestModel):
     duration: MinimaxI2V01Duration
     resolution: MinimaxI2V01Resolution
     extra_body: Mapping[str, Any] | None
-    _fields_set: set[str] = attrs.field(init=False, repr=False, eq=False)
+    _fields_set: set[str] = attrs.field(alias="_fields_set", repr=False, eq=False)
+    """Which fields were set (to_dict sends only those); an init argument only so attrs.evolve can carry it."""
 
     def __init__(
         self,
@@ -143,6 +159,7 @@ class MinimaxI2V01(RequestModel):
         duration: MinimaxI2V01Duration | Unset = UNSET,
         resolution: MinimaxI2V01Resolution | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
+        _fields_set: set[str] | None = None,
     ) -> None:
         _issues: list[Issue] = []
         self._assign(
@@ -156,7 +173,9 @@ class MinimaxI2V01(RequestModel):
             extra_body,
         )
         if _issues:
-            raise ValidationError(self._MODEL_NAME, _issues)
+            raise ValidationError(self._MODEL_NAME, v.name_attributes(_issues, _ATTRIBUTES))
+        if _fields_set is not None:
+            v.keep_fields_set(self, _fields_set)
 
     def _assign(
         self,

@@ -32,6 +32,11 @@ MinimaxImage01LiveI2IAspectRatio: TypeAlias = Literal[
     "21:9",
 ]
 
+
+_ATTRIBUTES: Final[dict[str, str]] = {
+}
+"""Wire name -> Python attribute where they differ, so constructor errors name both."""
+
 _ENUM_1: Final = ("1:1", "16:9", "4:3", "3:2", "2:3", "3:4", "9:16", "21:9")
 
 
@@ -58,6 +63,8 @@ def _check_subject_reference_images(value: Any, path: str, issues: list[Issue]) 
             p0 = f"{path}[{i0}]"
             if not isinstance(item0, str):
                 issues.append(v.type_issue(p0, "string", item0))
+            else:
+                v.check_uri(item0, p0, issues, "url_or_data", base64=True)
     return value
 
 
@@ -71,6 +78,8 @@ def _check_aspect_ratio(value: Any, path: str, issues: list[Issue]) -> Any:
 
 
 def _check_width(value: Any, path: str, issues: list[Issue]) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
     if not (isinstance(value, int) and not isinstance(value, bool)):
         issues.append(v.type_issue(path, "integer", value))
     return value
@@ -91,8 +100,9 @@ class MinimaxImage01LiveI2I(RequestModel):
         prompt: Image description text, supports Chinese and English. Optional. Constraints: min
             length 1; max length 1500. Example: 'A girl in futuristic style'.
         subject_reference_images: Reference image URLs for image-to-image generation. Supports
-            public HTTPS URLs or Base64 Data URLs. Optional. Constraints: min items 1; max items 10.
-            Example: ['https://example.com/reference.jpg'].
+            public HTTPS URLs or Base64 Data URLs. Optional. Constraints: min items 1; max items 10;
+            each item: accepts: http(s) URL or data:<mime>;base64,... URI. Example:
+            ['https://example.com/reference.jpg'].
         aspect_ratio: Image aspect ratio. If both aspect_ratio and width/height are provided,
             aspect_ratio takes priority. Optional. Constraints: one of '1:1', '16:9', '4:3', '3:2',
             '2:3', '3:4', '9:16', '21:9'. Example: '1:1'.
@@ -116,6 +126,9 @@ class MinimaxImage01LiveI2I(RequestModel):
         "aspect_ratio": ("aspect_ratio", _check_aspect_ratio, True),
         "width": ("width", _check_width, True),
     }
+    _ATTRIBUTES: ClassVar[dict[str, str]] = _ATTRIBUTES
+    _DEFAULTS: ClassVar[dict[str, Any]] = {
+    }
     _DOCUMENTED: ClassVar[dict[str, str]] = {
         "prompt": "prompt",
         "subject_reference_images": "subject_reference_images",
@@ -128,7 +141,8 @@ class MinimaxImage01LiveI2I(RequestModel):
     aspect_ratio: MinimaxImage01LiveI2IAspectRatio | None
     width: int | None
     extra_body: Mapping[str, Any] | None
-    _fields_set: set[str] = attrs.field(init=False, repr=False, eq=False)
+    _fields_set: set[str] = attrs.field(alias="_fields_set", repr=False, eq=False)
+    """Which fields were set (to_dict sends only those); an init argument only so attrs.evolve can carry it."""
 
     def __init__(
         self,
@@ -138,6 +152,7 @@ class MinimaxImage01LiveI2I(RequestModel):
         aspect_ratio: MinimaxImage01LiveI2IAspectRatio | None = None,
         width: int | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        _fields_set: set[str] | None = None,
     ) -> None:
         _issues: list[Issue] = []
         self._assign(
@@ -150,7 +165,9 @@ class MinimaxImage01LiveI2I(RequestModel):
             extra_body,
         )
         if _issues:
-            raise ValidationError(self._MODEL_NAME, _issues)
+            raise ValidationError(self._MODEL_NAME, v.name_attributes(_issues, _ATTRIBUTES))
+        if _fields_set is not None:
+            v.keep_fields_set(self, _fields_set)
 
     def _assign(
         self,

@@ -23,6 +23,11 @@ __all__ = [
 
 MinimaxImage01T2IAspectRatio: TypeAlias = Literal["1:1", "16:9", "4:3", "3:2", "2:3", "3:4", "9:16", "21:9"]
 
+
+_ATTRIBUTES: Final[dict[str, str]] = {
+}
+"""Wire name -> Python attribute where they differ, so constructor errors name both."""
+
 _ENUM_1: Final = ("1:1", "16:9", "4:3", "3:2", "2:3", "3:4", "9:16", "21:9")
 
 
@@ -47,6 +52,8 @@ def _check_aspect_ratio(value: Any, path: str, issues: list[Issue]) -> Any:
 
 
 def _check_width(value: Any, path: str, issues: list[Issue]) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
     if not (isinstance(value, int) and not isinstance(value, bool)):
         issues.append(v.type_issue(path, "integer", value))
     else:
@@ -58,6 +65,8 @@ def _check_width(value: Any, path: str, issues: list[Issue]) -> Any:
 
 
 def _check_height(value: Any, path: str, issues: list[Issue]) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
     if not (isinstance(value, int) and not isinstance(value, bool)):
         issues.append(v.type_issue(path, "integer", value))
     else:
@@ -69,6 +78,8 @@ def _check_height(value: Any, path: str, issues: list[Issue]) -> Any:
 
 
 def _check_seed(value: Any, path: str, issues: list[Issue]) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
     if not (isinstance(value, int) and not isinstance(value, bool)):
         issues.append(v.type_issue(path, "integer", value))
     else:
@@ -78,6 +89,8 @@ def _check_seed(value: Any, path: str, issues: list[Issue]) -> Any:
 
 
 def _check_n(value: Any, path: str, issues: list[Issue]) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
     if not (isinstance(value, int) and not isinstance(value, bool)):
         issues.append(v.type_issue(path, "integer", value))
     else:
@@ -146,6 +159,12 @@ class MinimaxImage01T2I(RequestModel):
         "n": ("n", _check_n, False),
         "prompt_optimizer": ("prompt_optimizer", _check_prompt_optimizer, False),
     }
+    _ATTRIBUTES: ClassVar[dict[str, str]] = _ATTRIBUTES
+    _DEFAULTS: ClassVar[dict[str, Any]] = {
+        "aspect_ratio": "1:1",
+        "n": 1,
+        "prompt_optimizer": False,
+    }
     _DOCUMENTED: ClassVar[dict[str, str]] = {
         "prompt": "prompt",
         "aspect_ratio": "aspect_ratio",
@@ -164,7 +183,8 @@ class MinimaxImage01T2I(RequestModel):
     n: int
     prompt_optimizer: bool
     extra_body: Mapping[str, Any] | None
-    _fields_set: set[str] = attrs.field(init=False, repr=False, eq=False)
+    _fields_set: set[str] = attrs.field(alias="_fields_set", repr=False, eq=False)
+    """Which fields were set (to_dict sends only those); an init argument only so attrs.evolve can carry it."""
 
     def __init__(
         self,
@@ -177,6 +197,7 @@ class MinimaxImage01T2I(RequestModel):
         n: int | Unset = UNSET,
         prompt_optimizer: bool | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
+        _fields_set: set[str] | None = None,
     ) -> None:
         _issues: list[Issue] = []
         self._assign(
@@ -192,7 +213,9 @@ class MinimaxImage01T2I(RequestModel):
             extra_body,
         )
         if _issues:
-            raise ValidationError(self._MODEL_NAME, _issues)
+            raise ValidationError(self._MODEL_NAME, v.name_attributes(_issues, _ATTRIBUTES))
+        if _fields_set is not None:
+            v.keep_fields_set(self, _fields_set)
 
     def _assign(
         self,

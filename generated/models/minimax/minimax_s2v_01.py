@@ -21,6 +21,11 @@ __all__ = [
 ]
 
 
+_ATTRIBUTES: Final[dict[str, str]] = {
+}
+"""Wire name -> Python attribute where they differ, so constructor errors name both."""
+
+
 def _check_subject_reference_images(value: Any, path: str, issues: list[Issue]) -> Any:
     if not isinstance(value, list):
         issues.append(v.type_issue(path, "array", value))
@@ -36,6 +41,7 @@ def _check_subject_reference_images(value: Any, path: str, issues: list[Issue]) 
             else:
                 if len(item0) < 1:
                     issues.append(v.length_issue(p0, "minLength", item0, 1))
+                v.check_uri(item0, p0, issues, "url_or_data", base64=True)
     return value
 
 
@@ -73,7 +79,8 @@ class MinimaxS2V01(RequestModel):
         subject_reference_images: Subject reference image URLs. Supports publicly accessible
             HTTP/HTTPS URLs or Base64 Data URLs. Used to maintain the appearance characteristics of
             the reference subject in the generated video. Required. Constraints: min items 1; max
-            items 10; each item: min length 1. Example: ['https://example.com/character.jpg'].
+            items 10; each item: min length 1; accepts: http(s) URL or data:<mime>;base64,... URI.
+            Example: ['https://example.com/character.jpg'].
         prompt: Video content description (optional). Describe the subject's actions, scenes, etc.
             Supports Chinese and English. Max 2000 characters. Optional. Constraints: min length 1;
             max length 2000. Example: 'A girl runs toward the camera and winks with a smile.'.
@@ -97,6 +104,10 @@ class MinimaxS2V01(RequestModel):
         "prompt": ("prompt", _check_prompt, True),
         "prompt_optimizer": ("prompt_optimizer", _check_prompt_optimizer, False),
     }
+    _ATTRIBUTES: ClassVar[dict[str, str]] = _ATTRIBUTES
+    _DEFAULTS: ClassVar[dict[str, Any]] = {
+        "prompt_optimizer": True,
+    }
     _DOCUMENTED: ClassVar[dict[str, str]] = {
         "subject_reference_images": "subject_reference_images",
         "prompt": "prompt",
@@ -107,7 +118,8 @@ class MinimaxS2V01(RequestModel):
     prompt: str | None
     prompt_optimizer: bool
     extra_body: Mapping[str, Any] | None
-    _fields_set: set[str] = attrs.field(init=False, repr=False, eq=False)
+    _fields_set: set[str] = attrs.field(alias="_fields_set", repr=False, eq=False)
+    """Which fields were set (to_dict sends only those); an init argument only so attrs.evolve can carry it."""
 
     def __init__(
         self,
@@ -116,6 +128,7 @@ class MinimaxS2V01(RequestModel):
         prompt: str | None = None,
         prompt_optimizer: bool | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
+        _fields_set: set[str] | None = None,
     ) -> None:
         _issues: list[Issue] = []
         self._assign(
@@ -127,7 +140,9 @@ class MinimaxS2V01(RequestModel):
             extra_body,
         )
         if _issues:
-            raise ValidationError(self._MODEL_NAME, _issues)
+            raise ValidationError(self._MODEL_NAME, v.name_attributes(_issues, _ATTRIBUTES))
+        if _fields_set is not None:
+            v.keep_fields_set(self, _fields_set)
 
     def _assign(
         self,

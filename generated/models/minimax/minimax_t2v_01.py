@@ -25,6 +25,11 @@ __all__ = [
 MinimaxT2V01Duration: TypeAlias = Literal[6]
 MinimaxT2V01Resolution: TypeAlias = Literal["720P"]
 
+
+_ATTRIBUTES: Final[dict[str, str]] = {
+}
+"""Wire name -> Python attribute where they differ, so constructor errors name both."""
+
 _ENUM_1: Final = (6,)
 _ENUM_2: Final = ("720P",)
 
@@ -47,6 +52,8 @@ def _check_prompt_optimizer(value: Any, path: str, issues: list[Issue]) -> Any:
 
 
 def _check_duration(value: Any, path: str, issues: list[Issue]) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
     if not (isinstance(value, int) and not isinstance(value, bool)):
         issues.append(v.type_issue(path, "integer", value))
     else:
@@ -106,6 +113,12 @@ class MinimaxT2V01(RequestModel):
         "duration": ("duration", _check_duration, False),
         "resolution": ("resolution", _check_resolution, False),
     }
+    _ATTRIBUTES: ClassVar[dict[str, str]] = _ATTRIBUTES
+    _DEFAULTS: ClassVar[dict[str, Any]] = {
+        "prompt_optimizer": True,
+        "duration": 6,
+        "resolution": "720P",
+    }
     _DOCUMENTED: ClassVar[dict[str, str]] = {
         "prompt": "prompt",
         "prompt_optimizer": "prompt_optimizer",
@@ -118,7 +131,8 @@ class MinimaxT2V01(RequestModel):
     duration: MinimaxT2V01Duration
     resolution: MinimaxT2V01Resolution
     extra_body: Mapping[str, Any] | None
-    _fields_set: set[str] = attrs.field(init=False, repr=False, eq=False)
+    _fields_set: set[str] = attrs.field(alias="_fields_set", repr=False, eq=False)
+    """Which fields were set (to_dict sends only those); an init argument only so attrs.evolve can carry it."""
 
     def __init__(
         self,
@@ -128,6 +142,7 @@ class MinimaxT2V01(RequestModel):
         duration: MinimaxT2V01Duration | Unset = UNSET,
         resolution: MinimaxT2V01Resolution | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
+        _fields_set: set[str] | None = None,
     ) -> None:
         _issues: list[Issue] = []
         self._assign(
@@ -140,7 +155,9 @@ class MinimaxT2V01(RequestModel):
             extra_body,
         )
         if _issues:
-            raise ValidationError(self._MODEL_NAME, _issues)
+            raise ValidationError(self._MODEL_NAME, v.name_attributes(_issues, _ATTRIBUTES))
+        if _fields_set is not None:
+            v.keep_fields_set(self, _fields_set)
 
     def _assign(
         self,
