@@ -7,12 +7,8 @@ The first stdout line is ``Modellix emulator listening on <URL>`` (or, with ``--
 
 from __future__ import annotations
 
-import json
 import os
-import signal
-import threading
 from pathlib import Path
-from types import FrameType
 from typing import TYPE_CHECKING
 
 import click
@@ -31,11 +27,8 @@ def _fault(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) 
     faults = []
     for text in values:
         try:
-            data = json.loads(text)
-            if not isinstance(data, dict):
-                raise TypeError("must be a JSON object")
-            faults.append(Fault.from_json(data))
-        except (ValueError, TypeError) as exc:
+            faults.append(Fault.from_text(text))
+        except ValueError as exc:
             raise click.BadParameter(f"{text!r}: {exc}") from None
     return faults
 
@@ -102,12 +95,6 @@ def emulator(
         server.start()
     except (ValueError, CatalogError, RuntimeError) as exc:
         raise CLIError("EmulatorError", f"emulator did not start: {exc}", ExitCode.USAGE) from None
-    stop = threading.Event()
-
-    def _on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGTERM, _on_signal)
     models = len(server.app.state.catalog.models)
     accepted = "the key in MODELLIX_API_KEY" if key else f"the test key {DEFAULT_KEY!r} (MODELLIX_API_KEY is unset)"
 
@@ -115,11 +102,5 @@ def emulator(
         click.echo(f"Modellix emulator listening on {server.base_url}")
         click.echo(f"{models} models from {config.specs_dir}; accepts {accepted}; Ctrl+C to stop")
 
-    emit({"base_url": server.base_url, "models": models, "specs_dir": str(config.specs_dir)}, human)
-    try:
-        while not stop.wait(0.5):
-            pass
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.stop()
+    info = {"base_url": server.base_url, "models": models, "specs_dir": str(config.specs_dir)}
+    server.serve_until_interrupted(lambda: emit(info, human))

@@ -8,7 +8,7 @@ from typing import Any
 import anyio
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
@@ -26,7 +26,7 @@ from .responses import (
     fault_error,
     malformed_json,
 )
-from .state import EmulatorState
+from .state import CLIENT_DISCONNECTED, EmulatorState
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -46,12 +46,17 @@ def guarded(route: str, endpoint: Endpoint) -> Endpoint:
         if response is None:
             try:
                 response = await endpoint(request)
+                # A drop fault fires after the whole request is read; endpoints cache what they read.
+                await request.body()
             except Denied as denied:
                 response = denied.response
+            except ClientDisconnect:
+                # The client gave up mid-request (e.g. its timeout during a slow fault): nobody to answer.
+                state.record(method, path, None, route, outcome=CLIENT_DISCONNECTED)
+                return Response(status_code=499)
             after = state.faults.take(route, AFTER, method=method, path=path)
             if after is not None:
-                # The endpoint ran (a submit created its task); only the answer is broken.
-                await request.body()
+                # The endpoint ran (a submit created its task, an upload stored its file); only the answer breaks.
                 if after.kind == "drop":
                     state.record(method, path, None, route)
                     return DroppedResponse()

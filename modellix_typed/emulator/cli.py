@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import json
-import signal
 import sys
-import threading
 from pathlib import Path
-from types import FrameType
 
 from .app import create_app
 from .catalog import CatalogError
@@ -18,11 +14,8 @@ from .server import EmulatorServer
 
 def _fault(text: str) -> Fault:
     try:
-        data = json.loads(text)
-        if not isinstance(data, dict):
-            raise ValueError("must be a JSON object")
-        return Fault.from_json(data)
-    except (ValueError, TypeError) as exc:
+        return Fault.from_text(text)
+    except ValueError as exc:
         raise argparse.ArgumentTypeError(f"invalid --fault {text!r}: {exc}") from None
 
 
@@ -69,19 +62,10 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, CatalogError, RuntimeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    stop = threading.Event()
 
-    def _on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
+    def announce() -> None:
+        print(f"Modellix emulator listening on {server.base_url}", flush=True)
+        print(f"{len(server.app.state.catalog.models)} models from {config.specs_dir}; Ctrl+C to stop", flush=True)
 
-    signal.signal(signal.SIGTERM, _on_signal)
-    print(f"Modellix emulator listening on {server.base_url}", flush=True)
-    print(f"{len(server.app.state.catalog.models)} models from {config.specs_dir}; Ctrl+C to stop", flush=True)
-    try:
-        while not stop.wait(0.5):
-            pass
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.stop()
+    server.serve_until_interrupted(announce)
     return 0

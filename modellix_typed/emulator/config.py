@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal, get_args
@@ -66,6 +67,20 @@ class Fault:
         if "kind" not in data:
             raise ValueError("Fault field 'kind' is required")
         return cls(**dict(data))
+
+    @classmethod
+    def from_text(cls, text: str) -> Fault:
+        """Parse a command line's `--fault JSON`; any problem is a ValueError naming it."""
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            raise ValueError(f"not valid JSON ({exc})") from None
+        if not isinstance(data, dict):
+            raise ValueError(f"must be a JSON object, got {json.dumps(data)}")
+        try:
+            return cls.from_json(data)
+        except TypeError as exc:  # attrs: a field of the wrong type
+            raise ValueError(str(exc)) from None
 
     def to_json(self) -> dict[str, Any]:
         return attrs.asdict(self)

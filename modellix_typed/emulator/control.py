@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
 from .config import Fault
 from .handlers import state_of
 from .responses import api_error
+from .state import CLIENT_DISCONNECTED
 
 
 async def stats(request: Request) -> Response:
@@ -23,7 +24,12 @@ async def state(request: Request) -> Response:
 async def inject_faults(request: Request) -> Response:
     """Body: one Fault object or a list of them, e.g. {"kind": "status", "route": "submit", "status": 503}."""
     try:
-        payload = json.loads(await request.body() or b"null")
+        raw = await request.body()
+    except ClientDisconnect:
+        state_of(request).record(request.method, request.url.path, None, "control", outcome=CLIENT_DISCONNECTED)
+        return Response(status_code=499)
+    try:
+        payload = json.loads(raw or b"null")
         items = payload if isinstance(payload, list) else [payload]
         faults = [Fault.from_json(item) if isinstance(item, dict) else _not_an_object(item) for item in items]
     except (ValueError, TypeError) as exc:

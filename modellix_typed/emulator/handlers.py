@@ -161,6 +161,9 @@ async def upload_media(request: Request) -> Response:
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit + 64 * 1024:
         return api_error(413, f"Invalid parameters: file too large ({declared} bytes; max {limit} bytes)")
+    # Read (and cache) the whole body before parsing: a form parse consumes the stream uncached, and the
+    # guard's drop fault needs the request fully read after the endpoint ran.
+    await request.body()
     try:
         form = await request.form(max_files=1, max_fields=10)
     except Exception as exc:  # starlette raises HTTPException/MultiPartException on broken multipart

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from types import FrameType
 from typing import Any
 
 import uvicorn
@@ -64,6 +66,27 @@ class EmulatorServer:
         self._server.should_exit = True
         if self._thread.is_alive():
             self._thread.join(timeout=10)
+
+    def serve_until_interrupted(self, announce: Callable[[], None]) -> None:
+        """Block the main thread until Ctrl+C or SIGTERM, then stop: how both command lines serve.
+
+        `announce` (printing the URL) runs once SIGTERM is handled, so a script that reads the URL and
+        terminates the server at once still gets a clean stop.
+        """
+        stop = threading.Event()
+
+        def on_signal(signum: int, frame: FrameType | None) -> None:
+            stop.set()
+
+        signal.signal(signal.SIGTERM, on_signal)
+        try:
+            announce()
+            while not stop.wait(0.5):
+                pass
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self.stop()
 
 
 class RunningEmulator:

@@ -16,6 +16,7 @@ from .tasks import TaskStore
 from .validator import RequestValidator
 
 REQUEST_LOG_SIZE = 10_000  # a long CLI run must not grow without bound
+CLIENT_DISCONNECTED = "client_disconnected"  # request-log outcome: the client left before it was answered
 
 
 class EmulatorState:
@@ -47,9 +48,13 @@ class EmulatorState:
     def validator_for(self, model: ModelSpec) -> RequestValidator:
         return self.validators[model.slug]
 
-    def record(self, method: str, path: str, status: int | None, route: str) -> None:
+    def record(self, method: str, path: str, status: int | None, route: str, *, outcome: str | None = None) -> None:
+        """Log one request; `outcome` says why there is no status (only set when something went wrong)."""
+        entry: dict[str, Any] = {"method": method, "path": path, "status": status, "route": route}
+        if outcome is not None:
+            entry["outcome"] = outcome
         with self._log_lock:
-            self.requests.append({"method": method, "path": path, "status": status, "route": route})
+            self.requests.append(entry)
 
     def inject(self, fault: Fault) -> None:
         self.faults.inject(fault)

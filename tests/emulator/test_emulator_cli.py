@@ -39,3 +39,21 @@ def test_cli_serves_until_terminated() -> None:
 def test_cli_reports_bad_input(capsys, tmp_path) -> None:  # type: ignore[no-untyped-def]
     assert main(["--specs", str(tmp_path / "missing")]) == 2
     assert "specs directory not found" in capsys.readouterr().err
+
+
+def test_cli_names_a_bad_fault(capsys) -> None:  # type: ignore[no-untyped-def]
+    """Both command lines parse --fault with Fault.from_text; each problem is named."""
+    for text, reason in [
+        ("{", "not valid JSON"),
+        ("[1]", "must be a JSON object, got [1]"),
+        ('{"kind": "drop", "rout": "submit"}', "unknown Fault field(s) ['rout']"),
+        ('{"kind": "explode"}', "Fault.kind must be one of"),
+    ]:
+        try:
+            main(["--specs", str(FIXTURE_SPECS), "--fault", text])
+        except SystemExit as exc:
+            assert exc.code == 2
+        else:
+            raise AssertionError(f"--fault {text!r} was accepted")
+        err = capsys.readouterr().err
+        assert f"invalid --fault {text!r}" in err and reason in err, err

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 
 import httpx
@@ -130,3 +131,52 @@ def test_bad_fault_and_config_values_are_named() -> None:
         Fault(kind="drop", count=0)
     with pytest.raises(ValueError, match="failure_rate must be within"):
         EmulatorConfig(failure_rate=2.0)
+
+
+def test_drop_on_upload_stores_the_file_then_drops(emulator: RunningEmulator, client: httpx.Client) -> None:
+    """Like a paid submit, the upload happens (the side effect) and only the answer is lost."""
+    emulator.inject(Fault(kind="drop", route="common"))
+    with pytest.raises(httpx.RemoteProtocolError):
+        client.post("/api/v1/media/files", files={"file": ("dropped.png", b"\x89PNG-bytes", "image/png")})
+    files = client.get("/api/v1/media/files").json()["data"]["files"]
+    assert [(f["filename"], f["size"]) for f in files] == [("dropped.png", 10)]
+    requests = emulator.stats()["requests"]
+    assert requests[0] == {"method": "POST", "path": "/api/v1/media/files", "status": None, "route": "common"}
+
+
+def _wait_for_requests(emulator: RunningEmulator, count: int) -> list[dict[str, object]]:
+    deadline = time.monotonic() + 5
+    while len(requests := emulator.stats()["requests"]) < count and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return list(requests)
+
+
+@pytest.mark.parametrize(
+    ("path", "payload", "route"),
+    [
+        (IMAGEN, {"json": {"prompt": "x"}}, "submit"),
+        ("/api/v1/media/files", {"files": {"file": ("a.png", b"\x89PNG")}}, "common"),
+    ],
+)
+def test_client_timeout_mid_request_is_recorded_not_logged(
+    emulator: RunningEmulator,
+    client: httpx.Client,
+    caplog: pytest.LogCaptureFixture,
+    path: str,
+    payload: dict[str, object],
+    route: str,
+) -> None:
+    """The handler reads the body after the client left: a request-log entry, no uvicorn traceback."""
+    emulator.inject(Fault(kind="slow", route=route, delay=0.6))  # type: ignore[arg-type]
+    with caplog.at_level(logging.DEBUG, logger="uvicorn.error"):
+        with pytest.raises(httpx.ReadTimeout):
+            client.post(path, timeout=0.15, **payload)  # type: ignore[arg-type]
+        requests = _wait_for_requests(emulator, 1)
+        time.sleep(0.1)  # a traceback would be logged right after the endpoint raised
+    assert requests == [
+        {"method": "POST", "path": path, "status": None, "route": route, "outcome": "client_disconnected"}
+    ]
+    assert emulator.stats()["tasks_created"] == 0 and emulator.stats()["media_files"] == 0
+    logged = [r for r in caplog.records if r.name.startswith("uvicorn") and r.levelno >= logging.WARNING]
+    assert logged == [], [r.getMessage() for r in logged]
+    assert client.post(IMAGEN, json={"prompt": "y"}).status_code == 200  # the emulator is still healthy
