@@ -14,6 +14,10 @@ Exit codes (also in ``modellix-typed --help``; defined in :class:`modellix_typed
 130   interrupted (Ctrl+C)
 ====  ==========================================================================================
 
+``batch`` exits 0 when every item succeeded, otherwise with the code of its most serious item outcome,
+most serious first: 6 (outcome unknown: re-running could submit twice) > 1 (rejected, error, download
+failed) > 5 (timed out; the task keeps running) > 4 (failed). Each item's own outcome is in the output.
+
 The API key is read from ``MODELLIX_API_KEY`` only: a ``--api-key`` option would land in shell history
 and in the process list. The base URL comes from ``--base-url`` or ``MODELLIX_BASE_URL``.
 
@@ -35,6 +39,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "models": ("modellix_typed.cli.models", "models"),
     "validate": ("modellix_typed.cli.validate", "validate"),
     "run": ("modellix_typed.cli.run", "run"),
+    "batch": ("modellix_typed.cli.batch", "batch"),
     "task": ("modellix_typed.cli.tasks", "task"),
     "codegen": ("modellix_typed.cli.codegen", "codegen"),
     "emulator": ("modellix_typed.cli.emulator", "emulator"),

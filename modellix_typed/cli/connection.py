@@ -19,11 +19,13 @@ base_url_option = click.option(
 )
 
 
-def make_client(base_url: str | None) -> Modellix:
+def make_client(base_url: str | None, *, max_concurrency: int | None = None) -> Modellix:
     """A client whose key comes from the environment; a missing key fails before anything is sent."""
     from ..client import Modellix  # lazy: the offline commands never import httpx
 
-    client = Modellix(base_url=base_url)
+    client = Modellix(base_url=base_url) if max_concurrency is None else Modellix(
+        base_url=base_url, max_concurrency=max_concurrency
+    )
     try:
         client.config.require_key()
     except BaseException:

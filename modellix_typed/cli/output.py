@@ -45,7 +45,8 @@ class ExitCode(enum.IntEnum):
 EXIT_CODES_HELP = (
     "Exit codes: 0 ok; 1 API/network/download error; 2 usage error (bad option, unknown model, unreadable "
     "input, missing MODELLIX_API_KEY); 3 validation failed; 4 task failed; 5 wait timed out; "
-    "6 submission outcome unknown (not retried); 130 interrupted."
+    "6 submission outcome unknown (not retried); 130 interrupted. batch: 0 when every item succeeded, else the "
+    "code of the worst item: 6 outcome unknown > 1 rejected/error/download failed > 5 timed out > 4 failed."
 )
 
 
@@ -189,7 +190,9 @@ def fail(exc: BaseException) -> NoReturn:
         click.echo(f"error: {error['message']}", err=True)
         for issue in error.get("issues", ()):
             got = "" if issue["value"] is None else f", got {issue['value']!r}"
-            click.echo(f"  - {issue['path'] or '<body>'}: {issue['message']} (rule: {issue['rule']}{got})", err=True)
+            where = f"line {issue['line']}: " if "line" in issue else ""
+            path = issue["path"] or ("<line>" if where else "<body>")
+            click.echo(f"  - {where}{path}: {issue['message']} (rule: {issue['rule']}{got})", err=True)
     sys.exit(int(code))
 
 

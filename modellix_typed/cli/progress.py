@@ -1,13 +1,21 @@
-"""Progress while waiting on a task: a rich spinner on stderr, only when stdout and stderr are terminals."""
+"""Progress on stderr: a spinner while waiting on a task, a bar while a batch runs; never when not a terminal.
+
+The task spinner needs stdout and stderr to be terminals and no ``--json``. The batch bar only needs stderr
+to be a terminal: ``batch --json > results.json`` is the usual way to run a batch, and the bar never touches
+stdout, so the JSON document stays clean.
+"""
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .output import MODE
+
+if TYPE_CHECKING:
+    from ..batch import BatchProgress
 
 
 def enabled() -> bool:
@@ -29,3 +37,29 @@ def task_progress(what: str) -> Iterator[Any]:
             status.update(f"{what}: {result.status.value}")
 
         yield on_update
+
+
+@contextmanager
+def batch_progress(total: int) -> Iterator[Callable[[BatchProgress], None] | None]:
+    """Yields an ``on_progress`` callback for ``client.batch`` (called from worker threads), or None."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = (
+        TextColumn("batch"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("[green]{task.fields[ok]} succeeded[/] [red]{task.fields[bad]} failed[/]"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=Console(stderr=True), transient=False) as bar:
+        row = bar.add_task("batch", total=total, ok=0, bad=0)
+
+        def on_progress(progress: BatchProgress) -> None:
+            ok = progress.counts.get("success", 0)
+            bar.update(row, completed=progress.done, ok=ok, bad=progress.done - ok)
+
+        yield on_progress

@@ -109,17 +109,23 @@ def test_unknown_submission_outcome_exits_6(emulator: RunningEmulator, api_env: 
 
 
 def test_ctrl_c_while_waiting_says_how_to_resume() -> None:
+    # Real timing: the image task takes 5 s and the client's first poll comes after ~1 s. Interrupt once that
+    # first poll is seen, i.e. while waiting (an interrupt during the POST itself is a different case).
     with running_emulator(EmulatorConfig(api_keys=(KEY,), time_scale=1.0)) as slow:
         assert BIN is not None
         process = subprocess.Popen(
-            [BIN, "run", "google/veo-2-t2v", "--body", BODY, "--base-url", slow.base_url, "--json"],
+            [BIN, "run", SLUG, "--body", BODY, "--base-url", slow.base_url, "--json"],
             env=clean_env({"MODELLIX_API_KEY": KEY}),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
         deadline = time.monotonic() + 20
-        while slow.stats()["tasks_created"] == 0 and time.monotonic() < deadline:
+
+        def polled() -> bool:
+            return any(r["path"].startswith("/api/v1/tasks/") for r in slow.stats()["requests"])
+
+        while not polled() and time.monotonic() < deadline:
             time.sleep(0.05)
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=15)

@@ -1,0 +1,239 @@
+"""``modellix-typed batch FILE|-``: run a JSON Lines file of requests with full slots, one result per line.
+
+Every line is validated offline first (exit 3, nothing sent). Then ``client.batch`` keeps up to
+``--max-concurrency`` tasks in flight; each success is downloaded as soon as it finishes (``--download``), in
+its own thread, so a slow or failing download neither holds a task slot nor stops the other downloads.
+Results are printed in input order whatever order the tasks finished in.
+
+Exit code: 0 when every item succeeded, else the code of the most serious item outcome, most serious first:
+6 outcome unknown (re-running the batch could submit it twice) > 1 rejected / error / download failed >
+5 timed out (the task keeps running) > 4 failed.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import attrs
+import click
+
+from .batch_input import BatchLine, parse_batch
+from .body import read_source
+from .connection import base_url_option, make_client
+from .output import EXIT_CODES_HELP, CLIError, ExitCode, MODE, describe_error, dump, json_option
+from .progress import batch_progress
+from .tasks import download_to
+
+if TYPE_CHECKING:
+    from ..batch import BatchOutcome, BatchProgress
+    from ..client import Modellix
+
+# outcome -> (severity, exit code); the batch exits with the code of its most severe outcome
+SEVERITY: dict[str, tuple[int, ExitCode]] = {
+    "outcome_unknown": (4, ExitCode.OUTCOME_UNKNOWN),
+    "rejected": (3, ExitCode.ERROR),
+    "error": (3, ExitCode.ERROR),
+    "download_failed": (3, ExitCode.ERROR),
+    "timeout": (2, ExitCode.TIMEOUT),
+    "failed": (1, ExitCode.TASK_FAILED),
+}
+
+
+@attrs.frozen
+class ItemReport:
+    """What the user sees for one input line."""
+
+    line: BatchLine
+    outcome: BatchOutcome
+    files: list[Path]
+    download_error: CLIError | None
+
+    @property
+    def kind(self) -> str:
+        return "download_failed" if self.download_error is not None else self.outcome.kind
+
+    def to_json(self) -> dict[str, Any]:
+        error = self.download_error or self.outcome.error
+        return {
+            "line": self.line.line,
+            "id": self.line.id,
+            "model": self.line.model,
+            "outcome": self.kind,
+            "task_id": self.outcome.task_id,
+            "error": describe_error(error)[1] if error is not None else None,
+            "files": [str(p) for p in self.files],
+        }
+
+
+class Downloads:
+    """Starts each success's download the moment it is reported (from a batch worker thread)."""
+
+    def __init__(self, folder: Path | None, workers: int) -> None:
+        self.folder = folder
+        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="modellix-download")
+        self.futures: dict[int, Future[list[Path]]] = {}
+
+    def start(self, outcome: BatchOutcome) -> None:
+        if self.folder is not None and outcome.ok and outcome.result is not None:
+            self.futures[outcome.index] = self.pool.submit(download_to, outcome.result, self.folder)
+
+    def finish(self, outcome: BatchOutcome) -> tuple[list[Path], CLIError | None]:
+        """Saved paths, or the error of that one download (the others are unaffected)."""
+        future = self.futures.get(outcome.index)
+        if future is None:
+            return [], None
+        try:
+            return future.result(), None
+        except CLIError as exc:
+            return [], exc
+        except CancelledError:
+            retry = f"modellix-typed task download {outcome.task_id} DIR"
+            message = f"download not started (interrupted); retry with `{retry}`"
+            return [], CLIError("DownloadError", message, ExitCode.ERROR)
+        except Exception as exc:  # noqa: BLE001 - any bug in one download must not lose the batch's results
+            return [], CLIError("DownloadError", f"{type(exc).__name__}: {exc}", ExitCode.ERROR)
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def exit_code(reports: list[ItemReport]) -> ExitCode:
+    worst = max((SEVERITY.get(r.kind, (3, ExitCode.ERROR)) for r in reports if r.kind != "success"), default=None)
+    return ExitCode.OK if worst is None else worst[1]
+
+
+def summary(reports: list[ItemReport]) -> dict[str, int]:
+    counts = Counter(r.kind for r in reports)
+    kinds = ("success", "failed", "rejected", "outcome_unknown", "timeout", "error", "download_failed")
+    return {"total": len(reports), **{kind: counts.get(kind, 0) for kind in kinds}}
+
+
+def render_human(reports: list[ItemReport], totals: dict[str, int]) -> None:
+    labels = [f"line {r.line.line}" + (f" ({r.line.id})" if r.line.id is not None else "") for r in reports]
+    label_w = max(map(len, labels))
+    model_w = max(len(r.line.model) for r in reports)
+    kind_w = max(len(r.kind) for r in reports)
+    for label, report in zip(labels, reports):
+        row = f"{label:<{label_w}}  {report.line.model:<{model_w}}  {report.kind:<{kind_w}}"
+        row += f"  {report.outcome.task_id or '-'}"
+        error = report.download_error or report.outcome.error
+        if error is not None:
+            row += f"  {describe_error(error)[1]['message']}"
+        click.echo(row.rstrip())
+        for path in report.files:
+            click.echo(f"{'':<{label_w}}  saved {path}")
+    others = ", ".join(f"{n} {kind}" for kind, n in totals.items() if kind not in ("total", "success") and n)
+    click.echo(f"{totals['success']} of {totals['total']} succeeded" + (f"; {others}" if others else ""))
+
+
+@click.command(epilog=EXIT_CODES_HELP)
+@click.argument("source", metavar="FILE|-")
+@click.option(
+    "--max-concurrency",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help="Tasks in flight at once (default 3, the client's default and the API's usual per-key limit).",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    metavar="SECONDS",
+    help="Per task: stop waiting after SECONDS (outcome 'timeout'; the task keeps running: `task wait ID`).",
+)
+@click.option(
+    "--download",
+    "download_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    metavar="DIR",
+    help="Save each successful result's files into DIR (created if missing), named after the task id.",
+)
+@base_url_option
+@json_option
+def batch(
+    source: str, max_concurrency: int | None, timeout: float | None, download_dir: Path | None, base_url: str | None
+) -> int:
+    """Run every request of the JSON Lines FILE (or stdin with -), one per line.
+
+    Each line is {"model": SLUG, "body": {...}} with an optional "id" label. Every line is validated
+    offline first: any problem (bad JSON, missing model/body, unknown model, invalid body) is listed with its
+    line number, exit 3, and nothing is sent. Then the tasks run with up to --max-concurrency in flight and
+    one result is printed per input line, in input order (--json: {"ok", "results": [{"line", "id",
+    "model", "outcome", "task_id", "error", "files"}], "summary"}). Outcomes: success, failed, rejected,
+    outcome_unknown, timeout, error, download_failed. A progress bar is shown on stderr when it is a
+    terminal.
+
+    Exit 0 when every item succeeded; otherwise the code of the most serious outcome:
+    6 outcome_unknown > 1 rejected/error/download_failed > 5 timeout > 4 failed.
+    """
+    text, label = read_source(source)
+    lines = parse_batch(text, label)
+    with make_client(base_url, max_concurrency=max_concurrency) as client:
+        reports, interrupted = _run(client, lines, max_concurrency, timeout, download_dir)
+    totals = summary(reports)
+    code = ExitCode.INTERRUPTED if interrupted else exit_code(reports)
+    stopped = (
+        f"interrupted: {len(reports)} of {len(lines)} item(s) finished (listed); any other may still run "
+        "server-side"
+    )
+    if MODE.json:
+        document: dict[str, Any] = {"ok": code is ExitCode.OK, "results": [r.to_json() for r in reports]}
+        if interrupted:
+            document["error"] = {"type": "Interrupted", "message": stopped}
+        click.echo(dump({**document, "summary": totals}))
+    else:
+        if reports:
+            render_human(reports, totals)
+        if interrupted:
+            click.echo(stopped, err=True)
+    return int(code)
+
+
+def _run(
+    client: Modellix,
+    lines: list[BatchLine],
+    max_concurrency: int | None,
+    timeout: float | None,
+    download_dir: Path | None,
+) -> tuple[list[ItemReport], bool]:
+    """The reports in input order, and whether Ctrl+C cut the batch short (then: the items that finished)."""
+    finished: dict[int, BatchOutcome] = {}
+    downloads = Downloads(download_dir, max_concurrency or client.config.max_concurrency)
+
+    def record(outcome: BatchOutcome) -> None:  # called from batch worker threads
+        finished[outcome.index] = outcome
+        downloads.start(outcome)
+
+    interrupted = False
+    try:
+        with batch_progress(len(lines)) as show:
+            outcomes = client.batch(
+                [line.request for line in lines],
+                max_concurrency=max_concurrency,
+                timeout=timeout,
+                on_progress=_both(record, show),
+            )
+    except KeyboardInterrupt:
+        interrupted = True
+        downloads.pool.shutdown(wait=False, cancel_futures=True)  # running downloads still complete
+        outcomes = [finished[index] for index in sorted(finished)]
+    try:
+        return [ItemReport(lines[o.index], o, *downloads.finish(o)) for o in outcomes], interrupted
+    finally:
+        downloads.close()
+
+
+def _both(
+    start: Callable[[BatchOutcome], None], show: Callable[[BatchProgress], None] | None
+) -> Callable[[BatchProgress], None]:
+    def on_progress(progress: BatchProgress) -> None:
+        start(progress.last)
+        if show is not None:
+            show(progress)
+
+    return on_progress
