@@ -18,6 +18,7 @@ import attrs
 from .errors import (
     APIError,
     AuthenticationError,
+    ConfigurationError,
     InsufficientBalance,
     ModellixError,
     SubmissionOutcomeUnknown,
@@ -128,11 +129,13 @@ class _Tally:
         if self.on_progress is not None:
             self.on_progress(progress)
 
-    def start(self, limiter: Limiter | AsyncLimiter) -> None:
-        """One queued input is being started: it no longer counts as demand for a slot."""
+    def begin(self, index: int, slug: str, limiter: Limiter | AsyncLimiter) -> BatchOutcome | None:
+        """Input ``index`` is being started (no longer queued demand): None to send it, else its outcome."""
         with self.lock:
             self.queued -= 1
+            error = self.stop_error
         limiter.add_demand(-1)
+        return None if error is None else BatchOutcome(index, slug, "rejected", error=error)
 
     def finish(self, limiter: Limiter | AsyncLimiter) -> None:
         """Withdraw the demand of inputs never started (the batch was interrupted)."""
@@ -140,12 +143,17 @@ class _Tally:
             left, self.queued = self.queued, 0
         limiter.add_demand(-left)
 
-    def skipped(self, index: int, slug: str) -> BatchOutcome | None:
-        error = self.stop_error
-        return None if error is None else BatchOutcome(index, slug, "rejected", error=error)
-
     def results(self) -> list[BatchOutcome]:
         return [o for o in self.outcomes if o is not None]
+
+
+def _width(client: Modellix | AsyncModellix, max_concurrency: int | None) -> int:
+    """How many inputs are in flight at once (the client's limiter still caps running tasks)."""
+    if max_concurrency is None:
+        return client.config.max_concurrency
+    if not isinstance(max_concurrency, int) or max_concurrency < 1:
+        raise ConfigurationError(f"max_concurrency: must be an integer >= 1, got {max_concurrency!r}")
+    return max_concurrency
 
 
 def run_batch(
@@ -161,12 +169,11 @@ def run_batch(
     tally = _Tally(len(prepared), on_progress)
 
     def one(index: int, item: Prepared) -> None:
-        tally.start(client._limiter)
-        outcome = tally.skipped(index, item.slug)
+        outcome = tally.begin(index, item.slug, client._limiter)
         if outcome is None:
             task = None
             try:
-                task = client.submit(item.request)
+                task = client._submit(item)
                 outcome = BatchOutcome(index, item.slug, "success", task.task_id, task.wait(timeout=timeout))
             except ModellixError as exc:
                 outcome = classify(index, item.slug, task.task_id if task else None, exc)
@@ -175,7 +182,7 @@ def run_batch(
                     task.release()  # after a timeout too: a batch must not deadlock on abandoned tasks
         tally.record(outcome)
 
-    workers = max(1, min(max_concurrency or client.config.max_concurrency, len(prepared) or 1))
+    workers = min(_width(client, max_concurrency), len(prepared) or 1)
     client._limiter.add_demand(len(prepared))  # queued inputs: running tasks are polled more eagerly
     try:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="modellix-batch") as pool:
@@ -197,16 +204,15 @@ async def run_batch_async(
     prepared = prepare_all(requests)
     client.config.require_key()
     tally = _Tally(len(prepared), on_progress)
-    gate = asyncio.Semaphore(max(1, max_concurrency or client.config.max_concurrency))
+    gate = asyncio.Semaphore(_width(client, max_concurrency))
 
     async def one(index: int, item: Prepared) -> None:
         async with gate:
-            tally.start(client._limiter)
-            outcome = tally.skipped(index, item.slug)
+            outcome = tally.begin(index, item.slug, client._limiter)
             if outcome is None:
                 task = None
                 try:
-                    task = await client.submit(item.request)
+                    task = await client._submit(item)
                     result = await task.wait(timeout=timeout)
                     outcome = BatchOutcome(index, item.slug, "success", task.task_id, result)
                 except ModellixError as exc:

@@ -6,8 +6,10 @@ differ only in how they send, sleep and limit concurrency.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
+import time
 import urllib.parse
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
@@ -19,16 +21,16 @@ import attrs
 import httpx
 
 from . import common_api
-from .config import ClientConfig, Timeouts
+from .config import DEFAULT_MAX_CONCURRENCY, ClientConfig, Timeouts
 from .download import download_async, download_sync
-from .errors import AuthenticationError, ConfigurationError, ModellixError, SubmissionOutcomeUnknown
+from .errors import AuthenticationError, ConfigurationError, InvalidResponse, ModellixError, SubmissionOutcomeUnknown
 from .limiter import AsyncLimiter, Limiter
 from .polling import PollPolicy, policy_for
 from .request import RequestModel
 from .results import TaskResult, parse_task
-from .retry import RequestKind, RetryPolicy
+from .retry import DEFAULT_MAX_RETRIES, RequestKind, RetryPolicy
 from .task import AsyncTask, OnUpdate, Task, WaitState
-from .transport import AsyncTransport, Call, SyncTransport, encode_json
+from .transport import AsyncTransport, Call, SyncTransport, data_of, encode_json
 
 if TYPE_CHECKING:
     from .batch import BatchItem, BatchOutcome, OnProgress
@@ -42,7 +44,6 @@ RequestLike = RequestModel | str
 class Prepared:
     """A validated request, serialized once: the bytes hashed are the bytes sent."""
 
-    request: RequestModel
     slug: str
     task_type: str | None
     path: str
@@ -66,7 +67,7 @@ def prepare(request: RequestLike, data: Mapping[str, Any] | None = None) -> Prep
     endpoint = type(request).ENDPOINT
     if endpoint.method.upper() != "POST":
         raise ConfigurationError(f"{endpoint.slug}: only POST model endpoints can be submitted, got {endpoint.method}")
-    return Prepared(request, endpoint.slug, endpoint.task_type, endpoint.path, encode_json(request.to_dict()))
+    return Prepared(endpoint.slug, endpoint.task_type, endpoint.path, encode_json(request.to_dict()))
 
 
 class ClientCore:
@@ -76,6 +77,31 @@ class ClientCore:
         self.config = config
         self.retry_policy = retry_policy
         self.task_types: dict[str, str | None] = {}
+
+    @classmethod
+    def resolve(
+        cls,
+        api_key: str | None,
+        base_url: str | None,
+        timeouts: Timeouts | None,
+        max_retries: int,
+        retry_policy: RetryPolicy | None,
+        poll_policy: PollPolicy | Mapping[str, PollPolicy] | None,
+        max_concurrency: int,
+    ) -> ClientCore:
+        """The constructor arguments of both clients -> checked settings (no I/O, no key required yet).
+
+        A ``retry_policy`` wins over ``max_retries``; the config then reports the policy's count (one truth).
+        """
+        config = ClientConfig.resolve(
+            api_key=api_key,
+            base_url=base_url,
+            timeouts=timeouts,
+            max_retries=retry_policy.max_retries if retry_policy is not None else max_retries,
+            max_concurrency=max_concurrency,
+            poll_policy=poll_policy,
+        )
+        return cls(config, retry_policy if retry_policy is not None else RetryPolicy(max_retries=config.max_retries))
 
     def submit_call(self, prepared: Prepared) -> Call:
         return Call("POST", prepared.path, kind=RequestKind.SUBMIT, content=prepared.content, slug=prepared.slug)
@@ -103,15 +129,17 @@ class ClientCore:
         return Call("GET", f"/api/v1/tasks/{urllib.parse.quote(task_id, safe='')}", retries=retries)
 
     def parse_result(self, payload: Mapping[str, Any], task_id: str, call: Call) -> TaskResult:
-        from .errors import InvalidResponse
-
-        data = payload.get("data")
-        if not isinstance(data, Mapping):
-            raise InvalidResponse("expected an object at 'data'", method="GET", path=call.path)
+        data = data_of(payload, method=call.method, path=call.path)
         try:
             return parse_task(data, task_id=task_id)
         except ValueError as exc:
-            raise InvalidResponse(str(exc), method="GET", path=call.path) from None
+            raise InvalidResponse(str(exc), method=call.method, path=call.path) from None
+
+    def observe(self, task_id: str, result: TaskResult, limiter: Limiter | AsyncLimiter) -> None:
+        """A task seen finished gives its slot back (the one place a poll frees a slot)."""
+        if result.done:
+            limiter.release(task_id=task_id)
+            self.task_types.pop(task_id, None)
 
     def wait_state(
         self,
@@ -131,28 +159,20 @@ class ClientCore:
         return httpx.Timeout(connect=t.connect, read=t.download_read, write=t.read, pool=t.connect)
 
 
-def _settings(
-    api_key: str | None,
-    base_url: str | None,
-    timeouts: Timeouts | None,
-    max_retries: int,
-    retry_policy: RetryPolicy | None,
-    poll_policy: PollPolicy | Mapping[str, PollPolicy] | None,
-    max_concurrency: int,
-) -> tuple[ClientConfig, RetryPolicy]:
-    config = ClientConfig.resolve(
-        api_key=api_key,
-        base_url=base_url,
-        timeouts=timeouts,
-        max_retries=max_retries,
-        max_concurrency=max_concurrency,
-        poll_policy=poll_policy,
-    )
-    policy = retry_policy or RetryPolicy(max_retries=config.max_retries)
-    return config, policy
+class _ClientBase:
+    """What the two clients share beyond :class:`ClientCore`: the settings view and a key-free repr."""
+
+    _core: ClientCore
+
+    @property
+    def config(self) -> ClientConfig:
+        return self._core.config
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.config!r})"
 
 
-class Modellix:
+class Modellix(_ClientBase):
     """Synchronous client. Use as a context manager (or call :meth:`close`)."""
 
     def __init__(
@@ -161,25 +181,18 @@ class Modellix:
         *,
         base_url: str | None = None,
         timeouts: Timeouts | None = None,
-        max_retries: int = 3,
+        max_retries: int = DEFAULT_MAX_RETRIES,
         retry_policy: RetryPolicy | None = None,
         poll_policy: PollPolicy | Mapping[str, PollPolicy] | None = None,
-        max_concurrency: int = 3,
+        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
         http_client: httpx.Client | None = None,
     ) -> None:
-        config, policy = _settings(api_key, base_url, timeouts, max_retries, retry_policy, poll_policy, max_concurrency)
-        self._core = ClientCore(config, policy)
-        self._transport = SyncTransport(config, policy, http_client)
-        self._limiter = Limiter(config.max_concurrency)
+        core = ClientCore.resolve(api_key, base_url, timeouts, max_retries, retry_policy, poll_policy, max_concurrency)
+        self._core = core
+        self._transport = SyncTransport(core.config, core.retry_policy, http_client)
+        self._limiter = Limiter(core.config.max_concurrency)
         self.tasks = Tasks(self)
         self.media = Media(self)
-
-    @property
-    def config(self) -> ClientConfig:
-        return self._core.config
-
-    def __repr__(self) -> str:
-        return f"Modellix({self.config!r})"
 
     def __enter__(self) -> Self:
         return self
@@ -194,7 +207,9 @@ class Modellix:
 
     def submit(self, request: RequestLike, data: Mapping[str, Any] | None = None) -> Task:
         """POST once (waiting for a free slot first); returns a :class:`Task` handle."""
-        prepared = prepare(request, data)
+        return self._submit(prepare(request, data))
+
+    def _submit(self, prepared: Prepared) -> Task:
         self.config.require_key()
         slot = self._limiter.acquire()
         assert slot is not None
@@ -255,9 +270,6 @@ class Modellix:
             timeout=self._core.download_timeout(),
         )
 
-    def _bound_download(self, result: TaskResult, folder: Path, *, max_bytes: int | None, overwrite: bool) -> list[Path]:
-        return self.download(result, folder, max_bytes=max_bytes, overwrite=overwrite)
-
     # -- common API -----------------------------------------------------------------------------------------
 
     def models(self) -> list[common_api.ModelInfo]:
@@ -284,10 +296,8 @@ class Tasks:
         core = self._client._core
         call = core.poll_call(task_id, retries=retries)
         result = core.parse_result(self._client._transport.send(call), task_id, call)
-        if result.done:
-            self._client._limiter.release(task_id=task_id)
-            core.task_types.pop(task_id, None)
-        return result.bind(self._client._bound_download)
+        core.observe(task_id, result, self._client._limiter)
+        return result.bind(self._client.download)
 
     def get(self, task_id: str) -> TaskResult:
         """One status read (retried on 429/5xx/network errors)."""
@@ -303,8 +313,6 @@ class Tasks:
         poll_first: bool = True,
     ) -> TaskResult:
         """Poll until success/failed or the deadline (TaskTimeout carries the id: call wait again to resume)."""
-        import time
-
         limiter = self._client._limiter
         state = self._client._core.wait_state(
             task_id, timeout, on_update, task_type, poll_first, urgent=lambda: limiter.waiting > 0
@@ -346,7 +354,7 @@ class Media:
 # --- async -------------------------------------------------------------------------------------------------
 
 
-class AsyncModellix:
+class AsyncModellix(_ClientBase):
     """Asynchronous client: the same API as :class:`Modellix`, with awaitable methods."""
 
     def __init__(
@@ -355,25 +363,18 @@ class AsyncModellix:
         *,
         base_url: str | None = None,
         timeouts: Timeouts | None = None,
-        max_retries: int = 3,
+        max_retries: int = DEFAULT_MAX_RETRIES,
         retry_policy: RetryPolicy | None = None,
         poll_policy: PollPolicy | Mapping[str, PollPolicy] | None = None,
-        max_concurrency: int = 3,
+        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
         http_client: httpx.AsyncClient | None = None,
     ) -> None:
-        config, policy = _settings(api_key, base_url, timeouts, max_retries, retry_policy, poll_policy, max_concurrency)
-        self._core = ClientCore(config, policy)
-        self._transport = AsyncTransport(config, policy, http_client)
-        self._limiter = AsyncLimiter(config.max_concurrency)
+        core = ClientCore.resolve(api_key, base_url, timeouts, max_retries, retry_policy, poll_policy, max_concurrency)
+        self._core = core
+        self._transport = AsyncTransport(core.config, core.retry_policy, http_client)
+        self._limiter = AsyncLimiter(core.config.max_concurrency)
         self.tasks = AsyncTasks(self)
         self.media = AsyncMedia(self)
-
-    @property
-    def config(self) -> ClientConfig:
-        return self._core.config
-
-    def __repr__(self) -> str:
-        return f"AsyncModellix({self.config!r})"
 
     async def __aenter__(self) -> Self:
         return self
@@ -387,7 +388,9 @@ class AsyncModellix:
         await self._transport.aclose()
 
     async def submit(self, request: RequestLike, data: Mapping[str, Any] | None = None) -> AsyncTask:
-        prepared = prepare(request, data)
+        return await self._submit(prepare(request, data))
+
+    async def _submit(self, prepared: Prepared) -> AsyncTask:
         self.config.require_key()
         slot = await self._limiter.acquire()
         try:
@@ -463,9 +466,7 @@ class AsyncTasks:
         core = self._client._core
         call = core.poll_call(task_id, retries=retries)
         result = core.parse_result(await self._client._transport.send(call), task_id, call)
-        if result.done:
-            self._client._limiter.release(task_id=task_id)
-            core.task_types.pop(task_id, None)
+        core.observe(task_id, result, self._client._limiter)
         return result
 
     async def get(self, task_id: str) -> TaskResult:
@@ -480,8 +481,6 @@ class AsyncTasks:
         task_type: str | None = None,
         poll_first: bool = True,
     ) -> TaskResult:
-        import asyncio
-
         limiter = self._client._limiter
         state = self._client._core.wait_state(
             task_id, timeout, on_update, task_type, poll_first, urgent=lambda: limiter.waiting > 0

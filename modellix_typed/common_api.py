@@ -18,9 +18,9 @@ from typing import Any
 import attrs
 
 from .errors import ConfigurationError, InvalidResponse
-from .results import parse_time
+from .results import opt_str, parse_time
 from .retry import RequestKind
-from .transport import Call
+from .transport import Call, data_of
 
 MODELS_PATH = "/api/v1/models"
 VALIDATE_KEY_PATH = "/api/v1/apikey/validate"
@@ -67,9 +67,9 @@ def parse_models(payload: Mapping[str, Any]) -> list[ModelInfo]:
             models.append(
                 ModelInfo(
                     slug=item["slug"],
-                    type=_s(item.get("type")),
-                    docs_url=_s(item.get("docs_url")),
-                    description=_s(item.get("description")),
+                    type=opt_str(item.get("type")),
+                    docs_url=opt_str(item.get("docs_url")),
+                    description=opt_str(item.get("description")),
                     raw=dict(item),
                 )
             )
@@ -128,10 +128,7 @@ def upload_call(file: str | Path | bytes, *, filename: str | None = None, conten
 
 
 def parse_media_file(payload: Mapping[str, Any], *, path: str = MEDIA_PATH) -> MediaFile:
-    data = payload.get("data")
-    if not isinstance(data, Mapping):
-        raise InvalidResponse("expected an object at 'data'", method="POST", path=path)
-    return _media(data, path)
+    return _media(data_of(payload, method="POST", path=path), path)
 
 
 def list_media_call(limit: int | None = None) -> Call:
@@ -161,8 +158,8 @@ def _media(data: Mapping[str, Any], path: str) -> MediaFile:
     return MediaFile(
         file_id=file_id,
         url=url,
-        type=_s(data.get("type")),
-        filename=_s(data.get("filename")),
+        type=opt_str(data.get("type")),
+        filename=opt_str(data.get("filename")),
         size=size if isinstance(size, int) and not isinstance(size, bool) else None,
         created_at=parse_time(data.get("created_at")),
         raw=dict(data),
@@ -179,7 +176,3 @@ def _find_list(payload: Mapping[str, Any], keys: Sequence[str]) -> list[Any] | N
                 if isinstance(container.get(key), list):
                     return list(container[key])
     return None
-
-
-def _s(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None

@@ -15,6 +15,7 @@ import attrs
 
 from .errors import ConfigurationError, MissingAPIKey
 from .polling import PollPolicy
+from .retry import DEFAULT_MAX_RETRIES
 
 DEFAULT_BASE_URL = "https://api.modellix.ai"
 ENV_API_KEY = "MODELLIX_API_KEY"
@@ -108,7 +109,7 @@ class ClientConfig:
     base_url: str
     api_key: str | None = attrs.field(repr=False)
     timeouts: Timeouts = Timeouts()
-    max_retries: int = 3
+    max_retries: int = DEFAULT_MAX_RETRIES
     max_concurrency: int = DEFAULT_MAX_CONCURRENCY
     poll_policies: Mapping[str, PollPolicy] = attrs.field(factory=dict)
     user_agent: str = "modellix-typed/0.1"
@@ -126,7 +127,7 @@ class ClientConfig:
         api_key: str | None = None,
         base_url: str | None = None,
         timeouts: Timeouts | None = None,
-        max_retries: int = 3,
+        max_retries: int = DEFAULT_MAX_RETRIES,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
         poll_policy: PollPolicy | Mapping[str, PollPolicy] | None = None,
     ) -> ClientConfig:

@@ -48,7 +48,8 @@ def safe_filename(task_id: str, index: int, resource: Resource) -> str:
 
 
 def plan(result: TaskResult, folder: Path, *, overwrite: bool) -> list[tuple[Resource, Path]]:
-    """Check the folder and every URL before the first byte is fetched."""
+    """Check the folder and every URL before the first byte is fetched (warning if the result is expiring)."""
+    warn_if_expiring(result, stacklevel=4)
     if not result.resources:
         raise DownloadError(f"task {result.task_id} has no resources to download (status {result.status.value})")
     try:
@@ -68,7 +69,7 @@ def plan(result: TaskResult, folder: Path, *, overwrite: bool) -> list[tuple[Res
     return targets
 
 
-def warn_if_expiring(result: TaskResult, now: dt.datetime | None = None) -> None:
+def warn_if_expiring(result: TaskResult, now: dt.datetime | None = None, *, stacklevel: int = 2) -> None:
     """Log and ``warnings.warn`` when fewer than two hours of the retention window remain."""
     expires = result.expires_at
     if expires is None:
@@ -82,7 +83,7 @@ def warn_if_expiring(result: TaskResult, now: dt.datetime | None = None) -> None
     else:
         return
     logger.warning(message)
-    warnings.warn(message, ResultExpiryWarning, stacklevel=3)
+    warnings.warn(message, ResultExpiryWarning, stacklevel=stacklevel)
 
 
 class Sink:
@@ -180,12 +181,19 @@ def check_media_type(content_type: str | None, resource: Resource, url: str) -> 
         raise DownloadError(f"GET {url}: Content-Type {media_type!r} is not {wanted}; not saved")
 
 
-def _fail(sink: Sink | None, url: str, exc: BaseException) -> DownloadError:
+def _abandon(sink: Sink | None, url: str, exc: BaseException) -> BaseException:
+    """Remove the temp file whatever stopped the download (cancellation and Ctrl-C too); what to raise.
+
+    Network and file-system failures become a DownloadError; anything else (ResultExpired, DownloadError,
+    CancelledError, KeyboardInterrupt) propagates as is.
+    """
     if sink is not None:
         sink.discard()
-    if isinstance(exc, DownloadError):
+    if not isinstance(exc, (httpx.HTTPError, OSError)):
         return exc
-    return DownloadError(f"{url}: {type(exc).__name__}: {exc}")
+    error = DownloadError(f"{url}: {type(exc).__name__}: {exc}")
+    error.__cause__ = exc
+    return error
 
 
 def download_sync(
@@ -197,7 +205,6 @@ def download_sync(
     overwrite: bool = False,
     timeout: httpx.Timeout | None = None,
 ) -> list[Path]:
-    warn_if_expiring(result)
     saved = []
     for resource, target in plan(result, folder, overwrite=overwrite):
         sink = None
@@ -207,10 +214,8 @@ def download_sync(
                 for chunk in response.iter_bytes(CHUNK):
                     sink.write(chunk)
             saved.append(sink.commit())
-        except ResultExpired:
-            raise
-        except (httpx.HTTPError, OSError, DownloadError) as exc:
-            raise _fail(sink, resource.url, exc) from exc
+        except BaseException as exc:  # noqa: BLE001 - cleans up, then re-raises or wraps
+            raise _abandon(sink, resource.url, exc)
     return saved
 
 
@@ -223,7 +228,6 @@ async def download_async(
     overwrite: bool = False,
     timeout: httpx.Timeout | None = None,
 ) -> list[Path]:
-    warn_if_expiring(result)
     saved = []
     for resource, target in plan(result, folder, overwrite=overwrite):
         sink = None
@@ -233,8 +237,6 @@ async def download_async(
                 async for chunk in response.aiter_bytes(CHUNK):
                     sink.write(chunk)
             saved.append(sink.commit())
-        except ResultExpired:
-            raise
-        except (httpx.HTTPError, OSError, DownloadError) as exc:
-            raise _fail(sink, resource.url, exc) from exc
+        except BaseException as exc:  # noqa: BLE001 - cleans up, then re-raises or wraps
+            raise _abandon(sink, resource.url, exc)
     return saved

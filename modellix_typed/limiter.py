@@ -54,14 +54,10 @@ class _Book:
         return False
 
 
-class Limiter:
-    """Thread-safe limiter for the sync client."""
+class _Counts:
+    """The read-only view both limiters give: the limit and the slots held."""
 
-    def __init__(self, limit: int) -> None:
-        self._book = _Book(limit)
-        self._cond = threading.Condition()
-        self._waiting = 0
-        self._demand = 0
+    _book: _Book
 
     @property
     def limit(self) -> int:
@@ -70,6 +66,16 @@ class Limiter:
     @property
     def in_use(self) -> int:
         return len(self._book.held)
+
+
+class Limiter(_Counts):
+    """Thread-safe limiter for the sync client."""
+
+    def __init__(self, limit: int) -> None:
+        self._book = _Book(limit)
+        self._cond = threading.Condition()
+        self._waiting = 0
+        self._demand = 0
 
     @property
     def waiting(self) -> int:
@@ -98,21 +104,13 @@ class Limiter:
                 self._cond.notify()
 
 
-class AsyncLimiter:
+class AsyncLimiter(_Counts):
     """Limiter for the async client (one event loop). Freed slots are handed to waiters in FIFO order."""
 
     def __init__(self, limit: int) -> None:
         self._book = _Book(limit)
         self._waiters: collections.deque[asyncio.Future[Slot]] = collections.deque()
         self._demand = 0
-
-    @property
-    def limit(self) -> int:
-        return self._book.limit
-
-    @property
-    def in_use(self) -> int:
-        return len(self._book.held)
 
     @property
     def waiting(self) -> int:

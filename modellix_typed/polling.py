@@ -98,8 +98,7 @@ class PollSchedule:
         self.clock = clock
         self.rng = rng
         self.started = clock()
-        self.timeout = policy.default_timeout if timeout is None else timeout
-        self.deadline = self.started + self.timeout
+        self.deadline = self.started + (policy.default_timeout if timeout is None else timeout)
         self.polls = 0
 
     def elapsed(self) -> float:

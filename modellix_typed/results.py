@@ -49,11 +49,11 @@ class Resource:
         known = {"url", "type", "width", "height", "format", "role"}
         return cls(
             url=str(data.get("url") or ""),
-            type=_opt_str(data.get("type")),
+            type=opt_str(data.get("type")),
             width=_opt_int(data.get("width")),
             height=_opt_int(data.get("height")),
-            format=_opt_str(data.get("format")),
-            role=_opt_str(data.get("role")),
+            format=opt_str(data.get("format")),
+            role=opt_str(data.get("role")),
             extra={k: v for k, v in data.items() if k not in known},
         )
 
@@ -118,15 +118,16 @@ def parse_task(data: Mapping[str, Any], *, task_id: str | None = None) -> TaskRe
         raise ValueError(
             f"data.status: expected one of {[s.value for s in TaskStatus]}, got {raw_status!r}"
         ) from None
-    result = data.get("result") if isinstance(data.get("result"), Mapping) else {}
-    assert isinstance(result, Mapping)
+    result = data.get("result")
+    if not isinstance(result, Mapping):
+        result = {}
     resources = tuple(
         Resource.from_dict(r) for r in (result.get("resources") or ()) if isinstance(r, Mapping) and r.get("url")
     )
     return TaskResult(
         task_id=tid,
         status=status,
-        model_id=_opt_str(data.get("model_id")),
+        model_id=opt_str(data.get("model_id")),
         duration_ms=_opt_int(data.get("duration")),
         resources=resources,
         metadata=dict(result.get("metadata") or {}),
@@ -168,7 +169,8 @@ def parse_time(value: Any) -> dt.datetime | None:
     return None
 
 
-def _opt_str(value: Any) -> str | None:
+def opt_str(value: Any) -> str | None:
+    """A non-empty string, else None (tolerant parsing of optional text fields)."""
     return value if isinstance(value, str) and value else None
 
 

@@ -16,7 +16,14 @@ from collections.abc import Mapping
 
 import attrs
 
-RETRYABLE_READ_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+from .errors import APIConnectionError, APIError, InvalidResponse
+
+DEFAULT_MAX_RETRIES = 3
+
+
+def retryable_read_status(status: int) -> bool:
+    """408, 429 and every 5xx: what an idempotent read is retried on (and what a poll waits out)."""
+    return status in (408, 429) or 500 <= status < 600
 
 
 class RequestKind(enum.Enum):
@@ -24,14 +31,14 @@ class RequestKind(enum.Enum):
 
     READ = "read"  # GET (and DELETE): idempotent, retried on 429/5xx/network errors
     SUBMIT = "submit"  # paid POST: never repeated unless certainly rejected or never sent
-    SIDE_EFFECT = "side_effect"  # unpaid but not idempotent (media upload, delete): same rules as SUBMIT
+    SIDE_EFFECT = "side_effect"  # unpaid but not idempotent (media upload): same rules as SUBMIT
 
 
 @attrs.frozen
 class RetryPolicy:
     """Exponential backoff with full jitter; ``max_retries`` counts repeats after the first attempt."""
 
-    max_retries: int = 3
+    max_retries: int = DEFAULT_MAX_RETRIES
     base_delay: float = 1.0
     max_delay: float = 10.0
     max_retry_after: float = 60.0  # never sleep longer than this on a server's say-so
@@ -87,14 +94,18 @@ def retry_after_from(headers: Mapping[str, str], now: float | None = None) -> fl
 
 @attrs.frozen
 class Decision:
-    """What to do after one attempt: retry after ``delay`` seconds, or stop."""
+    """What to do after one attempt: retry after ``delay`` seconds, or stop.
+
+    ``outcome_unknown``: a paid/side-effecting request may have been acted on; stop and say so.
+    """
 
     retry: bool
     delay: float = 0.0
-    reason: str = ""
+    outcome_unknown: bool = False
 
 
 STOP = Decision(False)
+UNKNOWN = Decision(False, outcome_unknown=True)
 
 
 def decide_on_status(
@@ -106,13 +117,15 @@ def decide_on_status(
     rng: random.Random | None = None,
 ) -> Decision:
     """After an HTTP error status. ``attempt`` is the number of attempts already made (1-based)."""
+    if kind is not RequestKind.READ and (status >= 500 or status == 408):
+        return UNKNOWN  # the body was received; the server may have acted on it
     if attempt > policy.max_retries:
         return STOP
-    if kind is RequestKind.READ and status in RETRYABLE_READ_STATUSES:
-        return Decision(True, policy.delay(attempt, retry_after, rng), f"HTTP {status}")
+    if kind is RequestKind.READ and retryable_read_status(status):
+        return Decision(True, policy.delay(attempt, retry_after, rng))
     if kind is not RequestKind.READ and status == 429:
         # A 429 is a definite rejection: the task was not created, so trying again cannot double-charge.
-        return Decision(True, policy.delay(attempt, retry_after, rng), "HTTP 429 (rejected, not created)")
+        return Decision(True, policy.delay(attempt, retry_after, rng))
     return STOP
 
 
@@ -124,8 +137,16 @@ def decide_on_network_error(
     rng: random.Random | None = None,
 ) -> Decision:
     """After a transport error; ``sent`` is False only when the request certainly never left."""
+    if kind is not RequestKind.READ and sent:
+        return UNKNOWN
     if attempt > policy.max_retries:
         return STOP
-    if kind is RequestKind.READ or not sent:
-        return Decision(True, policy.backoff(attempt, rng), "network error")
-    return STOP
+    return Decision(True, policy.backoff(attempt, rng))
+
+
+def transient_poll_error(error: Exception) -> bool:
+    """During a wait, a failed status read means "no news this round" (keep polling until the deadline)
+    when a plain read would be retried on it, or when the body was unreadable."""
+    if isinstance(error, APIError):
+        return retryable_read_status(error.status)
+    return isinstance(error, (APIConnectionError, InvalidResponse))

@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from .errors import APIConnectionError, InvalidResponse, RateLimited, ServerError, TaskFailed, TaskTimeout
+from .errors import RateLimited, TaskFailed, TaskTimeout
 from .polling import PollPolicy, PollSchedule
 from .results import TaskResult, TaskStatus
+from .retry import transient_poll_error
 
 if TYPE_CHECKING:
     from .client import AsyncModellix, Modellix
@@ -23,9 +24,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger("modellix_typed")
 
 OnUpdate = Callable[[TaskResult], Any]
-
-# Errors during polling that only mean "no news this round": keep polling until the deadline.
-TRANSIENT_POLL_ERRORS = (ServerError, RateLimited, APIConnectionError, InvalidResponse)
 
 
 class WaitState:
@@ -65,7 +63,7 @@ class WaitState:
 
     def on_error(self, error: Exception) -> float:
         """A transient poll error: keep polling (honouring Retry-After) until the deadline; else re-raise."""
-        if not isinstance(error, TRANSIENT_POLL_ERRORS):
+        if not transient_poll_error(error):
             raise error
         logger.info("task %s: poll failed (%s); will poll again", self.task_id, error)
         self.last_error = error
@@ -84,13 +82,19 @@ class WaitState:
 
 
 @attrs.define(eq=False)
-class Task:
-    """A submitted task (sync). Holds one concurrency slot until it is seen finished or released."""
+class _Submitted:
+    """What both task handles know about a submission (the client is added per flavour, never shown)."""
 
     task_id: str
     slug: str
     submitted_at: dt.datetime
     task_type: str | None = None
+
+
+@attrs.define(eq=False)
+class Task(_Submitted):
+    """A submitted task (sync). Holds one concurrency slot until it is seen finished or released."""
+
     _client: Modellix = attrs.field(repr=False, alias="client", kw_only=True)
 
     def poll(self) -> TaskResult:
@@ -117,13 +121,9 @@ class Task:
 
 
 @attrs.define(eq=False)
-class AsyncTask:
+class AsyncTask(_Submitted):
     """A submitted task (async). Same as :class:`Task` with awaitable methods."""
 
-    task_id: str
-    slug: str
-    submitted_at: dt.datetime
-    task_type: str | None = None
     _client: AsyncModellix = attrs.field(repr=False, alias="client", kw_only=True)
 
     def poll(self) -> Awaitable[TaskResult]:

@@ -1,7 +1,8 @@
 """Where a request is sent: auth header, timeouts, response parsing, and the retry loop.
 
-The decisions (what a response or an exception means, whether to retry) live in :class:`Exchange`, which
-does no I/O; :class:`SyncTransport` and :class:`AsyncTransport` only differ in how they send and sleep.
+What a response or an exception means is worked out in :class:`Exchange` (no I/O); whether to retry, or
+to call a POST's outcome unknown, is asked of :mod:`.retry`. :class:`SyncTransport` and
+:class:`AsyncTransport` only differ in how they send and sleep.
 The API key is added per request (never as a client default header), so it is only ever sent to the
 configured API origin and never to result-file hosts.
 """
@@ -87,7 +88,8 @@ class Exchange:
     def request_kwargs(self) -> dict[str, Any]:
         call, t = self.call, self.config.timeouts
         read = t.submit_read if call.kind is not RequestKind.READ else t.read
-        headers = {"Accept": "application/json", "User-Agent": self.config.user_agent}
+        # httpx.Headers, not a dict: its repr masks Authorization (debuggers, tracebacks that show locals).
+        headers = httpx.Headers({"Accept": "application/json", "User-Agent": self.config.user_agent})
         headers.update(self.config.auth_headers())
         kwargs: dict[str, Any] = {
             "method": call.method,
@@ -111,7 +113,7 @@ class Exchange:
         decision = decide_on_network_error(call.kind, sent, self.attempts, self.policy, self.rng)
         if decision.retry:
             return self._retry(decision, reason)
-        if call.kind is not RequestKind.READ and sent:
+        if decision.outcome_unknown:
             return Step(error=self._unknown(f"no response: {reason}"))
         cls = APITimeout if isinstance(exc, httpx.TimeoutException) else APIConnectionError
         return Step(error=cls(reason, method=call.method, path=call.path))
@@ -120,21 +122,31 @@ class Exchange:
         call = self.call
         logger.debug("%s %s -> HTTP %s (attempt %d)", call.method, call.path, status, self.attempts)
         if 200 <= status < 300:
-            return self._on_success(status, content)
-        request_id = headers.get("x-request-id")
+            return self._on_success(status, headers, content)
+        return self._on_error(status, headers, content, what=f"HTTP {status}", http_status=status)
+
+    def _on_error(
+        self, code: int, headers: Mapping[str, str], content: bytes, *, what: str, http_status: int
+    ) -> Step:
+        """An error status (the HTTP one, or the ``code`` of a 2xx envelope): outcome unknown, retry, or raise."""
+        call = self.call
         retry_after = retry_after_from(headers)
         error = api_error_for(
-            status, content, method=call.method, path=call.path, request_id=request_id, retry_after=retry_after
+            code,
+            content,
+            method=call.method,
+            path=call.path,
+            request_id=headers.get("x-request-id"),
+            retry_after=retry_after,
         )
-        if call.kind is not RequestKind.READ and (status >= 500 or status == 408):
-            return Step(error=self._unknown(f"HTTP {status} after the body was sent: {error.message}", status))
-        decision = decide_on_status(call.kind, status, self.attempts, self.policy, retry_after, self.rng)
+        decision = decide_on_status(call.kind, code, self.attempts, self.policy, retry_after, self.rng)
+        if decision.outcome_unknown:
+            return Step(error=self._unknown(f"{what} after the body was sent: {error.message}", http_status))
         if decision.retry:
-            return self._retry(decision, f"HTTP {status} {error.message}")
+            return self._retry(decision, f"{what} {error.message}")
         return Step(error=error)
 
-    def _on_success(self, status: int, content: bytes) -> Step:
-        call = self.call
+    def _on_success(self, status: int, headers: Mapping[str, str], content: bytes) -> Step:
         try:
             payload = json.loads(content) if content.strip() else {}
         except ValueError:
@@ -145,9 +157,9 @@ class Exchange:
         if code not in (0, 200, None):
             # An error carried in a 200 envelope: the code is the real HTTP status.
             if isinstance(code, int) and 400 <= code < 600:
-                if call.kind is not RequestKind.READ and code >= 500:
-                    return Step(error=self._unknown(f"error code {code} in a 2xx envelope", status))
-                return Step(error=api_error_for(code, content, method=call.method, path=call.path))
+                return self._on_error(
+                    code, headers, content, what=f"error code {code} in a 2xx envelope", http_status=status
+                )
             return self._invalid(f"unexpected envelope code {code!r}", status, content)
         return Step(value=payload)
 

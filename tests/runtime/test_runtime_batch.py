@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from modellix_typed import AsyncModellix, BatchProgress, Modellix, TaskTimeout, ValidationError
+from modellix_typed import AsyncModellix, BatchProgress, ConfigurationError, Modellix, TaskTimeout, ValidationError
 from modellix_typed.emulator import Fault, RunningEmulator
 
 
@@ -43,6 +43,19 @@ def test_batch_validates_everything_before_the_first_post(
     paths = [issue.path for issue in info.value.issues]
     assert paths == ["[1]", "[2]"]  # both problems reported at once
     assert emu.stats()["requests"] == []
+
+
+@pytest.mark.parametrize("width", [0, -1, 1.5])
+def test_batch_rejects_a_bad_max_concurrency_before_the_first_post(
+    emu: RunningEmulator, make_client: Callable[..., Modellix], Image: Any, width: Any
+) -> None:
+    client = make_client(emu)
+    with pytest.raises(ConfigurationError, match=r"max_concurrency: must be an integer >= 1, got"):
+        client.batch([Image("ok")], max_concurrency=width)
+    with pytest.raises(ConfigurationError, match="max_concurrency"):
+        asyncio.run(AsyncModellix("k", base_url=emu.base_url).batch([Image("ok")], max_concurrency=width))
+    assert emu.stats()["requests"] == []
+    assert client._limiter.waiting == 0  # no demand left behind
 
 
 def test_batch_reports_each_kind_without_raising(

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from modellix_typed import AuthenticationError, ConfigurationError, MissingAPIKey, Modellix
+from modellix_typed import AsyncModellix, AuthenticationError, ConfigurationError, MissingAPIKey, Modellix, RetryPolicy
 from modellix_typed.emulator import Fault, RunningEmulator
 
 SECRET = "test-key-SECRET-9f8e7d"
@@ -66,10 +66,18 @@ def test_missing_key_fails_at_first_call_not_at_construction(
     assert emu.stats()["requests"] == []  # nothing was sent
 
 
+def test_a_retry_policy_is_the_one_source_of_the_retry_count() -> None:
+    with Modellix("k") as default, Modellix("k", max_retries=1) as one:
+        assert (default.config.max_retries, one.config.max_retries) == (3, 1)
+    with Modellix("k", max_retries=5, retry_policy=RetryPolicy(max_retries=0)) as client:
+        assert client.config.max_retries == 0 and "max_retries=0" in repr(client)
+
+
 @pytest.mark.parametrize(
     ("kwargs", "fragment"),
     [
         ({"max_retries": -1}, "max_retries"),
+        ({"retry_policy": RetryPolicy(max_retries=-1)}, "max_retries"),
         ({"max_concurrency": 0}, "max_concurrency"),
         ({"api_key": "has space"}, "whitespace"),
         ({"api_key": ""}, "empty"),
@@ -100,7 +108,9 @@ def test_key_never_leaks_into_logs_repr_or_errors(
     good = make_client(emu)
     emu.inject(Fault(kind="status", route="poll", status=503, count=1, retry_after=0))
     result = good.run(Image("x"))
-    texts += [repr(result), repr(good)]
+    handle = good.submit(Image("y"))
+    handle.release()
+    texts += [repr(result), repr(good), repr(handle), repr(AsyncModellix(SECRET, base_url=emu.base_url))]
     texts += [r.getMessage() for r in caplog.records] + [caplog.text]
     assert caplog.records  # the check below is about real log lines
     assert info.value.status == 401

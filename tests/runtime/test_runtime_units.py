@@ -9,6 +9,8 @@ import random
 import subprocess
 import sys
 import threading
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -63,17 +65,46 @@ def test_paid_post_is_only_retried_when_certainly_not_acted_on() -> None:
     assert decide_on_status(submit, 429, 1, p, 1.0).delay == 1.0  # honours Retry-After
     for status in (400, 401, 402, 404, 500, 503):
         assert not decide_on_status(submit, status, 1, p, None).retry
+    for status in (408, 500, 503):  # the body was received: may have been acted on
+        assert decide_on_status(submit, status, 1, p, None).outcome_unknown
+    assert not decide_on_status(submit, 400, 1, p, None).outcome_unknown  # a definite rejection
     assert decide_on_network_error(submit, False, 1, p).retry  # never left the machine
     assert not decide_on_network_error(submit, True, 1, p).retry  # may have been received
+    assert decide_on_network_error(submit, True, 1, p).outcome_unknown
     assert not decide_on_status(submit, 429, 4, p, None).retry  # budget spent
 
 
 def test_reads_retry_on_429_5xx_and_network_errors_only() -> None:
     p = RetryPolicy(max_retries=2)
     read = RequestKind.READ
-    assert all(decide_on_status(read, s, 1, p, None).retry for s in (408, 429, 500, 502, 503, 504))
+    assert all(decide_on_status(read, s, 1, p, None).retry for s in (408, 429, 500, 501, 502, 503, 504, 599))
     assert not any(decide_on_status(read, s, 1, p, None).retry for s in (400, 401, 402, 404))
+    assert not any(decide_on_status(read, s, 1, p, None).outcome_unknown for s in (408, 500, 503))
     assert decide_on_network_error(read, True, 2, p).retry and not decide_on_network_error(read, True, 3, p).retry
+
+
+def test_a_wait_polls_through_exactly_the_failures_a_read_retries() -> None:
+    """One rule (retry.py) for both: a plain GET's retries and a wait's "no news this round"."""
+    from modellix_typed.errors import (
+        APIConnectionError,
+        APIError,
+        InvalidResponse,
+        NotFound,
+        ResultExpired,
+    )
+    from modellix_typed.retry import transient_poll_error
+    from modellix_typed.task import WaitState
+
+    for status in (408, 429, 500, 501, 503, 504):
+        assert transient_poll_error(api_error_for(status, b"")), status
+    assert transient_poll_error(APIConnectionError("reset")) and transient_poll_error(InvalidResponse("x"))
+    for error in (api_error_for(400, b""), api_error_for(401, b""), NotFound(404, "", ""), ResultExpired(404, "", "")):
+        assert not transient_poll_error(error), error
+    assert not transient_poll_error(APIError(418, "", "")) and not transient_poll_error(ValueError("x"))
+    state = WaitState("t-1", PollPolicy(first_delay=0.01, max_delay=0.01), 5.0, None, poll_first=True)
+    assert 0 < state.on_error(api_error_for(408, b"")) <= 0.02  # the wait polls on
+    with pytest.raises(BadRequest):
+        state.on_error(api_error_for(400, b""))
 
 
 def test_backoff_grows_with_jitter_and_is_capped() -> None:
@@ -230,6 +261,29 @@ def test_post_replies_that_hide_the_outcome_become_outcome_unknown() -> None:
     assert isinstance(step.error, SubmissionOutcomeUnknown) and "ReadTimeout" in step.error.reason
 
 
+def test_an_error_in_a_2xx_envelope_follows_the_same_retry_rules_as_the_http_status() -> None:
+    from modellix_typed.config import ClientConfig
+    from modellix_typed.transport import Call, Exchange
+
+    config = ClientConfig.resolve(api_key="k", base_url="http://127.0.0.1:1")
+    read = Exchange(config, RetryPolicy(max_retries=1), Call("GET", "/api/v1/tasks/t"))
+    read.request_kwargs()
+    step = read.on_response(200, {"retry-after": "2"}, b'{"code": 503, "message": "Service unavailable: busy"}')
+    assert step.retry is not None and step.retry.delay == 2.0  # retried like an HTTP 503, Retry-After honoured
+    read.request_kwargs()
+    step = read.on_response(200, {}, b'{"code": 503, "message": "Service unavailable: busy"}')
+    assert isinstance(step.error, ServiceUnavailable) and step.retry is None  # budget spent
+    submit = Exchange(
+        config, RetryPolicy(max_retries=1), Call("POST", "/api/v1/a/b", kind=RequestKind.SUBMIT, content=b"{}")
+    )
+    submit.request_kwargs()
+    step = submit.on_response(200, {}, b'{"code": 429, "message": "Rate limit: slow down"}')
+    assert step.retry is not None  # a definite rejection, as with an HTTP 429
+    submit.request_kwargs()
+    step = submit.on_response(200, {}, b'{"code": 400, "message": "Invalid format: size"}')
+    assert isinstance(step.error, BadRequest) and step.error.detail == "size"
+
+
 def test_2xx_without_task_id_is_outcome_unknown() -> None:
     from modellix_typed.client import ClientCore, Prepared
     from modellix_typed.config import ClientConfig
@@ -237,8 +291,91 @@ def test_2xx_without_task_id_is_outcome_unknown() -> None:
     from modellix_typed.transport import Call
 
     core = ClientCore(ClientConfig.resolve(api_key="k"), RetryPolicy())
-    prepared = Prepared(None, "a/b", "t2i", "/api/v1/a/b", b"{}")  # type: ignore[arg-type]
+    prepared = Prepared("a/b", "t2i", "/api/v1/a/b", b"{}")
     call = Call("POST", "/api/v1/a/b", kind=RequestKind.SUBMIT, content=b"{}", slug="a/b")
     with pytest.raises(SubmissionOutcomeUnknown) as info:
         core.accepted({"code": 0, "data": {"status": "pending"}}, prepared, call)
     assert info.value.partial == {"data": {"status": "pending"}} and info.value.slug == "a/b"
+
+
+def _png_result() -> object:
+    return parse_task(
+        {"task_id": "t-1", "status": "success", "result": {"resources": [{"url": "https://files.test/a.png"}]}}
+    )
+
+
+def test_a_cancelled_async_download_leaves_no_temp_file(tmp_path: Path) -> None:
+    """Cancellation is not an error a download catches, but it must still clean up its temp file."""
+    from modellix_typed.download import download_async
+    from modellix_typed.results import TaskResult
+
+    started = asyncio.Event()
+
+    class Body(httpx.AsyncByteStream):
+        async def __aiter__(self) -> AsyncIterator[bytes]:
+            yield b"\x89PNG" * 1024
+            started.set()
+            await asyncio.sleep(30)  # stalls until cancelled
+            yield b""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers={"content-type": "image/png"}, stream=Body())
+
+    async def main() -> None:
+        result = _png_result()
+        assert isinstance(result, TaskResult)
+        async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
+            job = asyncio.create_task(download_async(http, result, tmp_path))
+            await asyncio.wait_for(started.wait(), 5)
+            assert [p.name for p in tmp_path.iterdir()] != []  # the temp file exists mid-download
+            job.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await job
+
+    asyncio.run(main())
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_unexpected_error_mid_download_leaves_no_temp_file_and_is_not_rewrapped(tmp_path: Path) -> None:
+    from modellix_typed.download import download_sync
+    from modellix_typed.errors import DownloadError
+    from modellix_typed.results import TaskResult
+
+    class Boom(Exception):
+        pass
+
+    class Body(httpx.SyncByteStream):
+        def __iter__(self) -> Iterator[bytes]:
+            yield b"\x89PNG"
+            raise Boom("the caller's problem, not a download error")
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers={"content-type": "image/png"}, stream=Body())
+
+    result = _png_result()
+    assert isinstance(result, TaskResult)
+    with httpx.Client(transport=httpx.MockTransport(handler)) as http, pytest.raises(Boom):
+        download_sync(http, result, tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+    def reset(request: httpx.Request) -> httpx.Response:
+        raise httpx.RemoteProtocolError("peer closed connection", request=request)
+
+    with (
+        httpx.Client(transport=httpx.MockTransport(reset)) as http,
+        pytest.raises(DownloadError, match="RemoteProtocolError") as info,
+    ):
+        download_sync(http, result, tmp_path)
+    assert isinstance(info.value.__cause__, httpx.RemoteProtocolError)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_prepared_request_does_not_show_the_key_when_printed() -> None:
+    """Debuggers and "show locals" tracebacks print the send arguments: the key must be masked there too."""
+    from modellix_typed.config import ClientConfig
+    from modellix_typed.transport import Call, Exchange
+
+    config = ClientConfig.resolve(api_key="sk-secret-xyz", base_url="http://127.0.0.1:1")
+    kwargs = Exchange(config, RetryPolicy(), Call("GET", "/api/v1/tasks/t")).request_kwargs()
+    assert kwargs["headers"]["Authorization"] == "Bearer sk-secret-xyz"  # still sent
+    assert "sk-secret-xyz" not in repr(kwargs) and "sk-secret-xyz" not in str(kwargs)
