@@ -16,8 +16,8 @@ from urllib.parse import urlsplit
 import attrs
 import httpx
 
-from codegen.crawl import CrawlResult, IndexUnavailable, PageOutcome, dedupe_models
-from codegen.failures import Failure, PageError, Reason
+from codegen.crawl import CrawlResult, IndexUnavailable, PageOutcome, fetch_page
+from codegen.failures import PageError, Reason
 from codegen.fetch import Fetcher, FetchPolicy, looks_like_html
 from codegen.normalize import PageContext, SourceInfo, normalize_operation
 from codegen.openapi_doc import prepare_openapi
@@ -92,17 +92,14 @@ def models_from_index(out_dir: Path) -> list[dict[str, Any]]:
 
 
 async def _one(fetcher: Fetcher, base: str, row: dict[str, Any]) -> tuple[PageOutcome, bool]:
-    slug = f"{row['provider']}/{row['model_id']}"
-    canonical = schema_url(CANONICAL_SCHEMA_URL, str(row["provider"]), str(row["model_id"]))
-    fetched = None
-    try:
-        fetched = await fetcher.get(schema_url(base, str(row["provider"]), str(row["model_id"])))
-        return PageOutcome(canonical, spec_from_api_schema(row, fetched.text, fetched.content_type), None), True
-    except PageError as exc:
-        return PageOutcome(canonical, None, Failure(canonical, exc.reason, exc.detail, slug=slug)), fetched is not None
-    except Exception as exc:  # noqa: BLE001 - one odd schema must not abort the others
-        failure = Failure(canonical, Reason.UNEXPECTED, f"{type(exc).__name__}: {exc}", slug=slug)
-        return PageOutcome(canonical, None, failure), fetched is not None
+    provider, model_id = str(row["provider"]), str(row["model_id"])
+    return await fetch_page(
+        fetcher,
+        schema_url(CANONICAL_SCHEMA_URL, provider, model_id),
+        lambda: schema_url(base, provider, model_id),
+        lambda fetched: spec_from_api_schema(row, fetched.text, fetched.content_type),
+        slug=f"{provider}/{model_id}",
+    )
 
 
 async def crawl_api_schemas(
@@ -113,11 +110,5 @@ async def crawl_api_schemas(
     policy = attrs.evolve(policy or FetchPolicy(), max_bytes=SCHEMA_MAX_BYTES)
     async with Fetcher(policy, transport=transport, follow_redirects=False) as fetcher:
         pages = await asyncio.gather(*(_one(fetcher, base, row) for row in rows))
-        return CrawlResult(
-            source="api-schema",
-            index_url="index.json",  # the model list came from the snapshot being refreshed
-            pages_listed=len(rows),
-            pages_fetched=sum(1 for _, got in pages if got),
-            outcomes=tuple(dedupe_models([outcome for outcome, _ in pages])),
-            requests_sent=fetcher.requests_sent,
-        )
+        # index_url: the model list came from the snapshot being refreshed
+        return CrawlResult.from_pages("api-schema", "index.json", pages, fetcher.requests_sent)

@@ -53,6 +53,17 @@ def run_crawl(
         return asyncio.run(crawl_docs(origin, policy))
 
 
+def _crawl_or_exit(
+    source: str, docs_url: str | None, mirror: Path | None, out: Path, policy: FetchPolicy, schema_url: str
+) -> CrawlResult:
+    """:func:`run_crawl`, or exit 1 when the docs index could not be fetched (nothing is written then)."""
+    try:
+        return run_crawl(source, docs_url, mirror, out, policy, schema_url)
+    except IndexUnavailable as exc:
+        click.echo(f"error: docs index unavailable: {exc}", err=True)
+        sys.exit(EXIT_INDEX_UNAVAILABLE)
+
+
 def _http_url(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     if value is not None and urlsplit(value).scheme not in ("http", "https"):
         raise click.BadParameter(f"{value!r} is not an http(s):// URL")
@@ -128,11 +139,7 @@ def crawl(
     if source == "api-schema" and docs_url:
         raise click.UsageError("--source api-schema takes --schema-url (or --mirror), not --docs-url")
     started = time.perf_counter()
-    try:
-        result = run_crawl(source, docs_url, mirror, out, _policy(concurrency, timeout, retries), schema_url)
-    except IndexUnavailable as exc:
-        click.echo(f"error: docs index unavailable: {exc}", err=True)
-        sys.exit(EXIT_INDEX_UNAVAILABLE)
+    result = _crawl_or_exit(source, docs_url, mirror, out, _policy(concurrency, timeout, retries), schema_url)
     summary = write_snapshot(out, result)
     elapsed = time.perf_counter() - started
     if as_json:
@@ -161,11 +168,7 @@ def _new_snapshot(new: Path | None, docs_url: str | None, mirror: Path | None, p
         yield new
         return
     with tempfile.TemporaryDirectory(prefix="specs-new-") as tmp:
-        try:
-            result = run_crawl("docs", docs_url, mirror, Path(tmp), policy, "")
-        except IndexUnavailable as exc:
-            click.echo(f"error: docs index unavailable: {exc}", err=True)
-            sys.exit(EXIT_INDEX_UNAVAILABLE)
+        result = _crawl_or_exit("docs", docs_url, mirror, Path(tmp), policy, "")
         write_snapshot(Path(tmp), result)
         yield Path(tmp)
 

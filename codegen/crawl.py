@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import attrs
@@ -16,7 +17,7 @@ from codegen.docs_index import (
     parse_llms_txt,
 )
 from codegen.failures import Failure, PageError, Reason
-from codegen.fetch import Fetcher, FetchPolicy
+from codegen.fetch import Fetched, Fetcher, FetchPolicy
 from codegen.page import spec_from_page
 
 INDEX_PATH = "/llms.txt"
@@ -42,6 +43,20 @@ class CrawlResult:
     outcomes: tuple[PageOutcome, ...]
     requests_sent: int = 0
 
+    @classmethod
+    def from_pages(
+        cls, source: str, index_url: str, pages: Sequence[tuple[PageOutcome, bool]], requests_sent: int
+    ) -> CrawlResult:
+        """One ``(outcome, body fetched)`` per listed page; a second page claiming a model becomes a failure."""
+        return cls(
+            source=source,
+            index_url=index_url,
+            pages_listed=len(pages),
+            pages_fetched=sum(1 for _, got in pages if got),
+            outcomes=tuple(dedupe_models([outcome for outcome, _ in pages])),
+            requests_sent=requests_sent,
+        )
+
     @property
     def specs(self) -> list[dict[str, Any]]:
         return [o.spec for o in self.outcomes if o.spec is not None]
@@ -51,19 +66,37 @@ class CrawlResult:
         return [o.failure for o in self.outcomes if o.failure is not None]
 
 
+async def fetch_page(
+    fetcher: Fetcher,
+    canonical: str,
+    url: Callable[[], str],
+    to_spec: Callable[[Fetched], dict[str, Any]],
+    slug: str | None = None,
+) -> tuple[PageOutcome, bool]:
+    """The page's spec or Failure (named by ``canonical``), and whether its body was fetched (pages_fetched).
+
+    ``url()`` runs inside the guard, so a page whose crawl URL can't be built fails alone, like any other.
+    """
+    fetched = None
+    try:
+        fetched = await fetcher.get(url())
+        return PageOutcome(canonical, to_spec(fetched), None), True
+    except PageError as exc:
+        return PageOutcome(canonical, None, Failure(canonical, exc.reason, exc.detail, slug=slug)), fetched is not None
+    except Exception as exc:  # noqa: BLE001 - one odd page must not abort the crawl of all the others
+        failure = Failure(canonical, Reason.UNEXPECTED, f"{type(exc).__name__}: {exc}", slug=slug)
+        return PageOutcome(canonical, None, failure), fetched is not None
+
+
 async def _crawl_page(
     fetcher: Fetcher, entry: IndexEntry, docs_url: str, canonical_base: str
 ) -> tuple[PageOutcome, bool]:
-    """Returns the outcome and whether the page body was fetched (for the pages_fetched count)."""
-    fetched = None
-    try:
-        fetched = await fetcher.get(crawl_url(entry.url, docs_url, canonical_base))
-        return PageOutcome(entry.url, spec_from_page(entry, fetched), None), True
-    except PageError as exc:
-        return PageOutcome(entry.url, None, Failure(entry.url, exc.reason, exc.detail)), fetched is not None
-    except Exception as exc:  # noqa: BLE001 - one odd page must not abort the crawl of all the others
-        failure = Failure(entry.url, Reason.UNEXPECTED, f"{type(exc).__name__}: {exc}")
-        return PageOutcome(entry.url, None, failure), fetched is not None
+    return await fetch_page(
+        fetcher,
+        entry.url,
+        lambda: crawl_url(entry.url, docs_url, canonical_base),
+        lambda fetched: spec_from_page(entry, fetched),
+    )
 
 
 def dedupe_models(outcomes: list[PageOutcome]) -> list[PageOutcome]:
@@ -103,11 +136,4 @@ async def crawl_docs(
     async with Fetcher(policy, transport=transport) as fetcher:
         index: DocsIndex = parse_llms_txt(await fetch_index(fetcher, docs_url), canonical_base)
         pages = await asyncio.gather(*(_crawl_page(fetcher, e, docs_url, canonical_base) for e in index.entries))
-        return CrawlResult(
-            source="docs",
-            index_url=canonical_base.rstrip("/") + INDEX_PATH,
-            pages_listed=len(index.entries),
-            pages_fetched=sum(1 for _, got in pages if got),
-            outcomes=tuple(dedupe_models([outcome for outcome, _ in pages])),
-            requests_sent=fetcher.requests_sent,
-        )
+        return CrawlResult.from_pages("docs", canonical_base.rstrip("/") + INDEX_PATH, pages, fetcher.requests_sent)

@@ -50,7 +50,7 @@ def schema_types(schema: Mapping[str, Any]) -> list[str]:
     return []
 
 
-def size_separator(name: str, schema: Mapping[str, Any]) -> str | None:
+def size_separator(schema: Mapping[str, Any]) -> str | None:
     """``*`` or ``x`` when the documented enum/default/example of a size-like field agree on one separator."""
     samples: list[Any] = list(schema.get("enum") or [])
     samples += [schema.get("default"), schema.get("example"), *(schema.get("examples") or [])]
@@ -63,7 +63,7 @@ def size_separator(name: str, schema: Mapping[str, Any]) -> str | None:
 
 def size_bounds(name: str, schema: Mapping[str, Any]) -> dict[str, int]:
     """Pixel bounds a size-like field's description states (``total pixels in [2560x1440, 4096x4096]``...)."""
-    if not _SIZE_NAME.search(name) and size_separator(name, schema) is None:
+    if not _SIZE_NAME.search(name) and size_separator(schema) is None:
         return {}
     text = str(schema.get("description") or "")
     bounds: dict[str, int] = {}
@@ -200,8 +200,7 @@ class Emitter:
         """Open an isinstance guard unless the type check already guarantees ``wanted``."""
         if types == [wanted] or (wanted == "number" and types == ["integer"]):
             return indent
-        test = "number" if wanted == "number" else wanted
-        self._add(indent, f"if {_TYPE_TESTS[test][0].format(x=x)}:")
+        self._add(indent, f"if {_TYPE_TESTS[wanted][0].format(x=x)}:")
         return indent + 1
 
     def _body(
@@ -215,7 +214,7 @@ class Emitter:
         parent_description: str,
     ) -> None:
         enum = schema.get("enum")
-        separator = size_separator(name, schema) if ("string" in types or not types) else None
+        separator = size_separator(schema) if _may_be_string(types) else None
         if separator is not None:
             inner = self._guard(types, "string", x, indent)
             sep_call = f"v.check_size_separator({x}, {path}, {pyrepr(separator)}, issues)"
@@ -262,11 +261,11 @@ class Emitter:
             const = self.ctx.constant("_PATTERN_", f"re.compile({pyrepr(schema['pattern'])})")
             self.ctx.uses_re = True
             rules.append(("", f"v.check_pattern({x}, {path}, {const}, issues)"))
-        uri = uri_rule(schema, parent_description) if ("string" in types or not types) else None
+        uri = uri_rule(schema, parent_description) if _may_be_string(types) else None
         if uri is not None:
             args = f"{pyrepr(uri.accept)}, base64={uri.base64}"
             rules.append(("", f"v.check_uri({x}, {path}, issues, {args})"))
-        bounds = size_bounds(name, schema) if ("string" in types or not types) else {}
+        bounds = size_bounds(name, schema) if _may_be_string(types) else {}
         if bounds:
             args = ", ".join(f"{k}={bounds[k]}" for k in sorted(bounds))
             rules.append(("", f"v.check_size_pixels({x}, {path}, issues, {args})"))
@@ -345,6 +344,11 @@ class Emitter:
             else:
                 tuple_code = "(" + ", ".join(names) + ("," if len(names) == 1 else "") + ")"
                 self._add(indent, f"{x} = v.check_any_of({x}, {path}, issues, {pyrepr(keyword)}, {tuple_code})")
+
+
+def _may_be_string(types: list[str]) -> bool:
+    """String rules apply when the node is typed string, or untyped (checked behind an isinstance guard)."""
+    return "string" in types or not types
 
 
 def _is_object_with_properties(schema: Mapping[str, Any]) -> bool:

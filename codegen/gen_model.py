@@ -368,7 +368,7 @@ def constraints_text(schema: Mapping[str, Any], name: str, parent_description: s
             parts.append(label.format(schema[key]))
     if isinstance(schema.get("enum"), list):
         parts.append("one of " + ", ".join(repr(value) for value in schema["enum"]))
-    separator = size_separator(name, schema) if isinstance(schema.get("type"), str) else None
+    separator = size_separator(schema) if isinstance(schema.get("type"), str) else None
     if separator:
         parts.append(f"sizes written W{separator}H")
     uri = uri_rule(schema, parent_description)

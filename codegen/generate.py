@@ -91,22 +91,30 @@ def _check_unique(package: str, views: list[ModelView]) -> None:
             seen[key] = view.slug
 
 
+def _generated_files(out_dir: Path) -> set[str]:
+    """Paths (relative to out_dir) of the files generation owns under out_dir/models."""
+    models_dir = out_dir / "models"
+    if not models_dir.exists():
+        return set()
+    return {
+        path.relative_to(out_dir).as_posix()
+        for path in models_dir.rglob("*")
+        if path.is_file() and path.suffix in (".py", ".typed")
+    }
+
+
 def write(out_dir: Path, files: Mapping[str, str]) -> list[str]:
     """Write files under out_dir and delete generated modules no spec produces any more; returns removed paths."""
-    removed: list[str] = []
-    models_dir = out_dir / "models"
-    if models_dir.exists():
-        for path in sorted(models_dir.rglob("*")):
-            relative = path.relative_to(out_dir).as_posix()
-            if path.is_file() and path.suffix in (".py", ".typed") and relative not in files:
-                path.unlink()
-                removed.append(relative)
+    removed = sorted(_generated_files(out_dir) - set(files))
+    for relative in removed:
+        (out_dir / relative).unlink()
     for relative, content in sorted(files.items()):
         target = out_dir / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         data = content.encode("utf-8")
         if not target.exists() or target.read_bytes() != data:
             target.write_bytes(data)
+    models_dir = out_dir / "models"
     if models_dir.exists():
         for directory in sorted(models_dir.iterdir()):
             if directory.is_dir() and not any(directory.glob("*.py")):
@@ -124,12 +132,7 @@ def generate(specs_dir: Path, out_dir: Path) -> tuple[GenerateResult, list[str],
 def diff_tree(out_dir: Path, files: Mapping[str, str]) -> list[str]:
     """What differs between out_dir/models and the freshly rendered files (empty: identical bytes)."""
     problems: list[str] = []
-    models_dir = out_dir / "models"
-    present = set()
-    if models_dir.exists():
-        for path in sorted(models_dir.rglob("*")):
-            if path.is_file() and path.suffix in (".py", ".typed"):
-                present.add(path.relative_to(out_dir).as_posix())
+    present = _generated_files(out_dir)
     for relative in sorted(present - set(files)):
         problems.append(f"stale: {relative} (no spec generates it)")
     for relative, content in sorted(files.items()):

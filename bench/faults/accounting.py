@@ -38,7 +38,8 @@ def run_scenario(sc: Scenario, folder: Path | None = None) -> dict[str, Any]:
             _settle_server(emu, sc)
             label = emu.key_label(API_KEY)
             server = {t.task_id: t.status(emu.state.now()) for t in emu.state.tasks.all() if t.key_label == label}
-            stats = {**emu.stats(), "created_for_key": emu.stats()["tasks_by_key"].get(label, 0)}
+            stats = emu.stats()
+            stats["created_for_key"] = stats["tasks_by_key"].get(label, 0)
         saved_names = [p.name for p in out.iterdir()] if out.is_dir() else []
     with ledger.lock:
         row = account(sc, ledger, obs, server, stats, finished, list(log_lines), saved_names)
@@ -84,6 +85,7 @@ def account(
         if fate.startswith("untyped") or (server.get(tid) == "success" and fate in ("not downloaded", "corrupt file"))
     )
     saved = sum(1 for fate in ledger.fates.values() if fate == "saved")
+    resubmits = obs.resubmits_after_ambiguous()
     leaks = key_in(log_lines, "logs", API_KEY)
     for exc in [*ledger.errors, *ledger.untyped]:
         leaks += key_in(error_texts(exc), f"{type(exc).__name__} text", API_KEY)
@@ -97,8 +99,8 @@ def account(
         violations.append(f"workload still running after {HANG_LIMIT:.0f}s (hang)")
     if created > sc.intended:
         violations.append(f"duplicate paid submissions: {created} tasks created for {sc.intended} intended")
-    if obs.resubmits_after_ambiguous():
-        violations.append(f"{obs.resubmits_after_ambiguous()} paid POST(s) re-sent after an ambiguous outcome")
+    if resubmits:
+        violations.append(f"{resubmits} paid POST(s) re-sent after an ambiguous outcome")
     if len(orphans) > unknown_outcomes:
         violations.append(
             f"{len(orphans)} created task(s) unknown to the caller but only {unknown_outcomes} "
@@ -143,7 +145,7 @@ def account(
         "submit_attempts": obs.total(),
         "submit_429s": obs.count_status(429),
         "download_requests": obs.downloads,
-        "resubmits_after_ambiguous": obs.resubmits_after_ambiguous(),
+        "resubmits_after_ambiguous": resubmits,
         "created_unknown_to_caller": len(orphans),
         "lost_results": len(lost),
         "key_leaks": len(leaks),

@@ -7,11 +7,11 @@ session still running after HANG_LIMIT is reported as a hang rather than blockin
 from __future__ import annotations
 
 import asyncio
-import functools
 import threading
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -50,13 +50,15 @@ def _client_kwargs(emu: RunningEmulator) -> dict[str, Any]:
     }
 
 
-def _download(ledger: CallerLedger, result: TaskResult, save: Callable[[], list[Path]]) -> None:
+@contextmanager
+def _recorded(ledger: CallerLedger, task_id: str | None = None) -> Iterator[None]:
+    """Record what escapes the block: a ModellixError is a typed outcome, anything else is untyped."""
     try:
-        ledger.saved(result.task_id, save())
+        yield
     except ModellixError as exc:
-        ledger.error(exc, result.task_id)
+        ledger.error(exc, task_id)
     except Exception as exc:
-        ledger.escaped(exc, result.task_id)
+        ledger.escaped(exc, task_id)
 
 
 def _settle_batch(ledger: CallerLedger, outcomes: Sequence[Any], intended: int) -> list[TaskResult]:
@@ -95,7 +97,8 @@ def _drive_sync(emu: RunningEmulator, sc: Scenario, folder: Path, ledger: Caller
                     results.append(result)
         time.sleep(sc.download_delay)
         for result in results:
-            _download(ledger, result, functools.partial(result.download, folder))
+            with _recorded(ledger, result.task_id):
+                ledger.saved(result.task_id, result.download(folder))
 
 
 async def _drive_async(
@@ -109,27 +112,18 @@ async def _drive_async(
             results = _settle_batch(ledger, outcomes, len(requests))
             await asyncio.sleep(sc.download_delay)
             for result in results:
-                try:
+                with _recorded(ledger, result.task_id):
                     ledger.saved(result.task_id, await client.download(result, folder))
-                except ModellixError as exc:
-                    ledger.error(exc, result.task_id)
-                except Exception as exc:
-                    ledger.escaped(exc, result.task_id)
 
 
 def drive(emu: RunningEmulator, sc: Scenario, folder: Path, ledger: CallerLedger, obs: WireObserver) -> None:
     """The caller's whole session; anything that is not a ModellixError escaping it is untyped."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # expiry warnings are logged too; the log capture sees them
-            if sc.workload == "async_batch":
-                asyncio.run(_drive_async(emu, sc, folder, ledger, obs))
-            else:
-                _drive_sync(emu, sc, folder, ledger, obs)
-    except ModellixError as exc:
-        ledger.error(exc)
-    except Exception as exc:
-        ledger.escaped(exc)
+    with _recorded(ledger), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # expiry warnings are logged too; the log capture sees them
+        if sc.workload == "async_batch":
+            asyncio.run(_drive_async(emu, sc, folder, ledger, obs))
+        else:
+            _drive_sync(emu, sc, folder, ledger, obs)
 
 
 def run_guarded(target: Callable[[], None], limit: float, ledger: CallerLedger) -> bool:

@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> None:
         returned = cli.main(args=args, prog_name="modellix-typed", standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
+    except (click.exceptions.Abort, KeyboardInterrupt):  # Ctrl+C (click re-raises it as Abort)
         click.echo("interrupted", err=True)
         sys.exit(int(ExitCode.INTERRUPTED))
     except click.ClickException as exc:
@@ -101,9 +101,6 @@ def main(argv: list[str] | None = None) -> None:
         fail_usage(exc)
     except HANDLED as exc:
         fail(exc)
-    except KeyboardInterrupt:
-        click.echo("interrupted", err=True)
-        sys.exit(int(ExitCode.INTERRUPTED))
     sys.exit(returned if isinstance(returned, int) else 0)
 
 

@@ -16,7 +16,7 @@ import attrs
 from ..errors import ModellixError
 from ..request import RequestModel
 from ..validation import ValidationError, json_type_name
-from .output import CLIError, ExitCode, describe_error
+from .output import CLIError, ExitCode, describe_error, issue_json
 
 KEYS = ("model", "body", "id")
 
@@ -75,26 +75,16 @@ def _check_line(line: int, text: str, seen_ids: dict[str | int, int]) -> tuple[B
         return None, problems
 
     try:
-        registry.info(model)
-        request = registry.validate(model, body)
+        request = registry.validate(model, body)  # an unknown slug raises UnknownModel before any body rule
     except ValidationError as exc:
         problems.extend(
-            _problem(line, f"body.{i.path}" if i.path else "body", i.rule, _jsonable(i.value), i.message)
-            for i in exc.issues
+            {"line": line, **issue_json(i), "path": f"body.{i.path}" if i.path else "body"} for i in exc.issues
         )
         return None, problems
     except ModellixError as exc:  # UnknownModel: describe_error words it with did-you-mean suggestions
         problems.append(_problem(line, "model", "known_model", model, describe_error(exc)[1]["message"]))
         return None, problems
     return (None, problems) if problems else (BatchLine(line, label, model, request), [])
-
-
-def _jsonable(value: Any) -> Any:
-    try:
-        json.dumps(value)
-    except (TypeError, ValueError):
-        return repr(value)
-    return value
 
 
 def parse_batch(text: str, label: str) -> list[BatchLine]:

@@ -198,10 +198,10 @@ def fail(exc: BaseException) -> NoReturn:
 
 def fail_usage(exc: click.ClickException) -> NoReturn:
     """Click's own usage errors, in the same JSON shape when ``--json`` was given."""
-    if not MODE.json:
+    if MODE.json:
+        click.echo(dump({"ok": False, "error": {"type": "UsageError", "message": exc.format_message()}}))
+    else:
         exc.show()
-        sys.exit(exc.exit_code)
-    click.echo(dump({"ok": False, "error": {"type": "UsageError", "message": exc.format_message()}}))
     sys.exit(exc.exit_code)
 
 

@@ -76,7 +76,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     """Unknown paths and methods still answer in the API's error format."""
     status = exc.status_code if isinstance(exc, HTTPException) else 500
     if status == 404:
-        return api_error(404, f"Resource not found: no endpoint at {request.method} {request.url.path}")
+        return await _no_endpoint(request)
     if status == 405:
         return api_error(405, f"Method not allowed: {request.method} {request.url.path}")
     return api_error(status, f"{CATEGORIES.get(status, 'Error')}: {getattr(exc, 'detail', '')}")

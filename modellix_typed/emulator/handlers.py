@@ -54,14 +54,14 @@ def authorize(request: Request, *, count_rpm: bool = True) -> str:
     if count_rpm:
         decision = state.rpm.check(state.config.team_of(key), state.now())
         if decision is not None:
-            request.state.rate_headers = decision.headers()
-        if decision is not None and not decision.allowed:
-            raise Denied(api_error(
-                429,
-                f"Rate limit exceeded: {decision.limit} requests per minute per team; "
-                f"retry after {decision.retry_after} s",
-                decision.headers(),
-            ))
+            request.state.rate_headers = headers = decision.headers()
+            if not decision.allowed:
+                raise Denied(api_error(
+                    429,
+                    f"Rate limit exceeded: {decision.limit} requests per minute per team; "
+                    f"retry after {decision.retry_after} s",
+                    headers,
+                ))
     return key
 
 
@@ -211,7 +211,8 @@ async def delete_media(request: Request) -> Response:
 
 
 async def media_content(request: Request) -> Response:
-    media = state_of(request).media.get(request.path_params["file_id"], now=state_of(request).now())
+    state = state_of(request)
+    media = state.media.get(request.path_params["file_id"], now=state.now())
     if media is None or media.filename != request.path_params["filename"]:
         return api_error(404, "Resource not found: media file not found or expired")
     return Response(media.data, media_type=media.content_type)

@@ -81,10 +81,10 @@ class Task:
         if status in ("pending", "processing"):
             return data
         data["duration"] = int(round(self.duration * 1000))
-        end_time = utc_iso(self.submitted_at + timedelta(seconds=self.duration))
         if status == "failed":
             data["error"] = {"message": self.failure}
             return data
+        end_time = utc_iso(self.submitted_at + timedelta(seconds=self.duration))
         data["result"] = {
             "resources": [
                 {

@@ -13,7 +13,6 @@ from jsonschema.protocols import Validator
 
 _RANGE = {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"}
 _SIZE = {"minLength", "maxLength", "minItems", "maxItems", "minProperties", "maxProperties"}
-_FORMAT = {"type", "pattern", "format", "const"}
 
 
 class BodyRejected(Exception):
@@ -60,8 +59,6 @@ def describe(error: SchemaError) -> str:
     if not name:
         if keyword == "type":
             return f"Invalid format: request body must be a JSON {error.validator_value}"
-        if keyword == "additionalProperties":
-            return f"Invalid parameters: {error.message}"
         return f"Invalid parameters: {error.message}"
     got = _short(error.instance)
     if keyword in _RANGE:
