@@ -2,15 +2,23 @@
 
 Individual failures become outcomes (never exceptions), so one bad task cannot lose the others' results.
 After a 401/402 the remaining inputs are not sent (every one would be rejected the same way).
+
+Stopping (Ctrl+C, a KeyboardInterrupt raised by ``on_progress``, cancelling the async batch): nothing is
+submitted after the stop; a POST already on the wire completes and its task is accounted for; running
+waits give up at their next poll (outcome "timeout": the task keeps running, resume it by id); slots are
+released; the exception is re-raised promptly, unchanged, with the outcomes known so far attached as
+``exc.outcomes`` (input order; inputs never sent are absent). ``on_progress`` is not called after a stop.
+Any other exception from ``on_progress`` is logged and ignored: a display bug must not lose paid results.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
@@ -31,7 +39,14 @@ from .validation import Issue, ValidationError
 
 if TYPE_CHECKING:
     from .client import AsyncModellix, Modellix, Prepared
-    from .limiter import AsyncLimiter, Limiter
+    from .limiter import AsyncLimiter, Limiter, Slot
+    from .task import AsyncTask
+
+logger = logging.getLogger("modellix_typed")
+
+# How often a blocked wait re-checks for a stop: a worker waiting for a slot held outside the batch, or the
+# calling thread (so Ctrl+C is seen even where lock waits are not interruptible).
+STOP_CHECK_INTERVAL = 0.1
 
 BatchItem = RequestModel | tuple[str, Mapping[str, Any]]
 OutcomeKind = Literal["success", "failed", "rejected", "outcome_unknown", "timeout", "error"]
@@ -117,17 +132,28 @@ class _Tally:
         self.outcomes: list[BatchOutcome | None] = [None] * total
         self.stop_error: ModellixError | None = None  # set after a 401/402: do not send the rest
         self.lock = threading.Lock()
+        self.reporting = threading.Lock()  # on_progress is never called concurrently
         self.queued = total
+        self.stopped = threading.Event()  # interrupted: submit nothing more, stop waiting, report nothing more
 
     def record(self, outcome: BatchOutcome) -> None:
-        with self.lock:
-            self.outcomes[outcome.index] = outcome
-            self.counts[outcome.kind] += 1
-            if isinstance(outcome.error, (AuthenticationError, InsufficientBalance)):
-                self.stop_error = outcome.error
-            progress = BatchProgress(sum(self.counts.values()), self.total, dict(self.counts), outcome)
-        if self.on_progress is not None:
-            self.on_progress(progress)
+        """Store an outcome and report it. Reports are serialized, in ``done`` order, and end at a stop."""
+        with self.reporting:
+            with self.lock:
+                self.outcomes[outcome.index] = outcome
+                self.counts[outcome.kind] += 1
+                if isinstance(outcome.error, (AuthenticationError, InsufficientBalance)):
+                    self.stop_error = outcome.error
+                progress = BatchProgress(sum(self.counts.values()), self.total, dict(self.counts), outcome)
+            if self.on_progress is None or self.stopped.is_set():
+                return
+            try:
+                self.on_progress(progress)
+            except Exception:
+                logger.exception("batch on_progress callback failed on input %d; the batch goes on", outcome.index)
+            except BaseException:  # KeyboardInterrupt from the callback: the caller wants the batch stopped
+                self.stopped.set()
+                raise
 
     def begin(self, index: int, slug: str, limiter: Limiter | AsyncLimiter) -> BatchOutcome | None:
         """Input ``index`` is being started (no longer queued demand): None to send it, else its outcome."""
@@ -145,6 +171,10 @@ class _Tally:
 
     def results(self) -> list[BatchOutcome]:
         return [o for o in self.outcomes if o is not None]
+
+    def attach(self, exc: BaseException) -> None:
+        """Hand the outcomes known so far to whoever catches the exception that stopped the batch."""
+        exc.outcomes = self.results()  # type: ignore[attr-defined]
 
 
 def _width(client: Modellix | AsyncModellix, max_concurrency: int | None) -> int:
@@ -169,28 +199,83 @@ def run_batch(
     tally = _Tally(len(prepared), on_progress)
 
     def one(index: int, item: Prepared) -> None:
-        outcome = tally.begin(index, item.slug, client._limiter)
-        if outcome is None:
-            task = None
-            try:
-                task = client._submit(item)
-                outcome = BatchOutcome(index, item.slug, "success", task.task_id, task.wait(timeout=timeout))
-            except ModellixError as exc:
-                outcome = classify(index, item.slug, task.task_id if task else None, exc)
-            finally:
-                if task is not None:
-                    task.release()  # after a timeout too: a batch must not deadlock on abandoned tasks
-        tally.record(outcome)
+        try:
+            if tally.stopped.is_set():
+                return  # interrupted before this input started: never sent, no outcome
+            outcome = tally.begin(index, item.slug, client._limiter)
+            if outcome is None:
+                outcome = _send_and_wait(client, index, item, timeout, tally.stopped)
+            if outcome is not None:
+                tally.record(outcome)
+        except BaseException:
+            tally.stopped.set()  # whatever escaped (KeyboardInterrupt from on_progress, a bug): stop all
+            raise
 
     workers = min(_width(client, max_concurrency), len(prepared) or 1)
     client._limiter.add_demand(len(prepared))  # queued inputs: running tasks are polled more eagerly
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="modellix-batch")
+    futures = [pool.submit(one, i, p) for i, p in enumerate(prepared)]
     try:
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="modellix-batch") as pool:
-            for future in [pool.submit(one, i, p) for i, p in enumerate(prepared)]:
-                future.result()
+        _raise_first_error(futures)
+    except BaseException as exc:  # Ctrl+C lands here (the calling thread) or comes from a worker
+        tally.stopped.set()
+        pool.shutdown(wait=False, cancel_futures=True)  # queued inputs are never sent
+        try:
+            # Running workers stop at their next poll; a second Ctrl+C abandons this wait. (Futures cancelled
+            # by shutdown are never "done" for wait(): leave them out.)
+            wait([f for f in futures if not f.cancelled()])
+        finally:
+            tally.attach(exc)
+        raise
     finally:
+        pool.shutdown(wait=False)
         tally.finish(client._limiter)
     return tally.results()
+
+
+def _raise_first_error(futures: list[Future[None]]) -> None:
+    """Wait for every future, but re-raise the first worker exception as soon as it happens.
+
+    Waits in short slices so a Ctrl+C is seen even where lock waits are not interruptible (Windows).
+    """
+    pending: set[Future[None]] = set(futures)
+    while pending:
+        done, pending = wait(pending, timeout=STOP_CHECK_INTERVAL, return_when=FIRST_EXCEPTION)
+        for future in done:
+            error = future.exception()
+            if error is not None:
+                raise error
+
+
+def _send_and_wait(
+    client: Modellix, index: int, item: Prepared, timeout: float | None, stopped: threading.Event
+) -> BatchOutcome | None:
+    """One input's submit + wait as an outcome; None when the batch stopped before its POST."""
+    slot = _take_slot(client._limiter, stopped)
+    if slot is None:
+        return None
+    if stopped.is_set():  # checked right before the POST
+        client._limiter.release(slot)
+        return None
+    task = None
+    try:
+        task = client._submit(item, slot)
+        result = client.tasks._wait(task.task_id, timeout, None, task.task_type, False, stop=stopped)
+        return BatchOutcome(index, item.slug, "success", task.task_id, result)
+    except ModellixError as exc:
+        return classify(index, item.slug, task.task_id if task else None, exc)
+    finally:
+        if task is not None:
+            task.release()  # after a timeout too: a batch must not deadlock on abandoned tasks
+
+
+def _take_slot(limiter: Limiter, stopped: threading.Event) -> Slot | None:
+    """A slot, or None once the batch is stopped (slots held outside the batch may never come back)."""
+    while not stopped.is_set():
+        slot = limiter.acquire(timeout=STOP_CHECK_INTERVAL)
+        if slot is not None:
+            return slot
+    return None
 
 
 async def run_batch_async(
@@ -205,26 +290,97 @@ async def run_batch_async(
     client.config.require_key()
     tally = _Tally(len(prepared), on_progress)
     gate = asyncio.Semaphore(_width(client, max_concurrency))
+    posts: set[asyncio.Future[AsyncTask]] = set()  # POSTs on the wire when the batch was stopped
+    halted: list[BaseException] = []  # a KeyboardInterrupt from on_progress, re-raised by the coordinator
 
     async def one(index: int, item: Prepared) -> None:
-        async with gate:
-            outcome = tally.begin(index, item.slug, client._limiter)
-            if outcome is None:
-                task = None
-                try:
-                    task = await client._submit(item)
-                    result = await task.wait(timeout=timeout)
-                    outcome = BatchOutcome(index, item.slug, "success", task.task_id, result)
-                except ModellixError as exc:
-                    outcome = classify(index, item.slug, task.task_id if task else None, exc)
-                finally:
-                    if task is not None:
-                        task.release()
-        tally.record(outcome)
+        try:
+            async with gate:
+                if tally.stopped.is_set():
+                    return
+                outcome = tally.begin(index, item.slug, client._limiter)
+                if outcome is None:
+                    outcome = await _send_and_wait_async(client, index, item, timeout, tally, posts)
+            if outcome is not None:
+                tally.record(outcome)
+        except (KeyboardInterrupt, SystemExit) as exc:  # raised in a task, these would escape the event loop
+            halted.append(exc)
+            for other in tasks:
+                if other is not asyncio.current_task():
+                    other.cancel()
 
     client._limiter.add_demand(len(prepared))
+    tasks = [asyncio.ensure_future(one(i, p)) for i, p in enumerate(prepared)]
     try:
-        await asyncio.gather(*(one(i, p) for i, p in enumerate(prepared)))
+        try:
+            await asyncio.gather(*tasks)
+        except BaseException as exc:  # this coroutine was cancelled, or a task failed or was cancelled
+            tally.stopped.set()
+            for task in tasks:
+                task.cancel()
+            if tasks:
+                await asyncio.wait(tasks)  # their cleanup: slots released, stopped waits recorded
+            if posts:
+                await asyncio.wait(posts)  # POSTs already sent complete and are accounted for
+            stop = halted[0] if halted else exc
+            tally.attach(stop)
+            if stop is exc:
+                raise
+            raise stop from None
+        if halted:
+            tally.attach(halted[0])
+            raise halted[0]
     finally:
         tally.finish(client._limiter)
     return tally.results()
+
+
+async def _send_and_wait_async(
+    client: AsyncModellix,
+    index: int,
+    item: Prepared,
+    timeout: float | None,
+    tally: _Tally,
+    posts: set[asyncio.Future[AsyncTask]],
+) -> BatchOutcome | None:
+    """One input's submit + wait as an outcome; cancelled, it records what was sent and re-raises."""
+    slot = await client._limiter.acquire()  # cancellable: nothing sent yet
+    if tally.stopped.is_set():
+        client._limiter.release(slot)
+        return None
+    post = asyncio.ensure_future(client._submit(item, slot))
+    try:
+        task = await asyncio.shield(post)  # cancelling must not cut a paid POST off mid-flight
+    except asyncio.CancelledError:
+        tally.stopped.set()
+        posts.add(post)
+        post.add_done_callback(lambda done: _account_post(done, index, item.slug, tally))
+        raise
+    except ModellixError as exc:
+        return classify(index, item.slug, None, exc)
+    started = asyncio.get_running_loop().time()
+    try:
+        result = await task.wait(timeout=timeout)
+        return BatchOutcome(index, item.slug, "success", task.task_id, result)
+    except ModellixError as exc:
+        return classify(index, item.slug, task.task_id, exc)
+    except asyncio.CancelledError:
+        tally.stopped.set()  # before recording: on_progress is not called once stopping
+        waited = asyncio.get_running_loop().time() - started
+        tally.record(classify(index, item.slug, task.task_id, TaskTimeout(task.task_id, waited, None)))
+        raise
+    finally:
+        task.release()
+
+
+def _account_post(post: asyncio.Future[AsyncTask], index: int, slug: str, tally: _Tally) -> None:
+    """A POST that outlived its cancelled batch: record its task (still running) and free its slot."""
+    if post.cancelled():
+        return
+    error = post.exception()
+    if error is None:
+        task = post.result()
+        task.release()
+        tally.record(classify(index, slug, task.task_id, TaskTimeout(task.task_id, 0.0, None)))
+    elif isinstance(error, ModellixError):
+        tally.record(classify(index, slug, None, error))

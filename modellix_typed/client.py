@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import threading
 import time
 import urllib.parse
 from collections.abc import Callable, Iterable, Mapping
@@ -23,8 +24,15 @@ import httpx
 from . import common_api
 from .config import DEFAULT_MAX_CONCURRENCY, ClientConfig, Timeouts
 from .download import download_async, download_sync
-from .errors import AuthenticationError, ConfigurationError, InvalidResponse, ModellixError, SubmissionOutcomeUnknown
-from .limiter import AsyncLimiter, Limiter
+from .errors import (
+    AuthenticationError,
+    ConfigurationError,
+    InvalidResponse,
+    ModellixError,
+    SubmissionOutcomeUnknown,
+    TaskTimeout,
+)
+from .limiter import AsyncLimiter, Limiter, Slot
 from .polling import PollPolicy, policy_for
 from .request import RequestModel
 from .results import TaskResult, parse_task
@@ -209,10 +217,12 @@ class Modellix(_ClientBase):
         """POST once (waiting for a free slot first); returns a :class:`Task` handle."""
         return self._submit(prepare(request, data))
 
-    def _submit(self, prepared: Prepared) -> Task:
+    def _submit(self, prepared: Prepared, slot: Slot | None = None) -> Task:
+        """POST once, holding ``slot`` (one the caller took, e.g. a batch that must stay interruptible)."""
         self.config.require_key()
-        slot = self._limiter.acquire()
-        assert slot is not None
+        if slot is None:
+            slot = self._limiter.acquire()
+            assert slot is not None
         try:
             call = self._core.submit_call(prepared)
             payload = self._transport.send(call)
@@ -252,7 +262,11 @@ class Modellix(_ClientBase):
         timeout: float | None = None,
         on_progress: OnProgress | None = None,
     ) -> list[BatchOutcome]:
-        """Run many requests with full slots; one outcome per input, in input order, never raising per item."""
+        """Run many requests with full slots; one outcome per input, in input order, never raising per item.
+
+        Ctrl+C stops it promptly with nothing more submitted; the KeyboardInterrupt carries the outcomes so far
+        as ``exc.outcomes`` (see :mod:`modellix_typed.batch`).
+        """
         from .batch import run_batch
 
         return run_batch(self, requests, max_concurrency=max_concurrency, timeout=timeout, on_progress=on_progress)
@@ -313,13 +327,28 @@ class Tasks:
         poll_first: bool = True,
     ) -> TaskResult:
         """Poll until success/failed or the deadline (TaskTimeout carries the id: call wait again to resume)."""
+        return self._wait(task_id, timeout, on_update, task_type, poll_first, stop=None)
+
+    def _wait(
+        self,
+        task_id: str,
+        timeout: float | None,
+        on_update: OnUpdate | None,
+        task_type: str | None,
+        poll_first: bool,
+        stop: threading.Event | None,
+    ) -> TaskResult:
+        """:meth:`wait`, giving up early (TaskTimeout, resumable) once ``stop`` is set: an interrupted batch."""
         limiter = self._client._limiter
         state = self._client._core.wait_state(
             task_id, timeout, on_update, task_type, poll_first, urgent=lambda: limiter.waiting > 0
         )
         delay = state.first_delay
         while True:
-            if delay > 0:
+            if stop is not None and stop.wait(delay):
+                last = state.last.status.value if state.last else None
+                raise TaskTimeout(task_id, state.schedule.elapsed(), last)
+            if stop is None and delay > 0:
                 time.sleep(delay)
             try:
                 result = self._fetch(task_id, retries=False)
@@ -390,9 +419,11 @@ class AsyncModellix(_ClientBase):
     async def submit(self, request: RequestLike, data: Mapping[str, Any] | None = None) -> AsyncTask:
         return await self._submit(prepare(request, data))
 
-    async def _submit(self, prepared: Prepared) -> AsyncTask:
+    async def _submit(self, prepared: Prepared, slot: Slot | None = None) -> AsyncTask:
+        """POST once, holding ``slot`` (one the caller took, e.g. a batch that shields the POST itself)."""
         self.config.require_key()
-        slot = await self._limiter.acquire()
+        if slot is None:
+            slot = await self._limiter.acquire()
         try:
             call = self._core.submit_call(prepared)
             payload = await self._transport.send(call)
@@ -427,6 +458,7 @@ class AsyncModellix(_ClientBase):
         timeout: float | None = None,
         on_progress: OnProgress | None = None,
     ) -> list[BatchOutcome]:
+        """Like :meth:`Modellix.batch`; cancelling it submits nothing more (``CancelledError.outcomes``)."""
         from .batch import run_batch_async
 
         return await run_batch_async(

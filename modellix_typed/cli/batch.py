@@ -218,10 +218,13 @@ def _run(
                 timeout=timeout,
                 on_progress=_both(record, show),
             )
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:
         interrupted = True
         downloads.pool.shutdown(wait=False, cancel_futures=True)  # running downloads still complete
-        outcomes = [finished[index] for index in sorted(finished)]
+        # The batch attaches every known outcome, including tasks cut short while running ("timeout",
+        # resumable by id): list those too, so no created task goes unreported.
+        known: list[BatchOutcome] = getattr(stop, "outcomes", [])
+        outcomes = sorted({**{o.index: o for o in known}, **finished}.values(), key=lambda o: o.index)
     try:
         return [ItemReport(lines[o.index], o, *downloads.finish(o)) for o in outcomes], interrupted
     finally:

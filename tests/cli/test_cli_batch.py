@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import os
 import pty
+import signal
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -168,3 +170,31 @@ def test_progress_bar_on_a_terminal_stderr_only(env: dict[str, str]) -> None:
     assert "3/3" in screen and "3 succeeded" in screen and "0 failed" in screen
     assert KEY not in out + screen
     assert json.loads(out)["summary"]["success"] == 3  # stdout is only the JSON document
+
+
+def test_ctrl_c_stops_submitting_and_exits_130(tmp_path: Path) -> None:
+    """SIGINT after the first task is created: no more POSTs, the finished items listed, exit 130."""
+    assert BIN is not None
+    config = EmulatorConfig(api_keys=(KEY,), time_scale=0.2, concurrency_limit=3)  # ~1 s per image task
+    with running_emulator(config) as slow:
+        env = clean_env({"MODELLIX_API_KEY": KEY, "MODELLIX_BASE_URL": slow.base_url})
+        source = tmp_path / "nine.jsonl"
+        source.write_text(jsonl(*(request(n) for n in range(9))))
+        process = subprocess.Popen(
+            [BIN, "batch", str(source), "--json"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        deadline = time.monotonic() + 20
+        while slow.stats()["tasks_created"] < 1 and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+        time.sleep(0.3)  # a lingering worker would submit now
+        created = slow.stats()["tasks_created"]
+    assert process.returncode == 130, out + err
+    assert 1 <= created < 9
+    doc = json.loads(out)
+    assert doc["ok"] is False and doc["error"]["type"] == "Interrupted"
+    assert len(doc["results"]) < 9
+    # every task the server created is listed (finished, or cut short with its id to resume)
+    assert len({r["task_id"] for r in doc["results"] if r["task_id"]}) == created
+    assert KEY not in out + err

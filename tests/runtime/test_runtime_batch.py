@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import signal
+import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -90,3 +94,130 @@ def test_async_batch_keeps_order_and_limit(
     outcomes = asyncio.run(main())
     assert [o.index for o in outcomes] == list(range(8)) and {o.kind for o in outcomes} == {"success"}
     assert 429 not in _statuses(emu, "POST")
+
+
+def _one_second_tasks(fresh_emulator: Any) -> Any:
+    """Tasks of ~1 s under the key's 3 slots: an uninterrupted batch of 9 takes ~3 s."""
+    return fresh_emulator(durations={"t2i": 1.0})
+
+
+def test_ctrl_c_in_a_sync_batch_stops_submitting_and_returns_promptly(
+    fresh_emulator: Any, make_client: Callable[..., Modellix], Image: Any
+) -> None:
+    calls: list[BatchProgress] = []
+
+    def interrupt_once(progress: BatchProgress) -> None:
+        calls.append(progress)
+        if len(calls) == 1:
+            raise KeyboardInterrupt  # what Ctrl+C does when it lands in the callback
+
+    with _one_second_tasks(fresh_emulator) as emu:
+        client = make_client(emu)
+        with pytest.raises(KeyboardInterrupt) as info:
+            client.batch([Image(f"p{i}") for i in range(9)], on_progress=interrupt_once)
+        created = emu.stats()["tasks_created"]
+        assert 3 <= created <= 5  # the first 3, plus at most the 2 other workers' POSTs already in flight
+        assert len(calls) == 1  # the callback is not called again after the caller asked to stop
+        outcomes = info.value.outcomes  # type: ignore[attr-defined]
+        assert calls[0].last.kind == "success" and calls[0].last in outcomes  # the one that was reported
+        # every task created is accounted for (finished, or "timeout": still running, resumable by id)
+        assert len({o.task_id for o in outcomes if o.task_id}) == created
+        assert {o.kind for o in outcomes} <= {"success", "timeout"}
+        assert [o.index for o in outcomes] == sorted(o.index for o in outcomes)
+        assert client._limiter.in_use == 0 and client._limiter.waiting == 0
+        time.sleep(1.2)  # nothing keeps submitting in the background
+        assert emu.stats()["tasks_created"] == created
+
+
+def test_interrupt_main_during_a_sync_batch(
+    fresh_emulator: Any, make_client: Callable[..., Modellix], Image: Any
+) -> None:
+    """A real Ctrl+C lands in the calling thread (blocked in the batch), not in a worker."""
+    once = threading.Lock()
+
+    def ctrl_c_once(progress: BatchProgress) -> None:
+        if once.acquire(blocking=False):  # one Ctrl+C (a second one would hit pytest itself)
+            signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGINT)  # as from a terminal
+
+    with _one_second_tasks(fresh_emulator) as emu:
+        client = make_client(emu)
+        with pytest.raises(KeyboardInterrupt) as info:
+            client.batch([Image(f"p{i}") for i in range(9)], on_progress=ctrl_c_once)
+            time.sleep(5)  # (only before the fix: the pending Ctrl+C must land inside this block)
+        created = emu.stats()["tasks_created"]
+        assert 3 <= created <= 5
+        assert len({o.task_id for o in info.value.outcomes if o.task_id}) == created  # type: ignore[attr-defined]
+        assert client._limiter.in_use == 0 and client._limiter.waiting == 0
+        time.sleep(1.2)
+        assert emu.stats()["tasks_created"] == created
+
+
+def test_cancelling_an_async_batch_cancels_pending_work(
+    fresh_emulator: Any, api_key: str, fast_poll: Any, Image: Any
+) -> None:
+    async def main(emu: RunningEmulator) -> tuple[int, int]:
+        async with AsyncModellix(api_key, base_url=emu.base_url, poll_policy=fast_poll) as c:
+            first = asyncio.Event()
+            batch = asyncio.create_task(c.batch([Image(f"p{i}") for i in range(9)], on_progress=lambda _: first.set()))
+            await first.wait()
+            batch.cancel()
+            with pytest.raises(asyncio.CancelledError) as info:
+                await batch
+            created = emu.stats()["tasks_created"]
+            known = {o.task_id for o in info.value.outcomes if o.task_id}  # type: ignore[attr-defined]
+            assert len(known) == created  # every task created is accounted for, even those cut short
+            await asyncio.sleep(1.2)  # nothing left running submits later
+            return created, c._limiter.in_use + c._limiter.waiting
+
+    with _one_second_tasks(fresh_emulator) as emu:
+        created, left = asyncio.run(main(emu))
+        assert 3 <= created <= 5 and left == 0
+        assert emu.stats()["tasks_created"] == created
+
+
+def test_keyboard_interrupt_from_on_progress_stops_an_async_batch(
+    fresh_emulator: Any, api_key: str, fast_poll: Any, Image: Any
+) -> None:
+    reported: list[BatchProgress] = []
+
+    def interrupt(progress: BatchProgress) -> None:
+        reported.append(progress)
+        raise KeyboardInterrupt
+
+    async def main(emu: RunningEmulator) -> Any:
+        async with AsyncModellix(api_key, base_url=emu.base_url, poll_policy=fast_poll) as c:
+            with pytest.raises(KeyboardInterrupt) as info:
+                await c.batch([Image(f"p{i}") for i in range(9)], on_progress=interrupt)
+            assert c._limiter.in_use == 0 and c._limiter.waiting == 0
+            return info.value
+
+    with _one_second_tasks(fresh_emulator) as emu:
+        error = asyncio.run(main(emu))
+        created = emu.stats()["tasks_created"]
+        assert 3 <= created <= 5
+        assert len(reported) == 1 and reported[0].last.kind == "success" and reported[0].last in error.outcomes
+        assert len({o.task_id for o in error.outcomes if o.task_id}) == created  # every task accounted for
+        assert {o.kind for o in error.outcomes} <= {"success", "timeout"}
+
+
+def test_a_failing_on_progress_is_logged_and_loses_nothing(
+    emu: RunningEmulator, make_client: Callable[..., Modellix], Image: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    seen: list[int] = []
+
+    def broken(progress: BatchProgress) -> None:
+        seen.append(progress.last.index)
+        raise ValueError("bug in the caller's callback")
+
+    caplog.set_level(logging.ERROR, logger="modellix_typed")
+    outcomes = make_client(emu).batch([Image(f"p{i}") for i in range(6)], on_progress=broken)
+    assert [o.kind for o in outcomes] == ["success"] * 6 and sorted(seen) == list(range(6))
+    records = [r for r in caplog.records if r.name == "modellix_typed" and "on_progress" in r.getMessage()]
+    assert len(records) == 6
+    assert all(r.exc_info is not None and "bug in the caller's callback" in str(r.exc_info[1]) for r in records)
+
+    async def run_async() -> list[Any]:
+        async with AsyncModellix("test-key-123", base_url=emu.base_url) as c:
+            return await c.batch([Image("a"), Image("b")], on_progress=broken)
+
+    assert [o.kind for o in asyncio.run(run_async())] == ["success"] * 2
