@@ -226,15 +226,20 @@ class Emitter:
                 self._add(inner, sep_call)
         elif isinstance(enum, list):
             const = self.ctx.constant("_ENUM_", pyrepr(tuple(enum)))
-            self._add(indent, f"if {x} not in {const}:")
+            test = f"not v.json_in({x}, {const})" if _python_eq_differs(enum, types) else f"{x} not in {const}"
+            self._add(indent, f"if {test}:")
             self._add(indent + 1, f"issues.append(v.enum_issue({path}, {x}, {const}))")
         if "const" in schema:
             const = self.ctx.constant("_CONST_", pyrepr(schema["const"]))
-            self._add(indent, f"if {x} != {const}:")
+            if _python_eq_differs([schema["const"]], types):
+                self._add(indent, f"if not v.json_in({x}, ({const},)):")
+            else:
+                self._add(indent, f"if {x} != {const}:")
             self._add(indent + 1, f"issues.append(v.enum_issue({path}, {x}, ({const},)))")
         self._string_rules(schema, x, path, indent, name, types, parent_description)
         self._number_rules(schema, x, path, indent, types)
         self._array_rules(schema, x, path, indent, name, types)
+        self._object_rules(schema, x, path, indent, name, types)
 
     def _string_rules(
         self,
@@ -302,13 +307,16 @@ class Emitter:
         items = schema.get("items")
         has_items = isinstance(items, Mapping) and _has_checks(items)
         bounds = [(r, schema[r]) for r in ("minItems", "maxItems") if isinstance(schema.get(r), int)]
-        if not bounds and not has_items:
+        unique = schema.get("uniqueItems") is True
+        if not bounds and not has_items and not unique:
             return
         inner = self._guard(types, "array", x, indent)
         for rule, bound in bounds:
             op = "<" if rule == "minItems" else ">"
             self._add(inner, f"if len({x}) {op} {bound}:")
             self._add(inner + 1, f"issues.append(v.items_issue({path}, {pyrepr(rule)}, {x}, {bound}))")
+        if unique:
+            self._add(inner, f"v.check_unique_items({x}, {path}, issues)")
         if has_items:
             assert isinstance(items, Mapping)
             depth = self._depth
@@ -322,6 +330,33 @@ class Emitter:
             self.node(items, item, item_path, inner + 1, name, str(schema.get("description") or ""))
             if converts:
                 self._add(inner + 1, f"{x}[{index}] = {item}")
+
+    def _object_rules(
+        self, schema: Mapping[str, Any], x: str, path: str, indent: int, name: str, types: list[str]
+    ) -> None:
+        """An object node with no generated class (a combinator branch): required, properties and
+        ``additionalProperties: false`` checked on the plain mapping, which is kept as it is."""
+        properties = schema.get("properties")
+        if not isinstance(properties, Mapping) or not properties:
+            return
+        inner = self._guard(types, "object", x, indent)
+        required = [key for key in schema.get("required") or [] if isinstance(key, str)]
+        if required:
+            const = self.ctx.constant("_REQUIRED_", pyrepr(tuple(required)))
+            self._add(inner, f"v.check_required({x}, {path}, {const}, issues)")
+        if schema.get("additionalProperties") is False:
+            const = self.ctx.constant("_KNOWN_", pyrepr(tuple(properties)))
+            self._add(inner, f"v.check_no_other_keys({x}, {path}, {const}, issues)")
+        depth = self._depth
+        self._depth += 1
+        member, member_path = f"o{depth}", f"q{depth}"
+        for key, child in properties.items():
+            if not isinstance(child, Mapping) or not _has_checks(child):
+                continue
+            self._add(inner, f"if {pyrepr(key)} in {x}:")
+            self._add(inner + 1, f"{member} = {x}[{pyrepr(key)}]")
+            self._add(inner + 1, f"{member_path} = {path} + {pyrepr('.' + key)}")
+            self.node(child, member, member_path, inner + 1, name)
 
     def _combinators(self, schema: Mapping[str, Any], x: str, path: str, indent: int, name: str) -> None:
         for keyword in ("anyOf", "oneOf", "allOf"):
@@ -343,7 +378,50 @@ class Emitter:
                     self._add(indent, f"{x} = {fname}({x}, {path}, issues)")
             else:
                 tuple_code = "(" + ", ".join(names) + ("," if len(names) == 1 else "") + ")"
-                self._add(indent, f"{x} = v.check_any_of({x}, {path}, issues, {pyrepr(keyword)}, {tuple_code})")
+                exact = keyword == "oneOf" and all(is_precise(branch) for branch in branches)
+                helper = "check_one_of" if exact else "check_any_of"
+                self._add(indent, f"{x} = v.{helper}({x}, {path}, issues, {pyrepr(keyword)}, {tuple_code})")
+
+
+_CHECKED = frozenset(
+    {
+        "type", "enum", "const", "minLength", "maxLength", "pattern", "minimum", "maximum", "exclusiveMinimum",
+        "exclusiveMaximum", "items", "minItems", "maxItems", "uniqueItems", "properties", "required",
+        "additionalProperties", "anyOf", "oneOf", "allOf",
+    }
+)
+_ANNOTATIONS = frozenset(
+    {"description", "title", "default", "example", "examples", "x-order", "deprecated", "readOnly", "writeOnly"}
+)
+
+
+def is_precise(schema: Any) -> bool:
+    """True when every keyword of ``schema`` (recursively) is one we check exactly like JSON Schema does, so a
+    oneOf can count matching branches; otherwise it is checked as anyOf (a loose branch must not reject)."""
+    if not isinstance(schema, Mapping):
+        return False
+    for key, value in schema.items():
+        if key in _ANNOTATIONS:
+            continue
+        if key not in _CHECKED or (key == "additionalProperties" and not isinstance(value, bool)):
+            return False
+        if key == "items" and not is_precise(value):
+            return False
+        if key == "properties" and not (isinstance(value, Mapping) and all(map(is_precise, value.values()))):
+            return False
+        if key in ("anyOf", "oneOf", "allOf") and not (isinstance(value, list) and all(map(is_precise, value))):
+            return False
+    return True
+
+
+def _python_eq_differs(values: list[Any], types: list[str]) -> bool:
+    """Python's ``==`` says ``True == 1``; JSON Schema doesn't. Use the JSON comparison only when it matters."""
+    bools_possible = not types or "boolean" in types
+    numbers_possible = not types or "integer" in types or "number" in types
+    has_bool = any(isinstance(value, bool) for value in values)
+    has_number = any(isinstance(value, int | float) and not isinstance(value, bool) for value in values)
+    nested = any(isinstance(value, list | dict) for value in values)
+    return nested or (has_bool and numbers_possible) or (has_number and bools_possible)
 
 
 def _may_be_string(types: list[str]) -> bool:

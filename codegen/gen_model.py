@@ -110,6 +110,20 @@ def sanitize_schema(schema: Any) -> Any:
     return schema
 
 
+def parser_schema(schema: Any) -> Any:
+    """The copy given to openapi-python-client: enums it can't type (mixed JSON types, e.g. ``[0.5, 1]`` or
+    ``[true, "yes"]``) are dropped there; the checks still read them from the raw schema."""
+    if isinstance(schema, Mapping):
+        out = {key: parser_schema(value) for key, value in schema.items()}
+        enum = schema.get("enum")
+        if isinstance(enum, list) and len({type(value) for value in enum if value is not None}) > 1:
+            del out["enum"]
+        return out
+    if isinstance(schema, list):
+        return [parser_schema(item) for item in schema]
+    return schema
+
+
 def request_schema(spec: Mapping[str, Any]) -> dict[str, Any]:
     schema = spec.get("request_schema")
     if not isinstance(schema, Mapping):
@@ -119,7 +133,7 @@ def request_schema(spec: Mapping[str, Any]) -> dict[str, Any]:
 
 def parse_provider(specs: Sequence[Mapping[str, Any]]) -> dict[str, ModelProperty]:
     """Parse all request schemas of one provider in one pass; model class name -> parsed ModelProperty."""
-    schemas = {class_name(spec["model_id"]): request_schema(spec) for spec in specs}
+    schemas = {class_name(spec["model_id"]): parser_schema(request_schema(spec)) for spec in specs}
     document = {
         "openapi": "3.1.0",
         "info": {"title": "modellix request bodies", "version": "1"},

@@ -87,6 +87,24 @@ def is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+def json_equal(a: object, b: object) -> bool:
+    """Equality as JSON Schema defines it: ``1 == 1.0`` but ``True != 1``, containers compared item by item."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    if isinstance(a, list | tuple) and isinstance(b, list | tuple):
+        return len(a) == len(b) and all(json_equal(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, Mapping) and isinstance(b, Mapping):
+        return a.keys() == b.keys() and all(json_equal(a[key], b[key]) for key in a)
+    if isinstance(a, list | tuple | Mapping) or isinstance(b, list | tuple | Mapping):
+        return False
+    return bool(a == b)
+
+
+def json_in(value: object, allowed: Iterable[object]) -> bool:
+    """``enum``/``const`` membership with :func:`json_equal` (generated only where ``in`` would be wrong)."""
+    return any(json_equal(value, item) for item in allowed)
+
+
 def type_issue(path: str, expected: str, value: object) -> Issue:
     return Issue(path, "type", value, f"expected {expected}, got {json_type_name(value)}")
 
@@ -124,6 +142,13 @@ def length_issue(path: str, rule: str, value: str, bound: int) -> Issue:
 def items_issue(path: str, rule: str, value: list[Any], bound: int) -> Issue:
     word = "at least" if rule == "minItems" else "at most"
     return Issue(path, rule, value, f"must have {word} {bound} item(s) (got {len(value)})")
+
+
+def check_unique_items(value: list[Any], path: str, issues: list[Issue]) -> None:
+    for index, item in enumerate(value):
+        if any(json_equal(item, earlier) for earlier in value[:index]):
+            issues.append(Issue(path, "uniqueItems", item, f"item [{index}] repeats an earlier item (must be unique)"))
+            return
 
 
 def check_pattern(value: str, path: str, pattern: re.Pattern[str], issues: list[Issue]) -> None:
@@ -253,7 +278,8 @@ def check_size_pixels(
 
 
 def check_any_of(value: Any, path: str, issues: list[Issue], rule: str, branches: Iterable[Check]) -> Any:
-    """anyOf (and oneOf, checked as anyOf so that an imprecise branch never rejects valid input)."""
+    """anyOf; also oneOf when a branch uses keywords we don't check exactly (counting matches of a loose branch
+    could reject valid input), see :func:`check_one_of`."""
     problems: list[str] = []
     for branch in branches:
         found: list[Issue] = []
@@ -265,7 +291,44 @@ def check_any_of(value: Any, path: str, issues: list[Issue], rule: str, branches
     return value
 
 
+def check_one_of(value: Any, path: str, issues: list[Issue], rule: str, branches: Iterable[Check]) -> Any:
+    """oneOf whose branches are all checked exactly (the generator knows): exactly one branch must match."""
+    problems: list[str] = []
+    matched: list[int] = []
+    converted = value
+    for number, branch in enumerate(branches, 1):
+        found: list[Issue] = []
+        result = branch(value, path, found)
+        if found:
+            problems.append("; ".join(issue.message for issue in found))
+        else:
+            matched.append(number)
+            converted = result
+    if len(matched) == 1:
+        return converted
+    if matched:
+        forms = ", ".join(f"#{number}" for number in matched)
+        issues.append(Issue(path, rule, value, f"matches {len(matched)} of the allowed forms ({forms}); exactly one"))
+    else:
+        issues.append(Issue(path, rule, value, "matches none of the allowed forms: " + " | ".join(problems)))
+    return value
+
+
 # --- object-level rules -----------------------------------------------------------------------------------
+
+
+def check_required(data: Mapping[str, Any], path: str, keys: Iterable[str], issues: list[Issue]) -> None:
+    """Required keys of a plain mapping (an object inside anyOf/oneOf/allOf: no generated class)."""
+    for key in keys:
+        if key not in data:
+            issues.append(Issue(f"{path}.{key}", "required", None, "is required"))
+
+
+def check_no_other_keys(data: Mapping[str, Any], path: str, known: Collection[str], issues: list[Issue]) -> None:
+    """``additionalProperties: false`` on a plain mapping."""
+    for key in data:
+        if key not in known:
+            issues.append(unknown_key_issue(path + ".", key, data[key], known))
 
 
 def check_keys(
