@@ -33,6 +33,7 @@ from .errors import (
     TaskFailed,
     TaskTimeout,
 )
+from .polling import check_timeout
 from .request import RequestModel
 from .results import TaskResult
 from .validation import Issue, ValidationError
@@ -196,6 +197,7 @@ def run_batch(
 ) -> list[BatchOutcome]:
     prepared = prepare_all(requests)
     client.config.require_key()
+    check_timeout(timeout)
     tally = _Tally(len(prepared), on_progress)
 
     def one(index: int, item: Prepared) -> None:
@@ -288,6 +290,7 @@ async def run_batch_async(
 ) -> list[BatchOutcome]:
     prepared = prepare_all(requests)
     client.config.require_key()
+    check_timeout(timeout)
     tally = _Tally(len(prepared), on_progress)
     gate = asyncio.Semaphore(_width(client, max_concurrency))
     posts: set[asyncio.Future[AsyncTask]] = set()  # POSTs on the wire when the batch was stopped

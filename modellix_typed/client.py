@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import inspect
 import logging
 import threading
 import time
 import urllib.parse
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
@@ -33,7 +34,7 @@ from .errors import (
     TaskTimeout,
 )
 from .limiter import AsyncLimiter, Limiter, Slot
-from .polling import PollPolicy, policy_for
+from .polling import PollPolicy, check_timeout, policy_for
 from .request import RequestModel
 from .results import TaskResult, parse_task
 from .retry import DEFAULT_MAX_RETRIES, RequestKind, RetryPolicy
@@ -247,6 +248,7 @@ class Modellix(_ClientBase):
         timed-out runs would block every later submit. (If the task still runs server-side, a later 429 is a
         definite rejection and is retried safely.) Resume with ``client.tasks.wait(error.task_id)``.
         """
+        check_timeout(timeout)  # before the paid POST: a bad argument must not cost a task
         task = self.submit(request, data)
         try:
             return task.wait(timeout=timeout, on_update=on_update)
@@ -276,7 +278,7 @@ class Modellix(_ClientBase):
     ) -> list[Path]:
         """Save every resource of ``result`` into ``folder`` atomically; returns the paths."""
         return download_sync(
-            self._transport.http,
+            self._transport.open_http(),
             result,
             Path(folder),
             max_bytes=max_bytes,
@@ -443,6 +445,7 @@ class AsyncModellix(_ClientBase):
         on_update: OnUpdate | None = None,
     ) -> TaskResult:
         """Submit and wait; like :meth:`Modellix.run`, a wait that gives up frees the task's slot."""
+        check_timeout(timeout)
         task = await self.submit(request, data)
         try:
             return await task.wait(timeout=timeout, on_update=on_update)
@@ -469,7 +472,7 @@ class AsyncModellix(_ClientBase):
         self, result: TaskResult, folder: str | Path, *, max_bytes: int | None = None, overwrite: bool = False
     ) -> list[Path]:
         return await download_async(
-            self._transport.http,
+            self._transport.open_http(),
             result,
             Path(folder),
             max_bytes=max_bytes,
@@ -513,9 +516,18 @@ class AsyncTasks:
         task_type: str | None = None,
         poll_first: bool = True,
     ) -> TaskResult:
+        """Like :meth:`Tasks.wait`; ``on_update`` may be a plain function or an ``async def``."""
         limiter = self._client._limiter
+        pending: list[Awaitable[Any]] = []
+
+        def notify(result: TaskResult) -> None:
+            # WaitState calls back synchronously; an async callback's awaitable is awaited right after.
+            value = on_update(result) if on_update is not None else None
+            if inspect.isawaitable(value):
+                pending.append(value)
+
         state = self._client._core.wait_state(
-            task_id, timeout, on_update, task_type, poll_first, urgent=lambda: limiter.waiting > 0
+            task_id, timeout, notify, task_type, poll_first, urgent=lambda: limiter.waiting > 0
         )
         delay = state.first_delay
         while True:
@@ -526,7 +538,11 @@ class AsyncTasks:
             except ModellixError as exc:
                 delay = state.on_error(exc)
                 continue
-            verdict = state.on_result(result)
+            try:
+                verdict = state.on_result(result)
+            finally:
+                while pending:
+                    await pending.pop(0)
             if isinstance(verdict, TaskResult):
                 return verdict
             delay = verdict

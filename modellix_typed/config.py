@@ -79,12 +79,16 @@ def resolve_api_key(value: str | None) -> str | None:
     if any(ch.isspace() or not ch.isprintable() for ch in key):
         # Never echo the key, not even a part of it.
         raise ConfigurationError("api_key: contains whitespace or control characters")
+    if not key.isascii():
+        # An HTTP header is ASCII: httpx would fail at the first call with a UnicodeEncodeError whose args
+        # hold the whole "Bearer <key>" header value.
+        raise ConfigurationError("api_key: contains non-ASCII characters (check for a mis-pasted key)")
     return key
 
 
-def _positive(name: str, value: float | None) -> float | None:
-    if value is not None and not value > 0:
-        raise ConfigurationError(f"{name}: must be > 0 seconds, got {value!r}")
+def _positive(name: str, value: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise ConfigurationError(f"{name}: must be a number of seconds > 0, got {value!r}")
     return value
 
 
@@ -115,9 +119,19 @@ class ClientConfig:
     user_agent: str = "modellix-typed/0.1"
 
     def __attrs_post_init__(self) -> None:
-        if not isinstance(self.max_retries, int) or self.max_retries < 0:
+        if not isinstance(self.timeouts, Timeouts):
+            # A bare number is ambiguous (connect? read? submission?): say which object is expected.
+            raise ConfigurationError(
+                f"timeouts: expected a Timeouts object, e.g. Timeouts(read=30.0, submit_read=60.0), "
+                f"got {self.timeouts!r}"
+            )
+        if isinstance(self.max_retries, bool) or not isinstance(self.max_retries, int) or self.max_retries < 0:
             raise ConfigurationError(f"max_retries: must be an integer >= 0, got {self.max_retries!r}")
-        if not isinstance(self.max_concurrency, int) or self.max_concurrency < 1:
+        if (
+            isinstance(self.max_concurrency, bool)
+            or not isinstance(self.max_concurrency, int)
+            or self.max_concurrency < 1
+        ):
             raise ConfigurationError(f"max_concurrency: must be an integer >= 1, got {self.max_concurrency!r}")
 
     @classmethod
@@ -133,12 +147,20 @@ class ClientConfig:
     ) -> ClientConfig:
         if isinstance(poll_policy, PollPolicy):
             policies: dict[str, PollPolicy] = {"*": poll_policy}
-        else:
+        elif poll_policy is None or isinstance(poll_policy, Mapping):
             policies = dict(poll_policy or {})
+        else:
+            raise ConfigurationError(
+                f"poll_policy: expected a PollPolicy or a mapping of task type -> PollPolicy, got {poll_policy!r}"
+            )
+        for kind, policy in policies.items():
+            # Checked now: a bad entry would otherwise surface only after a paid submission, when a wait starts.
+            if not isinstance(policy, PollPolicy):
+                raise ConfigurationError(f"poll_policy[{kind!r}]: expected a PollPolicy, got {policy!r}")
         return cls(
             base_url=resolve_base_url(base_url),
             api_key=resolve_api_key(api_key),
-            timeouts=timeouts or Timeouts(),
+            timeouts=Timeouts() if timeouts is None else timeouts,
             max_retries=max_retries,
             max_concurrency=max_concurrency,
             poll_policies=policies,

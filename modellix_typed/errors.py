@@ -23,6 +23,10 @@ class MissingAPIKey(ConfigurationError):
     """No API key was given and ``MODELLIX_API_KEY`` is unset; raised at the first call that needs one."""
 
 
+class ClientClosed(ModellixError, RuntimeError):
+    """The client (or the ``httpx`` client it was given) is closed; create a new one."""
+
+
 # --- HTTP / API errors ------------------------------------------------------------------------------------
 
 

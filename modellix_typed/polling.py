@@ -79,6 +79,16 @@ def policy_for(task_type: str | None, overrides: Mapping[str, PollPolicy] | None
     return {"image": IMAGE_POLICY, "video": VIDEO_POLICY}.get(kind, DEFAULT_POLICY)
 
 
+def check_timeout(timeout: float | None) -> None:
+    """A wait deadline must be checked before a paid submission, not when the wait starts after it."""
+    if timeout is None:
+        return
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
+        from .errors import ConfigurationError
+
+        raise ConfigurationError(f"timeout: must be a number of seconds > 0, got {timeout!r}")
+
+
 class PollSchedule:
     """One wait: counts polls, computes the next sleep, knows when the deadline has passed."""
 
@@ -90,10 +100,7 @@ class PollSchedule:
         clock: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
     ) -> None:
-        if timeout is not None and not timeout > 0:
-            from .errors import ConfigurationError
-
-            raise ConfigurationError(f"timeout: must be > 0 seconds, got {timeout!r}")
+        check_timeout(timeout)
         self.policy = policy
         self.clock = clock
         self.rng = rng

@@ -25,6 +25,7 @@ from .config import ClientConfig
 from .errors import (
     APIConnectionError,
     APITimeout,
+    ClientClosed,
     InvalidResponse,
     ModellixError,
     SubmissionOutcomeUnknown,
@@ -200,6 +201,11 @@ def data_of(payload: Mapping[str, Any], *, method: str, path: str) -> Mapping[st
     return data
 
 
+def check_open(closed: bool) -> None:
+    if closed:
+        raise ClientClosed("this client is closed (close()/aclose() or the end of its `with` block); create a new one")
+
+
 class SyncTransport:
     """Sends :class:`Call` objects with an ``httpx.Client`` (owned unless injected)."""
 
@@ -209,9 +215,16 @@ class SyncTransport:
         self.config = config
         self.policy = policy
         self._owned = http_client is None
+        self._closed = False
         self.http = http_client or httpx.Client(follow_redirects=False)
 
+    def open_http(self) -> httpx.Client:
+        """The httpx client, or ClientClosed (a typed error, not httpx's bare RuntimeError)."""
+        check_open(self._closed or self.http.is_closed)
+        return self.http
+
     def send(self, call: Call) -> dict[str, Any]:
+        self.open_http()
         exchange = Exchange(self.config, self.policy, call)
         while True:
             kwargs = exchange.request_kwargs()
@@ -230,6 +243,7 @@ class SyncTransport:
             return value
 
     def close(self) -> None:
+        self._closed = True
         if self._owned:
             self.http.close()
 
@@ -243,9 +257,15 @@ class AsyncTransport:
         self.config = config
         self.policy = policy
         self._owned = http_client is None
+        self._closed = False
         self.http = http_client or httpx.AsyncClient(follow_redirects=False)
 
+    def open_http(self) -> httpx.AsyncClient:
+        check_open(self._closed or self.http.is_closed)
+        return self.http
+
     async def send(self, call: Call) -> dict[str, Any]:
+        self.open_http()
         exchange = Exchange(self.config, self.policy, call)
         while True:
             kwargs = exchange.request_kwargs()
@@ -264,6 +284,7 @@ class AsyncTransport:
             return value
 
     async def aclose(self) -> None:
+        self._closed = True
         if self._owned:
             await self.http.aclose()
 

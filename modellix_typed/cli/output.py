@@ -119,7 +119,14 @@ def task_json(result: TaskResult) -> dict[str, Any]:
         "duration_ms": result.duration_ms,
         "error": result.error,
         "resources": [
-            {"url": r.url, "type": r.type, "width": r.width, "height": r.height, "format": r.format}
+            {
+                "url": r.url,
+                "type": r.type,
+                "width": r.width,
+                "height": r.height,
+                "format": r.format,
+                "role": r.role,
+            }
             for r in result.resources
         ],
         "metadata": dict(result.metadata),

@@ -76,6 +76,15 @@ def _ordered(schema: Mapping[str, Any]) -> list[str]:
     return order + sorted(name for name in properties if name not in order)
 
 
+def _constraints(prop: Mapping[str, Any]) -> dict[str, Any]:
+    """The field's own rules, plus those of each item of a scalar array (``items.minLength``...)."""
+    rules = {key: prop[key] for key in CONSTRAINT_KEYS if key in prop}
+    items = prop.get("items")
+    if isinstance(items, Mapping) and not isinstance(items.get("properties"), Mapping):
+        rules.update({f"items.{key}": items[key] for key in (*CONSTRAINT_KEYS, "enum") if key in items})
+    return rules
+
+
 def parameters(schema: Mapping[str, Any], prefix: str = "") -> list[Parameter]:
     """Rows for every property, in documented order, recursing into nested objects."""
     rows: list[Parameter] = []
@@ -96,7 +105,7 @@ def parameters(schema: Mapping[str, Any], prefix: str = "") -> list[Parameter]:
                 default=prop.get("default"),
                 has_default="default" in prop,
                 enum=list(enum) if isinstance(enum, list) else None,
-                constraints={key: prop[key] for key in CONSTRAINT_KEYS if key in prop},
+                constraints=_constraints(prop),
             )
         )
         if isinstance(prop.get("properties"), Mapping):

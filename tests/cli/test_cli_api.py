@@ -28,6 +28,8 @@ def test_run_wait_download(api_env: dict[str, str], tmp_path: Path) -> None:
     task = doc["task"]
     assert task["status"] == "success" and task["task_id"] == doc["task_id"]
     assert task["resources"] and task["resources"][0]["url"].startswith(api_env["MODELLIX_BASE_URL"])
+    # Every typed Resource field is in the stable JSON shape (role was once dropped).
+    assert task["resources"][0]["role"] == "primary" and task["resources"][0]["format"] == "png"
     saved = [Path(p) for p in doc["downloaded"]]
     assert len(saved) == len(task["resources"])
     assert all(p.parent == folder and p.stat().st_size > 0 for p in saved)

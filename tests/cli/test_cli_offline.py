@@ -55,6 +55,13 @@ def test_models_describe_human_and_json() -> None:
     image = next(p for p in arrays if p["name"] == "image")
     assert image["type"] == "array of string" and image["constraints"] == {"minItems": 1, "maxItems": 14}
 
+    # Rules on each item of a scalar array are constraints too (they used to be dropped).
+    s2v = cli("models", "describe", "minimax/minimax-s2v-01", "--json").json()["model"]["parameters"]
+    refs = next(p for p in s2v if p["name"] == "subject_reference_images")
+    assert refs["constraints"] == {"minItems": 1, "maxItems": 10, "items.minLength": 1}
+    human = cli("models", "describe", "minimax/minimax-s2v-01").out
+    assert "constraints: minItems=1, maxItems=10, items.minLength=1" in human
+
 
 def test_unknown_slug_did_you_mean_everywhere(tmp_path: Path) -> None:
     body = tmp_path / "b.json"
