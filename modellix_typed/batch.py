@@ -9,15 +9,18 @@ waits give up at their next poll (outcome "timeout": the task keeps running, res
 released; the exception is re-raised promptly, unchanged, with the outcomes known so far attached as
 ``exc.outcomes`` (input order; inputs never sent are absent). ``on_progress`` is not called after a stop.
 Any other exception from ``on_progress`` is logged and ignored: a display bug must not lose paid results.
+The async batch awaits an ``async def`` on_progress, still one report at a time.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import inspect
 import logging
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -140,21 +143,40 @@ class _Tally:
     def record(self, outcome: BatchOutcome) -> None:
         """Store an outcome and report it. Reports are serialized, in ``done`` order, and end at a stop."""
         with self.reporting:
-            with self.lock:
-                self.outcomes[outcome.index] = outcome
-                self.counts[outcome.kind] += 1
-                if isinstance(outcome.error, (AuthenticationError, InsufficientBalance)):
-                    self.stop_error = outcome.error
-                progress = BatchProgress(sum(self.counts.values()), self.total, dict(self.counts), outcome)
-            if self.on_progress is None or self.stopped.is_set():
-                return
-            try:
-                self.on_progress(progress)
-            except Exception:
-                logger.exception("batch on_progress callback failed on input %d; the batch goes on", outcome.index)
-            except BaseException:  # KeyboardInterrupt from the callback: the caller wants the batch stopped
-                self.stopped.set()
-                raise
+            progress = self.store(outcome)
+            if progress is not None:
+                with self.reporter(progress):
+                    self.call(progress)
+
+    def store(self, outcome: BatchOutcome) -> BatchProgress | None:
+        """Store an outcome; the progress to report, or None when there is nothing to call (or it stopped)."""
+        with self.lock:
+            self.outcomes[outcome.index] = outcome
+            self.counts[outcome.kind] += 1
+            if isinstance(outcome.error, (AuthenticationError, InsufficientBalance)):
+                self.stop_error = outcome.error
+            progress = BatchProgress(sum(self.counts.values()), self.total, dict(self.counts), outcome)
+        if self.on_progress is None or self.stopped.is_set():
+            return None
+        return progress
+
+    def call(self, progress: BatchProgress) -> Any:
+        """Call ``on_progress`` (the caller awaits an awaitable result, inside :meth:`reporter`)."""
+        assert self.on_progress is not None
+        return self.on_progress(progress)
+
+    @contextlib.contextmanager
+    def reporter(self, progress: BatchProgress) -> Iterator[None]:
+        """Around one report: a callback bug is logged, a KeyboardInterrupt stops the batch."""
+        try:
+            yield
+        except Exception:
+            logger.exception(
+                "batch on_progress callback failed on input %d; the batch goes on", progress.last.index
+            )
+        except BaseException:  # KeyboardInterrupt from the callback: the caller wants the batch stopped
+            self.stopped.set()
+            raise
 
     def begin(self, index: int, slug: str, limiter: Limiter | AsyncLimiter) -> BatchOutcome | None:
         """Input ``index`` is being started (no longer queued demand): None to send it, else its outcome."""
@@ -295,6 +317,17 @@ async def run_batch_async(
     gate = asyncio.Semaphore(_width(client, max_concurrency))
     posts: set[asyncio.Future[AsyncTask]] = set()  # POSTs on the wire when the batch was stopped
     halted: list[BaseException] = []  # a KeyboardInterrupt from on_progress, re-raised by the coordinator
+    reporting = asyncio.Lock()  # one report at a time, awaited included (FIFO: reports stay in done order)
+
+    async def record(outcome: BatchOutcome) -> None:
+        """Like ``_Tally.record``, but an ``async def`` on_progress is awaited (the tally's lock cannot be)."""
+        async with reporting:
+            progress = tally.store(outcome)
+            if progress is not None:
+                with tally.reporter(progress):
+                    value = tally.call(progress)
+                    if inspect.isawaitable(value):
+                        await value
 
     async def one(index: int, item: Prepared) -> None:
         try:
@@ -305,7 +338,7 @@ async def run_batch_async(
                 if outcome is None:
                     outcome = await _send_and_wait_async(client, index, item, timeout, tally, posts)
             if outcome is not None:
-                tally.record(outcome)
+                await record(outcome)
         except (KeyboardInterrupt, SystemExit) as exc:  # raised in a task, these would escape the event loop
             halted.append(exc)
             for other in tasks:

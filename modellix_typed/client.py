@@ -39,7 +39,7 @@ from .request import RequestModel
 from .results import TaskResult, parse_task
 from .retry import DEFAULT_MAX_RETRIES, RequestKind, RetryPolicy
 from .task import AsyncTask, OnUpdate, Task, WaitState
-from .transport import AsyncTransport, Call, SyncTransport, data_of, encode_json
+from .transport import AsyncTransport, Call, Reply, SyncTransport, data_of, encode_json
 
 if TYPE_CHECKING:
     from .batch import BatchItem, BatchOutcome, OnProgress
@@ -115,8 +115,9 @@ class ClientCore:
     def submit_call(self, prepared: Prepared) -> Call:
         return Call("POST", prepared.path, kind=RequestKind.SUBMIT, content=prepared.content, slug=prepared.slug)
 
-    def accepted(self, payload: Mapping[str, Any], prepared: Prepared, call: Call) -> tuple[str, dt.datetime]:
+    def accepted(self, reply: Reply, prepared: Prepared, call: Call) -> tuple[str, dt.datetime]:
         """The task id from a 2xx submit reply; anything unusable means the outcome is unknown."""
+        payload = reply.payload
         data = payload.get("data")
         task_id = data.get("task_id") if isinstance(data, Mapping) else None
         if not isinstance(task_id, str) or not task_id.strip():
@@ -125,7 +126,7 @@ class ClientCore:
                 "2xx reply without a usable data.task_id",
                 slug=prepared.slug,
                 body_sha256=call.body_sha256,
-                status=200,
+                status=reply.status,
                 partial=excerpt,
             )
         self.task_types[task_id] = prepared.task_type
@@ -226,8 +227,8 @@ class Modellix(_ClientBase):
             assert slot is not None
         try:
             call = self._core.submit_call(prepared)
-            payload = self._transport.send(call)
-            task_id, submitted_at = self._core.accepted(payload, prepared, call)
+            reply = self._transport.send_reply(call)
+            task_id, submitted_at = self._core.accepted(reply, prepared, call)
         except BaseException:
             self._limiter.release(slot)
             raise
@@ -428,8 +429,8 @@ class AsyncModellix(_ClientBase):
             slot = await self._limiter.acquire()
         try:
             call = self._core.submit_call(prepared)
-            payload = await self._transport.send(call)
-            task_id, submitted_at = self._core.accepted(payload, prepared, call)
+            reply = await self._transport.send_reply(call)
+            task_id, submitted_at = self._core.accepted(reply, prepared, call)
         except BaseException:
             self._limiter.release(slot)
             raise
@@ -461,7 +462,10 @@ class AsyncModellix(_ClientBase):
         timeout: float | None = None,
         on_progress: OnProgress | None = None,
     ) -> list[BatchOutcome]:
-        """Like :meth:`Modellix.batch`; cancelling it submits nothing more (``CancelledError.outcomes``)."""
+        """Like :meth:`Modellix.batch`; cancelling it submits nothing more (``CancelledError.outcomes``).
+
+        ``on_progress`` may be a plain function or an ``async def`` (awaited before the next report).
+        """
         from .batch import run_batch_async
 
         return await run_batch_async(

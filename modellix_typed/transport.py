@@ -74,6 +74,14 @@ class Step:
     retry: Decision | None = None
 
 
+@attrs.frozen
+class Reply:
+    """A successful answer: the envelope, and the 2xx status it came with (a submit's outcome errors need it)."""
+
+    status: int
+    payload: dict[str, Any]
+
+
 class Exchange:
     """Turns responses and transport exceptions of one :class:`Call` into :class:`Step` verdicts."""
 
@@ -224,6 +232,9 @@ class SyncTransport:
         return self.http
 
     def send(self, call: Call) -> dict[str, Any]:
+        return self.send_reply(call).payload
+
+    def send_reply(self, call: Call) -> Reply:
         self.open_http()
         exchange = Exchange(self.config, self.policy, call)
         while True:
@@ -239,8 +250,7 @@ class SyncTransport:
                 continue
             if step.error is not None:
                 raise step.error
-            value: dict[str, Any] = step.value
-            return value
+            return Reply(response.status_code, step.value)
 
     def close(self) -> None:
         self._closed = True
@@ -265,6 +275,9 @@ class AsyncTransport:
         return self.http
 
     async def send(self, call: Call) -> dict[str, Any]:
+        return (await self.send_reply(call)).payload
+
+    async def send_reply(self, call: Call) -> Reply:
         self.open_http()
         exchange = Exchange(self.config, self.policy, call)
         while True:
@@ -280,8 +293,7 @@ class AsyncTransport:
                 continue
             if step.error is not None:
                 raise step.error
-            value: dict[str, Any] = step.value
-            return value
+            return Reply(response.status_code, step.value)
 
     async def aclose(self) -> None:
         self._closed = True
@@ -289,4 +301,4 @@ class AsyncTransport:
             await self.http.aclose()
 
 
-__all__ = ["AsyncTransport", "Call", "Exchange", "SyncTransport", "data_of", "encode_json"]
+__all__ = ["AsyncTransport", "Call", "Exchange", "Reply", "SyncTransport", "data_of", "encode_json"]

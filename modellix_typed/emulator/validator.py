@@ -13,6 +13,7 @@ from jsonschema.protocols import Validator
 
 _RANGE = {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"}
 _SIZE = {"minLength", "maxLength", "minItems", "maxItems", "minProperties", "maxProperties"}
+_SIZE_UNITS = {"Length": "characters", "Items": "items", "Properties": "properties"}
 
 
 class BodyRejected(Exception):
@@ -64,9 +65,9 @@ def describe(error: SchemaError) -> str:
     if keyword in _RANGE:
         return f"Value out of range: parameter '{name}' must be {_bounds(schema)}, got {got}"
     if keyword in _SIZE:
-        low = next((schema[k] for k in ("minLength", "minItems", "minProperties") if k in schema), None)
-        high = next((schema[k] for k in ("maxLength", "maxItems", "maxProperties") if k in schema), None)
-        unit = "items" if keyword.endswith("Items") else "characters"
+        family = keyword[3:]  # "Length", "Items" or "Properties": the bounds come from the same family
+        low, high = schema.get(f"min{family}"), schema.get(f"max{family}")
+        unit = _SIZE_UNITS[family]
         if low is not None and high is not None:
             rule = f"between {low} and {high} {unit}"
         elif low is not None:

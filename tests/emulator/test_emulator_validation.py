@@ -66,3 +66,21 @@ def test_nested_parameter_path_is_named() -> None:
     with pytest.raises(BodyRejected, match=r"Value out of range: parameter 'opts.seed' must be greater than 0, got 0"):
         validator.check({"opts": {"seed": 0}})
     validator.check({"images": ["a"], "opts": {"seed": 3}})
+
+
+def test_size_rules_name_their_own_unit_and_bounds() -> None:
+    """minProperties/maxProperties count properties; each size rule reads only its own family's bounds."""
+    validator = RequestValidator({
+        "type": "object",
+        "properties": {"extra": {"type": "object", "minProperties": 1, "maxProperties": 2},
+                       "tags": {"type": ["array", "string"], "minLength": 3, "maxItems": 1}},
+    })
+    with pytest.raises(BodyRejected) as few:
+        validator.check({"extra": {}})
+    assert few.value.message == "Value out of range: parameter 'extra' must have between 1 and 2 properties, got {}"
+    with pytest.raises(BodyRejected, match=r"parameter 'extra' must have between 1 and 2 properties, got"):
+        validator.check({"extra": {"a": 1, "b": 2, "c": 3}})
+    with pytest.raises(BodyRejected, match=r"parameter 'tags' must have at most 1 items, got"):
+        validator.check({"tags": ["a", "b"]})
+    with pytest.raises(BodyRejected, match=r"parameter 'tags' must have at least 3 characters, got ab$"):
+        validator.check({"tags": "ab"})

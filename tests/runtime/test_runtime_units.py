@@ -11,6 +11,7 @@ import sys
 import threading
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -288,14 +289,39 @@ def test_2xx_without_task_id_is_outcome_unknown() -> None:
     from modellix_typed.client import ClientCore, Prepared
     from modellix_typed.config import ClientConfig
     from modellix_typed.errors import SubmissionOutcomeUnknown
-    from modellix_typed.transport import Call
+    from modellix_typed.transport import Call, Reply
 
     core = ClientCore(ClientConfig.resolve(api_key="k"), RetryPolicy())
     prepared = Prepared("a/b", "t2i", "/api/v1/a/b", b"{}")
     call = Call("POST", "/api/v1/a/b", kind=RequestKind.SUBMIT, content=b"{}", slug="a/b")
     with pytest.raises(SubmissionOutcomeUnknown) as info:
-        core.accepted({"code": 0, "data": {"status": "pending"}}, prepared, call)
+        core.accepted(Reply(200, {"code": 0, "data": {"status": "pending"}}), prepared, call)
     assert info.value.partial == {"data": {"status": "pending"}} and info.value.slug == "a/b"
+
+
+@pytest.mark.parametrize("status", [201, 202])
+def test_2xx_without_task_id_reports_the_real_status(status: int, Image: Any) -> None:
+    """The status of the reply that hid the outcome is carried through the whole submit path (not assumed 200)."""
+    from modellix_typed.client import AsyncModellix, Modellix
+    from modellix_typed.errors import SubmissionOutcomeUnknown
+
+    def reply(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(status, json={"code": 0, "message": "accepted", "data": {"status": "pending"}})
+
+    with Modellix("test-key-123", base_url="http://127.0.0.1:1",
+                  http_client=httpx.Client(transport=httpx.MockTransport(reply))) as client:
+        with pytest.raises(SubmissionOutcomeUnknown) as info:
+            client.submit(Image("a cat"))
+    assert info.value.status == status and info.value.partial == {"data": {"status": "pending"}}
+
+    async def submit_async() -> SubmissionOutcomeUnknown:
+        async with AsyncModellix("test-key-123", base_url="http://127.0.0.1:1",
+                                 http_client=httpx.AsyncClient(transport=httpx.MockTransport(reply))) as client:
+            with pytest.raises(SubmissionOutcomeUnknown) as info:
+                await client.submit(Image("a cat"))
+            return info.value
+
+    assert asyncio.run(submit_async()).status == status
 
 
 def _png_result() -> object:
