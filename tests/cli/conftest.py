@@ -39,6 +39,19 @@ def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     return env
 
 
+def read_terminal(primary: int) -> str:
+    """Everything the child wrote to a pseudo-terminal, until it closed it; closes our end."""
+    chunks: list[bytes] = []
+    try:
+        while chunk := os.read(primary, 4096):
+            chunks.append(chunk)
+    except OSError:  # EIO: the child closed the terminal
+        pass
+    finally:
+        os.close(primary)
+    return b"".join(chunks).decode("utf-8", "replace")
+
+
 def cli(*args: str, env: Mapping[str, str] | None = None, input: str | None = None, cwd: Path = REPO) -> Result:
     """One run of the console script; fails the test if the key shows up anywhere in its output."""
     assert BIN is not None, f"modellix-typed console script not installed next to {sys.executable}"

@@ -13,7 +13,7 @@ from pathlib import Path
 from modellix_typed.emulator.config import EmulatorConfig, Fault
 from modellix_typed.emulator.server import RunningEmulator, running_emulator
 
-from .conftest import BIN, KEY, clean_env, cli
+from .conftest import BIN, KEY, clean_env, cli, read_terminal
 
 SLUG = "google/nano-banana"
 BODY = json.dumps({"prompt": "a lake at dawn"})
@@ -150,17 +150,7 @@ def test_progress_only_on_a_terminal(api_env: dict[str, str]) -> None:
             stderr=secondary,
         )
         os.close(secondary)
-        chunks: list[bytes] = []
-        while True:
-            try:
-                chunk = os.read(primary, 4096)
-            except OSError:  # EIO: the child closed the terminal
-                break
-            if not chunk:
-                break
-            chunks.append(chunk)
+        screen = read_terminal(primary)
         process.wait(timeout=15)
-        os.close(primary)
-    screen = b"".join(chunks).decode("utf-8", "replace")
     assert process.returncode == 0, screen
     assert ": processing" in screen and ": success" in screen  # the spinner followed the status

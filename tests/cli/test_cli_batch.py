@@ -16,7 +16,7 @@ import pytest
 
 from modellix_typed.emulator import EmulatorConfig, Fault, RunningEmulator, running_emulator
 
-from .conftest import BIN, KEY, clean_env, cli
+from .conftest import BIN, KEY, clean_env, cli, read_terminal
 
 SLUG = "google/nano-banana"
 
@@ -155,17 +155,7 @@ def test_progress_bar_on_a_terminal_stderr_only(env: dict[str, str]) -> None:
     )
     os.close(secondary)
     out, _ = process.communicate(jsonl(request(1), request(2), request(3)), timeout=30)
-    chunks: list[bytes] = []
-    while True:
-        try:
-            chunk = os.read(primary, 4096)
-        except OSError:  # EIO: the child closed the terminal
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
-    os.close(primary)
-    screen = b"".join(chunks).decode("utf-8", "replace")
+    screen = read_terminal(primary)
     assert process.returncode == 0, out + screen
     assert "3/3" in screen and "3 succeeded" in screen and "0 failed" in screen
     assert KEY not in out + screen
