@@ -50,6 +50,9 @@ _EXPORTS: dict[str, str] = {
     "SubmissionOutcomeUnknown": "errors",
     "TaskError": "errors",
     "TaskFailed": "errors",
+    "TaskCancelled": "errors",
+    "TaskIdMismatch": "errors",
+    "ResponseTooLarge": "errors",
     "TaskTimeout": "errors",
     "ResultExpired": "errors",
     "DownloadError": "errors",
@@ -99,6 +102,9 @@ if TYPE_CHECKING:
         SubmissionOutcomeUnknown as SubmissionOutcomeUnknown,
         TaskError as TaskError,
         TaskFailed as TaskFailed,
+        TaskCancelled as TaskCancelled,
+        TaskIdMismatch as TaskIdMismatch,
+        ResponseTooLarge as ResponseTooLarge,
         TaskTimeout as TaskTimeout,
     )
     from .polling import (

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import inspect
 import logging
 import threading
@@ -23,19 +24,20 @@ import attrs
 import httpx
 
 from . import common_api
-from .config import DEFAULT_MAX_CONCURRENCY, ClientConfig, Timeouts
+from .config import DEFAULT_MAX_CONCURRENCY, DOCUMENTED_PATH, ClientConfig, Timeouts
 from .download import download_async, download_sync
 from .errors import (
     AuthenticationError,
     ConfigurationError,
     InvalidResponse,
     ModellixError,
+    NotFound,
     SubmissionOutcomeUnknown,
-    TaskTimeout,
+    TaskIdMismatch,
 )
 from .limiter import AsyncLimiter, Limiter, Slot
 from .polling import PollPolicy, check_timeout, policy_for
-from .request import RequestModel
+from .request import RequestModel, canonical_path, parse_slug
 from .results import TaskResult, parse_task
 from .retry import DEFAULT_MAX_RETRIES, RequestKind, RetryPolicy
 from .task import AsyncTask, OnUpdate, Task, WaitState
@@ -51,19 +53,28 @@ RequestLike = RequestModel | str
 
 @attrs.frozen
 class Prepared:
-    """A validated request, serialized once: the bytes hashed are the bytes sent."""
+    """A validated (or, for raw calls, deliberately unvalidated) request, serialized once: the bytes hashed
+    are the bytes sent. ``documented_path`` is the doc page's path (None for a model we have no page for)."""
 
     slug: str
     task_type: str | None
-    path: str
+    provider: str
+    model_id: str
+    documented_path: str | None
     content: bytes
 
 
-def prepare(request: RequestLike, data: Mapping[str, Any] | None = None) -> Prepared:
-    """Validate (slug + dict via the registry) and serialize, before anything touches the network."""
+def prepare(request: RequestLike, data: Mapping[str, Any] | None = None, *, validate: bool = True) -> Prepared:
+    """Validate (slug + dict via the registry) and serialize, before anything touches the network.
+
+    ``validate=False`` with a slug sends ``data`` as is: the way to call a model added to Modellix after this
+    package was generated (a known slug is still validated unless asked not to).
+    """
     if isinstance(request, str):
         if data is None:
             raise ConfigurationError(f"submit({request!r}, data): the request body dict is missing")
+        if not validate:
+            return prepare_raw(request, data)
         from . import registry  # lazy: importing every model module is costly
 
         request = registry.validate(request, data)
@@ -76,7 +87,37 @@ def prepare(request: RequestLike, data: Mapping[str, Any] | None = None) -> Prep
     endpoint = type(request).ENDPOINT
     if endpoint.method.upper() != "POST":
         raise ConfigurationError(f"{endpoint.slug}: only POST model endpoints can be submitted, got {endpoint.method}")
-    return Prepared(endpoint.slug, endpoint.task_type, endpoint.path, encode_json(request.to_dict()))
+    return Prepared(
+        endpoint.slug,
+        endpoint.task_type,
+        endpoint.provider,
+        endpoint.model_id,
+        endpoint.documented_path,
+        encode_json(request.to_dict()),
+    )
+
+
+def prepare_raw(slug: str, data: Mapping[str, Any]) -> Prepared:
+    """An unvalidated body for any ``provider/model-id``; a known model keeps its documented path."""
+    from . import registry
+
+    try:
+        provider, model_id = parse_slug(slug)
+    except ValueError as exc:
+        raise ConfigurationError(str(exc)) from None
+    if not isinstance(data, Mapping):
+        raise ConfigurationError(f"submit({slug!r}, data): data must be a dict (a JSON object), got {type(data).__name__}")
+    try:
+        content = encode_json(data)
+    except (TypeError, ValueError) as exc:
+        raise ConfigurationError(f"submit({slug!r}, data): the body is not JSON-serializable ({exc})") from None
+    try:
+        entry: registry.CatalogEntry | None = registry.info(f"{provider}/{model_id}")
+    except registry.UnknownModel:
+        entry = None
+    task_type = entry.task_type if entry is not None else None
+    documented = entry.documented_path if entry is not None else None
+    return Prepared(f"{provider}/{model_id}", task_type, provider, model_id, documented, content)
 
 
 class ClientCore:
@@ -86,6 +127,7 @@ class ClientCore:
         self.config = config
         self.retry_policy = retry_policy
         self.task_types: dict[str, str | None] = {}
+        self.learned_paths: dict[str, str] = {}  # slug -> the submit path that answered (after a 404 fallback)
 
     @classmethod
     def resolve(
@@ -97,6 +139,8 @@ class ClientCore:
         retry_policy: RetryPolicy | None,
         poll_policy: PollPolicy | Mapping[str, PollPolicy] | None,
         max_concurrency: int,
+        submit_path: str | None = None,
+        legacy_path_fallback: bool = True,
     ) -> ClientCore:
         """The constructor arguments of both clients -> checked settings (no I/O, no key required yet).
 
@@ -109,11 +153,53 @@ class ClientCore:
             max_retries=retry_policy.max_retries if retry_policy is not None else max_retries,
             max_concurrency=max_concurrency,
             poll_policy=poll_policy,
+            submit_path=submit_path,
+            legacy_path_fallback=legacy_path_fallback,
         )
         return cls(config, retry_policy if retry_policy is not None else RetryPolicy(max_retries=config.max_retries))
 
-    def submit_call(self, prepared: Prepared) -> Call:
-        return Call("POST", prepared.path, kind=RequestKind.SUBMIT, content=prepared.content, slug=prepared.slug)
+    def submit_calls(self, prepared: Prepared) -> list[Call]:
+        """The POST to send, then (only after a 404, which created nothing) the one legacy path to try."""
+        return [
+            Call("POST", path, kind=RequestKind.SUBMIT, content=prepared.content, slug=prepared.slug)
+            for path in self.submit_paths(prepared)
+        ]
+
+    def submit_paths(self, prepared: Prepared) -> list[str]:
+        config = self.config
+        canonical = canonical_path(prepared.provider, prepared.model_id)
+        if config.submit_path == DOCUMENTED_PATH:
+            return [prepared.documented_path or canonical]
+        if config.submit_path is not None:
+            quote = functools.partial(urllib.parse.quote, safe="")
+            return [config.submit_path.format(provider=quote(prepared.provider), model_id=quote(prepared.model_id))]
+        paths = [canonical]
+        if config.legacy_path_fallback and prepared.documented_path not in (None, canonical):
+            assert prepared.documented_path is not None
+            paths.append(prepared.documented_path)
+        learned = self.learned_paths.get(prepared.slug)
+        return sorted(paths, key=lambda p: p != learned) if learned else paths
+
+    def after_not_found(self, prepared: Prepared, calls: list[Call], index: int, error: NotFound) -> bool:
+        """True when the next path is worth one try (a 404 to a POST means no task was created)."""
+        if index + 1 >= len(calls):
+            return False
+        logger.warning(
+            "%s: POST %s answered 404 (%s); trying the documented path %s once",
+            prepared.slug,
+            calls[index].path,
+            error.message,
+            calls[index + 1].path,
+        )
+        return True
+
+    def path_worked(self, prepared: Prepared, call: Call, calls: list[Call]) -> None:
+        """Log which path took the POST; a fallback that worked is tried first from now on (per client)."""
+        if call is calls[0]:
+            logger.debug("%s: submitted via %s", prepared.slug, call.path)
+            return
+        logger.warning("%s: submitted via %s; later submits of this model go there first", prepared.slug, call.path)
+        self.learned_paths[prepared.slug] = call.path
 
     def accepted(self, reply: Reply, prepared: Prepared, call: Call) -> tuple[str, dt.datetime]:
         """The task id from a 2xx submit reply; anything unusable means the outcome is unknown."""
@@ -140,8 +226,11 @@ class ClientCore:
 
     def parse_result(self, payload: Mapping[str, Any], task_id: str, call: Call) -> TaskResult:
         data = data_of(payload, method=call.method, path=call.path)
+        got = data.get("task_id")
+        if isinstance(got, str) and got and got != task_id:
+            raise TaskIdMismatch(task_id, got, method=call.method, path=call.path)
         try:
-            return parse_task(data, task_id=task_id)
+            return parse_task(data, task_id=task_id, message=payload.get("message"))
         except ValueError as exc:
             raise InvalidResponse(str(exc), method=call.method, path=call.path) from None
 
@@ -196,8 +285,20 @@ class Modellix(_ClientBase):
         poll_policy: PollPolicy | Mapping[str, PollPolicy] | None = None,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
         http_client: httpx.Client | None = None,
+        submit_path: str | None = None,
+        legacy_path_fallback: bool = True,
     ) -> None:
-        core = ClientCore.resolve(api_key, base_url, timeouts, max_retries, retry_policy, poll_policy, max_concurrency)
+        core = ClientCore.resolve(
+            api_key,
+            base_url,
+            timeouts,
+            max_retries,
+            retry_policy,
+            poll_policy,
+            max_concurrency,
+            submit_path=submit_path,
+            legacy_path_fallback=legacy_path_fallback,
+        )
         self._core = core
         self._transport = SyncTransport(core.config, core.retry_policy, http_client)
         self._limiter = Limiter(core.config.max_concurrency)
@@ -215,9 +316,12 @@ class Modellix(_ClientBase):
     def close(self) -> None:
         self._transport.close()
 
-    def submit(self, request: RequestLike, data: Mapping[str, Any] | None = None) -> Task:
-        """POST once (waiting for a free slot first); returns a :class:`Task` handle."""
-        return self._submit(prepare(request, data))
+    def submit(self, request: RequestLike, data: Mapping[str, Any] | None = None, *, validate: bool = True) -> Task:
+        """POST once (waiting for a free slot first); returns a :class:`Task` handle.
+
+        ``submit("provider/model-id", {...}, validate=False)`` sends a body unvalidated (a raw call).
+        """
+        return self._submit(prepare(request, data, validate=validate))
 
     def _submit(self, prepared: Prepared, slot: Slot | None = None) -> Task:
         """POST once, holding ``slot`` (one the caller took, e.g. a batch that must stay interruptible)."""
@@ -226,8 +330,16 @@ class Modellix(_ClientBase):
             slot = self._limiter.acquire()
             assert slot is not None
         try:
-            call = self._core.submit_call(prepared)
-            reply = self._transport.send_reply(call)
+            calls = self._core.submit_calls(prepared)
+            for index, call in enumerate(calls):
+                try:
+                    reply = self._transport.send_reply(call)
+                except NotFound as exc:
+                    if self._core.after_not_found(prepared, calls, index, exc):
+                        continue
+                    raise
+                self._core.path_worked(prepared, call, calls)
+                break
             task_id, submitted_at = self._core.accepted(reply, prepared, call)
         except BaseException:
             self._limiter.release(slot)
@@ -242,6 +354,7 @@ class Modellix(_ClientBase):
         *,
         timeout: float | None = None,
         on_update: OnUpdate | None = None,
+        validate: bool = True,
     ) -> TaskResult:
         """Submit and wait: the successful result, or TaskFailed / TaskTimeout / an API error.
 
@@ -250,7 +363,7 @@ class Modellix(_ClientBase):
         definite rejection and is retried safely.) Resume with ``client.tasks.wait(error.task_id)``.
         """
         check_timeout(timeout)  # before the paid POST: a bad argument must not cost a task
-        task = self.submit(request, data)
+        task = self.submit(request, data, validate=validate)
         try:
             return task.wait(timeout=timeout, on_update=on_update)
         except BaseException:
@@ -349,8 +462,7 @@ class Tasks:
         delay = state.first_delay
         while True:
             if stop is not None and stop.wait(delay):
-                last = state.last.status.value if state.last else None
-                raise TaskTimeout(task_id, state.schedule.elapsed(), last)
+                raise state.timeout()
             if stop is None and delay > 0:
                 time.sleep(delay)
             try:
@@ -400,8 +512,20 @@ class AsyncModellix(_ClientBase):
         poll_policy: PollPolicy | Mapping[str, PollPolicy] | None = None,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
         http_client: httpx.AsyncClient | None = None,
+        submit_path: str | None = None,
+        legacy_path_fallback: bool = True,
     ) -> None:
-        core = ClientCore.resolve(api_key, base_url, timeouts, max_retries, retry_policy, poll_policy, max_concurrency)
+        core = ClientCore.resolve(
+            api_key,
+            base_url,
+            timeouts,
+            max_retries,
+            retry_policy,
+            poll_policy,
+            max_concurrency,
+            submit_path=submit_path,
+            legacy_path_fallback=legacy_path_fallback,
+        )
         self._core = core
         self._transport = AsyncTransport(core.config, core.retry_policy, http_client)
         self._limiter = AsyncLimiter(core.config.max_concurrency)
@@ -419,8 +543,10 @@ class AsyncModellix(_ClientBase):
     async def aclose(self) -> None:
         await self._transport.aclose()
 
-    async def submit(self, request: RequestLike, data: Mapping[str, Any] | None = None) -> AsyncTask:
-        return await self._submit(prepare(request, data))
+    async def submit(
+        self, request: RequestLike, data: Mapping[str, Any] | None = None, *, validate: bool = True
+    ) -> AsyncTask:
+        return await self._submit(prepare(request, data, validate=validate))
 
     async def _submit(self, prepared: Prepared, slot: Slot | None = None) -> AsyncTask:
         """POST once, holding ``slot`` (one the caller took, e.g. a batch that shields the POST itself)."""
@@ -428,8 +554,16 @@ class AsyncModellix(_ClientBase):
         if slot is None:
             slot = await self._limiter.acquire()
         try:
-            call = self._core.submit_call(prepared)
-            reply = await self._transport.send_reply(call)
+            calls = self._core.submit_calls(prepared)
+            for index, call in enumerate(calls):
+                try:
+                    reply = await self._transport.send_reply(call)
+                except NotFound as exc:
+                    if self._core.after_not_found(prepared, calls, index, exc):
+                        continue
+                    raise
+                self._core.path_worked(prepared, call, calls)
+                break
             task_id, submitted_at = self._core.accepted(reply, prepared, call)
         except BaseException:
             self._limiter.release(slot)
@@ -444,10 +578,11 @@ class AsyncModellix(_ClientBase):
         *,
         timeout: float | None = None,
         on_update: OnUpdate | None = None,
+        validate: bool = True,
     ) -> TaskResult:
         """Submit and wait; like :meth:`Modellix.run`, a wait that gives up frees the task's slot."""
         check_timeout(timeout)
-        task = await self.submit(request, data)
+        task = await self.submit(request, data, validate=validate)
         try:
             return await task.wait(timeout=timeout, on_update=on_update)
         except BaseException:

@@ -86,6 +86,26 @@ def resolve_api_key(value: str | None) -> str | None:
     return key
 
 
+DOCUMENTED_PATH = "documented"
+
+
+def check_submit_path(template: str | None) -> None:
+    """None, ``"documented"``, or a path template using ``{provider}`` and ``{model_id}`` only."""
+    if template is None or template == DOCUMENTED_PATH:
+        return
+    if not isinstance(template, str) or not template.startswith("/"):
+        raise ConfigurationError(
+            f"submit_path: expected None, 'documented' or a path template starting with '/' such as "
+            f"'/api/v1/{{provider}}/{{model_id}}/async', got {template!r}"
+        )
+    try:
+        template.format(provider="p", model_id="m")
+    except (KeyError, IndexError, ValueError) as exc:
+        raise ConfigurationError(
+            f"submit_path: only {{provider}} and {{model_id}} may appear in the template, got {template!r} ({exc!r})"
+        ) from None
+
+
 def _positive(name: str, value: float) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
         raise ConfigurationError(f"{name}: must be a number of seconds > 0, got {value!r}")
@@ -117,6 +137,9 @@ class ClientConfig:
     max_concurrency: int = DEFAULT_MAX_CONCURRENCY
     poll_policies: Mapping[str, PollPolicy] = attrs.field(factory=dict)
     user_agent: str = "modellix-typed/0.1"
+    # None: the canonical /api/v1/{provider}/{model_id}; "documented": each page's path; else a template.
+    submit_path: str | None = None
+    legacy_path_fallback: bool = True  # after a 404 on the canonical path, try the page's documented path once
 
     def __attrs_post_init__(self) -> None:
         if not isinstance(self.timeouts, Timeouts):
@@ -133,6 +156,9 @@ class ClientConfig:
             or self.max_concurrency < 1
         ):
             raise ConfigurationError(f"max_concurrency: must be an integer >= 1, got {self.max_concurrency!r}")
+        check_submit_path(self.submit_path)
+        if not isinstance(self.legacy_path_fallback, bool):
+            raise ConfigurationError(f"legacy_path_fallback: must be True or False, got {self.legacy_path_fallback!r}")
 
     @classmethod
     def resolve(
@@ -144,6 +170,8 @@ class ClientConfig:
         max_retries: int = DEFAULT_MAX_RETRIES,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
         poll_policy: PollPolicy | Mapping[str, PollPolicy] | None = None,
+        submit_path: str | None = None,
+        legacy_path_fallback: bool = True,
     ) -> ClientConfig:
         if isinstance(poll_policy, PollPolicy):
             policies: dict[str, PollPolicy] = {"*": poll_policy}
@@ -164,6 +192,8 @@ class ClientConfig:
             max_retries=max_retries,
             max_concurrency=max_concurrency,
             poll_policies=policies,
+            submit_path=submit_path,
+            legacy_path_fallback=legacy_path_fallback,
         )
 
     def require_key(self) -> str:

@@ -20,7 +20,7 @@ import httpx
 
 from .config import check_url
 from .errors import ConfigurationError, DownloadError, DownloadTooLarge, ResultExpired
-from .results import Resource, TaskResult
+from .results import RESOURCE_PLACES, Resource, TaskResult, TaskStatus
 
 logger = logging.getLogger("modellix_typed")
 
@@ -51,7 +51,12 @@ def plan(result: TaskResult, folder: Path, *, overwrite: bool) -> list[tuple[Res
     """Check the folder and every URL before the first byte is fetched (warning if the result is expiring)."""
     warn_if_expiring(result, stacklevel=4)
     if not result.resources:
-        raise DownloadError(f"task {result.task_id} has no resources to download (status {result.status.value})")
+        if result.status is TaskStatus.SUCCESS:
+            raise DownloadError(
+                f"task {result.task_id} succeeded but the server's reply holds no resource URL to download "
+                f"(looked in {' and '.join(RESOURCE_PLACES)}; got {result.keys_seen()})"
+            )
+        raise DownloadError(f"task {result.task_id} has no resources to download (status {result.raw_status})")
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:  # a file in the way, or no permission

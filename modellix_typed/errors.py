@@ -104,6 +104,19 @@ class InvalidResponse(ModellixError):
         super().__init__(f"invalid response to {method} {path} (HTTP {status}): {reason}")
 
 
+class TaskIdMismatch(InvalidResponse):
+    """A status reply names another task than the one asked for (a proxy/cache mix-up): never trusted."""
+
+    def __init__(self, asked: str, got: str, *, method: str = "", path: str = "", status: int | None = None) -> None:
+        self.asked = asked
+        self.got = got
+        super().__init__(f"asked for task {asked!r}, the reply is about task {got!r}", method=method, path=path, status=status)
+
+
+class ResponseTooLarge(InvalidResponse):
+    """An API reply larger than the client's cap (16 MiB): not read further."""
+
+
 class APIConnectionError(ModellixError):
     """The request did not get an HTTP response (DNS, refused connection, dropped connection...)."""
 
@@ -164,16 +177,34 @@ class TaskFailed(TaskError):
         super().__init__(f"task {task_id} failed: {message or 'no error message from the server'}")
 
 
-class TaskTimeout(TaskError):
-    """The wait deadline passed; the task may still finish. Resume with ``client.tasks.wait(task_id)``."""
+class TaskCancelled(TaskFailed):
+    """The task ended ``canceled``/``cancelled``: a TaskFailed (caught with it) that says it was cancelled."""
 
-    def __init__(self, task_id: str, waited: float, last_status: str | None) -> None:
+    def __init__(self, task_id: str, message: str, result: Any = None) -> None:
+        super().__init__(task_id, message, result)
+        self.args = (f"task {task_id} was cancelled: {message or 'no reason given by the server'}",)
+
+
+class TaskTimeout(TaskError):
+    """The wait deadline passed; the task may still finish. Resume with ``client.tasks.wait(task_id)``.
+
+    ``last_status`` is the status word last read from the server (None only when no poll ever answered;
+    then ``last_error`` says what went wrong instead).
+    """
+
+    def __init__(self, task_id: str, waited: float, last_status: str | None, last_error: str | None = None) -> None:
         self.task_id = task_id
         self.waited = waited
         self.last_status = last_status
+        self.last_error = last_error
+        if last_status is not None:
+            seen = f"last status: {last_status}"
+        elif last_error is not None:
+            seen = f"no status read yet; last poll failed: {last_error}"
+        else:
+            seen = "no status read yet"
         super().__init__(
-            f"task {task_id} not finished after {waited:.1f}s (last status: {last_status}); "
-            f"resume with client.tasks.wait({task_id!r})"
+            f"task {task_id} not finished after {waited:.1f}s ({seen}); resume with client.tasks.wait({task_id!r})"
         )
 
 

@@ -14,7 +14,7 @@ from typing import Any
 import attrs
 
 from .errors import ModellixError
-from .request import RequestModel
+from .request import RequestModel, canonical_path
 
 
 class UnknownModel(ModellixError, LookupError):
@@ -36,11 +36,16 @@ class CatalogEntry:
     model_id: str
     task_type: str
     method: str
-    path: str
+    documented_path: str
     doc_url: str
     title: str
     class_name: str
     module: str
+
+    @property
+    def path(self) -> str:
+        """The canonical submit path (see :func:`modellix_typed.request.canonical_path`)."""
+        return canonical_path(self.provider, self.model_id)
 
     @property
     def import_path(self) -> str:
@@ -61,7 +66,7 @@ def _info(slug: str, entry: Mapping[str, str]) -> CatalogEntry:
         model_id=entry["model_id"],
         task_type=entry["task_type"],
         method=entry["method"],
-        path=entry["path"],
+        documented_path=entry["documented_path"],
         doc_url=entry["doc_url"],
         title=entry["title"],
         class_name=entry["class_name"],

@@ -6,26 +6,49 @@ Generated classes (``modellix_typed.models.<provider>``) subclass :class:`Reques
 
 from __future__ import annotations
 
+import urllib.parse
 from collections.abc import Mapping
 from typing import Any, ClassVar, Self
 
 import attrs
 
 
+def canonical_path(provider: str, model_id: str) -> str:
+    """``/api/v1/{provider}/{model_id}``: the submit path of the api_schema source and the newest official
+    clients (older pages add ``/async`` and a ``/{type}/`` prefix, which the live API has dropped)."""
+    return f"/api/v1/{urllib.parse.quote(provider, safe='')}/{urllib.parse.quote(model_id, safe='')}"
+
+
+def parse_slug(slug: str) -> tuple[str, str]:
+    """``"provider/model-id"`` -> ``(provider, model_id)``; a ValueError names the rule and the value."""
+    if not isinstance(slug, str):
+        raise ValueError(f"model slug: expected a string 'provider/model-id', got {type(slug).__name__}")
+    provider, sep, model_id = slug.strip().partition("/")
+    bad = not sep or not provider or not model_id or "/" in model_id
+    if bad or any(not ch.isprintable() or ch.isspace() for ch in provider + model_id):
+        raise ValueError(f"model slug: expected 'provider/model-id' (two non-empty parts, no spaces), got {slug!r}")
+    return provider, model_id
+
+
 @attrs.frozen
 class Endpoint:
-    """Where and how a model is called. The path comes from the spec; the origin from the client."""
+    """Where and how a model is called: the canonical path, plus the path its doc page documents (sent only
+    as a fallback when the canonical one answers 404). The origin comes from the client."""
 
     provider: str
     model_id: str
     task_type: str
     method: str
-    path: str
+    documented_path: str
     doc_url: str
 
     @property
     def slug(self) -> str:
         return f"{self.provider}/{self.model_id}"
+
+    @property
+    def path(self) -> str:
+        return canonical_path(self.provider, self.model_id)
 
 
 class RequestModel:

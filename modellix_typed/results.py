@@ -1,22 +1,29 @@
 """Typed task results, parsed from ``GET /api/v1/tasks/{task_id}`` (and the submit response).
 
 Parsing is tolerant: unknown fields are kept in ``raw``/``metadata``/``extensions`` rather than rejected,
-so a server adding fields never breaks a client. Only a missing/unknown ``status`` or ``task_id`` is an
-error, because without them the client cannot make progress.
+so a server adding fields never breaks a client. Status words are read case-insensitively in every spelling
+the live API and the official clients use; an unknown word counts as still running and is kept in
+``raw_status``. Resources are found under ``data.result.resources`` or ``data.resources``, as objects with a
+``url`` or as bare URL strings. Only a missing ``status`` or ``task_id`` is an error.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Mapping
+import logging
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from .errors import TaskCancelled, TaskFailed
+
 if TYPE_CHECKING:
     from .download import Downloader
+
+logger = logging.getLogger("modellix_typed")
 
 RESULT_TTL = dt.timedelta(hours=24)  # documented retention; newer sources say 7 days, we warn on the safe side
 
@@ -26,10 +33,29 @@ class TaskStatus(str, enum.Enum):
     PROCESSING = "processing"
     SUCCESS = "success"
     FAILED = "failed"
+    CANCELLED = "cancelled"
+    UNKNOWN = "unknown"  # a word no source documents: treated as still running (see ``raw_status``)
 
     @property
     def terminal(self) -> bool:
-        return self in (TaskStatus.SUCCESS, TaskStatus.FAILED)
+        return self in (TaskStatus.SUCCESS, TaskStatus.FAILED, TaskStatus.CANCELLED)
+
+
+# Every status word seen in the docs, the live API and the official CLI (compared lower-cased).
+STATUS_WORDS: Mapping[str, TaskStatus] = {
+    "pending": TaskStatus.PENDING,
+    "queued": TaskStatus.PENDING,
+    "processing": TaskStatus.PROCESSING,
+    "running": TaskStatus.PROCESSING,
+    "success": TaskStatus.SUCCESS,
+    "succeeded": TaskStatus.SUCCESS,
+    "completed": TaskStatus.SUCCESS,
+    "failed": TaskStatus.FAILED,
+    "error": TaskStatus.FAILED,
+    "canceled": TaskStatus.CANCELLED,
+    "cancelled": TaskStatus.CANCELLED,
+}
+RESOURCE_PLACES = ("data.result.resources", "data.resources")
 
 
 @attrs.frozen
@@ -70,6 +96,7 @@ class TaskResult:
     metadata: Mapping[str, Any] = attrs.field(factory=dict)
     extensions: Mapping[str, Any] = attrs.field(factory=dict)
     error: str | None = None
+    raw_status: str = attrs.field(default=attrs.Factory(lambda self: self.status.value, takes_self=True))
     fetched_at: dt.datetime = attrs.field(factory=lambda: dt.datetime.now(dt.timezone.utc), eq=False)
     raw: Mapping[str, Any] = attrs.field(factory=dict, repr=False, eq=False)
     _downloader: Downloader | None = attrs.field(default=None, repr=False, eq=False, alias="downloader")
@@ -105,26 +132,61 @@ class TaskResult:
     def bind(self, downloader: Downloader | None) -> TaskResult:
         return attrs.evolve(self, downloader=downloader)
 
+    def failure(self) -> TaskFailed:
+        """The typed error of a failed (TaskFailed) or cancelled (TaskCancelled) task."""
+        cls = TaskCancelled if self.status is TaskStatus.CANCELLED else TaskFailed
+        return cls(self.task_id, self.error or "", self)
 
-def parse_task(data: Mapping[str, Any], *, task_id: str | None = None) -> TaskResult:
-    """``data`` of a task response -> :class:`TaskResult`. Raises ValueError naming the bad field."""
+    def keys_seen(self) -> str:
+        """Where a success without resources looked: the keys of ``data`` and ``data.result`` it did get."""
+        result = self.raw.get("result")
+        inner = f", data.result keys {sorted(result)}" if isinstance(result, Mapping) else ""
+        return f"data keys {sorted(self.raw)}{inner}"
+
+
+def parse_status(raw_status: Any) -> TaskStatus:
+    """A status word, any case -> :class:`TaskStatus` (UNKNOWN for a word no source uses). ValueError if absent."""
+    if not isinstance(raw_status, str) or not raw_status.strip():
+        raise ValueError(f"data.status: missing or not a non-empty string, got {raw_status!r}")
+    return STATUS_WORDS.get(raw_status.strip().lower(), TaskStatus.UNKNOWN)
+
+
+def find_resources(data: Mapping[str, Any]) -> tuple[Resource, ...]:
+    """Resources under ``data.result.resources``, else ``data.resources``; objects with a url or bare URLs."""
+    result = data.get("result")
+    items = result.get("resources") if isinstance(result, Mapping) else None
+    if not isinstance(items, Sequence) or isinstance(items, str):
+        items = data.get("resources")
+    if not isinstance(items, Sequence) or isinstance(items, str):
+        return ()
+    found = []
+    for item in items:
+        if isinstance(item, str) and item.strip():
+            found.append(Resource(url=item.strip()))
+        elif isinstance(item, Mapping) and isinstance(item.get("url"), str) and item["url"]:
+            found.append(Resource.from_dict(item))
+    return tuple(found)
+
+
+def parse_task(data: Mapping[str, Any], *, task_id: str | None = None, message: Any = None) -> TaskResult:
+    """``data`` of a task response -> :class:`TaskResult`. Raises ValueError naming the bad field.
+
+    ``message`` is the envelope's top-level message: a failed task's reason when ``data`` holds none.
+    """
     tid = data.get("task_id") or task_id
     if not isinstance(tid, str) or not tid:
         raise ValueError(f"data.task_id: missing or not a string, got {data.get('task_id')!r}")
     raw_status = data.get("status")
-    try:
-        status = TaskStatus(str(raw_status).lower())
-    except ValueError:
-        raise ValueError(
-            f"data.status: expected one of {[s.value for s in TaskStatus]}, got {raw_status!r}"
-        ) from None
+    status = parse_status(raw_status)
     result = data.get("result")
     if not isinstance(result, Mapping):
         result = {}
-    resources = tuple(
-        Resource.from_dict(r) for r in (result.get("resources") or ()) if isinstance(r, Mapping) and r.get("url")
-    )
-    return TaskResult(
+    resources = find_resources(data)
+    failed = status in (TaskStatus.FAILED, TaskStatus.CANCELLED)
+    error = _error_text(data) if failed else None
+    if failed and error is None and isinstance(message, str) and message.strip().lower() not in ("", "success"):
+        error = message
+    parsed = TaskResult(
         task_id=tid,
         status=status,
         model_id=opt_str(data.get("model_id")),
@@ -132,9 +194,20 @@ def parse_task(data: Mapping[str, Any], *, task_id: str | None = None) -> TaskRe
         resources=resources,
         metadata=dict(result.get("metadata") or {}),
         extensions=dict(result.get("extensions") or {}),
-        error=_error_text(data) if status is TaskStatus.FAILED else None,
+        error=error,
+        raw_status=str(raw_status).strip(),
         raw=dict(data),
     )
+    if status is TaskStatus.SUCCESS and not resources:
+        logger.warning(
+            "task %s succeeded but no resource URL was found in %s; %s",
+            tid,
+            " or ".join(RESOURCE_PLACES),
+            parsed.keys_seen(),
+        )
+    elif status is TaskStatus.UNKNOWN:
+        logger.info("task %s: status %r is not a known word; treated as still running", tid, raw_status)
+    return parsed
 
 
 def _error_text(data: Mapping[str, Any]) -> str | None:

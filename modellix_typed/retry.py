@@ -16,9 +16,13 @@ from collections.abc import Mapping
 
 import attrs
 
-from .errors import APIConnectionError, APIError, InvalidResponse
+from .errors import APIConnectionError, APIError, InvalidResponse, TaskIdMismatch
 
 DEFAULT_MAX_RETRIES = 3
+
+# Answers to a paid POST that certainly created nothing (the official CLI's list). Any other status after the
+# body was sent (409, 3xx, an unlisted 4xx, 408, 5xx) leaves the outcome unknown.
+DEFINITE_REJECTIONS = frozenset({400, 401, 402, 403, 404, 405, 413, 415, 422, 429})
 
 
 def retryable_read_status(status: int) -> bool:
@@ -42,6 +46,9 @@ class RetryPolicy:
     base_delay: float = 1.0
     max_delay: float = 10.0
     max_retry_after: float = 60.0  # never sleep longer than this on a server's say-so
+    # False: a paid/side-effecting POST is never repeated, not even after a 429 or a connection that never
+    # opened (the official CLI's choice); reads still retry.
+    retry_submissions: bool = True
 
     def backoff(self, attempt: int, rng: random.Random | None = None) -> float:
         """Delay before retry number ``attempt`` (1-based): uniform in [cap/2, cap], cap = base*2^(n-1)."""
@@ -117,13 +124,13 @@ def decide_on_status(
     rng: random.Random | None = None,
 ) -> Decision:
     """After an HTTP error status. ``attempt`` is the number of attempts already made (1-based)."""
-    if kind is not RequestKind.READ and (status >= 500 or status == 408):
-        return UNKNOWN  # the body was received; the server may have acted on it
+    if kind is not RequestKind.READ and status not in DEFINITE_REJECTIONS:
+        return UNKNOWN  # the body was received and the answer does not say nothing was created
     if attempt > policy.max_retries:
         return STOP
     if kind is RequestKind.READ and retryable_read_status(status):
         return Decision(True, policy.delay(attempt, retry_after, rng))
-    if kind is not RequestKind.READ and status == 429:
+    if kind is not RequestKind.READ and status == 429 and policy.retry_submissions:
         # A 429 is a definite rejection: the task was not created, so trying again cannot double-charge.
         return Decision(True, policy.delay(attempt, retry_after, rng))
     return STOP
@@ -139,7 +146,7 @@ def decide_on_network_error(
     """After a transport error; ``sent`` is False only when the request certainly never left."""
     if kind is not RequestKind.READ and sent:
         return UNKNOWN
-    if attempt > policy.max_retries:
+    if attempt > policy.max_retries or (kind is not RequestKind.READ and not policy.retry_submissions):
         return STOP
     return Decision(True, policy.backoff(attempt, rng))
 
@@ -149,4 +156,6 @@ def transient_poll_error(error: Exception) -> bool:
     when a plain read would be retried on it, or when the body was unreadable."""
     if isinstance(error, APIError):
         return retryable_read_status(error.status)
+    if isinstance(error, TaskIdMismatch):
+        return False  # polling again would only read the wrong task again
     return isinstance(error, (APIConnectionError, InvalidResponse))

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from .errors import RateLimited, TaskFailed, TaskTimeout
+from .errors import RateLimited, TaskTimeout
 from .polling import PollPolicy, PollSchedule
 from .results import TaskResult, TaskStatus
 from .retry import transient_poll_error
@@ -49,16 +49,16 @@ class WaitState:
 
     def on_result(self, result: TaskResult) -> TaskResult | float:
         """The finished result, or the seconds to sleep before the next poll. Raises TaskFailed/TaskTimeout."""
-        changed = self.last is None or self.last.status is not result.status
+        changed = self.last is None or self.last.raw_status != result.raw_status
         self.last = result
         if changed:
-            logger.debug("task %s: %s", self.task_id, result.status.value)
+            logger.debug("task %s: %s", self.task_id, result.raw_status)
             if self.on_update is not None:
                 self.on_update(result)
         if result.status is TaskStatus.SUCCESS:
             return result
-        if result.status is TaskStatus.FAILED:
-            raise TaskFailed(self.task_id, result.error or "", result)
+        if result.status in (TaskStatus.FAILED, TaskStatus.CANCELLED):
+            raise result.failure()
         return self._next()
 
     def on_error(self, error: Exception) -> float:
@@ -70,10 +70,16 @@ class WaitState:
         retry_after = error.retry_after if isinstance(error, RateLimited) else None
         return self._next(retry_after)
 
+    def timeout(self) -> TaskTimeout:
+        """The TaskTimeout to raise now: the last status word read, or else the last poll error."""
+        last = self.last.raw_status if self.last is not None else None
+        error = self.last_error
+        reason = None if error is None else f"{type(error).__name__}: {error}"
+        return TaskTimeout(self.task_id, self.schedule.elapsed(), last, reason)
+
     def _next(self, retry_after: float | None = None) -> float:
         if self.schedule.expired():
-            last = self.last.status.value if self.last else None
-            raise TaskTimeout(self.task_id, self.schedule.elapsed(), last) from self.last_error
+            raise self.timeout() from self.last_error
         delay = self.schedule.next_delay(retry_after)
         if self.urgent is not None and retry_after is None and self.urgent():
             # Someone is queued for our slot: notice completion sooner (at the first-poll cadence).

@@ -57,6 +57,7 @@ def list_(provider: str | None, task_type: str | None, search: str | None) -> No
             "title": m.title,
             "method": m.method,
             "path": m.path,
+            "documented_path": m.documented_path,
             "doc_url": m.doc_url,
         }
         for m in found
@@ -103,6 +104,7 @@ def describe(slug: str) -> None:
         "task_type": info.task_type,
         "method": info.method,
         "path": info.path,
+        "documented_path": info.documented_path,
         "doc_url": info.doc_url,
         "import_path": info.import_path,
         "parameters": [p.to_json() for p in params],
@@ -110,7 +112,7 @@ def describe(slug: str) -> None:
 
     def human() -> None:
         click.echo(f"{info.slug}: {info.title} ({info.task_type})")
-        click.echo(f"{info.method} {info.path}")
+        click.echo(f"{info.method} {info.path} (documented as {info.documented_path})")
         click.echo(f"docs: {info.doc_url}")
         click.echo(f"python: {info.import_path}")
         click.echo("parameters:")

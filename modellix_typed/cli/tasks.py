@@ -110,13 +110,12 @@ def wait(task_id: str, timeout: float | None, base_url: str | None) -> None:
 @json_option
 def download(task_id: str, folder: Path, base_url: str | None) -> None:
     """Save the result files of finished task ID into DIR (created if missing)."""
-    from ..errors import TaskFailed
     from ..results import TaskStatus
 
     with make_client(base_url) as client:
         result = client.tasks.get(task_id)
-        if result.status is TaskStatus.FAILED:
-            raise TaskFailed(task_id, result.error or "", result)
+        if result.status in (TaskStatus.FAILED, TaskStatus.CANCELLED):
+            raise result.failure()
         if result.status is not TaskStatus.SUCCESS:
             raise CLIError(
                 "TaskNotFinished",

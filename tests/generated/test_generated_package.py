@@ -72,16 +72,18 @@ def test_registry_lists_every_indexed_model_and_filters() -> None:
     assert [info.slug for info in listed] == sorted(entry["slug"] for entry in index)
     for entry in index:
         info = registry.info(entry["slug"])
-        for key in ("provider", "model_id", "task_type", "method", "path", "doc_url", "title"):
+        for key in ("provider", "model_id", "task_type", "method", "doc_url", "title"):
             assert getattr(info, key) == entry[key]
+        assert info.documented_path == entry["path"]
+        assert info.path == f"/api/v1/{entry['provider']}/{entry['model_id']}"
         endpoint = registry.get(entry["slug"]).ENDPOINT
-        assert (endpoint.provider, endpoint.model_id, endpoint.task_type, endpoint.path, endpoint.doc_url) == (
+        assert (endpoint.provider, endpoint.model_id, endpoint.task_type, endpoint.documented_path) == (
             entry["provider"],
             entry["model_id"],
             entry["task_type"],
             entry["path"],
-            entry["doc_url"],
         )
+        assert (endpoint.path, endpoint.doc_url) == (info.path, entry["doc_url"])
     providers = {entry["provider"] for entry in index}
     for provider in providers:
         assert {i.slug for i in registry.list_models(provider=provider)} == {

@@ -200,7 +200,8 @@ def test_every_indexed_model_has_a_class() -> None:
         cls = registry.get(slug)
         assert issubclass(cls, RequestModel)
         assert cls.ENDPOINT.slug == slug
-        assert cls.ENDPOINT.path == SPECS[slug]["path"]
+        assert cls.ENDPOINT.documented_path == SPECS[slug]["path"]
+        assert cls.ENDPOINT.path == f"/api/v1/{cls.ENDPOINT.provider}/{cls.ENDPOINT.model_id}"
         assert cls.json_schema() == schema(slug)
 
 

@@ -160,8 +160,11 @@ def test_task_result_parsing() -> None:
     assert r.expires_at == dt.datetime(2024, 1, 2, 10, 0, 3, tzinfo=dt.timezone.utc)
     failed = parse_task({"status": "failed", "task_id": "t", "error": {"message": "nsfw"}})
     assert failed.error == "nsfw"
-    with pytest.raises(ValueError, match="data.status"):
-        parse_task({"status": "weird", "task_id": "t"})
+    weird = parse_task({"status": "weird", "task_id": "t"})  # unknown words wait, kept raw
+    assert (weird.status, weird.raw_status, weird.done) == (TaskStatus.UNKNOWN, "weird", False)
+    for missing in ({"task_id": "t"}, {"status": "", "task_id": "t"}, {"status": 3, "task_id": "t"}):
+        with pytest.raises(ValueError, match="data.status"):
+            parse_task(missing)
 
 
 def test_expiry_warning_when_close_or_passed(caplog: pytest.LogCaptureFixture) -> None:
@@ -292,7 +295,7 @@ def test_2xx_without_task_id_is_outcome_unknown() -> None:
     from modellix_typed.transport import Call, Reply
 
     core = ClientCore(ClientConfig.resolve(api_key="k"), RetryPolicy())
-    prepared = Prepared("a/b", "t2i", "/api/v1/a/b", b"{}")
+    prepared = Prepared("a/b", "t2i", "a", "b", "/api/v1/a/b", b"{}")
     call = Call("POST", "/api/v1/a/b", kind=RequestKind.SUBMIT, content=b"{}", slug="a/b")
     with pytest.raises(SubmissionOutcomeUnknown) as info:
         core.accepted(Reply(200, {"code": 0, "data": {"status": "pending"}}), prepared, call)
