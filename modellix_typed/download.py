@@ -2,11 +2,13 @@
 
 A file appears under its final name only once it is complete; an interrupted or oversized download leaves
 nothing behind. Names come from the task id, the resource index and the format, never from the URL path
-(which the server controls). The API key is never sent to result hosts.
+(which the server controls). Redirects are followed by hand (at most 5 hops), each target checked like the
+first URL. The API key is never sent to result hosts or redirect targets: no Authorization header leaves here.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import os
@@ -14,6 +16,7 @@ import re
 import tempfile
 import warnings
 from pathlib import Path
+from collections.abc import AsyncIterator, Iterator
 from typing import IO, Protocol
 
 import httpx
@@ -25,6 +28,8 @@ from .results import RESOURCE_PLACES, Resource, TaskResult, TaskStatus
 logger = logging.getLogger("modellix_typed")
 
 EXPIRY_WARNING_WINDOW = dt.timedelta(hours=2)
+MAX_REDIRECTS = 5
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 DEFAULT_EXTENSIONS = {"image": "png", "video": "mp4", "audio": "mp3"}
 CHUNK = 1 << 16
 
@@ -186,6 +191,62 @@ def check_media_type(content_type: str | None, resource: Resource, url: str) -> 
         raise DownloadError(f"GET {url}: Content-Type {media_type!r} is not {wanted}; not saved")
 
 
+def _result_request(http: httpx.Client | httpx.AsyncClient, url: str, timeout: httpx.Timeout | None) -> httpx.Request:
+    """A plain GET: even an injected httpx client's default Authorization header is removed."""
+    request = http.build_request("GET", url, timeout=timeout)
+    request.headers.pop("authorization", None)
+    return request
+
+
+def redirect_target(response: httpx.Response, url: str, hops: int) -> str | None:
+    """Where a 3xx points (checked like a result URL), None for any other answer; DownloadError past 5 hops."""
+    if response.status_code not in REDIRECT_STATUSES:
+        return None
+    location = response.headers.get("location")
+    if not location:
+        raise DownloadError(f"GET {url} -> HTTP {response.status_code} without a Location header")
+    if hops >= MAX_REDIRECTS:
+        raise DownloadError(f"GET {url}: more than {MAX_REDIRECTS} redirects; not followed")
+    target = str(httpx.URL(url).join(location))
+    try:
+        check_url(target, what=f"redirect {hops + 1} (HTTP {response.status_code} from {httpx.URL(url).host})")
+    except ConfigurationError as exc:
+        raise DownloadError(str(exc)) from None
+    logger.debug("result download redirected (%d) to host %s", response.status_code, httpx.URL(target).host)
+    return target
+
+
+@contextlib.contextmanager
+def open_result(http: httpx.Client, url: str, timeout: httpx.Timeout | None) -> Iterator[httpx.Response]:
+    """The streamed final response after following redirects."""
+    for hops in range(MAX_REDIRECTS + 1):
+        response = http.send(_result_request(http, url, timeout), stream=True)
+        try:
+            target = redirect_target(response, url, hops)
+            if target is None:
+                yield response
+                return
+        finally:
+            response.close()
+        url = target
+
+
+@contextlib.asynccontextmanager
+async def open_result_async(
+    http: httpx.AsyncClient, url: str, timeout: httpx.Timeout | None
+) -> AsyncIterator[httpx.Response]:
+    for hops in range(MAX_REDIRECTS + 1):
+        response = await http.send(_result_request(http, url, timeout), stream=True)
+        try:
+            target = redirect_target(response, url, hops)
+            if target is None:
+                yield response
+                return
+        finally:
+            await response.aclose()
+        url = target
+
+
 def _abandon(sink: Sink | None, url: str, exc: BaseException) -> BaseException:
     """Remove the temp file whatever stopped the download (cancellation and Ctrl-C too); what to raise.
 
@@ -214,7 +275,7 @@ def download_sync(
     for resource, target in plan(result, folder, overwrite=overwrite):
         sink = None
         try:
-            with http.stream("GET", resource.url, timeout=timeout) as response:
+            with open_result(http, resource.url, timeout) as response:
                 sink = Sink(target, resource.url, max_bytes, check_response(response, result, resource))
                 for chunk in response.iter_bytes(CHUNK):
                     sink.write(chunk)
@@ -237,7 +298,7 @@ async def download_async(
     for resource, target in plan(result, folder, overwrite=overwrite):
         sink = None
         try:
-            async with http.stream("GET", resource.url, timeout=timeout) as response:
+            async with open_result_async(http, resource.url, timeout) as response:
                 sink = Sink(target, resource.url, max_bytes, check_response(response, result, resource))
                 async for chunk in response.aiter_bytes(CHUNK):
                     sink.write(chunk)

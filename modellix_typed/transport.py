@@ -28,6 +28,7 @@ from .errors import (
     ClientClosed,
     InvalidResponse,
     ModellixError,
+    ResponseTooLarge,
     SubmissionOutcomeUnknown,
     api_error_for,
 )
@@ -37,6 +38,25 @@ logger = logging.getLogger("modellix_typed")
 
 # Raised before a single byte of the request left this process: safe to repeat even a paid POST.
 NOT_SENT_ERRORS: tuple[type[Exception], ...] = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+MAX_API_RESPONSE_BYTES = 16 * 1024 * 1024  # an API envelope is small; anything bigger is not read (as the CLI)
+
+
+class _TooLarge(Exception):
+    """The reply passed MAX_API_RESPONSE_BYTES (announced or counted); turned into a Step by the Exchange."""
+
+
+def _declared_too_large(response: httpx.Response, limit: int) -> None:
+    length = response.headers.get("content-length", "")
+    if length.isdigit() and int(length) > limit:
+        raise _TooLarge
+
+
+def _add_capped(chunks: list[bytes], size: int, chunk: bytes, limit: int) -> int:
+    size += len(chunk)
+    if size > limit:
+        raise _TooLarge
+    chunks.append(chunk)
+    return size
 
 
 def encode_json(body: Mapping[str, Any]) -> bytes:
@@ -126,6 +146,14 @@ class Exchange:
             return Step(error=self._unknown(f"no response: {reason}"))
         cls = APITimeout if isinstance(exc, httpx.TimeoutException) else APIConnectionError
         return Step(error=cls(reason, method=call.method, path=call.path))
+
+    def on_too_large(self, status: int) -> Step:
+        """A reply over the size cap: a paid POST's outcome is unknown, a read is an invalid response."""
+        reason = f"a reply larger than {MAX_API_RESPONSE_BYTES} bytes (not read further)"
+        call = self.call
+        if call.kind is not RequestKind.READ:
+            return Step(error=self._unknown(f"HTTP {status} with {reason}", status))
+        return Step(error=ResponseTooLarge(reason, method=call.method, path=call.path, status=status))
 
     def on_response(self, status: int, headers: Mapping[str, str], content: bytes) -> Step:
         call = self.call
@@ -238,19 +266,35 @@ class SyncTransport:
         self.open_http()
         exchange = Exchange(self.config, self.policy, call)
         while True:
-            kwargs = exchange.request_kwargs()
+            request = self.http.build_request(**exchange.request_kwargs())
             try:
-                response = self.http.request(**kwargs)
+                response = self.http.send(request, stream=True)
+                try:
+                    content = self._read(response)
+                finally:
+                    response.close()
             except httpx.TransportError as exc:
                 step = exchange.on_exception(exc)
+            except _TooLarge:
+                step = exchange.on_too_large(response.status_code)
             else:
-                step = exchange.on_response(response.status_code, response.headers, response.content)
+                step = exchange.on_response(response.status_code, response.headers, content)
             if step.retry is not None:
                 time.sleep(step.retry.delay)
                 continue
             if step.error is not None:
                 raise step.error
             return Reply(response.status_code, step.value)
+
+    @staticmethod
+    def _read(response: httpx.Response) -> bytes:
+        """The body, or _TooLarge once it passes the cap (a hostile or broken server cannot fill memory)."""
+        _declared_too_large(response, MAX_API_RESPONSE_BYTES)
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in response.iter_bytes():
+            size = _add_capped(chunks, size, chunk, MAX_API_RESPONSE_BYTES)
+        return b"".join(chunks)
 
     def close(self) -> None:
         self._closed = True
@@ -281,19 +325,34 @@ class AsyncTransport:
         self.open_http()
         exchange = Exchange(self.config, self.policy, call)
         while True:
-            kwargs = exchange.request_kwargs()
+            request = self.http.build_request(**exchange.request_kwargs())
             try:
-                response = await self.http.request(**kwargs)
+                response = await self.http.send(request, stream=True)
+                try:
+                    content = await self._read(response)
+                finally:
+                    await response.aclose()
             except httpx.TransportError as exc:
                 step = exchange.on_exception(exc)
+            except _TooLarge:
+                step = exchange.on_too_large(response.status_code)
             else:
-                step = exchange.on_response(response.status_code, response.headers, response.content)
+                step = exchange.on_response(response.status_code, response.headers, content)
             if step.retry is not None:
                 await asyncio.sleep(step.retry.delay)
                 continue
             if step.error is not None:
                 raise step.error
             return Reply(response.status_code, step.value)
+
+    @staticmethod
+    async def _read(response: httpx.Response) -> bytes:
+        _declared_too_large(response, MAX_API_RESPONSE_BYTES)
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.aiter_bytes():
+            size = _add_capped(chunks, size, chunk, MAX_API_RESPONSE_BYTES)
+        return b"".join(chunks)
 
     async def aclose(self) -> None:
         self._closed = True
