@@ -198,13 +198,14 @@ class TaskTimeout(TaskError):
         self.last_status = last_status
         self.last_error = last_error
         if last_status is not None:
-            seen = f"last status: {last_status}"
+            self.seen = f"last status: {last_status}"
         elif last_error is not None:
-            seen = f"no status read yet; last poll failed: {last_error}"
+            self.seen = f"no status read yet; last poll failed: {last_error}"
         else:
-            seen = "no status read yet"
+            self.seen = "no status read yet"
         super().__init__(
-            f"task {task_id} not finished after {waited:.1f}s ({seen}); resume with client.tasks.wait({task_id!r})"
+            f"task {task_id} not finished after {waited:.1f}s ({self.seen}); "
+            f"resume with client.tasks.wait({task_id!r})"
         )
 
 

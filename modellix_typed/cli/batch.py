@@ -26,6 +26,7 @@ from .body import read_source
 from .connection import base_url_option, make_client
 from .output import EXIT_CODES_HELP, CLIError, ExitCode, MODE, describe_error, dump, json_option
 from .progress import batch_progress
+from .safe_text import safe_text
 from .tasks import download_to
 
 if TYPE_CHECKING:
@@ -123,7 +124,7 @@ def render_human(reports: list[ItemReport], totals: dict[str, int]) -> None:
         error = report.download_error or report.outcome.error
         if error is not None:
             row += f"  {describe_error(error)[1]['message']}"
-        click.echo(row.rstrip())
+        click.echo(safe_text(row.rstrip()))
         for path in report.files:
             click.echo(f"{'':<{label_w}}  saved {path}")
     others = ", ".join(f"{n} {kind}" for kind, n in totals.items() if kind not in ("total", "success") and n)

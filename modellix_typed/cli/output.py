@@ -27,6 +27,7 @@ from ..errors import (
 )
 from ..results import TaskResult
 from ..validation import Issue, ValidationError
+from .safe_text import escape_json_controls, safe_text
 
 
 class ExitCode(enum.IntEnum):
@@ -87,7 +88,7 @@ class CLIError(Exception):
 
 
 def dump(document: Mapping[str, Any]) -> str:
-    return json.dumps(document, ensure_ascii=False, default=str)
+    return escape_json_controls(json.dumps(document, ensure_ascii=False, default=str))
 
 
 def emit(payload: Mapping[str, Any], human: Callable[[], None]) -> None:
@@ -166,7 +167,7 @@ def describe_error(exc: BaseException) -> tuple[ExitCode, dict[str, Any]]:
         code = ExitCode.TASK_FAILED
     elif isinstance(exc, TaskTimeout):
         error.update(
-            message=f"task {exc.task_id} not finished after {exc.waited:.1f}s (last status: {exc.last_status}); "
+            message=f"task {exc.task_id} not finished after {exc.waited:.1f}s ({exc.seen}); "
             f"it keeps running: resume with `modellix-typed task wait {exc.task_id}`",
             task_id=exc.task_id,
             waited=round(exc.waited, 3),
@@ -194,12 +195,12 @@ def fail(exc: BaseException) -> NoReturn:
     if MODE.json:
         click.echo(dump({"ok": False, "error": error}))
     else:
-        click.echo(f"error: {error['message']}", err=True)
+        click.echo(f"error: {safe_text(error['message'])}", err=True)
         for issue in error.get("issues", ()):
             got = "" if issue["value"] is None else f", got {issue['value']!r}"
             where = f"line {issue['line']}: " if "line" in issue else ""
             path = issue["path"] or ("<line>" if where else "<body>")
-            click.echo(f"  - {where}{path}: {issue['message']} (rule: {issue['rule']}{got})", err=True)
+            click.echo(safe_text(f"  - {where}{path}: {issue['message']} (rule: {issue['rule']}{got})"), err=True)
     sys.exit(int(code))
 
 

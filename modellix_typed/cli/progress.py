@@ -29,12 +29,15 @@ def task_progress(what: str) -> Iterator[Any]:
         yield None
         return
     from rich.console import Console
+    from rich.markup import escape
+
+    from .safe_text import safe_text
 
     console = Console(stderr=True)
     with console.status(f"{what}: submitted") as status:
 
         def on_update(result: Any) -> None:
-            status.update(f"{what}: {result.status.value}")
+            status.update(escape(safe_text(f"{what}: {result.raw_status}")))
 
         yield on_update
 

@@ -23,6 +23,12 @@ from .tasks import download_to, render_result, resumable, timeout_option, wait_o
 )
 @click.option("--wait/--no-wait", default=True, show_default=True, help=wait_option_help)
 @click.option(
+    "--no-validate",
+    "skip_validation",
+    is_flag=True,
+    help="Send the body unvalidated to /api/v1/SLUG (a model newer than this package, or a body you trust).",
+)
+@click.option(
     "--download",
     "download_dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -38,24 +44,26 @@ def run(
     body: str | None,
     body_file: str | None,
     wait: bool,
+    skip_validation: bool,
     download_dir: Path | None,
     timeout: float | None,
     base_url: str | None,
 ) -> None:
     """Submit a task for SLUG with a JSON body (--body, --body-file or - for stdin).
 
-    The body is validated offline first: an invalid body exits 3 and nothing is sent. A submission whose
-    outcome is unknown (timeout/connection drop after sending) is never retried: exit 6.
+    The body is validated offline first: an invalid body exits 3 and nothing is sent (--no-validate sends it
+    as is, for any provider/model-id). A submission whose outcome is unknown (timeout/connection drop after
+    sending, 409 and other unexpected answers) is never retried: exit 6.
     """
     from .. import registry
 
     if download_dir is not None and not wait:
         raise click.UsageError("--download needs --wait (the files exist only once the task succeeded)")
-    registry.info(slug)
+    if not skip_validation:
+        registry.info(slug)
     data = load_body(slug, body=body, body_file=body_file, stdin=stdin == "-")
-    request = registry.validate(slug, data)
     with make_client(base_url) as client:
-        task = client.submit(request)
+        task = client.submit(slug, data, validate=not skip_validation)
         payload: dict[str, Any] = {"task_id": task.task_id, "slug": slug}
         if not wait:
             hint = f"submitted {slug} as task {task.task_id} (follow it: modellix-typed task wait {task.task_id})"

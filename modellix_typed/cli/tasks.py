@@ -12,6 +12,7 @@ import click
 from .connection import base_url_option, make_client
 from .output import EXIT_CODES_HELP, CLIError, ExitCode, emit, json_option, task_json
 from .progress import task_progress
+from .safe_text import safe_text
 
 if TYPE_CHECKING:
     from ..results import TaskResult
@@ -59,15 +60,15 @@ def resumable(task_id: str) -> Iterator[None]:
 
 
 def render_result(result: TaskResult, saved: list[Path]) -> None:
-    line = f"task {result.task_id}: {result.status.value}"
+    line = f"task {result.task_id}: {result.raw_status}"
     if result.duration_ms is not None:
         line += f" in {result.duration_ms / 1000:.1f}s"
     if result.error:
         line += f": {result.error}"
-    click.echo(line)
+    click.echo(safe_text(line))
     for resource in result.resources:
         size = f" {resource.width}x{resource.height}" if resource.width and resource.height else ""
-        click.echo(f"  {resource.type or 'file'}{size}: {resource.url}")
+        click.echo(safe_text(f"  {resource.type or 'file'}{size}: {resource.url}"))
     if result.resources and result.expires_at:
         click.echo(f"  (URLs expire around {result.expires_at.isoformat(timespec='minutes')})")
     for path in saved:
