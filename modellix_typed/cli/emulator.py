@@ -54,6 +54,21 @@ def _fault(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) 
     metavar="JSON",
     help='Fault to arm (repeatable), e.g. \'{"kind": "status", "route": "submit", "status": 503}\'.',
 )
+@click.option("--legacy-paths", is_flag=True, help="Also serve the documented /async and /{type}/ submit paths.")
+@click.option("--accept-unknown-models", is_flag=True, help="Create tasks for models with no spec (raw calls).")
+@click.option(
+    "--status-word",
+    "status_words",
+    multiple=True,
+    metavar="STATUS=WORD",
+    help="Send WORD for pending/processing/success/failed (repeatable), e.g. processing=running.",
+)
+@click.option("--result-shape", type=click.Choice(["result", "data", "urls", "none"]), default="result",
+              show_default=True, help="Where result files appear in a finished task.")
+@click.option("--failure-in", type=click.Choice(["data.error", "message"]), default="data.error",
+              show_default=True, help="Where a failed task's reason appears.")
+@click.option("--redirect-results", type=click.IntRange(0, 10), default=0, show_default=True,
+              help="302 hops before each result file.")
 @json_option
 def emulator(
     host: str,
@@ -67,15 +82,26 @@ def emulator(
     result_ttl: float,
     balance: float,
     faults: list[Fault],
+    legacy_paths: bool,
+    accept_unknown_models: bool,
+    status_words: tuple[str, ...],
+    result_shape: str,
+    failure_in: str,
+    redirect_results: int,
 ) -> None:
     """Serve the local Modellix API emulator (every model in specs/) until interrupted.
 
     It accepts the key in MODELLIX_API_KEY, or "test-key" when that is unset.
     """
-    from ..emulator.app import create_app
-    from ..emulator.catalog import CatalogError
     from ..emulator.config import EmulatorConfig, default_specs_dir
-    from ..emulator.server import EmulatorServer
+    from ..emulator.extra import missing_extra
+
+    try:
+        from ..emulator.app import create_app
+        from ..emulator.catalog import CatalogError
+        from ..emulator.server import EmulatorServer
+    except ImportError as exc:
+        raise CLIError("MissingExtra", missing_extra(exc), ExitCode.USAGE) from None
 
     key = os.environ.get("MODELLIX_API_KEY", "").strip()
     try:
@@ -90,6 +116,12 @@ def emulator(
             result_ttl=result_ttl,
             balance=balance,
             faults=tuple(faults),
+            legacy_paths=legacy_paths,
+            accept_unknown_models=accept_unknown_models,
+            status_words=dict(word.partition("=")[::2] for word in status_words),
+            result_shape=result_shape,  # type: ignore[arg-type]  # click.Choice checked it
+            failure_in=failure_in,  # type: ignore[arg-type]
+            redirect_results=redirect_results,
         )
         server = EmulatorServer(create_app(config), host=host, port=port)
         server.start()

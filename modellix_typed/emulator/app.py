@@ -100,6 +100,7 @@ def _routes() -> list[Route]:
         ("/api/v1/media/files", handlers.list_media, ["GET"], "common"),
         ("/api/v1/media/files/{file_id}", handlers.delete_media, ["DELETE"], "common"),
         ("/files/{task_id}/{name}", handlers.result_file, ["GET"], "download"),
+        ("/_redirect/{hops:int}/{rest:path}", handlers.redirect_hop, ["GET"], "download"),
         ("/media/{file_id}/{filename}", handlers.media_content, ["GET"], "download"),
         # Every model path (documented and alias forms) is looked up in the catalog.
         ("/api/v1/{rest:path}", handlers.submit, ["POST"], "submit"),

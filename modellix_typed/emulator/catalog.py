@@ -1,4 +1,8 @@
-"""Load the model specs from specs/ and map every submit path (documented and aliases) to its model."""
+"""Load the model specs from specs/ and map submit paths to models.
+
+The live API takes ``/api/v1/{provider}/{model_id}`` (the canonical path); the documented ``/async`` and
+``/{type}/`` forms are only served when the emulator runs with ``legacy_paths``.
+"""
 
 from __future__ import annotations
 
@@ -61,15 +65,37 @@ class ModelSpec:
         probe = f"{self.task_type or ''} {self.type_segment or ''}"
         return "video" if _VIDEO_TYPE.search(probe) else "image"
 
+    @property
+    def canonical_path(self) -> str:
+        return f"/api/v1/{self.provider}/{self.model_id}"
+
     def submit_paths(self) -> list[str]:
-        """The documented path first, then the other path forms the API has used for the same model."""
-        base = f"/api/v1/{self.provider}/{self.model_id}"
-        paths = [self.path, f"{base}/async", base]
+        """The canonical path first, then the documented path and the other forms older pages used."""
+        base = self.canonical_path
+        paths = [base, self.path, f"{base}/async"]
         segment = self.type_segment
         if segment:
             old = f"/api/v1/{segment}/{self.provider}/{self.model_id}"
             paths += [f"{old}/async", old]
         return list(dict.fromkeys(paths))
+
+    @classmethod
+    def unknown(cls, provider: str, model_id: str) -> ModelSpec:
+        """A model with no spec (a raw call): any JSON object is accepted, the result is an image."""
+        return cls(
+            slug=f"{provider}/{model_id}",
+            provider=provider,
+            model_id=model_id,
+            title=model_id,
+            summary="no spec: accepted because the emulator runs with accept_unknown_models",
+            task_type=None,
+            path=f"/api/v1/{provider}/{model_id}",
+            doc_url="",
+            request_schema={"type": "object"},
+            request_required=True,
+            example_request=None,
+            stale=False,
+        )
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any], source: Path) -> ModelSpec:
@@ -111,12 +137,17 @@ def _spec_files(specs_dir: Path) -> Iterator[Path]:
             yield path
 
 
+_CANONICAL = re.compile(r"^/api/v1/(?P<provider>[A-Za-z0-9][\w.-]*)/(?P<model>[A-Za-z0-9][\w.-]*)$")
+RESERVED = frozenset({"tasks", "models", "media", "apikey", "team"})  # /api/v1/<these>/... are not models
+
+
 @attrs.frozen
 class Catalog:
-    """All servable models, and the submit path -> model table."""
+    """All servable models, and the submit path -> model tables (canonical, and every legacy alias)."""
 
     models: tuple[ModelSpec, ...]
     routes: Mapping[str, ModelSpec]
+    canonical: Mapping[str, ModelSpec] = attrs.field(factory=dict)
 
     @classmethod
     def load(cls, specs_dir: Path) -> Catalog:
@@ -133,14 +164,25 @@ class Catalog:
 
     @classmethod
     def from_models(cls, models: list[ModelSpec]) -> Catalog:
-        routes: dict[str, ModelSpec] = {}
-        # Documented paths win over aliases of other models.
+        canonical = {model.canonical_path: model for model in models}
+        routes: dict[str, ModelSpec] = dict(canonical)
+        # Canonical and documented paths win over aliases of other models.
         for model in models:
-            routes[model.path] = model
+            routes.setdefault(model.path, model)
         for model in models:
-            for path in model.submit_paths()[1:]:
+            for path in model.submit_paths()[2:]:
                 routes.setdefault(path, model)
-        return cls(tuple(sorted(models, key=lambda m: m.slug)), routes)
+        return cls(tuple(sorted(models, key=lambda m: m.slug)), routes, canonical)
 
-    def find(self, path: str) -> ModelSpec | None:
-        return self.routes.get(path.rstrip("/") or "/")
+    def find(self, path: str, *, legacy: bool = True) -> ModelSpec | None:
+        """The model served at ``path``; only the canonical path unless ``legacy`` (the emulator's option)."""
+        path = path.rstrip("/") or "/"
+        return (self.routes if legacy else self.canonical).get(path)
+
+    @staticmethod
+    def unknown_model(path: str) -> ModelSpec | None:
+        """A spec-less model for a canonical-looking path (raw calls), None for anything else."""
+        match = _CANONICAL.match(path.rstrip("/"))
+        if match is None or match["provider"] in RESERVED:
+            return None
+        return ModelSpec.unknown(match["provider"], match["model"])

@@ -6,10 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from .app import create_app
-from .catalog import CatalogError
 from .config import EmulatorConfig, Fault, default_specs_dir
-from .server import EmulatorServer
+from .extra import missing_extra
 
 
 def _fault(text: str) -> Fault:
@@ -38,11 +36,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--balance", type=float, default=100.0)
     parser.add_argument("--fault", type=_fault, action="append", default=[], metavar="JSON",
                         help='fault to arm, e.g. \'{"kind": "status", "route": "submit", "status": 503}\'')
+    parser.add_argument("--legacy-paths", action="store_true", help="also serve the documented /async paths")
+    parser.add_argument("--accept-unknown-models", action="store_true", help="create tasks for spec-less models")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    try:
+        from .app import create_app
+        from .catalog import CatalogError
+        from .server import EmulatorServer
+    except ImportError as exc:
+        print(f"error: {missing_extra(exc)}", file=sys.stderr)
+        return 2
     keys: tuple[str, ...] = tuple(args.api_keys or ("test-key",))
     try:
         config = EmulatorConfig(
@@ -56,6 +63,8 @@ def main(argv: list[str] | None = None) -> int:
             result_ttl=args.result_ttl,
             balance=args.balance,
             faults=tuple(args.fault),
+            legacy_paths=args.legacy_paths,
+            accept_unknown_models=args.accept_unknown_models,
         )
         server = EmulatorServer(create_app(config), host=args.host, port=args.port)
         server.start()

@@ -10,6 +10,13 @@ from typing import Any, Literal, get_args
 import attrs
 
 FaultKind = Literal["status", "drop", "slow", "malformed_json", "truncated", "fail_task"]
+# Where a finished task's files appear: data.result.resources (objects), data.resources (objects),
+# data.result.resources as bare URL strings, or nowhere (a success without files).
+ResultShape = Literal["result", "data", "urls", "none"]
+FailureIn = Literal["data.error", "message"]  # a failed task's reason: in data.error, or the envelope's message
+RESULT_SHAPES: tuple[str, ...] = get_args(ResultShape)
+FAILURE_PLACES: tuple[str, ...] = get_args(FailureIn)
+STATUSES = ("pending", "processing", "success", "failed")
 FaultRoute = Literal["submit", "poll", "download", "common", "any"]
 
 FAULT_KINDS: tuple[str, ...] = get_args(FaultKind)
@@ -97,10 +104,11 @@ def _faults(value: Iterable[Fault]) -> tuple[Fault, ...]:
 
 
 def default_specs_dir() -> Path:
-    """The repo's specs/ next to the package, else ./specs (an installed package has no repo)."""
-    repo_specs = Path(__file__).resolve().parents[2] / "specs"
-    if repo_specs.is_dir():
-        return repo_specs
+    """The specs the package ships (``emulator/specs``: the repo's specs/ in a checkout, a copy once
+    installed), else ./specs."""
+    packaged = Path(__file__).resolve().parent / "specs"
+    if packaged.is_dir():
+        return packaged
     return Path.cwd() / "specs"
 
 
@@ -125,6 +133,13 @@ class EmulatorConfig:
     max_upload_bytes: int = 16 * MiB
     max_files_per_team: int = 10
     media_ttl: float = 7 * 86400.0
+    # How the live API's answers may look (each switch lets a test cover one shape the official clients accept).
+    legacy_paths: bool = False  # also serve the documented `/async` and `/{type}/` submit paths
+    status_words: Mapping[str, str] = attrs.field(factory=dict)  # e.g. {"processing": "running"}
+    result_shape: ResultShape = "result"
+    failure_in: FailureIn = "data.error"
+    redirect_results: int = 0  # result URLs answer this many 302 hops before the file
+    accept_unknown_models: bool = False  # a POST to /api/v1/{provider}/{model_id} with no spec creates a task
 
     def __attrs_post_init__(self) -> None:
         if not self.api_keys:
@@ -141,6 +156,15 @@ class EmulatorConfig:
             value = getattr(self, name)
             if value is not None and value < 1:
                 raise ValueError(f"EmulatorConfig.{name} must be >= 1 or None, got {value!r}")
+        unknown_words = sorted(set(self.status_words) - set(STATUSES))
+        if unknown_words:
+            raise ValueError(f"EmulatorConfig.status_words keys must be among {list(STATUSES)}, got {unknown_words}")
+        if self.result_shape not in RESULT_SHAPES:
+            raise ValueError(f"EmulatorConfig.result_shape must be one of {list(RESULT_SHAPES)}, got {self.result_shape!r}")
+        if self.failure_in not in FAILURE_PLACES:
+            raise ValueError(f"EmulatorConfig.failure_in must be one of {list(FAILURE_PLACES)}, got {self.failure_in!r}")
+        if not 0 <= self.redirect_results <= 10:
+            raise ValueError(f"EmulatorConfig.redirect_results must be within [0, 10], got {self.redirect_results!r}")
         unknown = sorted(set(self.teams) - set(self.api_keys))
         if unknown:
             raise ValueError(f"EmulatorConfig.teams names {len(unknown)} key(s) that are not in api_keys")
@@ -151,6 +175,10 @@ class EmulatorConfig:
     def key_label(self, key: str) -> str:
         """A stable name for a key that never reveals it (stats and logs must not hold keys)."""
         return f"key#{self.api_keys.index(key)}"
+
+    def status_word(self, status: str) -> str:
+        """The word the API sends for an internal status (the docs' word unless ``status_words`` says otherwise)."""
+        return self.status_words.get(status, status)
 
     def duration_for(self, task_type: str | None) -> float:
         """Seconds from submit to a final state, after time scaling."""

@@ -67,8 +67,10 @@ def authorize(request: Request, *, count_rpm: bool = True) -> str:
 
 async def submit(request: Request) -> Response:
     state = state_of(request)
-    model = state.catalog.find(request.url.path)
+    model = state.catalog.find(request.url.path, legacy=state.config.legacy_paths)
     key = authorize(request)
+    if model is None and state.config.accept_unknown_models:
+        model = state.catalog.unknown_model(request.url.path)
     if model is None:
         return api_error(404, f"Resource not found: no model endpoint at POST {request.url.path}")
     if state.config.balance <= 0:
@@ -115,7 +117,15 @@ async def get_task(request: Request) -> Response:
     task = state.tasks.get(task_id, now=now, ttl=state.config.result_ttl)
     if task is None or task.key_label != state.config.key_label(key):
         return api_error(404, f"Resource not found: task '{task_id}' not found or expired")
-    return ok(task.to_json(now, base_url(request)))
+    data, message = task.to_json(now, base_url(request), state.config)
+    return ok(data, message=message)
+
+
+async def redirect_hop(request: Request) -> Response:
+    """``/_redirect/{hops}/{rest}``: one 302 closer to ``/{rest}`` (config.redirect_results)."""
+    hops, rest = request.path_params["hops"], request.path_params["rest"]
+    target = f"/_redirect/{hops - 1}/{rest}" if hops > 1 else f"/{rest}"
+    return Response(status_code=302, headers={"Location": target})
 
 
 async def result_file(request: Request) -> Response:

@@ -26,7 +26,11 @@ def modellix_emulator_config() -> EmulatorConfig:
 
 @pytest.fixture
 def modellix_emulator(modellix_emulator_config: EmulatorConfig) -> Iterator[RunningEmulator]:
-    from .server import running_emulator
+    try:
+        from .server import running_emulator
+    except ImportError as exc:
+        from .extra import missing_extra
 
+        pytest.fail(missing_extra(exc), pytrace=False)
     with running_emulator(modellix_emulator_config) as emulator:
         yield emulator

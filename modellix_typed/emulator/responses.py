@@ -30,8 +30,8 @@ class ConnectionDropped(Exception):
     """Raised when a fault must drop the connection but the server gives no way to close it."""
 
 
-def ok(data: Any, headers: Mapping[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"code": 0, "message": "success", "data": data}, headers=headers)
+def ok(data: Any, headers: Mapping[str, str] | None = None, *, message: str = "success") -> JSONResponse:
+    return JSONResponse({"code": 0, "message": message, "data": data}, headers=headers)
 
 
 def api_error(status: int, message: str, headers: Mapping[str, str] | None = None) -> JSONResponse:

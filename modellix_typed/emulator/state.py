@@ -46,7 +46,12 @@ class EmulatorState:
         return time.monotonic()
 
     def validator_for(self, model: ModelSpec) -> RequestValidator:
-        return self.validators[model.slug]
+        validator = self.validators.get(model.slug)
+        if validator is None:  # a spec-less model of a raw call: any JSON object
+            validator = self.validators.setdefault(
+                model.slug, RequestValidator(model.request_schema, required=model.request_required)
+            )
+        return validator
 
     def record(self, method: str, path: str, status: int | None, route: str, *, outcome: str | None = None) -> None:
         """Log one request; `outcome` says why there is no status (only set when something went wrong)."""

@@ -15,6 +15,7 @@ from typing import Any, Literal
 import attrs
 
 from .catalog import ModelSpec
+from .config import EmulatorConfig
 from .media import output_shape, utc_iso
 
 Status = Literal["pending", "processing", "success", "failed"]
@@ -71,36 +72,42 @@ class Task:
     def is_running(self, now: float) -> bool:
         return self.status(now) in ("pending", "processing")
 
-    def to_json(self, now: float, base_url: str) -> dict[str, Any]:
+    def to_json(self, now: float, base_url: str, config: EmulatorConfig) -> tuple[dict[str, Any], str]:
+        """The task's ``data`` and the envelope ``message``, in the shapes ``config`` selects."""
         status = self.status(now)
         data: dict[str, Any] = {
-            "status": status,
+            "status": config.status_word(status),
             "task_id": self.task_id,
             "model_id": self.model.api_model_id,
         }
         if status in ("pending", "processing"):
-            return data
+            return data, "success"
         data["duration"] = int(round(self.duration * 1000))
         if status == "failed":
+            if config.failure_in == "message":
+                return data, str(self.failure)
             data["error"] = {"message": self.failure}
-            return data
+            return data, "success"
         end_time = utc_iso(self.submitted_at + timedelta(seconds=self.duration))
-        data["result"] = {
-            "resources": [
-                {
-                    "url": f"{base_url}/files/{self.task_id}/{index}.{self.extension}",
-                    "type": self.kind,
-                    "width": self.width,
-                    "height": self.height,
-                    "format": self.extension,
-                    "role": "primary",
-                }
-                for index in range(self.count)
-            ],
+        result: dict[str, Any] = {
             "metadata": {f"{self.kind}_count": self.count, "request_id": f"req-{self.task_id[5:17]}"},
             "extensions": {"submit_time": utc_iso(self.submitted_at), "end_time": end_time},
         }
-        return data
+        prefix = f"{base_url}/_redirect/{config.redirect_results}" if config.redirect_results else base_url
+        urls = [f"{prefix}/files/{self.task_id}/{index}.{self.extension}" for index in range(self.count)]
+        described = [
+            {"url": url, "type": self.kind, "width": self.width, "height": self.height,
+             "format": self.extension, "role": "primary"}
+            for url in urls
+        ]
+        if config.result_shape == "result":
+            result["resources"] = described
+        elif config.result_shape == "urls":
+            result["resources"] = urls
+        elif config.result_shape == "data":
+            data["resources"] = described
+        data["result"] = result
+        return data, "success"
 
 
 class TaskStore:

@@ -15,9 +15,10 @@ from modellix_typed.emulator.pytest_plugin import modellix_emulator, modellix_em
 
 FIXTURE_SPECS = Path(__file__).parent / "fixtures" / "specs"
 REPO_SPECS = Path(__file__).resolve().parents[2] / "specs"
-IMAGEN = "/api/v1/google/imagen-4.0-generate-001/async"
-I2V_OLD = "/api/v1/image-to-video/minimax/minimax-i2v-01/async"
-T2V = "/api/v1/google/veo-3-fast-t2v/async"
+IMAGEN = "/api/v1/google/imagen-4.0-generate-001"  # the canonical path (the live API's)
+I2V = "/api/v1/minimax/minimax-i2v-01"
+I2V_OLD = "/api/v1/image-to-video/minimax/minimax-i2v-01/async"  # served only with legacy_paths
+T2V = "/api/v1/google/veo-3-fast-t2v"
 KEY = "test-key-123"
 
 StartEmulator = Callable[..., RunningEmulator]

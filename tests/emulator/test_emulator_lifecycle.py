@@ -10,7 +10,7 @@ import httpx
 
 from modellix_typed.emulator import Fault
 
-from .conftest import I2V_OLD, IMAGEN, StartEmulator, client_for, wait_for_status
+from .conftest import I2V, IMAGEN, StartEmulator, client_for, wait_for_status
 
 
 def _png_size(data: bytes) -> tuple[int, int]:
@@ -75,7 +75,7 @@ def test_success_result_shape_and_downloadable_png(start_emulator: StartEmulator
 def test_video_task_yields_an_mp4(start_emulator: StartEmulator) -> None:
     emu = start_emulator()
     with client_for(emu) as http:
-        task_id = http.post(I2V_OLD, json={"first_frame_image": "https://example.com/a.jpg"}).json()["data"]["task_id"]
+        task_id = http.post(I2V, json={"first_frame_image": "https://example.com/a.jpg"}).json()["data"]["task_id"]
         data = wait_for_status(http, task_id, "success")
         resource = data["result"]["resources"][0]
         assert (resource["type"], resource["format"]) == ("video", "mp4")

@@ -1,4 +1,5 @@
-"""Every model in specs/ gets its documented path plus the alias forms, and the common endpoints answer."""
+"""Every model in specs/ gets the canonical path (plus, with legacy_paths, its documented path and the alias
+forms), and the common endpoints answer."""
 
 from __future__ import annotations
 
@@ -12,16 +13,26 @@ import pytest
 
 from modellix_typed.emulator import Catalog, EmulatorConfig, running_emulator
 
-from .conftest import FIXTURE_SPECS, IMAGEN, REPO_SPECS, StartEmulator, client_for
+from .conftest import FIXTURE_SPECS, I2V_OLD, IMAGEN, REPO_SPECS, StartEmulator, client_for
 
 
-def test_documented_path_and_aliases_accept_the_example(start_emulator: StartEmulator) -> None:
+def test_by_default_only_the_canonical_path_is_served(start_emulator: StartEmulator) -> None:
     emu = start_emulator(concurrency_limit=None)
+    with client_for(emu) as http:
+        for path in (f"{IMAGEN}/async", I2V_OLD, "/api/v1/text-to-image/google/imagen-4.0-generate-001"):
+            response = http.post(path, json={"prompt": "x"})
+            assert response.status_code == 404 and "no model endpoint" in response.json()["message"], path
+        assert http.post(IMAGEN, json={"prompt": "x"}).status_code == 200
+    assert emu.stats()["tasks_created"] == 1
+
+
+def test_documented_path_and_aliases_accept_the_example_with_legacy_paths(start_emulator: StartEmulator) -> None:
+    emu = start_emulator(concurrency_limit=None, legacy_paths=True)
     catalog = Catalog.load(FIXTURE_SPECS)
     with client_for(emu) as http:
         for model in catalog.models:
             paths = model.submit_paths()
-            assert paths[0] == model.path
+            assert paths[0] == f"/api/v1/{model.provider}/{model.model_id}" and model.path in paths
             for path in paths:
                 response = http.post(path, json=model.example_request)
                 assert response.status_code == 200, (path, response.text)
@@ -44,11 +55,11 @@ def test_old_and_new_path_forms_are_both_served() -> None:
 
 
 def test_unknown_model_is_404_in_api_format(client: httpx.Client) -> None:
-    response = client.post("/api/v1/google/no-such-model/async", json={"prompt": "x"})
+    response = client.post("/api/v1/google/no-such-model", json={"prompt": "x"})
     assert response.status_code == 404
     assert response.json() == {
         "code": 404,
-        "message": "Resource not found: no model endpoint at POST /api/v1/google/no-such-model/async",
+        "message": "Resource not found: no model endpoint at POST /api/v1/google/no-such-model",
     }
 
 
@@ -122,7 +133,7 @@ def test_every_real_spec_model_has_a_route_and_accepts_its_documented_request() 
             spec = json.loads((REPO_SPECS / entry["file"]).read_text(encoding="utf-8"))
             example = spec["examples"]["request"]
             body = example if example is not None else _minimal_body(spec["request_schema"])
-            response = http.post(entry["path"], json=body)
+            response = http.post(f"/api/v1/{entry['provider']}/{entry['model_id']}", json=body)
             errors = list(jsonschema.Draft202012Validator(spec["request_schema"]).iter_errors(body))
             if not errors:
                 assert response.status_code == 200, (entry["slug"], response.text)
@@ -145,6 +156,8 @@ def test_every_real_spec_path_is_documented_form_first() -> None:
         assert model is not None and model.slug == entry["slug"]
         new_form = f"/api/v1/{entry['provider']}/{entry['model_id']}/async"
         assert catalog.find(new_form) is model
+        canonical = f"/api/v1/{entry['provider']}/{entry['model_id']}"
+        assert catalog.find(canonical, legacy=False) is model and catalog.find(entry["path"], legacy=False) is None
 
 
 def test_unknown_endpoint_and_method_answer_in_api_format(client: httpx.Client) -> None:
