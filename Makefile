@@ -11,7 +11,9 @@ DOCS_URL ?=
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
+	# compat: a plain path entry, so mypy/pyright run from any directory see the package (strict mode's import
+	# hook is invisible to them).
+	$(PY) -m pip install -q -e '.[dev]' --config-settings editable_mode=compat
 	touch $@
 
 setup: $(VENV)/.installed
