@@ -46,3 +46,17 @@ def test_offline_validation_example_reports_every_problem(tmp_path: Path) -> Non
     done = run_snippet(python_blocks()[1], tmp_path, env)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["sampleCount maximum 9", "aspectRatio enum 2:1"]
+
+
+def test_raw_call_and_account_example_runs_against_the_emulator(tmp_path: Path) -> None:
+    [block] = [b for b in python_blocks() if "validate=False" in b]
+    key = "readme-test-key"
+    config = EmulatorConfig(api_keys=(key,), time_scale=0.01, accept_unknown_models=True, result_shape="urls")
+    with running_emulator(config) as emu:
+        env = {**os.environ, "MODELLIX_API_KEY": key, "MODELLIX_BASE_URL": emu.base_url}
+        done = run_snippet(block, tmp_path, env)
+        created = emu.stats()["tasks_by_slug"]
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("success ['http://127.0.0.1:") and lines[1] == "True 100.0" and lines[3] == "True"
+    assert created == {"newco/model-2027": 1} and key not in done.stdout + done.stderr
