@@ -99,7 +99,12 @@ def uri_rule(schema: Mapping[str, Any], parent_description: str = "") -> UriRule
     types = schema_types(schema)
     if (types and "string" not in types) or "enum" in schema or "const" in schema:
         return None
-    text = f"{schema.get('description') or ''} {parent_description}"
+    if not _documented_values_fit_uri(schema):
+        return None  # never reject what the docs show: "pet_lion_pro" is not a URL, whatever the prose links to
+    # a link in the prose ("for the full list, see: https://...") points to docs, it doesn't describe the value
+    text = _LINK.sub(" ", f"{schema.get('description') or ''} {parent_description}")
+    if _RAW_BASE64.search(text):
+        return None  # raw Base64 without a data: prefix is allowed: no URL shape to check
     formatted = schema.get("format") in _URI_FORMATS
     says_data = _DATA_URI_PHRASE.search(text) is not None
     says_url = _URL_WORD.search(_DATA_URI_PHRASE.sub(" ", text)) is not None
@@ -109,6 +114,21 @@ def uri_rule(schema: Mapping[str, Any], parent_description: str = "") -> UriRule
     if says_data:
         return UriRule("data", base64)
     return None
+
+
+_LINK = re.compile(r"\bhttps?://\S+")
+_URI_SHAPED = re.compile(r"^(?:https?://|data:)", re.IGNORECASE)
+_PLACEHOLDER = re.compile(r"^<[^<>]+>$")
+_RAW_BASE64 = re.compile(r"(?:do not|don't) include (?:the )?(?:'data:'|\"data:\"|data:|base64) prefix", re.IGNORECASE)
+
+
+def _documented_values_fit_uri(schema: Mapping[str, Any]) -> bool:
+    """False when the field's own example or default is a real value that is not a URL or data: URI."""
+    for key in ("example", "default"):
+        value = schema.get(key)
+        if isinstance(value, str) and not _PLACEHOLDER.match(value.strip()) and not _URI_SHAPED.match(value):
+            return False
+    return True
 
 
 @attrs.define
@@ -229,6 +249,25 @@ class Emitter:
             test = f"not v.json_in({x}, {const})" if _python_eq_differs(enum, types) else f"{x} not in {const}"
             self._add(indent, f"if {test}:")
             self._add(indent + 1, f"issues.append(v.enum_issue({path}, {x}, {const}))")
+            # a value outside the enum is reported once, as such: its other rules run only for enum members
+            start = len(self.lines)
+            self._add(indent, "else:")
+            self._rules(schema, x, path, indent + 1, name, types, parent_description)
+            if len(self.lines) == start + 1:
+                self.lines.pop()
+            return
+        self._rules(schema, x, path, indent, name, types, parent_description)
+
+    def _rules(
+        self,
+        schema: Mapping[str, Any],
+        x: str,
+        path: str,
+        indent: int,
+        name: str,
+        types: list[str],
+        parent_description: str,
+    ) -> None:
         if "const" in schema:
             const = self.ctx.constant("_CONST_", pyrepr(schema["const"]))
             if _python_eq_differs([schema["const"]], types):
