@@ -17,6 +17,7 @@ from codegen.gen_literal import pyrepr
 
 _SIZE_VALUE = re.compile(r"^\s*(\d+)\s*([*xX×])\s*(\d+)\s*$")
 _SIZE_NAME = re.compile(r"size|resolution", re.IGNORECASE)
+_SIZE_SAID = re.compile(r"\bwidth\s*([*xX×]|\s+x\s+)\s*height\b", re.IGNORECASE)
 _URI_FORMATS = ("uri", "url", "uri-reference", "iri")
 _BASE64_WORD = re.compile(r"base\s*64", re.IGNORECASE)
 _DATA_URI_PHRASE = re.compile(r"(?:base\s*64\s+)?data\s*[:-]?\s*ur[il]s?\b|\bdata:[a-z]", re.IGNORECASE)
@@ -51,13 +52,18 @@ def schema_types(schema: Mapping[str, Any]) -> list[str]:
 
 
 def size_separator(schema: Mapping[str, Any]) -> str | None:
-    """``*`` or ``x`` when the documented enum/default/example of a size-like field agree on one separator."""
+    """``*`` or ``x``: what the description says (``format: width*height``), else what the documented
+    enum/default/example agree on; None when a documented value disagrees (never reject what the docs show)."""
     samples: list[Any] = list(schema.get("enum") or [])
     samples += [schema.get("default"), schema.get("example"), *(schema.get("examples") or [])]
     seps = set()
     for sample in samples:
         if isinstance(sample, str) and (match := _SIZE_VALUE.match(sample)):
             seps.add("x" if match.group(2) in "xX×" else "*")
+    said = _SIZE_SAID.search(str(schema.get("description") or ""))
+    if said is not None and isinstance(schema.get("type"), str):
+        stated = "*" if "*" in said.group(1) else "x"
+        return stated if seps <= {stated} else None
     return seps.pop() if len(seps) == 1 else None
 
 

@@ -57,6 +57,13 @@ _WHEN_PROVIDED = re.compile(r"^when\s+(?:([A-Za-z_]\w*)\s+is\s+)?provided\s*,\s*
 _WHEN_USING_THIS = re.compile(r"^(.+?)\s+when using this parameter\.?$", re.IGNORECASE)
 _REQUIRED_WHEN = re.compile(r"^required when\s+([A-Za-z_]\w*)\s+is\s+(-?[\w]+(?:\.\d+)?)\.?$", re.IGNORECASE)
 _REMAIN_WHENEVER = re.compile(r"^must remain\s+(-?\w+(?:\.\d+)?)\s+whenever\s+([A-Za-z_]\w*)\s+is provided\.?$", re.IGNORECASE)
+# value-to-value conditionals between a duration and a resolution field
+_SECONDS_ONLY = re.compile(r"\b(\d+)\s*seconds?(?:\s+duration)?\s+only supports\s+(\w+)", re.IGNORECASE)
+_ONLY_SECONDS = re.compile(r"\b(\w+)\s+only supports\s+(\d+)\s*seconds?\b", re.IGNORECASE)
+_ONLY_FOR_DURATION = re.compile(
+    r"^(\w+(?:(?:,\s*|\s+and\s+|\s+or\s+)\w+)*)\s+(?:is|are)\s+only available for\s+(\d+)-second duration",
+    re.IGNORECASE,
+)
 _CLAUSE_PRESENT = re.compile(r"^([A-Za-z_]\w*)\s+is\s+(?:still\s+)?required$", re.IGNORECASE)
 _CLAUSE_ABSENT = re.compile(r"^([A-Za-z_]\w*)\s+must be omitted$", re.IGNORECASE)
 _CLAUSE_VALUE = re.compile(r"^([A-Za-z_]\w*)\s+must (?:be|remain)\s+([\w.-]+)$", re.IGNORECASE)
@@ -202,6 +209,7 @@ class _Extractor:
         if (match := _AT_LEAST_ONE.search(text)) and self.known(names := _names(match.group(1))):
             yield {**base, "kind": "at_least_one", "fields": sorted(names)}
         yield from self._conditionals(field, text, base)
+        yield from self._duration_resolution(text, base)
 
     def _size_rules(self, field: str, text: str, base: dict[str, JSON]) -> Iterator[dict[str, JSON]]:
         if match := _PIXELS_DIMS.search(text):
@@ -240,6 +248,29 @@ class _Extractor:
             value = self.value(field, match.group(1))
             if value is not None and match.group(2) in self.properties:
                 yield self._when(match.group(2), None, field, "one_of", [value[0]], base)
+
+    def _named(self, word: str) -> str | None:
+        """The one top-level property whose name contains ``word`` (None: none or several)."""
+        found = [name for name in self.properties if word in name.lower()]
+        return found[0] if len(found) == 1 else None
+
+    def _duration_resolution(self, text: str, base: dict[str, JSON]) -> Iterator[dict[str, JSON]]:
+        """``10 seconds only supports 768P`` / ``1080P only supports 6 seconds`` / ``1080p and 4k are only
+        available for 8-second duration``: a value of one field allows one value of the other."""
+        duration, resolution = self._named("duration"), self._named("resolution")
+        if duration is None or resolution is None:
+            return
+        pairs: list[tuple[str, list[str], str, str]] = []  # (trigger field, trigger words, target field, word)
+        pairs += [(duration, [m.group(1)], resolution, m.group(2)) for m in _SECONDS_ONLY.finditer(text)]
+        pairs += [(resolution, [m.group(1)], duration, m.group(2)) for m in _ONLY_SECONDS.finditer(text)]
+        if match := _ONLY_FOR_DURATION.match(text):
+            pairs.append((resolution, _names(match.group(1)), duration, match.group(2)))
+        for trigger, words, target, word in pairs:
+            when = [self.value(trigger, item) for item in words]
+            value = self.value(target, word)
+            if value is not None and when and all(item is not None for item in when):
+                values = [item[0] for item in when if item is not None]
+                yield self._when(trigger, values, target, "one_of", [value[0]], base)
 
     def _clauses(
         self, subject: str, when: list[JSON] | None, text: str, base: dict[str, JSON]
@@ -333,11 +364,7 @@ def classify_sentences(schema: Mapping[str, JSON] | None, body_notes: str | None
         made = list(extractor._rules_of(sentence))
         if made:
             verdict = "rule"
-        elif (
-            _INFORMATIONAL.search(sentence.text)
-            or _in_schema(extractor.properties.get(sentence.field), sentence)
-            or _restates_required(schema, sentence)
-        ):
+        elif _INFORMATIONAL.search(sentence.text) or _already_enforced(schema, extractor.properties, sentence):
             verdict = "informational"
         else:
             verdict = "not_understood"
@@ -352,10 +379,27 @@ def _in_schema(node: Mapping[str, JSON] | None, sentence: Sentence) -> bool:
     keywords = {"minimum", "maximum", "minLength", "maxLength", "minItems", "maxItems", "enum", "exclusiveMinimum"}
     if not keywords & set(node):
         return False
-    return bool(re.search(r"range|between|up to|max|min|options?|\d\s*-\s*\d|only|fixed", sentence.text, re.I))
+    return bool(re.search(r"range|between|up to|max|min|options?|\d\s*-\s*\d|only|fixed|limited to|exactly", sentence.text, re.I))
 
 
-def _restates_required(schema: Mapping[str, JSON], sentence: Sentence) -> bool:
-    """``Required.`` on a field the schema already lists as required."""
-    required = schema.get("required") or []
-    return sentence.field in required and re.fullmatch(r"\(?required[^.]*\)?\.?", sentence.text, re.I) is not None
+_UNSUPPORTED = re.compile(r"does not support:?\s*(.+?)(?:\s+parameters?)?(?:\s*\(.*)?\.?$", re.IGNORECASE)
+_CONDITION_WORDS = re.compile(r"\b(unless|when|whenever|if|only)\b", re.IGNORECASE)
+
+
+def _already_enforced(
+    schema: Mapping[str, JSON], properties: Mapping[str, Mapping[str, JSON]], sentence: Sentence
+) -> bool:
+    """The sentence restates what the schema itself enforces: a required field, a bound or option list, or
+    fields it does not support (undocumented fields are rejected anyway)."""
+    text = sentence.text
+    if _in_schema(properties.get(sentence.field), sentence):
+        return True
+    required = set(schema.get("required") or [])
+    named = [name for name in properties if re.search(rf"\b{re.escape(name.replace('_', ' '))}\b|\b{name}\b", text, re.I)]
+    if re.search(r"\brequired\b", text, re.I) and not _CONDITION_WORDS.search(text):
+        targets = [sentence.field] if sentence.field else named
+        if targets and all(name in required for name in targets):
+            return True
+    if (match := _UNSUPPORTED.search(text)) and not any(name in properties for name in _names(match.group(1))):
+        return True
+    return not sentence.field and any(_in_schema(properties[name], sentence) for name in named)

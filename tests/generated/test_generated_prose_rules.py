@@ -247,3 +247,23 @@ def test_json_schema_export_of_veo_uses_dependent_required_and_if_then() -> None
     assert "durationSeconds must be 8 when using this parameter." in sentences
     assert "x-modellix-rules" not in exported
     assert registry.json_schema(WAN)["x-modellix-rules"][0]["kind"] in ("aspect_ratio", "pixels")
+
+
+HAILUO = "minimax/hailuo-2.3-i2v"  # "10 seconds only supports 768P", "1080P only supports 6 seconds"
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ({"duration": 10, "resolution": "768P"}, []),
+        ({"duration": 10}, []),  # resolution not sent: the API's default decides
+        ({"duration": 6, "resolution": "1080P"}, []),
+        ({"duration": 10, "resolution": "1080P"}, [("duration", "when"), ("resolution", "when")]),
+    ],
+)
+def test_value_to_value_conditionals(body: dict[str, Any], expected: list[tuple[str, str]]) -> None:
+    base = {"prompt": "x", "first_frame_image": "https://e.co/f.png"}
+    assert sorted(problems(HAILUO, {**base, **body})) == expected
+    veo = {"prompt": "x", "resolution": "4k"}
+    assert problems("google/veo-3.1-t2v", {**veo, "durationSeconds": "8"}) == []
+    assert problems("google/veo-3.1-t2v", {**veo, "durationSeconds": "6"}) == [("durationSeconds", "when")]

@@ -220,6 +220,14 @@ class Veo31I2V(RequestModel):
             then="one_of",
             values=("8",),
         ),
+        Rule(
+            "when",
+            ("resolution", "durationSeconds"),
+            "Note: 1080p and 4k are only available for 8-second duration.",
+            then="one_of",
+            when_values=("1080p", "4k"),
+            values=("8",),
+        ),
     )
     _FIELDS: ClassVar[dict[str, tuple[str, v.Check, bool]]] = {
         "prompt": ("prompt", _check_prompt, False),
