@@ -19,6 +19,7 @@ import click
 from codegen.crawl import CrawlResult, IndexUnavailable, crawl_docs
 from codegen.docs_index import CANONICAL_DOCS_URL
 from codegen.fetch import FetchPolicy
+from codegen.lint import LINT_FILE, write_lint_report
 from codegen.mirror_server import serve_directory
 from codegen.snapshot import dump_json, write_snapshot
 
@@ -141,6 +142,7 @@ def crawl(
     started = time.perf_counter()
     result = _crawl_or_exit(source, docs_url, mirror, out, _policy(concurrency, timeout, retries), schema_url)
     summary = write_snapshot(out, result)
+    lint = write_lint_report(out)
     elapsed = time.perf_counter() - started
     if as_json:
         click.echo(dump_json({**summary.report, "elapsed_seconds": round(elapsed, 3), "out": str(out)}), nl=False)
@@ -149,7 +151,8 @@ def crawl(
     click.echo(
         f"crawled {report['pages_fetched']}/{report['pages_listed']} pages in {elapsed:.2f}s: "
         f"{report['models_written']} models + {report['common_written']} common specs written to {out}/, "
-        f"{len(report['failures'])} failures, {len(report['stale'])} stale kept, {len(summary.removed)} removed",
+        f"{len(report['failures'])} failures, {len(report['stale'])} stale kept, {len(summary.removed)} removed, "
+        f"{len(lint['findings'])} docs lint findings ({out / LINT_FILE})",
         err=True,
     )
     reasons: dict[str, int] = {}
@@ -204,6 +207,41 @@ def diff(
         click.echo(dump_json(changelog.to_json()), nl=False)
     else:
         click.echo(render_text(changelog), nl=False)
+
+
+@main.command()
+@click.option("--specs", type=click.Path(exists=True, file_okay=False, path_type=Path), default=Path("specs"))
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def lint(specs: Path, as_json: bool) -> None:
+    """Docs inconsistencies of a snapshot (bad or placeholder examples, stale overlay entries), written to
+    SPECS/lint-report.json. Findings are reported, never fatal: exit 0."""
+    report = write_lint_report(specs)
+    if as_json:
+        click.echo(dump_json(report), nl=False)
+        return
+    for finding in report["findings"]:
+        where = finding.get("path", finding.get("rule", ""))
+        click.echo(f"{finding['slug']}: {finding['kind']}: {where}: {finding['detail']}")
+    click.echo(f"{len(report['findings'])} findings written to {specs / LINT_FILE}", err=True)
+
+
+@main.command()
+@click.option("--specs", type=click.Path(exists=True, file_okay=False, path_type=Path), default=Path("specs"))
+@click.option("--report", "show_report", is_flag=True, help="Classify every constraint-like sentence.")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+def rules(specs: Path, show_report: bool, as_json: bool) -> None:
+    """The rules of every model spec; with --report, the coverage of constraint-like sentences (rule /
+    informational / not understood)."""
+    from codegen.coverage import coverage_report, render_coverage
+
+    report = coverage_report(specs)
+    if as_json:
+        click.echo(dump_json(report if show_report else report["rules"]), nl=False)
+    elif show_report:
+        click.echo(render_coverage(report), nl=False)
+    else:
+        for rule in report["rules"]:
+            click.echo(f"{rule['slug']}: {rule['id']} ({rule['origin']}): {rule['sentence']}")
 
 
 @main.command("serve-docs")

@@ -1,5 +1,5 @@
 """Changelog between two specs/ snapshots: models added/removed, parameters added/removed/retyped,
-constraints, defaults and required-ness changed, endpoint moved."""
+constraints, defaults and required-ness changed, endpoint moved, prose rules added/removed/changed."""
 
 from __future__ import annotations
 
@@ -37,6 +37,9 @@ ChangeKind = Literal[
     "default_changed",
     "required_changed",
     "endpoint_changed",
+    "rule_added",
+    "rule_removed",
+    "rule_changed",
 ]
 
 
@@ -67,6 +70,12 @@ class Change:
             return f"+ {where} ({_fmt(self.new)})"
         if self.kind == "param_removed":
             return f"- {where} (was {_fmt(self.old)})"
+        if self.kind == "rule_added":
+            return f"+ rule {where}: {_fmt(self.new)}"
+        if self.kind == "rule_removed":
+            return f"- rule {where} (was {_fmt(self.old)})"
+        if self.kind == "rule_changed":
+            return f"~ rule {where}: {_fmt(self.old)} -> {_fmt(self.new)}"
         label = {"param_retyped": "type", "default_changed": "default", "required_changed": "required"}.get(
             self.kind, self.field or self.kind
         )
@@ -155,7 +164,23 @@ def diff_specs(slug: str, old: dict[str, Any], new: dict[str, Any]) -> list[Chan
                 changes.append(
                     Change(slug, "constraint_changed", name, key, a.constraints.get(key), b.constraints.get(key))
                 )
+    return changes + diff_rules(slug, old, new)
+
+
+def diff_rules(slug: str, old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
+    """Prose rules by id (``param`` is the rule id): added, removed, or changed (parameters or sentence)."""
+    before = {str(rule["id"]): _rule_body(rule) for rule in old.get("rules") or []}
+    after = {str(rule["id"]): _rule_body(rule) for rule in new.get("rules") or []}
+    changes = [Change(slug, "rule_removed", key, "rule", before[key], None) for key in sorted(before.keys() - after.keys())]
+    changes += [Change(slug, "rule_added", key, "rule", None, after[key]) for key in sorted(after.keys() - before.keys())]
+    for key in sorted(before.keys() & after.keys()):
+        if before[key] != after[key]:
+            changes.append(Change(slug, "rule_changed", key, "rule", before[key], after[key]))
     return changes
+
+
+def _rule_body(rule: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in rule.items() if key not in ("id", "kind", "fields")}
 
 
 def diff_snapshots(old_dir: Path, new_dir: Path) -> Changelog:

@@ -17,6 +17,7 @@ from codegen.gen_literal import pyrepr
 
 _SIZE_VALUE = re.compile(r"^\s*(\d+)\s*([*xX×])\s*(\d+)\s*$")
 _SIZE_NAME = re.compile(r"size|resolution", re.IGNORECASE)
+_SIZE_SAID = re.compile(r"\bwidth\s*([*xX×]|\s+x\s+)\s*height\b", re.IGNORECASE)
 _URI_FORMATS = ("uri", "url", "uri-reference", "iri")
 _BASE64_WORD = re.compile(r"base\s*64", re.IGNORECASE)
 _DATA_URI_PHRASE = re.compile(r"(?:base\s*64\s+)?data\s*[:-]?\s*ur[il]s?\b|\bdata:[a-z]", re.IGNORECASE)
@@ -51,13 +52,18 @@ def schema_types(schema: Mapping[str, Any]) -> list[str]:
 
 
 def size_separator(schema: Mapping[str, Any]) -> str | None:
-    """``*`` or ``x`` when the documented enum/default/example of a size-like field agree on one separator."""
+    """``*`` or ``x``: what the description says (``format: width*height``), else what the documented
+    enum/default/example agree on; None when a documented value disagrees (never reject what the docs show)."""
     samples: list[Any] = list(schema.get("enum") or [])
     samples += [schema.get("default"), schema.get("example"), *(schema.get("examples") or [])]
     seps = set()
     for sample in samples:
         if isinstance(sample, str) and (match := _SIZE_VALUE.match(sample)):
             seps.add("x" if match.group(2) in "xX×" else "*")
+    said = _SIZE_SAID.search(str(schema.get("description") or ""))
+    if said is not None and isinstance(schema.get("type"), str):
+        stated = "*" if "*" in said.group(1) else "x"
+        return stated if seps <= {stated} else None
     return seps.pop() if len(seps) == 1 else None
 
 
@@ -99,7 +105,12 @@ def uri_rule(schema: Mapping[str, Any], parent_description: str = "") -> UriRule
     types = schema_types(schema)
     if (types and "string" not in types) or "enum" in schema or "const" in schema:
         return None
-    text = f"{schema.get('description') or ''} {parent_description}"
+    if not _documented_values_fit_uri(schema):
+        return None  # never reject what the docs show: "pet_lion_pro" is not a URL, whatever the prose links to
+    # a link in the prose ("for the full list, see: https://...") points to docs, it doesn't describe the value
+    text = _LINK.sub(" ", f"{schema.get('description') or ''} {parent_description}")
+    if _RAW_BASE64.search(text):
+        return None  # raw Base64 without a data: prefix is allowed: no URL shape to check
     formatted = schema.get("format") in _URI_FORMATS
     says_data = _DATA_URI_PHRASE.search(text) is not None
     says_url = _URL_WORD.search(_DATA_URI_PHRASE.sub(" ", text)) is not None
@@ -109,6 +120,21 @@ def uri_rule(schema: Mapping[str, Any], parent_description: str = "") -> UriRule
     if says_data:
         return UriRule("data", base64)
     return None
+
+
+_LINK = re.compile(r"\bhttps?://\S+")
+_URI_SHAPED = re.compile(r"^(?:https?://|data:)", re.IGNORECASE)
+_PLACEHOLDER = re.compile(r"^<[^<>]+>$")
+_RAW_BASE64 = re.compile(r"(?:do not|don't) include (?:the )?(?:'data:'|\"data:\"|data:|base64) prefix", re.IGNORECASE)
+
+
+def _documented_values_fit_uri(schema: Mapping[str, Any]) -> bool:
+    """False when the field's own example or default is a real value that is not a URL or data: URI."""
+    for key in ("example", "default"):
+        value = schema.get(key)
+        if isinstance(value, str) and not _PLACEHOLDER.match(value.strip()) and not _URI_SHAPED.match(value):
+            return False
+    return True
 
 
 @attrs.define
@@ -229,6 +255,25 @@ class Emitter:
             test = f"not v.json_in({x}, {const})" if _python_eq_differs(enum, types) else f"{x} not in {const}"
             self._add(indent, f"if {test}:")
             self._add(indent + 1, f"issues.append(v.enum_issue({path}, {x}, {const}))")
+            # a value outside the enum is reported once, as such: its other rules run only for enum members
+            start = len(self.lines)
+            self._add(indent, "else:")
+            self._rules(schema, x, path, indent + 1, name, types, parent_description)
+            if len(self.lines) == start + 1:
+                self.lines.pop()
+            return
+        self._rules(schema, x, path, indent, name, types, parent_description)
+
+    def _rules(
+        self,
+        schema: Mapping[str, Any],
+        x: str,
+        path: str,
+        indent: int,
+        name: str,
+        types: list[str],
+        parent_description: str,
+    ) -> None:
         if "const" in schema:
             const = self.ctx.constant("_CONST_", pyrepr(schema["const"]))
             if _python_eq_differs([schema["const"]], types):

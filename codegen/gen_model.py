@@ -92,6 +92,8 @@ class ModelView:
     schema_code: str
     attributes: dict[str, str]
     """Wire name -> Python attribute, where they differ (error messages mention both)."""
+    rules: list[str]
+    """``Rule(...)`` literals of the spec's prose rules (evaluated by modellix_typed.rules)."""
 
 
 def parser_config() -> Config:
@@ -335,7 +337,23 @@ def build_model(spec: Mapping[str, Any], models: dict[str, ModelProperty], spec_
             for f in c.fields
             if f.wire != f.python
         },
+        rules=[rule_literal(rule) for rule in spec.get("rules") or []],
     )
+
+
+_RULE_PARAMS = (("min", "low"), ("max", "high"), ("divisor", "divisor"), ("then", "then"))
+
+
+def rule_literal(rule: Mapping[str, Any]) -> str:
+    """``Rule(kind, fields, sentence, ...)`` source for one spec rule (one argument per line)."""
+    pad = " " * 12
+    args = [pyrepr(rule["kind"]), pyrepr(tuple(rule["fields"])), pyrepr(rule.get("sentence") or "")]
+    args += [f"{name}={pyrepr(rule[key])}" for key, name in _RULE_PARAMS if rule.get(key) is not None]
+    if rule.get("when_values") is not None:
+        args.append(f"when_values={pyrepr(tuple(rule['when_values']))}")
+    if rule.get("values"):
+        args.append(f"values={pyrepr(tuple(rule['values']))}")
+    return "Rule(\n" + "".join(f"{pad}{arg},\n" for arg in args) + " " * 8 + ")"
 
 
 # --- docstrings -------------------------------------------------------------------------------------------

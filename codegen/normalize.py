@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 import attrs
 
 from codegen.failures import PageError, Reason
+from codegen.rules import extract_rules
 
 FORMAT_VERSION = 1
 JSON = Any
@@ -184,6 +185,7 @@ def normalize_operation(
             "response": _example(response_media, response_schema) if response_media else None,
         },
         "body_notes": body_notes,
+        "rules": extract_rules(request_schema, body_notes) if context.is_model and isinstance(request_schema, dict) else [],
         "stale": False,
         "stale_reason": None,
     }

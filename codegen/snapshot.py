@@ -12,6 +12,7 @@ import attrs
 
 from codegen.crawl import CrawlResult
 from codegen.normalize import FORMAT_VERSION
+from codegen.overlay import apply_overlay, load_overlay, overlay_path
 
 INDEX_FILE = "index.json"
 REPORT_FILE = "crawl-report.json"
@@ -64,6 +65,18 @@ class SnapshotSummary:
     report: dict[str, Any]
 
 
+def with_overlay(out_dir: Path, spec: dict[str, Any]) -> dict[str, Any]:
+    """The spec with its review overlay (specs/rules/...) applied; entries that no longer apply are left out
+    (``codegen lint`` reports them)."""
+    if spec.get("provider") == "common":
+        return spec
+    overlay = load_overlay(overlay_path(out_dir, spec))
+    if not overlay:
+        return spec
+    rules, _ = apply_overlay(spec, list(spec.get("rules") or []), overlay)
+    return {**spec, "rules": rules}
+
+
 def build_index(specs: dict[str, dict[str, Any]]) -> dict[str, Any]:
     models: list[dict[str, Any]] = []
     common: list[dict[str, Any]] = []
@@ -81,7 +94,7 @@ def build_index(specs: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 def write_snapshot(out_dir: Path, result: CrawlResult) -> SnapshotSummary:
     previous = load_specs(out_dir)
-    fresh = {spec_relpath(spec): spec for spec in result.specs}
+    fresh = {spec_relpath(spec): with_overlay(out_dir, spec) for spec in result.specs}
     by_source = {str(spec["source"]["url"]): (rel, spec) for rel, spec in previous.items()}
     by_slug = {str(spec["slug"]): (rel, spec) for rel, spec in previous.items()}
 

@@ -114,5 +114,9 @@ def validate(slug: str, data: Mapping[str, Any]) -> RequestModel:
 
 
 def json_schema(slug: str) -> dict[str, Any]:
-    """The documented request body JSON Schema of ``slug`` (for validation in other codebases)."""
-    return get(slug).json_schema()
+    """The documented request body JSON Schema of ``slug`` (for validation in other codebases), with the rules its
+    page states in prose added where JSON Schema can express them and the rest under ``x-modellix-rules``."""
+    from .rules import schema_with_rules
+
+    cls = get(slug)
+    return schema_with_rules(cls.json_schema(), cls._RULES)

@@ -55,6 +55,8 @@ class RequestModel:
     """Base class of the generated, validating request classes."""
 
     ENDPOINT: ClassVar[Endpoint]
+    _RULES: ClassVar[tuple[Any, ...]] = ()
+    """Cross-field and prose rules (:class:`modellix_typed.rules.Rule`), checked after the fields."""
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON body to POST: fields that were set, required fields, then ``extra_body``."""

@@ -46,6 +46,8 @@ class ModelSpec:
     request_required: bool
     example_request: Any
     stale: bool
+    rules: tuple[Mapping[str, Any], ...] = ()
+    """The page's prose rules (SPEC_FORMAT.md), enforced by emulator/prose_rules.py."""
 
     @property
     def api_model_id(self) -> str:
@@ -117,6 +119,7 @@ class ModelSpec:
                 request_required=bool(data.get("request_required", True)),
                 example_request=examples.get("request") if isinstance(examples, Mapping) else None,
                 stale=bool(data.get("stale", False)),
+                rules=tuple(rule for rule in data.get("rules") or [] if isinstance(rule, Mapping)),
             )
         except KeyError as exc:
             raise CatalogError(f"{source}: missing field {exc.args[0]!r}") from None

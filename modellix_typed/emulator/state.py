@@ -29,7 +29,7 @@ class EmulatorState:
         for model in self.catalog.models:
             try:
                 self.validators[model.slug] = RequestValidator(
-                    model.request_schema, required=model.request_required
+                    model.request_schema, required=model.request_required, rules=model.rules
                 )
             except Exception as exc:  # jsonschema.SchemaError and friends, reported per model
                 raise CatalogError(f"{model.slug}: request_schema is not valid JSON Schema ({exc})") from None

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import jsonschema
 from jsonschema.exceptions import ValidationError as SchemaError
 from jsonschema.exceptions import best_match
 from jsonschema.protocols import Validator
+
+from .prose_rules import first_broken
 
 _RANGE = {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"}
 _SIZE = {"minLength", "maxLength", "minItems", "maxItems", "minProperties", "maxProperties"}
@@ -93,11 +95,14 @@ def describe(error: SchemaError) -> str:
 class RequestValidator:
     """Validates bodies against one model's request schema (compiled once)."""
 
-    def __init__(self, schema: Mapping[str, Any], *, required: bool = True) -> None:
+    def __init__(
+        self, schema: Mapping[str, Any], *, required: bool = True, rules: Sequence[Mapping[str, Any]] = ()
+    ) -> None:
         cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
         cls.check_schema(dict(schema))
         self._validator: Validator = cls(dict(schema), format_checker=cls.FORMAT_CHECKER)
         self._required = required
+        self._rules = tuple(rules)
 
     def check_raw(self, raw: bytes) -> Any:
         """Parse and validate a raw request body; returns the parsed body or raises BodyRejected."""
@@ -117,3 +122,6 @@ class RequestValidator:
         error = best_match(self._validator.iter_errors(body))
         if error is not None:
             raise BodyRejected(describe(error))
+        rule_message = first_broken(self._rules, body)  # the page's prose rules, checked independently
+        if rule_message is not None:
+            raise BodyRejected(rule_message)

@@ -26,6 +26,17 @@ def load_index(specs: Path = SPECS) -> list[dict[str, Any]]:
     return models
 
 
+def load_lint_report(specs: Path = SPECS) -> dict[str, Any]:
+    """specs/lint-report.json: docs inconsistencies, e.g. page examples that are not valid requests."""
+    report: dict[str, Any] = json.loads((specs / "lint-report.json").read_text(encoding="utf-8"))
+    return report
+
+
+def is_placeholder(value: Any) -> bool:
+    """``"<string>"``-style docs templates are not real values."""
+    return isinstance(value, str) and value.startswith("<") and value.endswith(">") and len(value) > 2
+
+
 def load_spec(entry: dict[str, Any], specs: Path = SPECS) -> dict[str, Any]:
     spec: dict[str, Any] = json.loads((specs / entry["file"]).read_text(encoding="utf-8"))
     return spec

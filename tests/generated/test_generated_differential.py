@@ -26,10 +26,14 @@ from modellix_typed.validation import Issue, ValidationError
 
 from .conftest import FIXTURE_PACKAGE, FIXTURE_SPECS, load_index, load_spec
 
-BEYOND_SCHEMA = frozenset({"size_format", "size_bounds", "format", "unknown_field"})
+PROSE_RULES = frozenset(
+    {"pixels", "aspect_ratio", "side", "multiple_of", "requires", "excludes", "exactly_one", "at_least_one", "when"}
+)
+BEYOND_SCHEMA = frozenset({"size_format", "size_bounds", "format", "unknown_field"}) | PROSE_RULES
 """Rules we enforce although plain JSON Schema does not: the W*H/WxH separator rule and documented pixel
-bounds of sizes, URL/data-URI shape (``format`` is an annotation for jsonschema; prose-derived URL rules), and
-unknown keys (rejected unless the schema says ``additionalProperties: true``)."""
+bounds of sizes, URL/data-URI shape (``format`` is an annotation for jsonschema; prose-derived URL rules),
+unknown keys (rejected unless the schema says ``additionalProperties: true``), and the rules the prose states
+(``specs/<provider>/<model>.json`` "rules", checked against the emulator's own checker elsewhere)."""
 
 MODELS = [("specs", entry["slug"], load_spec(entry)) for entry in load_index()]
 MODELS += [("fixture", entry["slug"], load_spec(entry, FIXTURE_SPECS)) for entry in load_index(FIXTURE_SPECS)]

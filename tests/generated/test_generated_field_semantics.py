@@ -22,9 +22,11 @@ from .test_generated_spec_rules import (
     issues_of,
     node_accepts,
     properties,
+    ruled,
     schema,
     schema_accepts,
     valid_value,
+    with_field,
 )
 
 
@@ -47,7 +49,12 @@ def renamed_fields() -> Iterator[Any]:
 def default_fields() -> Iterator[Any]:
     for slug in SLUGS:
         for name, node in properties(slug).items():
-            if "default" in node and not isinstance(node["default"], dict | list) and name not in base_body(slug):
+            if (
+                "default" in node
+                and not isinstance(node["default"], dict | list)
+                and name not in base_body(slug)
+                and not ruled(slug, name)  # changing it alone may break a cross-field rule
+            ):
                 yield pytest.param(slug, name, id=f"{slug}:{name}")
 
 
@@ -66,7 +73,7 @@ def test_the_specs_exercise_every_case() -> None:
 @pytest.mark.parametrize(("slug", "name"), INTEGERS)
 def test_integer_field_accepts_integral_floats_as_jsonschema_does(slug: str, name: str) -> None:
     good = valid_value(properties(slug)[name])
-    body = {**base_body(slug), name: float(good)}
+    body = with_field(slug, name, float(good))
     assert schema_accepts(slug, body)
     model = registry.validate(slug, body)
     sent = model.to_dict()[name]

@@ -18,6 +18,8 @@ from modellix_typed import registry
 from modellix_typed.validation import ValidationError
 
 from .test_generated_spec_rules import (
+    LINTED,
+    PROSE_RULES,
     SLUGS,
     SPECS,
     base_body,
@@ -25,6 +27,8 @@ from .test_generated_spec_rules import (
     properties,
     prose_uri_kind,
     schema_accepts,
+    valid_value,
+    with_field,
 )
 
 HTTP = "https://cdn.example.com/images/cat.png?x=1"
@@ -65,7 +69,11 @@ IDS = [f"{slug}:{name}" for slug, name, _, _ in URI_FIELDS]
 
 
 def body_with(slug: str, name: str, value: str, is_array: bool) -> dict[str, Any]:
-    return {**base_body(slug), name: [value] if is_array else value}
+    if not is_array:
+        return with_field(slug, name, value)
+    node = properties(slug)[name]
+    others = [valid_value(node["items"], str(node.get("description") or ""))] * (node.get("minItems", 1) - 1)
+    return with_field(slug, name, [value, *others])
 
 
 def test_the_specs_have_url_fields_of_every_kind() -> None:
@@ -97,7 +105,7 @@ def test_url_error_names_field_rule_kind_and_a_truncated_value(
     bad = "ftp://example.com/" + "a" * 200 if kind != "data" else huge
     with pytest.raises(ValidationError) as caught:
         registry.validate(slug, body_with(slug, name, bad, is_array))
-    [issue] = caught.value.issues
+    [issue] = [found for found in caught.value.issues if found.rule not in PROSE_RULES]
     assert issue.rule == "format"
     assert "(format: data-uri)" in issue.message if kind == "data" else "(format: uri)" in issue.message
     assert "http(s) URL" in issue.message if kind != "data" else "data:" in issue.message
@@ -137,7 +145,7 @@ def test_example_bodies_with_url_fields_are_accepted() -> None:
     seen = 0
     for slug, name, _, _ in URI_FIELDS:
         example = SPECS[slug]["examples"].get("request")
-        if isinstance(example, dict) and name in example and schema_accepts(slug, example):
+        if isinstance(example, dict) and name in example and schema_accepts(slug, example) and slug not in LINTED:
             assert issues_of(slug, example) == [], slug
             seen += 1
     assert seen > 0

@@ -14,6 +14,7 @@ import attrs
 
 from modellix_typed import validation as v
 from modellix_typed.request import Endpoint, RequestModel
+from modellix_typed.rules import Rule, check_rules, validate_assignment_with_rules
 from modellix_typed.validation import UNSET, Issue, ValidationError
 
 __all__ = [
@@ -104,7 +105,7 @@ def _check_person_generation(value: Any, path: str, issues: list[Issue]) -> Any:
     return value
 
 
-@attrs.define(init=False, kw_only=True, on_setattr=v.validate_assignment)
+@attrs.define(init=False, kw_only=True, on_setattr=validate_assignment_with_rules)
 class Veo31FastT2V(RequestModel):
     """Veo 3.1 Fast T2V (google/veo-3.1-fast-t2v) request body.
 
@@ -143,6 +144,16 @@ class Veo31FastT2V(RequestModel):
         doc_url="https://docs.modellix.ai/google/veo-3-1-fast-t2v",
     )
     _MODEL_NAME: ClassVar[str] = "google/veo-3.1-fast-t2v"
+    _RULES: ClassVar[tuple[Rule, ...]] = (
+        Rule(
+            "when",
+            ("resolution", "durationSeconds"),
+            "Note: 1080p and 4k are only available for 8-second duration.",
+            then="one_of",
+            when_values=("1080p", "4k"),
+            values=("8",),
+        ),
+    )
     _FIELDS: ClassVar[dict[str, tuple[str, v.Check, bool]]] = {
         "prompt": ("prompt", _check_prompt, True),
         "reference_images": ("referenceImages", _check_reference_images, True),
@@ -197,10 +208,11 @@ class Veo31FastT2V(RequestModel):
             UNSET if person_generation is None else person_generation,
             extra_body,
         )
-        if _issues:
-            raise ValidationError(self._MODEL_NAME, v.name_attributes(_issues, _ATTRIBUTES))
         if _fields_set is not None:
             v.keep_fields_set(self, _fields_set)
+        check_rules(self, _issues)
+        if _issues:
+            raise ValidationError(self._MODEL_NAME, v.name_attributes(_issues, _ATTRIBUTES))
 
     def _assign(
         self,
@@ -263,6 +275,7 @@ class Veo31FastT2V(RequestModel):
         if not v.check_object(data, "(body)", _issues):
             raise ValidationError(cls._MODEL_NAME, _issues)
         self = cls._from_mapping(data, "", _issues)
+        check_rules(self, _issues)
         if _issues:
             raise ValidationError(cls._MODEL_NAME, _issues)
         return self

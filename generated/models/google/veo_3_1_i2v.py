@@ -14,6 +14,7 @@ import attrs
 
 from modellix_typed import validation as v
 from modellix_typed.request import Endpoint, RequestModel
+from modellix_typed.rules import Rule, check_rules, validate_assignment_with_rules
 from modellix_typed.validation import UNSET, Issue, Unset, ValidationError
 
 __all__ = [
@@ -126,7 +127,7 @@ def _check_person_generation(value: Any, path: str, issues: list[Issue]) -> Any:
     return value
 
 
-@attrs.define(init=False, kw_only=True, on_setattr=v.validate_assignment)
+@attrs.define(init=False, kw_only=True, on_setattr=validate_assignment_with_rules)
 class Veo31I2V(RequestModel):
     """Veo 3.1 I2V (google/veo-3.1-i2v) request body.
 
@@ -179,6 +180,55 @@ class Veo31I2V(RequestModel):
         doc_url="https://docs.modellix.ai/google/veo-3-1-i2v",
     )
     _MODEL_NAME: ClassVar[str] = "google/veo-3.1-i2v"
+    _RULES: ClassVar[tuple[Rule, ...]] = (
+        Rule(
+            "excludes",
+            ("image", "referenceImages"),
+            "Cannot be combined with referenceImages.",
+        ),
+        Rule(
+            "excludes",
+            ("lastFrame", "referenceImages"),
+            "Cannot be combined with referenceImages.",
+        ),
+        Rule(
+            "excludes",
+            ("referenceImages", "image", "lastFrame"),
+            "Constraints: Cannot be combined with image or lastFrame.",
+        ),
+        Rule(
+            "excludes",
+            ("referenceImages", "negativePrompt"),
+            "Cannot be combined with negativePrompt.",
+        ),
+        Rule(
+            "requires",
+            ("lastFrame", "image"),
+            "Constraints: Requires image (cannot be used alone).",
+        ),
+        Rule(
+            "when",
+            ("lastFrame", "durationSeconds"),
+            "durationSeconds must be 8 when using this parameter.",
+            then="one_of",
+            values=("8",),
+        ),
+        Rule(
+            "when",
+            ("referenceImages", "durationSeconds"),
+            "durationSeconds must be 8 when using this parameter.",
+            then="one_of",
+            values=("8",),
+        ),
+        Rule(
+            "when",
+            ("resolution", "durationSeconds"),
+            "Note: 1080p and 4k are only available for 8-second duration.",
+            then="one_of",
+            when_values=("1080p", "4k"),
+            values=("8",),
+        ),
+    )
     _FIELDS: ClassVar[dict[str, tuple[str, v.Check, bool]]] = {
         "prompt": ("prompt", _check_prompt, False),
         "image": ("image", _check_image, False),
@@ -249,10 +299,11 @@ class Veo31I2V(RequestModel):
             UNSET if person_generation is None else person_generation,
             extra_body,
         )
-        if _issues:
-            raise ValidationError(self._MODEL_NAME, v.name_attributes(_issues, _ATTRIBUTES))
         if _fields_set is not None:
             v.keep_fields_set(self, _fields_set)
+        check_rules(self, _issues)
+        if _issues:
+            raise ValidationError(self._MODEL_NAME, v.name_attributes(_issues, _ATTRIBUTES))
 
     def _assign(
         self,
@@ -336,6 +387,7 @@ class Veo31I2V(RequestModel):
         if not v.check_object(data, "(body)", _issues):
             raise ValidationError(cls._MODEL_NAME, _issues)
         self = cls._from_mapping(data, "", _issues)
+        check_rules(self, _issues)
         if _issues:
             raise ValidationError(cls._MODEL_NAME, _issues)
         return self

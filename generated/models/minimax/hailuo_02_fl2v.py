@@ -14,6 +14,7 @@ import attrs
 
 from modellix_typed import validation as v
 from modellix_typed.request import Endpoint, RequestModel
+from modellix_typed.rules import Rule, check_rules, validate_assignment_with_rules
 from modellix_typed.validation import UNSET, Issue, Unset, ValidationError
 
 __all__ = [
@@ -85,7 +86,7 @@ def _check_resolution(value: Any, path: str, issues: list[Issue]) -> Any:
     return value
 
 
-@attrs.define(init=False, kw_only=True, on_setattr=v.validate_assignment)
+@attrs.define(init=False, kw_only=True, on_setattr=validate_assignment_with_rules)
 class Hailuo02FL2V(RequestModel):
     """Hailuo 02 FL2V (minimax/hailuo-02-fl2v) request body.
 
@@ -130,6 +131,16 @@ class Hailuo02FL2V(RequestModel):
         doc_url="https://docs.modellix.ai/minimax/hailuo-02-fl2v",
     )
     _MODEL_NAME: ClassVar[str] = "minimax/hailuo-02-fl2v"
+    _RULES: ClassVar[tuple[Rule, ...]] = (
+        Rule(
+            "when",
+            ("duration", "resolution"),
+            "Note: 10 seconds only supports 768P resolution.",
+            then="one_of",
+            when_values=(10,),
+            values=("768P",),
+        ),
+    )
     _FIELDS: ClassVar[dict[str, tuple[str, v.Check, bool]]] = {
         "last_frame_image": ("last_frame_image", _check_last_frame_image, False),
         "first_frame_image": ("first_frame_image", _check_first_frame_image, True),
@@ -186,10 +197,11 @@ class Hailuo02FL2V(RequestModel):
             UNSET if resolution is None else resolution,
             extra_body,
         )
-        if _issues:
-            raise ValidationError(self._MODEL_NAME, v.name_attributes(_issues, _ATTRIBUTES))
         if _fields_set is not None:
             v.keep_fields_set(self, _fields_set)
+        check_rules(self, _issues)
+        if _issues:
+            raise ValidationError(self._MODEL_NAME, v.name_attributes(_issues, _ATTRIBUTES))
 
     def _assign(
         self,
@@ -252,6 +264,7 @@ class Hailuo02FL2V(RequestModel):
         if not v.check_object(data, "(body)", _issues):
             raise ValidationError(cls._MODEL_NAME, _issues)
         self = cls._from_mapping(data, "", _issues)
+        check_rules(self, _issues)
         if _issues:
             raise ValidationError(cls._MODEL_NAME, _issues)
         return self

@@ -14,6 +14,7 @@ import attrs
 
 from modellix_typed import validation as v
 from modellix_typed.request import Endpoint, RequestModel
+from modellix_typed.rules import Rule, check_rules, validate_assignment_with_rules
 from modellix_typed.validation import UNSET, Issue, Unset, ValidationError
 
 __all__ = [
@@ -87,7 +88,7 @@ def _check_resolution(value: Any, path: str, issues: list[Issue]) -> Any:
     return value
 
 
-@attrs.define(init=False, kw_only=True, on_setattr=v.validate_assignment)
+@attrs.define(init=False, kw_only=True, on_setattr=validate_assignment_with_rules)
 class Hailuo23I2V(RequestModel):
     """Hailuo 2.3 I2V (minimax/hailuo-2.3-i2v) request body.
 
@@ -132,6 +133,24 @@ class Hailuo23I2V(RequestModel):
         doc_url="https://docs.modellix.ai/minimax/hailuo-2-3-i2v",
     )
     _MODEL_NAME: ClassVar[str] = "minimax/hailuo-2.3-i2v"
+    _RULES: ClassVar[tuple[Rule, ...]] = (
+        Rule(
+            "when",
+            ("duration", "resolution"),
+            "Note: 10 seconds only supports 768P resolution",
+            then="one_of",
+            when_values=(10,),
+            values=("768P",),
+        ),
+        Rule(
+            "when",
+            ("resolution", "duration"),
+            "Note: 10 seconds duration only supports 768P, 1080P only supports 6 seconds",
+            then="one_of",
+            when_values=("1080P",),
+            values=(6,),
+        ),
+    )
     _FIELDS: ClassVar[dict[str, tuple[str, v.Check, bool]]] = {
         "first_frame_image": ("first_frame_image", _check_first_frame_image, False),
         "prompt": ("prompt", _check_prompt, True),
@@ -190,10 +209,11 @@ class Hailuo23I2V(RequestModel):
             resolution,
             extra_body,
         )
-        if _issues:
-            raise ValidationError(self._MODEL_NAME, v.name_attributes(_issues, _ATTRIBUTES))
         if _fields_set is not None:
             v.keep_fields_set(self, _fields_set)
+        check_rules(self, _issues)
+        if _issues:
+            raise ValidationError(self._MODEL_NAME, v.name_attributes(_issues, _ATTRIBUTES))
 
     def _assign(
         self,
@@ -256,6 +276,7 @@ class Hailuo23I2V(RequestModel):
         if not v.check_object(data, "(body)", _issues):
             raise ValidationError(cls._MODEL_NAME, _issues)
         self = cls._from_mapping(data, "", _issues)
+        check_rules(self, _issues)
         if _issues:
             raise ValidationError(cls._MODEL_NAME, _issues)
         return self

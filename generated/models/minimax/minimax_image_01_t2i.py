@@ -14,6 +14,7 @@ import attrs
 
 from modellix_typed import validation as v
 from modellix_typed.request import Endpoint, RequestModel
+from modellix_typed.rules import Rule, check_rules, validate_assignment_with_rules
 from modellix_typed.validation import UNSET, Issue, Unset, ValidationError
 
 __all__ = [
@@ -107,7 +108,7 @@ def _check_prompt_optimizer(value: Any, path: str, issues: list[Issue]) -> Any:
     return value
 
 
-@attrs.define(init=False, kw_only=True, on_setattr=v.validate_assignment)
+@attrs.define(init=False, kw_only=True, on_setattr=validate_assignment_with_rules)
 class MinimaxImage01T2I(RequestModel):
     """MiniMax Image-01 T2I (minimax/minimax-image-01-t2i) request body.
 
@@ -150,6 +151,30 @@ class MinimaxImage01T2I(RequestModel):
         doc_url="https://docs.modellix.ai/minimax/minimax-image-01-t2i",
     )
     _MODEL_NAME: ClassVar[str] = "minimax/minimax-image-01-t2i"
+    _RULES: ClassVar[tuple[Rule, ...]] = (
+        Rule(
+            "multiple_of",
+            ("height",),
+            "Must be divisible by 8.",
+            divisor=8,
+        ),
+        Rule(
+            "multiple_of",
+            ("width",),
+            "Must be divisible by 8.",
+            divisor=8,
+        ),
+        Rule(
+            "requires",
+            ("height", "width"),
+            "Image height in pixels (must be used with width).",
+        ),
+        Rule(
+            "requires",
+            ("width", "height"),
+            "Image width in pixels (must be used with height).",
+        ),
+    )
     _FIELDS: ClassVar[dict[str, tuple[str, v.Check, bool]]] = {
         "prompt": ("prompt", _check_prompt, False),
         "aspect_ratio": ("aspect_ratio", _check_aspect_ratio, False),
@@ -212,10 +237,11 @@ class MinimaxImage01T2I(RequestModel):
             prompt_optimizer,
             extra_body,
         )
-        if _issues:
-            raise ValidationError(self._MODEL_NAME, v.name_attributes(_issues, _ATTRIBUTES))
         if _fields_set is not None:
             v.keep_fields_set(self, _fields_set)
+        check_rules(self, _issues)
+        if _issues:
+            raise ValidationError(self._MODEL_NAME, v.name_attributes(_issues, _ATTRIBUTES))
 
     def _assign(
         self,
@@ -285,6 +311,7 @@ class MinimaxImage01T2I(RequestModel):
         if not v.check_object(data, "(body)", _issues):
             raise ValidationError(cls._MODEL_NAME, _issues)
         self = cls._from_mapping(data, "", _issues)
+        check_rules(self, _issues)
         if _issues:
             raise ValidationError(cls._MODEL_NAME, _issues)
         return self
