@@ -14,6 +14,7 @@ from typing import Any
 import attrs
 
 from codegen.gen_literal import pyrepr
+from modellix_typed.patterns import backtracking_safe
 
 _SIZE_VALUE = re.compile(r"^\s*(\d+)\s*([*xX×])\s*(\d+)\s*$")
 _SIZE_NAME = re.compile(r"size|resolution", re.IGNORECASE)
@@ -117,7 +118,8 @@ class CheckContext:
 
     constants: dict[str, str] = attrs.field(factory=dict)
     functions: list[str] = attrs.field(factory=list)
-    uses_re: bool = False
+    patterns: list[str] = attrs.field(factory=list)
+    """Every spec ``pattern`` the module checks (the generator reports which engine runs each)."""
     _counter: int = 0
 
     def constant(self, prefix: str, code: str) -> str:
@@ -263,8 +265,10 @@ class Emitter:
                 (f"if len({x}) > {bound}:", f'issues.append(v.length_issue({path}, "maxLength", {x}, {bound}))')
             )
         if isinstance(schema.get("pattern"), str):
-            const = self.ctx.constant("_PATTERN_", f"re.compile({pyrepr(schema['pattern'])})")
-            self.ctx.uses_re = True
+            source = schema["pattern"]
+            safe = backtracking_safe(source)
+            const = self.ctx.constant("_PATTERN_", f"v.Pattern({pyrepr(source)}, backtracking_safe={safe})")
+            self.ctx.patterns.append(source)
             rules.append(("", f"v.check_pattern({x}, {path}, {const}, issues)"))
         uri = uri_rule(schema, parent_description) if _may_be_string(types) else None
         if uri is not None:

@@ -85,7 +85,7 @@ class ModelView:
     classes: list[ClassView]
     constants: dict[str, str]
     functions: list[str]
-    uses_re: bool
+    patterns: list[str]
     uses_literal: bool
     uses_unset: bool
     aliases: dict[str, str]
@@ -324,7 +324,7 @@ def build_model(spec: Mapping[str, Any], models: dict[str, ModelProperty], spec_
         classes=builder.classes,
         constants=builder.ctx.constants,
         functions=builder.ctx.functions,
-        uses_re=builder.ctx.uses_re,
+        patterns=builder.ctx.patterns,
         uses_literal=builder.uses_literal,
         aliases=builder.aliases,
         uses_unset=any(f.kind == "default" for c in builder.classes for f in c.fields),

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import attrs
 
 from .errors import ModellixError
+from .patterns import Pattern as Pattern  # generated modules build their patterns as ``v.Pattern(...)``
 
 
 @attrs.frozen
@@ -151,8 +152,9 @@ def check_unique_items(value: list[Any], path: str, issues: list[Issue]) -> None
             return
 
 
-def check_pattern(value: str, path: str, pattern: re.Pattern[str], issues: list[Issue]) -> None:
-    if pattern.search(value) is None:
+def check_pattern(value: str, path: str, pattern: Pattern, issues: list[Issue]) -> None:
+    """A spec ``pattern`` (search semantics), run in linear time by RE2 (see :mod:`modellix_typed.patterns`)."""
+    if not pattern.matches(value):
         issues.append(Issue(path, "pattern", value, f"must match the pattern {pattern.pattern!r}"))
 
 
