@@ -137,6 +137,62 @@ class CheckContext:
         return f"{base}_{self._counter}"
 
 
+_FAST_TYPES: dict[str, str] = {
+    # JSON type -> exact-class test: True only for values the check function accepts unchanged
+    "string": "{x}.__class__ is str",
+    "integer": "{x}.__class__ is int",
+    "number": "({x}.__class__ is int or {x}.__class__ is float)",
+    "boolean": "{x}.__class__ is bool",
+}
+_FAST_BOUNDS = (("minimum", ">="), ("maximum", "<="), ("exclusiveMinimum", ">"), ("exclusiveMaximum", "<"))
+_SLOW_ONLY = frozenset(
+    {
+        "items", "minItems", "maxItems", "uniqueItems", "properties", "required", "additionalProperties",
+        "anyOf", "oneOf", "allOf",
+    }
+)
+
+
+def fast_accept(ctx: CheckContext, schema: Mapping[str, Any], x: str, name: str) -> str | None:
+    """An inline expression that is True only for a value the field's check function would accept unchanged
+    (no issue, no conversion), so the common valid case skips the call; False sends the value through the full
+    check, which builds the issues. None when the node is not a plain scalar rule set (the check always runs).
+
+    Uses the same constants as the check function (``ctx.constant`` deduplicates them).
+    """
+    types = schema_types(schema)
+    if len(types) != 1 or types[0] not in _FAST_TYPES or _SLOW_ONLY & set(schema):
+        return None
+    if uri_rule(schema) is not None or size_separator(schema) is not None or size_bounds(name, schema):
+        return None
+    (kind,) = types
+    tests = [_FAST_TYPES[kind].format(x=x)]
+    enum = schema.get("enum")
+    if isinstance(enum, list):
+        if _python_eq_differs(enum, types):
+            return None
+        tests.append(f"{x} in {ctx.constant('_ENUM_', pyrepr(tuple(enum)))}")
+    if "const" in schema:
+        if _python_eq_differs([schema["const"]], types):
+            return None
+        tests.append(f"{x} == {ctx.constant('_CONST_', pyrepr(schema['const']))}")
+    if kind == "string":
+        if isinstance(schema.get("minLength"), int):
+            tests.append(f"len({x}) >= {schema['minLength']}")
+        if isinstance(schema.get("maxLength"), int):
+            tests.append(f"len({x}) <= {schema['maxLength']}")
+        if isinstance(schema.get("pattern"), str):
+            source = schema["pattern"]
+            code = f"v.Pattern({pyrepr(source)}, backtracking_safe={backtracking_safe(source)})"
+            tests.append(f"{ctx.constant('_PATTERN_', code)}.matches({x})")
+    if kind in ("integer", "number"):
+        for rule, op in _FAST_BOUNDS:
+            bound = schema.get(rule)
+            if isinstance(bound, int | float) and not isinstance(bound, bool):
+                tests.append(f"{x} {op} {bound!r}")
+    return " and ".join(tests)
+
+
 NestedClass = Callable[[Mapping[str, Any]], str | None]
 """Given an object schema, the generated class name that validates it (None: a plain mapping)."""
 

@@ -85,11 +85,17 @@ def _suggest(slug: str, catalog: Mapping[str, Mapping[str, str]]) -> list[str]:
     return difflib.get_close_matches(slug, list(catalog), n=3, cutoff=0.6)
 
 
+_CLASSES: dict[str, type[RequestModel]] = {}
+"""Classes already looked up, so per-request validation by slug costs a dict lookup."""
+
+
 def get(slug: str) -> type[RequestModel]:
     """The request class of ``slug`` (imports only its module)."""
-    entry = info(slug)
-    module = importlib.import_module(f"{__package__}.models.{entry.module}")
-    cls: type[RequestModel] = getattr(module, entry.class_name)
+    cls = _CLASSES.get(slug)
+    if cls is None:
+        entry = info(slug)
+        module = importlib.import_module(f"{__package__}.models.{entry.module}")
+        cls = _CLASSES[slug] = getattr(module, entry.class_name)
     return cls
 
 
@@ -106,6 +112,11 @@ def list_models(provider: str | None = None, task_type: str | None = None) -> li
 def validate(slug: str, data: Mapping[str, Any]) -> RequestModel:
     """Validate a plain JSON body against ``slug``'s documented rules; raises ValidationError with every issue."""
     return get(slug).from_dict(data)
+
+
+def check(slug: str, data: Mapping[str, Any]) -> None:
+    """Validate-only :func:`validate`: the same issues in the same ValidationError, no request object built."""
+    get(slug).validate_dict(data)
 
 
 def json_schema(slug: str) -> dict[str, Any]:

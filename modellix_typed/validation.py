@@ -349,6 +349,12 @@ def check_keys(
             issues.append(Issue(prefix + key, "required", None, "is required"))
 
 
+def unknown_keys(data: Mapping[str, Any], prefix: str, known: Collection[str]) -> list[Issue]:
+    """One issue per key of ``data`` that is not in ``known`` (generated classes call it only when the count of
+    documented keys found differs from ``len(data)``)."""
+    return [unknown_key_issue(prefix, key, data[key], known) for key in data if key not in known]
+
+
 def unknown_key_issue(prefix: str, key: object, value: object, known: Collection[str]) -> Issue:
     name = str(key)
     close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
