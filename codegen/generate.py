@@ -87,9 +87,9 @@ def render(specs_dir: Path) -> GenerateResult:
     files["models/_catalog.py"] = env.get_template("catalog.py.jinja").render(models=all_models)
     if not all_models:
         raise GenerateError(f"{specs_dir}/index.json lists no models")
-    files["models/__init__.py"] = env.get_template("models_init.py.jinja").render(
-        providers=sorted(by_provider), example=all_models[0]
-    )
+    # the docstring's example: the first model of the first package, so adding providers does not change it
+    example = min(all_models, key=lambda view: (view.package, view.slug))
+    files["models/__init__.py"] = env.get_template("models_init.py.jinja").render(example=example)
     files["models/py.typed"] = ""
     engines: dict[str, dict[str, str]] = {
         view.slug: {pattern: engine_for(pattern) for pattern in view.patterns} for view in all_models if view.patterns

@@ -36,3 +36,24 @@ print(json.dumps(loaded))
     assert done.returncode == 0, done.stderr
     loaded = set(json.loads(done.stdout))
     assert loaded == EXPECTED
+
+
+def test_registry_get_finds_a_class_without_reading_the_catalog() -> None:
+    """The registry locates a class by the generator's naming rules; the catalog (which grows with every model)
+    is read only for listings and unknown slugs."""
+    probe = """
+import sys, json
+from modellix_typed import registry
+cls = registry.get("google/nano-banana")
+found = [cls.__name__, "modellix_typed.models._catalog" in sys.modules]
+try:
+    registry.get("google/nano-banan")
+except registry.UnknownModel as exc:
+    found += [exc.suggestions, "modellix_typed.models._catalog" in sys.modules]
+print(json.dumps(found))
+"""
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, cwd=REPO)
+    assert done.returncode == 0, done.stderr
+    name, catalog_read, suggestions, catalog_read_after_miss = json.loads(done.stdout)
+    assert (name, catalog_read, catalog_read_after_miss) == ("NanoBanana", False, True)
+    assert suggestions[0] == "google/nano-banana"
