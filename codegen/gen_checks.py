@@ -14,6 +14,7 @@ from typing import Any
 import attrs
 
 from codegen.gen_literal import pyrepr
+from modellix_typed.patterns import backtracking_safe
 
 _SIZE_VALUE = re.compile(r"^\s*(\d+)\s*([*xX×])\s*(\d+)\s*$")
 _SIZE_NAME = re.compile(r"size|resolution", re.IGNORECASE)
@@ -143,7 +144,8 @@ class CheckContext:
 
     constants: dict[str, str] = attrs.field(factory=dict)
     functions: list[str] = attrs.field(factory=list)
-    uses_re: bool = False
+    patterns: list[str] = attrs.field(factory=list)
+    """Every spec ``pattern`` the module checks (the generator reports which engine runs each)."""
     _counter: int = 0
 
     def constant(self, prefix: str, code: str) -> str:
@@ -159,6 +161,62 @@ class CheckContext:
     def function_name(self, base: str) -> str:
         self._counter += 1
         return f"{base}_{self._counter}"
+
+
+_FAST_TYPES: dict[str, str] = {
+    # JSON type -> exact-class test: True only for values the check function accepts unchanged
+    "string": "{x}.__class__ is str",
+    "integer": "{x}.__class__ is int",
+    "number": "({x}.__class__ is int or {x}.__class__ is float)",
+    "boolean": "{x}.__class__ is bool",
+}
+_FAST_BOUNDS = (("minimum", ">="), ("maximum", "<="), ("exclusiveMinimum", ">"), ("exclusiveMaximum", "<"))
+_SLOW_ONLY = frozenset(
+    {
+        "items", "minItems", "maxItems", "uniqueItems", "properties", "required", "additionalProperties",
+        "anyOf", "oneOf", "allOf",
+    }
+)
+
+
+def fast_accept(ctx: CheckContext, schema: Mapping[str, Any], x: str, name: str) -> str | None:
+    """An inline expression that is True only for a value the field's check function would accept unchanged
+    (no issue, no conversion), so the common valid case skips the call; False sends the value through the full
+    check, which builds the issues. None when the node is not a plain scalar rule set (the check always runs).
+
+    Uses the same constants as the check function (``ctx.constant`` deduplicates them).
+    """
+    types = schema_types(schema)
+    if len(types) != 1 or types[0] not in _FAST_TYPES or _SLOW_ONLY & set(schema):
+        return None
+    if uri_rule(schema) is not None or size_separator(schema) is not None or size_bounds(name, schema):
+        return None
+    (kind,) = types
+    tests = [_FAST_TYPES[kind].format(x=x)]
+    enum = schema.get("enum")
+    if isinstance(enum, list):
+        if _python_eq_differs(enum, types):
+            return None
+        tests.append(f"{x} in {ctx.constant('_ENUM_', pyrepr(tuple(enum)))}")
+    if "const" in schema:
+        if _python_eq_differs([schema["const"]], types):
+            return None
+        tests.append(f"{x} == {ctx.constant('_CONST_', pyrepr(schema['const']))}")
+    if kind == "string":
+        if isinstance(schema.get("minLength"), int):
+            tests.append(f"len({x}) >= {schema['minLength']}")
+        if isinstance(schema.get("maxLength"), int):
+            tests.append(f"len({x}) <= {schema['maxLength']}")
+        if isinstance(schema.get("pattern"), str):
+            source = schema["pattern"]
+            code = f"v.Pattern({pyrepr(source)}, backtracking_safe={backtracking_safe(source)})"
+            tests.append(f"{ctx.constant('_PATTERN_', code)}.matches({x})")
+    if kind in ("integer", "number"):
+        for rule, op in _FAST_BOUNDS:
+            bound = schema.get(rule)
+            if isinstance(bound, int | float) and not isinstance(bound, bool):
+                tests.append(f"{x} {op} {bound!r}")
+    return " and ".join(tests)
 
 
 NestedClass = Callable[[Mapping[str, Any]], str | None]
@@ -308,8 +366,10 @@ class Emitter:
                 (f"if len({x}) > {bound}:", f'issues.append(v.length_issue({path}, "maxLength", {x}, {bound}))')
             )
         if isinstance(schema.get("pattern"), str):
-            const = self.ctx.constant("_PATTERN_", f"re.compile({pyrepr(schema['pattern'])})")
-            self.ctx.uses_re = True
+            source = schema["pattern"]
+            safe = backtracking_safe(source)
+            const = self.ctx.constant("_PATTERN_", f"v.Pattern({pyrepr(source)}, backtracking_safe={safe})")
+            self.ctx.patterns.append(source)
             rules.append(("", f"v.check_pattern({x}, {path}, {const}, issues)"))
         uri = uri_rule(schema, parent_description) if _may_be_string(types) else None
         if uri is not None:

@@ -47,3 +47,10 @@ def generate(specs_dir: Path, out: Path, check: bool) -> None:
         f"into {out}/models in {elapsed:.2f}s" + (f"; removed {len(removed)} stale files" if removed else ""),
         err=True,
     )
+    patterns = sum(len(engines) for engines in result.pattern_engines.values())
+    fallbacks = result.pattern_fallbacks()
+    if patterns:
+        click.echo(f"patterns: {patterns - len(fallbacks)} of {patterns} run on RE2 (linear time)", err=True)
+    for line in fallbacks:
+        # "re": RE2 lacks a construct, Python's re runs it (backtracking bounded); "unchecked": left to the API
+        click.echo(f"  pattern not on RE2: {line}", err=True)

@@ -23,11 +23,11 @@ from openapi_python_client.parser.properties.model_property import ModelProperty
 from openapi_python_client.parser.properties.protocol import PropertyProtocol as Property
 from openapi_python_client.parser.properties.union import UnionProperty
 
-from codegen.gen_checks import CheckContext, Emitter, size_bounds, size_separator, uri_rule
+from codegen.gen_checks import CheckContext, Emitter, fast_accept, size_bounds, size_separator, uri_rule
 from codegen.gen_literal import pyblock, pyrepr
 from codegen.gen_names import class_name, module_name, package_name
 
-RESERVED = frozenset({"extra_body", "to_dict", "from_dict", "json_schema", "ENDPOINT"})
+RESERVED = frozenset({"extra_body", "to_dict", "from_dict", "validate_dict", "json_schema", "ENDPOINT"})
 DOC_WIDTH = 100
 
 
@@ -45,15 +45,25 @@ class FieldView:
     check: str
     dump: str  # how to_dict emits it: "plain" | "dump"
     doc: str
+    fast: str | None
+    """Inline test true only for values the check accepts unchanged (the valid case skips the call), or None."""
 
     @property
-    def check_call(self) -> str:
-        """``name = check(name, path, issues)`` as it sits in ``_assign`` (wrapped when too long)."""
-        args = f"{self.python}, _prefix + {pyrepr(self.wire)}, _issues"
-        line = f"{self.python} = {self.check}({args})"
-        if len(line) + 12 <= 120:
+    def setter(self) -> str:
+        """Module-level name of the slot's ``__set__`` (storing without the on_setattr hook, cheaper than
+        ``object.__setattr__``)."""
+        return self.check.replace("_check_", "_put_", 1)
+
+    def check_line(self, indent: int, target: str | None = None, issues: str = "_issues") -> str:
+        """``target = check(name, path, issues)`` at ``indent`` spaces (wrapped when too long); no assignment
+        when ``target`` is empty."""
+        args = f"{self.python}, _prefix + {pyrepr(self.wire)}, {issues}"
+        head = f"{self.python if target is None else target} = " if target != "" else ""
+        line = f"{head}{self.check}({args})"
+        if len(line) + indent <= 120:
             return line
-        return f"{self.python} = {self.check}(\n                {args}\n            )"
+        pad = " " * indent
+        return f"{head}{self.check}(\n{pad}    {args}\n{pad})"
 
 
 @attrs.frozen
@@ -65,6 +75,11 @@ class ClassView:
     doc: str
     extra_allowed: bool
     """Root schema says ``additionalProperties: true``: from_dict keeps unknown keys (sent via extra_body)."""
+
+    @property
+    def fields_set_setter(self) -> str:
+        """Module-level name of the ``_fields_set`` slot's ``__set__`` (see :attr:`FieldView.setter`)."""
+        return "_put__fields_set" if self.is_root else f"_put_{self.name}__fields_set"
 
 
 @attrs.frozen
@@ -85,7 +100,7 @@ class ModelView:
     classes: list[ClassView]
     constants: dict[str, str]
     functions: list[str]
-    uses_re: bool
+    patterns: list[str]
     uses_literal: bool
     uses_unset: bool
     aliases: dict[str, str]
@@ -220,6 +235,7 @@ class _ModuleBuilder:
         check = f"_check_{python}" if cls == self.root_name else f"_check_{cls}_{python}"
         emitter = Emitter(self.ctx, lambda raw: self.nested_by_id.get(id(raw)))
         self.ctx.functions.append(emitter.emit_function(check, schema, wire))
+        fast = None if _is_nested(schema) else fast_accept(self.ctx, schema, python, wire)
         py_type = self.py_type(prop, schema)
         default = schema.get("default")
         if required:
@@ -238,6 +254,7 @@ class _ModuleBuilder:
             check=check,
             dump="plain" if plain else "dump",
             doc=_field_doc(wire, python, schema, kind),
+            fast=fast,
         )
 
     def alias(self, name: str, values: list[Any]) -> str:
@@ -326,7 +343,7 @@ def build_model(spec: Mapping[str, Any], models: dict[str, ModelProperty], spec_
         classes=builder.classes,
         constants=builder.ctx.constants,
         functions=builder.ctx.functions,
-        uses_re=builder.ctx.uses_re,
+        patterns=builder.ctx.patterns,
         uses_literal=builder.uses_literal,
         aliases=builder.aliases,
         uses_unset=any(f.kind == "default" for c in builder.classes for f in c.fields),

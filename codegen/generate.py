@@ -19,6 +19,7 @@ import jinja2
 from codegen.gen_literal import pyrepr
 from codegen.gen_model import GenerateError, ModelView, build_model, doc_safe, parse_provider
 from codegen.gen_names import package_name
+from modellix_typed.patterns import engine_for
 
 TEMPLATES = Path(__file__).parent / "templates"
 SPECS_LABEL = "specs"
@@ -30,6 +31,17 @@ class GenerateResult:
     files: dict[str, str]
     models: int
     providers: int
+    pattern_engines: dict[str, dict[str, str]] = attrs.field(factory=dict)
+    """slug -> {pattern: engine} ("re2", "re" fallback, "unchecked"), for the generate command's report."""
+
+    def pattern_fallbacks(self) -> list[str]:
+        """One line per pattern that does not run on RE2, naming the model, the engine and the pattern."""
+        return [
+            f"{slug}: {engine}: {pattern!r}"
+            for slug, engines in sorted(self.pattern_engines.items())
+            for pattern, engine in sorted(engines.items())
+            if engine != "re2"
+        ]
 
 
 def _environment() -> jinja2.Environment:
@@ -75,11 +87,16 @@ def render(specs_dir: Path) -> GenerateResult:
     files["models/_catalog.py"] = env.get_template("catalog.py.jinja").render(models=all_models)
     if not all_models:
         raise GenerateError(f"{specs_dir}/index.json lists no models")
-    files["models/__init__.py"] = env.get_template("models_init.py.jinja").render(
-        providers=sorted(by_provider), example=all_models[0]
-    )
+    # the docstring's example: the first model of the first package, so adding providers does not change it
+    example = min(all_models, key=lambda view: (view.package, view.slug))
+    files["models/__init__.py"] = env.get_template("models_init.py.jinja").render(example=example)
     files["models/py.typed"] = ""
-    return GenerateResult(files=files, models=len(all_models), providers=len(by_provider))
+    engines: dict[str, dict[str, str]] = {
+        view.slug: {pattern: engine_for(pattern) for pattern in view.patterns} for view in all_models if view.patterns
+    }
+    return GenerateResult(
+        files=files, models=len(all_models), providers=len(by_provider), pattern_engines=engines
+    )
 
 
 def _check_unique(package: str, views: list[ModelView]) -> None:

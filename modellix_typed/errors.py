@@ -6,7 +6,6 @@ built from the status, the server's ``message`` and the request path only.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -254,6 +253,8 @@ def api_error_for(
     retry_after: float | None = None,
 ) -> APIError:
     """Build the typed error for an error response; tolerant of non-JSON bodies (HTML from a proxy...)."""
+    import json  # only on an error response: importing a model class must not load it
+
     text = content[:2000].decode("utf-8", errors="replace")
     try:
         payload = json.loads(content)

@@ -1,7 +1,7 @@
 """Find generated request classes by slug (``provider/model_id``) without importing every model module.
 
-Listing reads the generated catalog (plain data); only :func:`get` (and what calls it) imports the one module
-that defines the requested class.
+Listing reads the generated catalog (plain data); :func:`get` (and what calls it) imports only the one module
+that defines the requested class, found by the generator's naming rules (the catalog is not read).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any
 import attrs
 
 from .errors import ModellixError
+from .naming import class_name, module_name, package_name
 from .request import RequestModel, canonical_path
 
 
@@ -90,11 +91,43 @@ def _suggest(slug: str, catalog: Mapping[str, Mapping[str, str]]) -> list[str]:
     return difflib.get_close_matches(slug, list(catalog), n=3, cutoff=0.6)
 
 
+_CLASSES: dict[str, type[RequestModel]] = {}
+"""Classes already looked up, so per-request validation by slug costs a dict lookup."""
+
+
 def get(slug: str) -> type[RequestModel]:
-    """The request class of ``slug`` (imports only its module)."""
-    entry = info(slug)
-    module = importlib.import_module(f"{__package__}.models.{entry.module}")
-    cls: type[RequestModel] = getattr(module, entry.class_name)
+    """The request class of ``slug``: imports only its module (and its provider package), located by the
+    generator's naming rules; the catalog is read only when that fails (unknown slug: did-you-mean)."""
+    cls = _CLASSES.get(slug)
+    if cls is None:
+        cls = find_class(f"{__package__}.models", slug)
+        if cls is None:
+            entry = info(slug)
+            module = importlib.import_module(f"{__package__}.models.{entry.module}")
+            cls = getattr(module, entry.class_name)
+        _CLASSES[slug] = cls
+    return cls
+
+
+def find_class(models_package: str, slug: str) -> type[RequestModel] | None:
+    """The class generated for ``slug`` under ``models_package``, found without the catalog (so a lookup costs
+    the same in a catalog of 20 or 2,000 models), or None when no generated module matches it exactly."""
+    provider, sep, model_id = slug.partition("/")
+    if not sep:
+        return None
+    try:
+        module_path = f"{models_package}.{package_name(provider)}.{module_name(model_id)}"
+        name = class_name(model_id)
+    except ValueError:
+        return None
+    try:
+        module = importlib.import_module(module_path)
+    except ModuleNotFoundError:
+        return None
+    cls = getattr(module, name, None)
+    endpoint = getattr(cls, "ENDPOINT", None)
+    if not isinstance(cls, type) or not issubclass(cls, RequestModel) or getattr(endpoint, "slug", None) != slug:
+        return None
     return cls
 
 
@@ -111,6 +144,11 @@ def list_models(provider: str | None = None, task_type: str | None = None) -> li
 def validate(slug: str, data: Mapping[str, Any]) -> RequestModel:
     """Validate a plain JSON body against ``slug``'s documented rules; raises ValidationError with every issue."""
     return get(slug).from_dict(data)
+
+
+def check(slug: str, data: Mapping[str, Any]) -> None:
+    """Validate-only :func:`validate`: the same issues in the same ValidationError, no request object built."""
+    get(slug).validate_dict(data)
 
 
 def json_schema(slug: str) -> dict[str, Any]:

@@ -68,6 +68,11 @@ class RequestModel:
         raise NotImplementedError
 
     @classmethod
+    def validate_dict(cls, data: Mapping[str, Any]) -> None:
+        """Validate a plain dict without building the object (the issues ``from_dict`` would raise)."""
+        raise NotImplementedError
+
+    @classmethod
     def json_schema(cls) -> dict[str, Any]:
         """The request body's JSON Schema, as documented (for validation in other codebases)."""
         raise NotImplementedError

@@ -199,8 +199,27 @@ def sent_fields(instance: Any) -> dict[str, Any]:
 
 def check_rules(instance: Any, issues: list[Issue]) -> None:
     """After the field checks of ``__init__``/``from_dict``: append an Issue per broken rule."""
+    check_body_rules(type(instance), sent_fields(instance), issues)
+
+
+def check_body_rules(cls: Any, body: Mapping[str, Any], issues: list[Issue]) -> None:
+    """The same for a body that was only checked (``validate_dict``): rules on a field whose own check already
+    failed are not evaluated, so each bad value is reported once."""
     skip = frozenset(issue.path.split(".")[0].split("[")[0] for issue in issues)
-    issues.extend(violations(type(instance)._RULES, sent_fields(instance), skip))
+    issues.extend(violations(cls._RULES, _as_built(cls, body), skip))
+
+
+def _as_built(cls: Any, body: Mapping[str, Any]) -> dict[str, Any]:
+    """The values of the fields the rules name as ``from_dict`` would store them (``512.0`` -> ``512`` for an
+    integer), so both paths report the same values; each field's own check does the conversion."""
+    fields: Mapping[str, tuple[str, Any, bool]] = cls._FIELDS
+    documented: Mapping[str, str] = cls._DOCUMENTED
+    named = {wire for rule in cls._RULES for wire in rule.fields}
+    built: dict[str, Any] = {}
+    for wire in named.intersection(body):
+        spec = fields.get(documented.get(wire, ""))
+        built[wire] = body[wire] if spec is None else spec[1](body[wire], wire, [])
+    return built
 
 
 def validate_assignment_with_rules(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> Any:

@@ -7,8 +7,8 @@ need a library (URLs, patterns, did-you-mean).
 
 from __future__ import annotations
 
-import difflib
 import enum
+import functools
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any, Final
@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import attrs
 
 from .errors import ModellixError
+from .patterns import Pattern as Pattern  # generated modules build their patterns as ``v.Pattern(...)``
 
 
 @attrs.frozen
@@ -116,6 +117,8 @@ def enum_issue(path: str, value: object, allowed: Collection[object]) -> Issue:
     listed = ", ".join(repr(item) for item in allowed)
     message = f"must be one of {listed}"
     if isinstance(value, str):
+        import difflib  # only on the failing path: importing a model must not load it
+
         close = difflib.get_close_matches(value, [item for item in allowed if isinstance(item, str)], n=1)
         if close:
             message += f"; did you mean {close[0]!r}?"
@@ -151,17 +154,23 @@ def check_unique_items(value: list[Any], path: str, issues: list[Issue]) -> None
             return
 
 
-def check_pattern(value: str, path: str, pattern: re.Pattern[str], issues: list[Issue]) -> None:
-    if pattern.search(value) is None:
+def check_pattern(value: str, path: str, pattern: Pattern, issues: list[Issue]) -> None:
+    """A spec ``pattern`` (search semantics), run in linear time by RE2 (see :mod:`modellix_typed.patterns`)."""
+    if not pattern.matches(value):
         issues.append(Issue(path, "pattern", value, f"must match the pattern {pattern.pattern!r}"))
 
 
-_DATA_URI: Final = re.compile(
+@functools.cache
+def _regex(source: str, flags: int = 0) -> re.Pattern[str]:
+    """Compiled on first use: importing a model class must not pay for regexes it may never run."""
+    return re.compile(source, flags)
+
+
+_DATA_URI: Final = (
     r"data:(?P<mime>[a-z0-9!#$&^_.+-]+/[a-z0-9!#$&^_.+-]+)(?P<params>(?:;[a-z0-9!#$&^_.+-]+=[^;,]*)*)"
-    r"(?P<base64>;base64)?,",
-    re.IGNORECASE,
+    r"(?P<base64>;base64)?,"
 )
-_SPACE: Final = re.compile(r"\s")
+_SPACE: Final = r"\s"
 _URI_WANTED: Final = {
     "url": "an absolute http(s) URL",
     "url_or_data": "an absolute http(s) URL or a data:<mime>;base64,<payload> URI",
@@ -189,7 +198,7 @@ def check_uri(value: str, path: str, issues: list[Issue], accept: str = "url", *
 
 
 def _data_uri_problem(value: str, base64: bool) -> str | None:
-    match = _DATA_URI.match(value)
+    match = _regex(_DATA_URI, re.IGNORECASE).match(value)
     if match is None:
         return "malformed data: URI (expected data:<type>/<subtype>[;base64],<payload>)"
     if base64 and not match.group("base64"):
@@ -200,7 +209,7 @@ def _data_uri_problem(value: str, base64: bool) -> str | None:
 
 
 def _url_problem(value: str) -> str | None:
-    if _SPACE.search(value):
+    if _regex(_SPACE).search(value):
         return "contains whitespace"
     try:
         parts = urlsplit(value)
@@ -232,12 +241,12 @@ def short(value: str, limit: int = 80) -> str:
 
 # --- sizes ------------------------------------------------------------------------------------------------
 
-_SIZE: Final = re.compile(r"^\s*(\d+)\s*([*xX×])\s*(\d+)\s*$")
+_SIZE: Final = r"^\s*(\d+)\s*([*xX×])\s*(\d+)\s*$"
 
 
 def check_size_separator(value: str, path: str, separator: str, issues: list[Issue]) -> bool:
     """``W*H`` vs ``WxH``: reject the wrong separator naming the corrected value; True when the value is fine."""
-    match = _SIZE.match(value)
+    match = _regex(_SIZE).match(value)
     if match is None or match.group(2) == separator:
         return True
     fixed = f"{match.group(1)}{separator}{match.group(3)}"
@@ -256,7 +265,7 @@ def check_size_pixels(
     max_pixels: int | None = None,
 ) -> None:
     """Documented pixel bounds of a free-form ``W*H``/``WxH`` size (other spellings like ``2K`` pass)."""
-    match = _SIZE.match(value)
+    match = _regex(_SIZE).match(value)
     if match is None:
         return
     width, height = int(match.group(1)), int(match.group(3))
@@ -347,8 +356,16 @@ def check_keys(
             issues.append(Issue(prefix + key, "required", None, "is required"))
 
 
+def unknown_keys(data: Mapping[str, Any], prefix: str, known: Collection[str]) -> list[Issue]:
+    """One issue per key of ``data`` that is not in ``known`` (generated classes call it only when the count of
+    documented keys found differs from ``len(data)``)."""
+    return [unknown_key_issue(prefix, key, data[key], known) for key in data if key not in known]
+
+
 def unknown_key_issue(prefix: str, key: object, value: object, known: Collection[str]) -> Issue:
     name = str(key)
+    import difflib  # only on the failing path: importing a model must not load it
+
     close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
     if not close:
         close = [k for k in known if k.replace("_", "").lower() == name.replace("_", "").lower()][:1]
@@ -438,7 +455,7 @@ def keep_fields_set(instance: Any, previous: Collection[str]) -> None:
                 fields_set.discard(name)
 
 
-_PATH_PART: Final = re.compile(r"[^.\[\]]+|\[\d+\]|\.")
+_PATH_PART: Final = r"[^.\[\]]+|\[\d+\]|\."
 
 
 def name_attributes(issues: list[Issue], attributes: Mapping[str, str]) -> list[Issue]:
@@ -448,7 +465,7 @@ def name_attributes(issues: list[Issue], attributes: Mapping[str, str]) -> list[
         return issues
     named: list[Issue] = []
     for issue in issues:
-        parts = _PATH_PART.findall(issue.path)
+        parts = _regex(_PATH_PART).findall(issue.path)
         python = "".join(attributes.get(part, part) for part in parts)
         if python != issue.path:
             issue = Issue(issue.path, issue.rule, issue.value, f"({python}) {issue.message}")

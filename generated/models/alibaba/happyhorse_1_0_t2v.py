@@ -201,45 +201,49 @@ class Happyhorse10T2V(RequestModel):
     ) -> None:
         """Check every field (collecting issues), then store them and which ones were set."""
         _set: set[str] = set()
-        _setattr = object.__setattr__
         if prompt is UNSET:
             _issues.append(Issue(_prefix + "prompt", "required", None, "is required"))
         else:
-            prompt = _check_prompt(prompt, _prefix + "prompt", _issues)
+            if not (prompt.__class__ is str and len(prompt) >= 1 and len(prompt) <= 5000):
+                prompt = _check_prompt(prompt, _prefix + "prompt", _issues)
             _set.add("prompt")
-        _setattr(self, "prompt", prompt)
+        _put_prompt(self, prompt)
         if resolution is UNSET:
             resolution = "1080P"
         else:
-            resolution = _check_resolution(resolution, _prefix + "resolution", _issues)
+            if not (resolution.__class__ is str and resolution in _ENUM_1):
+                resolution = _check_resolution(resolution, _prefix + "resolution", _issues)
             _set.add("resolution")
-        _setattr(self, "resolution", resolution)
+        _put_resolution(self, resolution)
         if ratio is UNSET:
             ratio = "16:9"
         else:
-            ratio = _check_ratio(ratio, _prefix + "ratio", _issues)
+            if not (ratio.__class__ is str and ratio in _ENUM_2):
+                ratio = _check_ratio(ratio, _prefix + "ratio", _issues)
             _set.add("ratio")
-        _setattr(self, "ratio", ratio)
+        _put_ratio(self, ratio)
         if duration is UNSET:
             duration = 5
         else:
-            duration = _check_duration(duration, _prefix + "duration", _issues)
+            if not (duration.__class__ is int and duration in _ENUM_3):
+                duration = _check_duration(duration, _prefix + "duration", _issues)
             _set.add("duration")
-        _setattr(self, "duration", duration)
+        _put_duration(self, duration)
         if seed is UNSET:
             seed = None
         else:
-            seed = _check_seed(seed, _prefix + "seed", _issues)
+            if not (seed.__class__ is int and seed >= 0 and seed <= 2147483647):
+                seed = _check_seed(seed, _prefix + "seed", _issues)
             _set.add("seed")
-        _setattr(self, "seed", seed)
-        _setattr(self, "extra_body", v.check_extra_body(extra_body, self._DOCUMENTED, _issues))
-        _setattr(self, "_fields_set", _set)
+        _put_seed(self, seed)
+        _put_extra_body(self, v.check_extra_body(extra_body, self._DOCUMENTED, _issues))
+        _put__fields_set(self, _set)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Build from a JSON body; unknown keys and every broken rule are reported in one ValidationError."""
         _issues: list[Issue] = []
-        if not v.check_object(data, "(body)", _issues):
+        if data.__class__ is not dict and not v.check_object(data, "(body)", _issues):
             raise ValidationError(cls._MODEL_NAME, _issues)
         self = cls._from_mapping(data, "", _issues)
         if _issues:
@@ -247,21 +251,106 @@ class Happyhorse10T2V(RequestModel):
         return self
 
     @classmethod
-    def _from_mapping(cls, data: Mapping[str, Any], prefix: str, issues: list[Issue]) -> Self:
-        v.check_keys(data, prefix, cls._DOCUMENTED, (), issues)
-        self = cls.__new__(cls)
-        get = data.get
-        self._assign(
-            issues,
-            prefix,
-            get("prompt", UNSET),
-            get("resolution", UNSET),
-            get("ratio", UNSET),
-            get("duration", UNSET),
-            get("seed", UNSET),
-            None,
-        )
-        return self
+    def _from_mapping(_cls, _data: Mapping[str, Any], _prefix: str, _issues: list[Issue]) -> Self:
+        """:meth:`_assign` reading the fields from a mapping (inlined: this is the hot path of ``from_dict``;
+        locals start with ``_``: field names never do)."""
+        _self = _cls.__new__(_cls)
+        _set: set[str] = set()
+        _get = _data.get
+        _mark = len(_issues)
+        prompt = _get("prompt", UNSET)
+        if prompt is UNSET:
+            _issues.append(Issue(_prefix + "prompt", "required", None, "is required"))
+        else:
+            if not (prompt.__class__ is str and len(prompt) >= 1 and len(prompt) <= 5000):
+                prompt = _check_prompt(prompt, _prefix + "prompt", _issues)
+            _set.add("prompt")
+        _put_prompt(_self, prompt)
+        resolution = _get("resolution", UNSET)
+        if resolution is UNSET:
+            resolution = "1080P"
+        else:
+            if not (resolution.__class__ is str and resolution in _ENUM_1):
+                resolution = _check_resolution(resolution, _prefix + "resolution", _issues)
+            _set.add("resolution")
+        _put_resolution(_self, resolution)
+        ratio = _get("ratio", UNSET)
+        if ratio is UNSET:
+            ratio = "16:9"
+        else:
+            if not (ratio.__class__ is str and ratio in _ENUM_2):
+                ratio = _check_ratio(ratio, _prefix + "ratio", _issues)
+            _set.add("ratio")
+        _put_ratio(_self, ratio)
+        duration = _get("duration", UNSET)
+        if duration is UNSET:
+            duration = 5
+        else:
+            if not (duration.__class__ is int and duration in _ENUM_3):
+                duration = _check_duration(duration, _prefix + "duration", _issues)
+            _set.add("duration")
+        _put_duration(_self, duration)
+        seed = _get("seed", UNSET)
+        if seed is UNSET:
+            seed = None
+        else:
+            if not (seed.__class__ is int and seed >= 0 and seed <= 2147483647):
+                seed = _check_seed(seed, _prefix + "seed", _issues)
+            _set.add("seed")
+        _put_seed(_self, seed)
+        _put_extra_body(_self, None)
+        _put__fields_set(_self, _set)
+        if len(_set) != len(_data):  # a key that is not a documented field (reported first)
+            _issues[_mark:_mark] = v.unknown_keys(_data, _prefix, _cls._DOCUMENTED)
+        return _self
+
+    @classmethod
+    def validate_dict(cls, data: Mapping[str, Any]) -> None:
+        """Validate a JSON body without building the object: the same issues as :meth:`from_dict`, raised in
+        one ValidationError."""
+        _issues: list[Issue] = []
+        if data.__class__ is not dict and not v.check_object(data, "(body)", _issues):
+            raise ValidationError(cls._MODEL_NAME, _issues)
+        cls._check_mapping(data, "", _issues)
+        if _issues:
+            raise ValidationError(cls._MODEL_NAME, _issues)
+
+    @classmethod
+    def _check_mapping(_cls, _data: Mapping[str, Any], _prefix: str, _issues: list[Issue]) -> None:
+        """:meth:`_from_mapping`'s checks, in the same order, without storing anything (locals start with ``_``:
+        field names never do)."""
+        _mark = len(_issues)
+        _found = 0
+        _get = _data.get
+        prompt = _get("prompt", UNSET)
+        if prompt is UNSET:
+            _issues.append(Issue(_prefix + "prompt", "required", None, "is required"))
+        else:
+            _found += 1
+            if not (prompt.__class__ is str and len(prompt) >= 1 and len(prompt) <= 5000):
+                _check_prompt(prompt, _prefix + "prompt", _issues)
+        resolution = _get("resolution", UNSET)
+        if resolution is not UNSET:
+            _found += 1
+            if not (resolution.__class__ is str and resolution in _ENUM_1):
+                _check_resolution(resolution, _prefix + "resolution", _issues)
+        ratio = _get("ratio", UNSET)
+        if ratio is not UNSET:
+            _found += 1
+            if not (ratio.__class__ is str and ratio in _ENUM_2):
+                _check_ratio(ratio, _prefix + "ratio", _issues)
+        duration = _get("duration", UNSET)
+        if duration is not UNSET:
+            _found += 1
+            if not (duration.__class__ is int and duration in _ENUM_3):
+                _check_duration(duration, _prefix + "duration", _issues)
+        seed = _get("seed", UNSET)
+        if seed is not UNSET:
+            _found += 1
+            if not (seed.__class__ is int and seed >= 0 and seed <= 2147483647):
+                _check_seed(seed, _prefix + "seed", _issues)
+        if _found != len(_data):  # a key that is not a documented field (reported first)
+            _issues[_mark:_mark] = v.unknown_keys(_data, _prefix, _cls._DOCUMENTED)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON body: fields that were set (required ones always are), then ``extra_body``."""
@@ -285,6 +374,15 @@ class Happyhorse10T2V(RequestModel):
     def json_schema(cls) -> dict[str, Any]:
         """The documented request body schema (JSON Schema 2020-12), a fresh copy."""
         return copy.deepcopy(_SCHEMA)
+
+
+_put_prompt: Final = Happyhorse10T2V.__dict__["prompt"].__set__
+_put_resolution: Final = Happyhorse10T2V.__dict__["resolution"].__set__
+_put_ratio: Final = Happyhorse10T2V.__dict__["ratio"].__set__
+_put_duration: Final = Happyhorse10T2V.__dict__["duration"].__set__
+_put_seed: Final = Happyhorse10T2V.__dict__["seed"].__set__
+_put_extra_body: Final = Happyhorse10T2V.__dict__["extra_body"].__set__
+_put__fields_set: Final = Happyhorse10T2V.__dict__["_fields_set"].__set__
 
 
 _SCHEMA: Final[dict[str, Any]] = {

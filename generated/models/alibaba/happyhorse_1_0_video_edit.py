@@ -152,33 +152,33 @@ class Happyhorse10VideoEdit(RequestModel):
     ) -> None:
         """Check every field (collecting issues), then store them and which ones were set."""
         _set: set[str] = set()
-        _setattr = object.__setattr__
         if prompt is UNSET:
             _issues.append(Issue(_prefix + "prompt", "required", None, "is required"))
         else:
-            prompt = _check_prompt(prompt, _prefix + "prompt", _issues)
+            if not (prompt.__class__ is str and len(prompt) >= 1 and len(prompt) <= 5000):
+                prompt = _check_prompt(prompt, _prefix + "prompt", _issues)
             _set.add("prompt")
-        _setattr(self, "prompt", prompt)
+        _put_prompt(self, prompt)
         if input_video_url is UNSET:
             _issues.append(Issue(_prefix + "input_video_url", "required", None, "is required"))
         else:
             input_video_url = _check_input_video_url(input_video_url, _prefix + "input_video_url", _issues)
             _set.add("input_video_url")
-        _setattr(self, "input_video_url", input_video_url)
+        _put_input_video_url(self, input_video_url)
         if reference_images is UNSET:
             reference_images = None
         else:
             reference_images = _check_reference_images(reference_images, _prefix + "reference_images", _issues)
             _set.add("reference_images")
-        _setattr(self, "reference_images", reference_images)
-        _setattr(self, "extra_body", v.check_extra_body(extra_body, self._DOCUMENTED, _issues))
-        _setattr(self, "_fields_set", _set)
+        _put_reference_images(self, reference_images)
+        _put_extra_body(self, v.check_extra_body(extra_body, self._DOCUMENTED, _issues))
+        _put__fields_set(self, _set)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Build from a JSON body; unknown keys and every broken rule are reported in one ValidationError."""
         _issues: list[Issue] = []
-        if not v.check_object(data, "(body)", _issues):
+        if data.__class__ is not dict and not v.check_object(data, "(body)", _issues):
             raise ValidationError(cls._MODEL_NAME, _issues)
         self = cls._from_mapping(data, "", _issues)
         if _issues:
@@ -186,19 +186,78 @@ class Happyhorse10VideoEdit(RequestModel):
         return self
 
     @classmethod
-    def _from_mapping(cls, data: Mapping[str, Any], prefix: str, issues: list[Issue]) -> Self:
-        v.check_keys(data, prefix, cls._DOCUMENTED, (), issues)
-        self = cls.__new__(cls)
-        get = data.get
-        self._assign(
-            issues,
-            prefix,
-            get("prompt", UNSET),
-            get("input_video_url", UNSET),
-            get("reference_images", UNSET),
-            None,
-        )
-        return self
+    def _from_mapping(_cls, _data: Mapping[str, Any], _prefix: str, _issues: list[Issue]) -> Self:
+        """:meth:`_assign` reading the fields from a mapping (inlined: this is the hot path of ``from_dict``;
+        locals start with ``_``: field names never do)."""
+        _self = _cls.__new__(_cls)
+        _set: set[str] = set()
+        _get = _data.get
+        _mark = len(_issues)
+        prompt = _get("prompt", UNSET)
+        if prompt is UNSET:
+            _issues.append(Issue(_prefix + "prompt", "required", None, "is required"))
+        else:
+            if not (prompt.__class__ is str and len(prompt) >= 1 and len(prompt) <= 5000):
+                prompt = _check_prompt(prompt, _prefix + "prompt", _issues)
+            _set.add("prompt")
+        _put_prompt(_self, prompt)
+        input_video_url = _get("input_video_url", UNSET)
+        if input_video_url is UNSET:
+            _issues.append(Issue(_prefix + "input_video_url", "required", None, "is required"))
+        else:
+            input_video_url = _check_input_video_url(input_video_url, _prefix + "input_video_url", _issues)
+            _set.add("input_video_url")
+        _put_input_video_url(_self, input_video_url)
+        reference_images = _get("reference_images", UNSET)
+        if reference_images is UNSET:
+            reference_images = None
+        else:
+            reference_images = _check_reference_images(reference_images, _prefix + "reference_images", _issues)
+            _set.add("reference_images")
+        _put_reference_images(_self, reference_images)
+        _put_extra_body(_self, None)
+        _put__fields_set(_self, _set)
+        if len(_set) != len(_data):  # a key that is not a documented field (reported first)
+            _issues[_mark:_mark] = v.unknown_keys(_data, _prefix, _cls._DOCUMENTED)
+        return _self
+
+    @classmethod
+    def validate_dict(cls, data: Mapping[str, Any]) -> None:
+        """Validate a JSON body without building the object: the same issues as :meth:`from_dict`, raised in
+        one ValidationError."""
+        _issues: list[Issue] = []
+        if data.__class__ is not dict and not v.check_object(data, "(body)", _issues):
+            raise ValidationError(cls._MODEL_NAME, _issues)
+        cls._check_mapping(data, "", _issues)
+        if _issues:
+            raise ValidationError(cls._MODEL_NAME, _issues)
+
+    @classmethod
+    def _check_mapping(_cls, _data: Mapping[str, Any], _prefix: str, _issues: list[Issue]) -> None:
+        """:meth:`_from_mapping`'s checks, in the same order, without storing anything (locals start with ``_``:
+        field names never do)."""
+        _mark = len(_issues)
+        _found = 0
+        _get = _data.get
+        prompt = _get("prompt", UNSET)
+        if prompt is UNSET:
+            _issues.append(Issue(_prefix + "prompt", "required", None, "is required"))
+        else:
+            _found += 1
+            if not (prompt.__class__ is str and len(prompt) >= 1 and len(prompt) <= 5000):
+                _check_prompt(prompt, _prefix + "prompt", _issues)
+        input_video_url = _get("input_video_url", UNSET)
+        if input_video_url is UNSET:
+            _issues.append(Issue(_prefix + "input_video_url", "required", None, "is required"))
+        else:
+            _found += 1
+            _check_input_video_url(input_video_url, _prefix + "input_video_url", _issues)
+        reference_images = _get("reference_images", UNSET)
+        if reference_images is not UNSET:
+            _found += 1
+            _check_reference_images(reference_images, _prefix + "reference_images", _issues)
+        if _found != len(_data):  # a key that is not a documented field (reported first)
+            _issues[_mark:_mark] = v.unknown_keys(_data, _prefix, _cls._DOCUMENTED)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON body: fields that were set (required ones always are), then ``extra_body``."""
@@ -218,6 +277,13 @@ class Happyhorse10VideoEdit(RequestModel):
     def json_schema(cls) -> dict[str, Any]:
         """The documented request body schema (JSON Schema 2020-12), a fresh copy."""
         return copy.deepcopy(_SCHEMA)
+
+
+_put_prompt: Final = Happyhorse10VideoEdit.__dict__["prompt"].__set__
+_put_input_video_url: Final = Happyhorse10VideoEdit.__dict__["input_video_url"].__set__
+_put_reference_images: Final = Happyhorse10VideoEdit.__dict__["reference_images"].__set__
+_put_extra_body: Final = Happyhorse10VideoEdit.__dict__["extra_body"].__set__
+_put__fields_set: Final = Happyhorse10VideoEdit.__dict__["_fields_set"].__set__
 
 
 _SCHEMA: Final[dict[str, Any]] = {

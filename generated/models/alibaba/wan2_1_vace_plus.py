@@ -163,33 +163,34 @@ class Wan21VacePlus(RequestModel):
     ) -> None:
         """Check every field (collecting issues), then store them and which ones were set."""
         _set: set[str] = set()
-        _setattr = object.__setattr__
         if function is UNSET:
             _issues.append(Issue(_prefix + "function", "required", None, "is required"))
         else:
-            function = _check_function(function, _prefix + "function", _issues)
+            if not (function.__class__ is str and function in _ENUM_1):
+                function = _check_function(function, _prefix + "function", _issues)
             _set.add("function")
-        _setattr(self, "function", function)
+        _put_function(self, function)
         if prompt is UNSET:
             _issues.append(Issue(_prefix + "prompt", "required", None, "is required"))
         else:
-            prompt = _check_prompt(prompt, _prefix + "prompt", _issues)
+            if not (prompt.__class__ is str and len(prompt) >= 1 and len(prompt) <= 800):
+                prompt = _check_prompt(prompt, _prefix + "prompt", _issues)
             _set.add("prompt")
-        _setattr(self, "prompt", prompt)
+        _put_prompt(self, prompt)
         if ref_images_url is UNSET:
             ref_images_url = None
         else:
             ref_images_url = _check_ref_images_url(ref_images_url, _prefix + "ref_images_url", _issues)
             _set.add("ref_images_url")
-        _setattr(self, "ref_images_url", ref_images_url)
-        _setattr(self, "extra_body", v.check_extra_body(extra_body, self._DOCUMENTED, _issues))
-        _setattr(self, "_fields_set", _set)
+        _put_ref_images_url(self, ref_images_url)
+        _put_extra_body(self, v.check_extra_body(extra_body, self._DOCUMENTED, _issues))
+        _put__fields_set(self, _set)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Build from a JSON body; unknown keys and every broken rule are reported in one ValidationError."""
         _issues: list[Issue] = []
-        if not v.check_object(data, "(body)", _issues):
+        if data.__class__ is not dict and not v.check_object(data, "(body)", _issues):
             raise ValidationError(cls._MODEL_NAME, _issues)
         self = cls._from_mapping(data, "", _issues)
         if _issues:
@@ -197,19 +198,80 @@ class Wan21VacePlus(RequestModel):
         return self
 
     @classmethod
-    def _from_mapping(cls, data: Mapping[str, Any], prefix: str, issues: list[Issue]) -> Self:
-        v.check_keys(data, prefix, cls._DOCUMENTED, (), issues)
-        self = cls.__new__(cls)
-        get = data.get
-        self._assign(
-            issues,
-            prefix,
-            get("function", UNSET),
-            get("prompt", UNSET),
-            get("ref_images_url", UNSET),
-            None,
-        )
-        return self
+    def _from_mapping(_cls, _data: Mapping[str, Any], _prefix: str, _issues: list[Issue]) -> Self:
+        """:meth:`_assign` reading the fields from a mapping (inlined: this is the hot path of ``from_dict``;
+        locals start with ``_``: field names never do)."""
+        _self = _cls.__new__(_cls)
+        _set: set[str] = set()
+        _get = _data.get
+        _mark = len(_issues)
+        function = _get("function", UNSET)
+        if function is UNSET:
+            _issues.append(Issue(_prefix + "function", "required", None, "is required"))
+        else:
+            if not (function.__class__ is str and function in _ENUM_1):
+                function = _check_function(function, _prefix + "function", _issues)
+            _set.add("function")
+        _put_function(_self, function)
+        prompt = _get("prompt", UNSET)
+        if prompt is UNSET:
+            _issues.append(Issue(_prefix + "prompt", "required", None, "is required"))
+        else:
+            if not (prompt.__class__ is str and len(prompt) >= 1 and len(prompt) <= 800):
+                prompt = _check_prompt(prompt, _prefix + "prompt", _issues)
+            _set.add("prompt")
+        _put_prompt(_self, prompt)
+        ref_images_url = _get("ref_images_url", UNSET)
+        if ref_images_url is UNSET:
+            ref_images_url = None
+        else:
+            ref_images_url = _check_ref_images_url(ref_images_url, _prefix + "ref_images_url", _issues)
+            _set.add("ref_images_url")
+        _put_ref_images_url(_self, ref_images_url)
+        _put_extra_body(_self, None)
+        _put__fields_set(_self, _set)
+        if len(_set) != len(_data):  # a key that is not a documented field (reported first)
+            _issues[_mark:_mark] = v.unknown_keys(_data, _prefix, _cls._DOCUMENTED)
+        return _self
+
+    @classmethod
+    def validate_dict(cls, data: Mapping[str, Any]) -> None:
+        """Validate a JSON body without building the object: the same issues as :meth:`from_dict`, raised in
+        one ValidationError."""
+        _issues: list[Issue] = []
+        if data.__class__ is not dict and not v.check_object(data, "(body)", _issues):
+            raise ValidationError(cls._MODEL_NAME, _issues)
+        cls._check_mapping(data, "", _issues)
+        if _issues:
+            raise ValidationError(cls._MODEL_NAME, _issues)
+
+    @classmethod
+    def _check_mapping(_cls, _data: Mapping[str, Any], _prefix: str, _issues: list[Issue]) -> None:
+        """:meth:`_from_mapping`'s checks, in the same order, without storing anything (locals start with ``_``:
+        field names never do)."""
+        _mark = len(_issues)
+        _found = 0
+        _get = _data.get
+        function = _get("function", UNSET)
+        if function is UNSET:
+            _issues.append(Issue(_prefix + "function", "required", None, "is required"))
+        else:
+            _found += 1
+            if not (function.__class__ is str and function in _ENUM_1):
+                _check_function(function, _prefix + "function", _issues)
+        prompt = _get("prompt", UNSET)
+        if prompt is UNSET:
+            _issues.append(Issue(_prefix + "prompt", "required", None, "is required"))
+        else:
+            _found += 1
+            if not (prompt.__class__ is str and len(prompt) >= 1 and len(prompt) <= 800):
+                _check_prompt(prompt, _prefix + "prompt", _issues)
+        ref_images_url = _get("ref_images_url", UNSET)
+        if ref_images_url is not UNSET:
+            _found += 1
+            _check_ref_images_url(ref_images_url, _prefix + "ref_images_url", _issues)
+        if _found != len(_data):  # a key that is not a documented field (reported first)
+            _issues[_mark:_mark] = v.unknown_keys(_data, _prefix, _cls._DOCUMENTED)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON body: fields that were set (required ones always are), then ``extra_body``."""
@@ -229,6 +291,13 @@ class Wan21VacePlus(RequestModel):
     def json_schema(cls) -> dict[str, Any]:
         """The documented request body schema (JSON Schema 2020-12), a fresh copy."""
         return copy.deepcopy(_SCHEMA)
+
+
+_put_function: Final = Wan21VacePlus.__dict__["function"].__set__
+_put_prompt: Final = Wan21VacePlus.__dict__["prompt"].__set__
+_put_ref_images_url: Final = Wan21VacePlus.__dict__["ref_images_url"].__set__
+_put_extra_body: Final = Wan21VacePlus.__dict__["extra_body"].__set__
+_put__fields_set: Final = Wan21VacePlus.__dict__["_fields_set"].__set__
 
 
 _SCHEMA: Final[dict[str, Any]] = {

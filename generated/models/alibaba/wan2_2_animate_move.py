@@ -144,33 +144,33 @@ class Wan22AnimateMove(RequestModel):
     ) -> None:
         """Check every field (collecting issues), then store them and which ones were set."""
         _set: set[str] = set()
-        _setattr = object.__setattr__
         if image_url is UNSET:
             _issues.append(Issue(_prefix + "image_url", "required", None, "is required"))
         else:
             image_url = _check_image_url(image_url, _prefix + "image_url", _issues)
             _set.add("image_url")
-        _setattr(self, "image_url", image_url)
+        _put_image_url(self, image_url)
         if video_url is UNSET:
             _issues.append(Issue(_prefix + "video_url", "required", None, "is required"))
         else:
             video_url = _check_video_url(video_url, _prefix + "video_url", _issues)
             _set.add("video_url")
-        _setattr(self, "video_url", video_url)
+        _put_video_url(self, video_url)
         if mode is UNSET:
             _issues.append(Issue(_prefix + "mode", "required", None, "is required"))
         else:
-            mode = _check_mode(mode, _prefix + "mode", _issues)
+            if not (mode.__class__ is str):
+                mode = _check_mode(mode, _prefix + "mode", _issues)
             _set.add("mode")
-        _setattr(self, "mode", mode)
-        _setattr(self, "extra_body", v.check_extra_body(extra_body, self._DOCUMENTED, _issues))
-        _setattr(self, "_fields_set", _set)
+        _put_mode(self, mode)
+        _put_extra_body(self, v.check_extra_body(extra_body, self._DOCUMENTED, _issues))
+        _put__fields_set(self, _set)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Build from a JSON body; unknown keys and every broken rule are reported in one ValidationError."""
         _issues: list[Issue] = []
-        if not v.check_object(data, "(body)", _issues):
+        if data.__class__ is not dict and not v.check_object(data, "(body)", _issues):
             raise ValidationError(cls._MODEL_NAME, _issues)
         self = cls._from_mapping(data, "", _issues)
         if _issues:
@@ -178,19 +178,80 @@ class Wan22AnimateMove(RequestModel):
         return self
 
     @classmethod
-    def _from_mapping(cls, data: Mapping[str, Any], prefix: str, issues: list[Issue]) -> Self:
-        v.check_keys(data, prefix, cls._DOCUMENTED, (), issues)
-        self = cls.__new__(cls)
-        get = data.get
-        self._assign(
-            issues,
-            prefix,
-            get("image_url", UNSET),
-            get("video_url", UNSET),
-            get("mode", UNSET),
-            None,
-        )
-        return self
+    def _from_mapping(_cls, _data: Mapping[str, Any], _prefix: str, _issues: list[Issue]) -> Self:
+        """:meth:`_assign` reading the fields from a mapping (inlined: this is the hot path of ``from_dict``;
+        locals start with ``_``: field names never do)."""
+        _self = _cls.__new__(_cls)
+        _set: set[str] = set()
+        _get = _data.get
+        _mark = len(_issues)
+        image_url = _get("image_url", UNSET)
+        if image_url is UNSET:
+            _issues.append(Issue(_prefix + "image_url", "required", None, "is required"))
+        else:
+            image_url = _check_image_url(image_url, _prefix + "image_url", _issues)
+            _set.add("image_url")
+        _put_image_url(_self, image_url)
+        video_url = _get("video_url", UNSET)
+        if video_url is UNSET:
+            _issues.append(Issue(_prefix + "video_url", "required", None, "is required"))
+        else:
+            video_url = _check_video_url(video_url, _prefix + "video_url", _issues)
+            _set.add("video_url")
+        _put_video_url(_self, video_url)
+        mode = _get("mode", UNSET)
+        if mode is UNSET:
+            _issues.append(Issue(_prefix + "mode", "required", None, "is required"))
+        else:
+            if not (mode.__class__ is str):
+                mode = _check_mode(mode, _prefix + "mode", _issues)
+            _set.add("mode")
+        _put_mode(_self, mode)
+        _put_extra_body(_self, None)
+        _put__fields_set(_self, _set)
+        if len(_set) != len(_data):  # a key that is not a documented field (reported first)
+            _issues[_mark:_mark] = v.unknown_keys(_data, _prefix, _cls._DOCUMENTED)
+        return _self
+
+    @classmethod
+    def validate_dict(cls, data: Mapping[str, Any]) -> None:
+        """Validate a JSON body without building the object: the same issues as :meth:`from_dict`, raised in
+        one ValidationError."""
+        _issues: list[Issue] = []
+        if data.__class__ is not dict and not v.check_object(data, "(body)", _issues):
+            raise ValidationError(cls._MODEL_NAME, _issues)
+        cls._check_mapping(data, "", _issues)
+        if _issues:
+            raise ValidationError(cls._MODEL_NAME, _issues)
+
+    @classmethod
+    def _check_mapping(_cls, _data: Mapping[str, Any], _prefix: str, _issues: list[Issue]) -> None:
+        """:meth:`_from_mapping`'s checks, in the same order, without storing anything (locals start with ``_``:
+        field names never do)."""
+        _mark = len(_issues)
+        _found = 0
+        _get = _data.get
+        image_url = _get("image_url", UNSET)
+        if image_url is UNSET:
+            _issues.append(Issue(_prefix + "image_url", "required", None, "is required"))
+        else:
+            _found += 1
+            _check_image_url(image_url, _prefix + "image_url", _issues)
+        video_url = _get("video_url", UNSET)
+        if video_url is UNSET:
+            _issues.append(Issue(_prefix + "video_url", "required", None, "is required"))
+        else:
+            _found += 1
+            _check_video_url(video_url, _prefix + "video_url", _issues)
+        mode = _get("mode", UNSET)
+        if mode is UNSET:
+            _issues.append(Issue(_prefix + "mode", "required", None, "is required"))
+        else:
+            _found += 1
+            if not (mode.__class__ is str):
+                _check_mode(mode, _prefix + "mode", _issues)
+        if _found != len(_data):  # a key that is not a documented field (reported first)
+            _issues[_mark:_mark] = v.unknown_keys(_data, _prefix, _cls._DOCUMENTED)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON body: fields that were set (required ones always are), then ``extra_body``."""
@@ -210,6 +271,13 @@ class Wan22AnimateMove(RequestModel):
     def json_schema(cls) -> dict[str, Any]:
         """The documented request body schema (JSON Schema 2020-12), a fresh copy."""
         return copy.deepcopy(_SCHEMA)
+
+
+_put_image_url: Final = Wan22AnimateMove.__dict__["image_url"].__set__
+_put_video_url: Final = Wan22AnimateMove.__dict__["video_url"].__set__
+_put_mode: Final = Wan22AnimateMove.__dict__["mode"].__set__
+_put_extra_body: Final = Wan22AnimateMove.__dict__["extra_body"].__set__
+_put__fields_set: Final = Wan22AnimateMove.__dict__["_fields_set"].__set__
 
 
 _SCHEMA: Final[dict[str, Any]] = {

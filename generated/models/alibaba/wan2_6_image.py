@@ -260,69 +260,75 @@ class Wan26Image(RequestModel):
     ) -> None:
         """Check every field (collecting issues), then store them and which ones were set."""
         _set: set[str] = set()
-        _setattr = object.__setattr__
         if prompt is UNSET:
             _issues.append(Issue(_prefix + "prompt", "required", None, "is required"))
         else:
-            prompt = _check_prompt(prompt, _prefix + "prompt", _issues)
+            if not (prompt.__class__ is str and len(prompt) >= 1 and len(prompt) <= 2000):
+                prompt = _check_prompt(prompt, _prefix + "prompt", _issues)
             _set.add("prompt")
-        _setattr(self, "prompt", prompt)
+        _put_prompt(self, prompt)
         if images is UNSET:
             images = None
         else:
             images = _check_images(images, _prefix + "images", _issues)
             _set.add("images")
-        _setattr(self, "images", images)
+        _put_images(self, images)
         if negative_prompt is UNSET:
             negative_prompt = None
         else:
-            negative_prompt = _check_negative_prompt(negative_prompt, _prefix + "negative_prompt", _issues)
+            if not (negative_prompt.__class__ is str and len(negative_prompt) <= 500):
+                negative_prompt = _check_negative_prompt(negative_prompt, _prefix + "negative_prompt", _issues)
             _set.add("negative_prompt")
-        _setattr(self, "negative_prompt", negative_prompt)
+        _put_negative_prompt(self, negative_prompt)
         if size is UNSET:
             size = "1280*1280"
         else:
             size = _check_size(size, _prefix + "size", _issues)
             _set.add("size")
-        _setattr(self, "size", size)
+        _put_size(self, size)
         if n is UNSET:
             n = 4
         else:
-            n = _check_n(n, _prefix + "n", _issues)
+            if not (n.__class__ is int and n >= 1 and n <= 4):
+                n = _check_n(n, _prefix + "n", _issues)
             _set.add("n")
-        _setattr(self, "n", n)
+        _put_n(self, n)
         if seed is UNSET:
             seed = None
         else:
-            seed = _check_seed(seed, _prefix + "seed", _issues)
+            if not (seed.__class__ is int and seed >= 0 and seed <= 2147483647):
+                seed = _check_seed(seed, _prefix + "seed", _issues)
             _set.add("seed")
-        _setattr(self, "seed", seed)
+        _put_seed(self, seed)
         if prompt_extend is UNSET:
             prompt_extend = True
         else:
-            prompt_extend = _check_prompt_extend(prompt_extend, _prefix + "prompt_extend", _issues)
+            if not (prompt_extend.__class__ is bool):
+                prompt_extend = _check_prompt_extend(prompt_extend, _prefix + "prompt_extend", _issues)
             _set.add("prompt_extend")
-        _setattr(self, "prompt_extend", prompt_extend)
+        _put_prompt_extend(self, prompt_extend)
         if enable_interleave is UNSET:
             enable_interleave = False
         else:
-            enable_interleave = _check_enable_interleave(enable_interleave, _prefix + "enable_interleave", _issues)
+            if not (enable_interleave.__class__ is bool):
+                enable_interleave = _check_enable_interleave(enable_interleave, _prefix + "enable_interleave", _issues)
             _set.add("enable_interleave")
-        _setattr(self, "enable_interleave", enable_interleave)
+        _put_enable_interleave(self, enable_interleave)
         if max_images is UNSET:
             max_images = 3
         else:
-            max_images = _check_max_images(max_images, _prefix + "max_images", _issues)
+            if not (max_images.__class__ is int and max_images >= 1 and max_images <= 5):
+                max_images = _check_max_images(max_images, _prefix + "max_images", _issues)
             _set.add("max_images")
-        _setattr(self, "max_images", max_images)
-        _setattr(self, "extra_body", v.check_extra_body(extra_body, self._DOCUMENTED, _issues))
-        _setattr(self, "_fields_set", _set)
+        _put_max_images(self, max_images)
+        _put_extra_body(self, v.check_extra_body(extra_body, self._DOCUMENTED, _issues))
+        _put__fields_set(self, _set)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Build from a JSON body; unknown keys and every broken rule are reported in one ValidationError."""
         _issues: list[Issue] = []
-        if not v.check_object(data, "(body)", _issues):
+        if data.__class__ is not dict and not v.check_object(data, "(body)", _issues):
             raise ValidationError(cls._MODEL_NAME, _issues)
         self = cls._from_mapping(data, "", _issues)
         if _issues:
@@ -330,25 +336,154 @@ class Wan26Image(RequestModel):
         return self
 
     @classmethod
-    def _from_mapping(cls, data: Mapping[str, Any], prefix: str, issues: list[Issue]) -> Self:
-        v.check_keys(data, prefix, cls._DOCUMENTED, (), issues)
-        self = cls.__new__(cls)
-        get = data.get
-        self._assign(
-            issues,
-            prefix,
-            get("prompt", UNSET),
-            get("images", UNSET),
-            get("negative_prompt", UNSET),
-            get("size", UNSET),
-            get("n", UNSET),
-            get("seed", UNSET),
-            get("prompt_extend", UNSET),
-            get("enable_interleave", UNSET),
-            get("max_images", UNSET),
-            None,
-        )
-        return self
+    def _from_mapping(_cls, _data: Mapping[str, Any], _prefix: str, _issues: list[Issue]) -> Self:
+        """:meth:`_assign` reading the fields from a mapping (inlined: this is the hot path of ``from_dict``;
+        locals start with ``_``: field names never do)."""
+        _self = _cls.__new__(_cls)
+        _set: set[str] = set()
+        _get = _data.get
+        _mark = len(_issues)
+        prompt = _get("prompt", UNSET)
+        if prompt is UNSET:
+            _issues.append(Issue(_prefix + "prompt", "required", None, "is required"))
+        else:
+            if not (prompt.__class__ is str and len(prompt) >= 1 and len(prompt) <= 2000):
+                prompt = _check_prompt(prompt, _prefix + "prompt", _issues)
+            _set.add("prompt")
+        _put_prompt(_self, prompt)
+        images = _get("images", UNSET)
+        if images is UNSET:
+            images = None
+        else:
+            images = _check_images(images, _prefix + "images", _issues)
+            _set.add("images")
+        _put_images(_self, images)
+        negative_prompt = _get("negative_prompt", UNSET)
+        if negative_prompt is UNSET:
+            negative_prompt = None
+        else:
+            if not (negative_prompt.__class__ is str and len(negative_prompt) <= 500):
+                negative_prompt = _check_negative_prompt(negative_prompt, _prefix + "negative_prompt", _issues)
+            _set.add("negative_prompt")
+        _put_negative_prompt(_self, negative_prompt)
+        size = _get("size", UNSET)
+        if size is UNSET:
+            size = "1280*1280"
+        else:
+            size = _check_size(size, _prefix + "size", _issues)
+            _set.add("size")
+        _put_size(_self, size)
+        n = _get("n", UNSET)
+        if n is UNSET:
+            n = 4
+        else:
+            if not (n.__class__ is int and n >= 1 and n <= 4):
+                n = _check_n(n, _prefix + "n", _issues)
+            _set.add("n")
+        _put_n(_self, n)
+        seed = _get("seed", UNSET)
+        if seed is UNSET:
+            seed = None
+        else:
+            if not (seed.__class__ is int and seed >= 0 and seed <= 2147483647):
+                seed = _check_seed(seed, _prefix + "seed", _issues)
+            _set.add("seed")
+        _put_seed(_self, seed)
+        prompt_extend = _get("prompt_extend", UNSET)
+        if prompt_extend is UNSET:
+            prompt_extend = True
+        else:
+            if not (prompt_extend.__class__ is bool):
+                prompt_extend = _check_prompt_extend(prompt_extend, _prefix + "prompt_extend", _issues)
+            _set.add("prompt_extend")
+        _put_prompt_extend(_self, prompt_extend)
+        enable_interleave = _get("enable_interleave", UNSET)
+        if enable_interleave is UNSET:
+            enable_interleave = False
+        else:
+            if not (enable_interleave.__class__ is bool):
+                enable_interleave = _check_enable_interleave(enable_interleave, _prefix + "enable_interleave", _issues)
+            _set.add("enable_interleave")
+        _put_enable_interleave(_self, enable_interleave)
+        max_images = _get("max_images", UNSET)
+        if max_images is UNSET:
+            max_images = 3
+        else:
+            if not (max_images.__class__ is int and max_images >= 1 and max_images <= 5):
+                max_images = _check_max_images(max_images, _prefix + "max_images", _issues)
+            _set.add("max_images")
+        _put_max_images(_self, max_images)
+        _put_extra_body(_self, None)
+        _put__fields_set(_self, _set)
+        if len(_set) != len(_data):  # a key that is not a documented field (reported first)
+            _issues[_mark:_mark] = v.unknown_keys(_data, _prefix, _cls._DOCUMENTED)
+        return _self
+
+    @classmethod
+    def validate_dict(cls, data: Mapping[str, Any]) -> None:
+        """Validate a JSON body without building the object: the same issues as :meth:`from_dict`, raised in
+        one ValidationError."""
+        _issues: list[Issue] = []
+        if data.__class__ is not dict and not v.check_object(data, "(body)", _issues):
+            raise ValidationError(cls._MODEL_NAME, _issues)
+        cls._check_mapping(data, "", _issues)
+        if _issues:
+            raise ValidationError(cls._MODEL_NAME, _issues)
+
+    @classmethod
+    def _check_mapping(_cls, _data: Mapping[str, Any], _prefix: str, _issues: list[Issue]) -> None:
+        """:meth:`_from_mapping`'s checks, in the same order, without storing anything (locals start with ``_``:
+        field names never do)."""
+        _mark = len(_issues)
+        _found = 0
+        _get = _data.get
+        prompt = _get("prompt", UNSET)
+        if prompt is UNSET:
+            _issues.append(Issue(_prefix + "prompt", "required", None, "is required"))
+        else:
+            _found += 1
+            if not (prompt.__class__ is str and len(prompt) >= 1 and len(prompt) <= 2000):
+                _check_prompt(prompt, _prefix + "prompt", _issues)
+        images = _get("images", UNSET)
+        if images is not UNSET:
+            _found += 1
+            _check_images(images, _prefix + "images", _issues)
+        negative_prompt = _get("negative_prompt", UNSET)
+        if negative_prompt is not UNSET:
+            _found += 1
+            if not (negative_prompt.__class__ is str and len(negative_prompt) <= 500):
+                _check_negative_prompt(negative_prompt, _prefix + "negative_prompt", _issues)
+        size = _get("size", UNSET)
+        if size is not UNSET:
+            _found += 1
+            _check_size(size, _prefix + "size", _issues)
+        n = _get("n", UNSET)
+        if n is not UNSET:
+            _found += 1
+            if not (n.__class__ is int and n >= 1 and n <= 4):
+                _check_n(n, _prefix + "n", _issues)
+        seed = _get("seed", UNSET)
+        if seed is not UNSET:
+            _found += 1
+            if not (seed.__class__ is int and seed >= 0 and seed <= 2147483647):
+                _check_seed(seed, _prefix + "seed", _issues)
+        prompt_extend = _get("prompt_extend", UNSET)
+        if prompt_extend is not UNSET:
+            _found += 1
+            if not (prompt_extend.__class__ is bool):
+                _check_prompt_extend(prompt_extend, _prefix + "prompt_extend", _issues)
+        enable_interleave = _get("enable_interleave", UNSET)
+        if enable_interleave is not UNSET:
+            _found += 1
+            if not (enable_interleave.__class__ is bool):
+                _check_enable_interleave(enable_interleave, _prefix + "enable_interleave", _issues)
+        max_images = _get("max_images", UNSET)
+        if max_images is not UNSET:
+            _found += 1
+            if not (max_images.__class__ is int and max_images >= 1 and max_images <= 5):
+                _check_max_images(max_images, _prefix + "max_images", _issues)
+        if _found != len(_data):  # a key that is not a documented field (reported first)
+            _issues[_mark:_mark] = v.unknown_keys(_data, _prefix, _cls._DOCUMENTED)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON body: fields that were set (required ones always are), then ``extra_body``."""
@@ -380,6 +515,19 @@ class Wan26Image(RequestModel):
     def json_schema(cls) -> dict[str, Any]:
         """The documented request body schema (JSON Schema 2020-12), a fresh copy."""
         return copy.deepcopy(_SCHEMA)
+
+
+_put_prompt: Final = Wan26Image.__dict__["prompt"].__set__
+_put_images: Final = Wan26Image.__dict__["images"].__set__
+_put_negative_prompt: Final = Wan26Image.__dict__["negative_prompt"].__set__
+_put_size: Final = Wan26Image.__dict__["size"].__set__
+_put_n: Final = Wan26Image.__dict__["n"].__set__
+_put_seed: Final = Wan26Image.__dict__["seed"].__set__
+_put_prompt_extend: Final = Wan26Image.__dict__["prompt_extend"].__set__
+_put_enable_interleave: Final = Wan26Image.__dict__["enable_interleave"].__set__
+_put_max_images: Final = Wan26Image.__dict__["max_images"].__set__
+_put_extra_body: Final = Wan26Image.__dict__["extra_body"].__set__
+_put__fields_set: Final = Wan26Image.__dict__["_fields_set"].__set__
 
 
 _SCHEMA: Final[dict[str, Any]] = {

@@ -264,63 +264,68 @@ class Wan26T2V(RequestModel):
     ) -> None:
         """Check every field (collecting issues), then store them and which ones were set."""
         _set: set[str] = set()
-        _setattr = object.__setattr__
         if prompt is UNSET:
             _issues.append(Issue(_prefix + "prompt", "required", None, "is required"))
         else:
-            prompt = _check_prompt(prompt, _prefix + "prompt", _issues)
+            if not (prompt.__class__ is str and len(prompt) >= 1 and len(prompt) <= 1500):
+                prompt = _check_prompt(prompt, _prefix + "prompt", _issues)
             _set.add("prompt")
-        _setattr(self, "prompt", prompt)
+        _put_prompt(self, prompt)
         if negative_prompt is UNSET:
             negative_prompt = None
         else:
-            negative_prompt = _check_negative_prompt(negative_prompt, _prefix + "negative_prompt", _issues)
+            if not (negative_prompt.__class__ is str and len(negative_prompt) <= 500):
+                negative_prompt = _check_negative_prompt(negative_prompt, _prefix + "negative_prompt", _issues)
             _set.add("negative_prompt")
-        _setattr(self, "negative_prompt", negative_prompt)
+        _put_negative_prompt(self, negative_prompt)
         if audio_url is UNSET:
             audio_url = None
         else:
             audio_url = _check_audio_url(audio_url, _prefix + "audio_url", _issues)
             _set.add("audio_url")
-        _setattr(self, "audio_url", audio_url)
+        _put_audio_url(self, audio_url)
         if size is UNSET:
             size = "1920*1080"
         else:
             size = _check_size(size, _prefix + "size", _issues)
             _set.add("size")
-        _setattr(self, "size", size)
+        _put_size(self, size)
         if duration is UNSET:
             duration = None
         else:
-            duration = _check_duration(duration, _prefix + "duration", _issues)
+            if not (duration.__class__ is int and duration >= 2 and duration <= 15):
+                duration = _check_duration(duration, _prefix + "duration", _issues)
             _set.add("duration")
-        _setattr(self, "duration", duration)
+        _put_duration(self, duration)
         if prompt_extend is UNSET:
             prompt_extend = False
         else:
-            prompt_extend = _check_prompt_extend(prompt_extend, _prefix + "prompt_extend", _issues)
+            if not (prompt_extend.__class__ is bool):
+                prompt_extend = _check_prompt_extend(prompt_extend, _prefix + "prompt_extend", _issues)
             _set.add("prompt_extend")
-        _setattr(self, "prompt_extend", prompt_extend)
+        _put_prompt_extend(self, prompt_extend)
         if shot_type is UNSET:
             shot_type = None
         else:
-            shot_type = _check_shot_type(shot_type, _prefix + "shot_type", _issues)
+            if not (shot_type.__class__ is str and shot_type in _ENUM_2):
+                shot_type = _check_shot_type(shot_type, _prefix + "shot_type", _issues)
             _set.add("shot_type")
-        _setattr(self, "shot_type", shot_type)
+        _put_shot_type(self, shot_type)
         if seed is UNSET:
             seed = None
         else:
-            seed = _check_seed(seed, _prefix + "seed", _issues)
+            if not (seed.__class__ is int and seed >= 0 and seed <= 2147483647):
+                seed = _check_seed(seed, _prefix + "seed", _issues)
             _set.add("seed")
-        _setattr(self, "seed", seed)
-        _setattr(self, "extra_body", v.check_extra_body(extra_body, self._DOCUMENTED, _issues))
-        _setattr(self, "_fields_set", _set)
+        _put_seed(self, seed)
+        _put_extra_body(self, v.check_extra_body(extra_body, self._DOCUMENTED, _issues))
+        _put__fields_set(self, _set)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Build from a JSON body; unknown keys and every broken rule are reported in one ValidationError."""
         _issues: list[Issue] = []
-        if not v.check_object(data, "(body)", _issues):
+        if data.__class__ is not dict and not v.check_object(data, "(body)", _issues):
             raise ValidationError(cls._MODEL_NAME, _issues)
         self = cls._from_mapping(data, "", _issues)
         if _issues:
@@ -328,24 +333,141 @@ class Wan26T2V(RequestModel):
         return self
 
     @classmethod
-    def _from_mapping(cls, data: Mapping[str, Any], prefix: str, issues: list[Issue]) -> Self:
-        v.check_keys(data, prefix, cls._DOCUMENTED, (), issues)
-        self = cls.__new__(cls)
-        get = data.get
-        self._assign(
-            issues,
-            prefix,
-            get("prompt", UNSET),
-            get("negative_prompt", UNSET),
-            get("audio_url", UNSET),
-            get("size", UNSET),
-            get("duration", UNSET),
-            get("prompt_extend", UNSET),
-            get("shot_type", UNSET),
-            get("seed", UNSET),
-            None,
-        )
-        return self
+    def _from_mapping(_cls, _data: Mapping[str, Any], _prefix: str, _issues: list[Issue]) -> Self:
+        """:meth:`_assign` reading the fields from a mapping (inlined: this is the hot path of ``from_dict``;
+        locals start with ``_``: field names never do)."""
+        _self = _cls.__new__(_cls)
+        _set: set[str] = set()
+        _get = _data.get
+        _mark = len(_issues)
+        prompt = _get("prompt", UNSET)
+        if prompt is UNSET:
+            _issues.append(Issue(_prefix + "prompt", "required", None, "is required"))
+        else:
+            if not (prompt.__class__ is str and len(prompt) >= 1 and len(prompt) <= 1500):
+                prompt = _check_prompt(prompt, _prefix + "prompt", _issues)
+            _set.add("prompt")
+        _put_prompt(_self, prompt)
+        negative_prompt = _get("negative_prompt", UNSET)
+        if negative_prompt is UNSET:
+            negative_prompt = None
+        else:
+            if not (negative_prompt.__class__ is str and len(negative_prompt) <= 500):
+                negative_prompt = _check_negative_prompt(negative_prompt, _prefix + "negative_prompt", _issues)
+            _set.add("negative_prompt")
+        _put_negative_prompt(_self, negative_prompt)
+        audio_url = _get("audio_url", UNSET)
+        if audio_url is UNSET:
+            audio_url = None
+        else:
+            audio_url = _check_audio_url(audio_url, _prefix + "audio_url", _issues)
+            _set.add("audio_url")
+        _put_audio_url(_self, audio_url)
+        size = _get("size", UNSET)
+        if size is UNSET:
+            size = "1920*1080"
+        else:
+            size = _check_size(size, _prefix + "size", _issues)
+            _set.add("size")
+        _put_size(_self, size)
+        duration = _get("duration", UNSET)
+        if duration is UNSET:
+            duration = None
+        else:
+            if not (duration.__class__ is int and duration >= 2 and duration <= 15):
+                duration = _check_duration(duration, _prefix + "duration", _issues)
+            _set.add("duration")
+        _put_duration(_self, duration)
+        prompt_extend = _get("prompt_extend", UNSET)
+        if prompt_extend is UNSET:
+            prompt_extend = False
+        else:
+            if not (prompt_extend.__class__ is bool):
+                prompt_extend = _check_prompt_extend(prompt_extend, _prefix + "prompt_extend", _issues)
+            _set.add("prompt_extend")
+        _put_prompt_extend(_self, prompt_extend)
+        shot_type = _get("shot_type", UNSET)
+        if shot_type is UNSET:
+            shot_type = None
+        else:
+            if not (shot_type.__class__ is str and shot_type in _ENUM_2):
+                shot_type = _check_shot_type(shot_type, _prefix + "shot_type", _issues)
+            _set.add("shot_type")
+        _put_shot_type(_self, shot_type)
+        seed = _get("seed", UNSET)
+        if seed is UNSET:
+            seed = None
+        else:
+            if not (seed.__class__ is int and seed >= 0 and seed <= 2147483647):
+                seed = _check_seed(seed, _prefix + "seed", _issues)
+            _set.add("seed")
+        _put_seed(_self, seed)
+        _put_extra_body(_self, None)
+        _put__fields_set(_self, _set)
+        if len(_set) != len(_data):  # a key that is not a documented field (reported first)
+            _issues[_mark:_mark] = v.unknown_keys(_data, _prefix, _cls._DOCUMENTED)
+        return _self
+
+    @classmethod
+    def validate_dict(cls, data: Mapping[str, Any]) -> None:
+        """Validate a JSON body without building the object: the same issues as :meth:`from_dict`, raised in
+        one ValidationError."""
+        _issues: list[Issue] = []
+        if data.__class__ is not dict and not v.check_object(data, "(body)", _issues):
+            raise ValidationError(cls._MODEL_NAME, _issues)
+        cls._check_mapping(data, "", _issues)
+        if _issues:
+            raise ValidationError(cls._MODEL_NAME, _issues)
+
+    @classmethod
+    def _check_mapping(_cls, _data: Mapping[str, Any], _prefix: str, _issues: list[Issue]) -> None:
+        """:meth:`_from_mapping`'s checks, in the same order, without storing anything (locals start with ``_``:
+        field names never do)."""
+        _mark = len(_issues)
+        _found = 0
+        _get = _data.get
+        prompt = _get("prompt", UNSET)
+        if prompt is UNSET:
+            _issues.append(Issue(_prefix + "prompt", "required", None, "is required"))
+        else:
+            _found += 1
+            if not (prompt.__class__ is str and len(prompt) >= 1 and len(prompt) <= 1500):
+                _check_prompt(prompt, _prefix + "prompt", _issues)
+        negative_prompt = _get("negative_prompt", UNSET)
+        if negative_prompt is not UNSET:
+            _found += 1
+            if not (negative_prompt.__class__ is str and len(negative_prompt) <= 500):
+                _check_negative_prompt(negative_prompt, _prefix + "negative_prompt", _issues)
+        audio_url = _get("audio_url", UNSET)
+        if audio_url is not UNSET:
+            _found += 1
+            _check_audio_url(audio_url, _prefix + "audio_url", _issues)
+        size = _get("size", UNSET)
+        if size is not UNSET:
+            _found += 1
+            _check_size(size, _prefix + "size", _issues)
+        duration = _get("duration", UNSET)
+        if duration is not UNSET:
+            _found += 1
+            if not (duration.__class__ is int and duration >= 2 and duration <= 15):
+                _check_duration(duration, _prefix + "duration", _issues)
+        prompt_extend = _get("prompt_extend", UNSET)
+        if prompt_extend is not UNSET:
+            _found += 1
+            if not (prompt_extend.__class__ is bool):
+                _check_prompt_extend(prompt_extend, _prefix + "prompt_extend", _issues)
+        shot_type = _get("shot_type", UNSET)
+        if shot_type is not UNSET:
+            _found += 1
+            if not (shot_type.__class__ is str and shot_type in _ENUM_2):
+                _check_shot_type(shot_type, _prefix + "shot_type", _issues)
+        seed = _get("seed", UNSET)
+        if seed is not UNSET:
+            _found += 1
+            if not (seed.__class__ is int and seed >= 0 and seed <= 2147483647):
+                _check_seed(seed, _prefix + "seed", _issues)
+        if _found != len(_data):  # a key that is not a documented field (reported first)
+            _issues[_mark:_mark] = v.unknown_keys(_data, _prefix, _cls._DOCUMENTED)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON body: fields that were set (required ones always are), then ``extra_body``."""
@@ -375,6 +497,18 @@ class Wan26T2V(RequestModel):
     def json_schema(cls) -> dict[str, Any]:
         """The documented request body schema (JSON Schema 2020-12), a fresh copy."""
         return copy.deepcopy(_SCHEMA)
+
+
+_put_prompt: Final = Wan26T2V.__dict__["prompt"].__set__
+_put_negative_prompt: Final = Wan26T2V.__dict__["negative_prompt"].__set__
+_put_audio_url: Final = Wan26T2V.__dict__["audio_url"].__set__
+_put_size: Final = Wan26T2V.__dict__["size"].__set__
+_put_duration: Final = Wan26T2V.__dict__["duration"].__set__
+_put_prompt_extend: Final = Wan26T2V.__dict__["prompt_extend"].__set__
+_put_shot_type: Final = Wan26T2V.__dict__["shot_type"].__set__
+_put_seed: Final = Wan26T2V.__dict__["seed"].__set__
+_put_extra_body: Final = Wan26T2V.__dict__["extra_body"].__set__
+_put__fields_set: Final = Wan26T2V.__dict__["_fields_set"].__set__
 
 
 _SCHEMA: Final[dict[str, Any]] = {

@@ -205,57 +205,59 @@ class Wan27I2V(RequestModel):
     ) -> None:
         """Check every field (collecting issues), then store them and which ones were set."""
         _set: set[str] = set()
-        _setattr = object.__setattr__
         if first_frame is UNSET:
             _issues.append(Issue(_prefix + "first_frame", "required", None, "is required"))
         else:
             first_frame = _check_first_frame(first_frame, _prefix + "first_frame", _issues)
             _set.add("first_frame")
-        _setattr(self, "first_frame", first_frame)
+        _put_first_frame(self, first_frame)
         if prompt is UNSET:
             prompt = None
         else:
-            prompt = _check_prompt(prompt, _prefix + "prompt", _issues)
+            if not (prompt.__class__ is str and len(prompt) <= 5000):
+                prompt = _check_prompt(prompt, _prefix + "prompt", _issues)
             _set.add("prompt")
-        _setattr(self, "prompt", prompt)
+        _put_prompt(self, prompt)
         if negative_prompt is UNSET:
             negative_prompt = None
         else:
-            negative_prompt = _check_negative_prompt(negative_prompt, _prefix + "negative_prompt", _issues)
+            if not (negative_prompt.__class__ is str and len(negative_prompt) <= 500):
+                negative_prompt = _check_negative_prompt(negative_prompt, _prefix + "negative_prompt", _issues)
             _set.add("negative_prompt")
-        _setattr(self, "negative_prompt", negative_prompt)
+        _put_negative_prompt(self, negative_prompt)
         if last_frame is UNSET:
             last_frame = None
         else:
             last_frame = _check_last_frame(last_frame, _prefix + "last_frame", _issues)
             _set.add("last_frame")
-        _setattr(self, "last_frame", last_frame)
+        _put_last_frame(self, last_frame)
         if driving_audio is UNSET:
             driving_audio = None
         else:
             driving_audio = _check_driving_audio(driving_audio, _prefix + "driving_audio", _issues)
             _set.add("driving_audio")
-        _setattr(self, "driving_audio", driving_audio)
+        _put_driving_audio(self, driving_audio)
         if first_clip is UNSET:
             first_clip = None
         else:
             first_clip = _check_first_clip(first_clip, _prefix + "first_clip", _issues)
             _set.add("first_clip")
-        _setattr(self, "first_clip", first_clip)
+        _put_first_clip(self, first_clip)
         if resolution is UNSET:
             resolution = "1080P"
         else:
-            resolution = _check_resolution(resolution, _prefix + "resolution", _issues)
+            if not (resolution.__class__ is str):
+                resolution = _check_resolution(resolution, _prefix + "resolution", _issues)
             _set.add("resolution")
-        _setattr(self, "resolution", resolution)
-        _setattr(self, "extra_body", v.check_extra_body(extra_body, self._DOCUMENTED, _issues))
-        _setattr(self, "_fields_set", _set)
+        _put_resolution(self, resolution)
+        _put_extra_body(self, v.check_extra_body(extra_body, self._DOCUMENTED, _issues))
+        _put__fields_set(self, _set)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Build from a JSON body; unknown keys and every broken rule are reported in one ValidationError."""
         _issues: list[Issue] = []
-        if not v.check_object(data, "(body)", _issues):
+        if data.__class__ is not dict and not v.check_object(data, "(body)", _issues):
             raise ValidationError(cls._MODEL_NAME, _issues)
         self = cls._from_mapping(data, "", _issues)
         if _issues:
@@ -263,23 +265,124 @@ class Wan27I2V(RequestModel):
         return self
 
     @classmethod
-    def _from_mapping(cls, data: Mapping[str, Any], prefix: str, issues: list[Issue]) -> Self:
-        v.check_keys(data, prefix, cls._DOCUMENTED, (), issues)
-        self = cls.__new__(cls)
-        get = data.get
-        self._assign(
-            issues,
-            prefix,
-            get("first_frame", UNSET),
-            get("prompt", UNSET),
-            get("negative_prompt", UNSET),
-            get("last_frame", UNSET),
-            get("driving_audio", UNSET),
-            get("first_clip", UNSET),
-            get("resolution", UNSET),
-            None,
-        )
-        return self
+    def _from_mapping(_cls, _data: Mapping[str, Any], _prefix: str, _issues: list[Issue]) -> Self:
+        """:meth:`_assign` reading the fields from a mapping (inlined: this is the hot path of ``from_dict``;
+        locals start with ``_``: field names never do)."""
+        _self = _cls.__new__(_cls)
+        _set: set[str] = set()
+        _get = _data.get
+        _mark = len(_issues)
+        first_frame = _get("first_frame", UNSET)
+        if first_frame is UNSET:
+            _issues.append(Issue(_prefix + "first_frame", "required", None, "is required"))
+        else:
+            first_frame = _check_first_frame(first_frame, _prefix + "first_frame", _issues)
+            _set.add("first_frame")
+        _put_first_frame(_self, first_frame)
+        prompt = _get("prompt", UNSET)
+        if prompt is UNSET:
+            prompt = None
+        else:
+            if not (prompt.__class__ is str and len(prompt) <= 5000):
+                prompt = _check_prompt(prompt, _prefix + "prompt", _issues)
+            _set.add("prompt")
+        _put_prompt(_self, prompt)
+        negative_prompt = _get("negative_prompt", UNSET)
+        if negative_prompt is UNSET:
+            negative_prompt = None
+        else:
+            if not (negative_prompt.__class__ is str and len(negative_prompt) <= 500):
+                negative_prompt = _check_negative_prompt(negative_prompt, _prefix + "negative_prompt", _issues)
+            _set.add("negative_prompt")
+        _put_negative_prompt(_self, negative_prompt)
+        last_frame = _get("last_frame", UNSET)
+        if last_frame is UNSET:
+            last_frame = None
+        else:
+            last_frame = _check_last_frame(last_frame, _prefix + "last_frame", _issues)
+            _set.add("last_frame")
+        _put_last_frame(_self, last_frame)
+        driving_audio = _get("driving_audio", UNSET)
+        if driving_audio is UNSET:
+            driving_audio = None
+        else:
+            driving_audio = _check_driving_audio(driving_audio, _prefix + "driving_audio", _issues)
+            _set.add("driving_audio")
+        _put_driving_audio(_self, driving_audio)
+        first_clip = _get("first_clip", UNSET)
+        if first_clip is UNSET:
+            first_clip = None
+        else:
+            first_clip = _check_first_clip(first_clip, _prefix + "first_clip", _issues)
+            _set.add("first_clip")
+        _put_first_clip(_self, first_clip)
+        resolution = _get("resolution", UNSET)
+        if resolution is UNSET:
+            resolution = "1080P"
+        else:
+            if not (resolution.__class__ is str):
+                resolution = _check_resolution(resolution, _prefix + "resolution", _issues)
+            _set.add("resolution")
+        _put_resolution(_self, resolution)
+        _put_extra_body(_self, None)
+        _put__fields_set(_self, _set)
+        if len(_set) != len(_data):  # a key that is not a documented field (reported first)
+            _issues[_mark:_mark] = v.unknown_keys(_data, _prefix, _cls._DOCUMENTED)
+        return _self
+
+    @classmethod
+    def validate_dict(cls, data: Mapping[str, Any]) -> None:
+        """Validate a JSON body without building the object: the same issues as :meth:`from_dict`, raised in
+        one ValidationError."""
+        _issues: list[Issue] = []
+        if data.__class__ is not dict and not v.check_object(data, "(body)", _issues):
+            raise ValidationError(cls._MODEL_NAME, _issues)
+        cls._check_mapping(data, "", _issues)
+        if _issues:
+            raise ValidationError(cls._MODEL_NAME, _issues)
+
+    @classmethod
+    def _check_mapping(_cls, _data: Mapping[str, Any], _prefix: str, _issues: list[Issue]) -> None:
+        """:meth:`_from_mapping`'s checks, in the same order, without storing anything (locals start with ``_``:
+        field names never do)."""
+        _mark = len(_issues)
+        _found = 0
+        _get = _data.get
+        first_frame = _get("first_frame", UNSET)
+        if first_frame is UNSET:
+            _issues.append(Issue(_prefix + "first_frame", "required", None, "is required"))
+        else:
+            _found += 1
+            _check_first_frame(first_frame, _prefix + "first_frame", _issues)
+        prompt = _get("prompt", UNSET)
+        if prompt is not UNSET:
+            _found += 1
+            if not (prompt.__class__ is str and len(prompt) <= 5000):
+                _check_prompt(prompt, _prefix + "prompt", _issues)
+        negative_prompt = _get("negative_prompt", UNSET)
+        if negative_prompt is not UNSET:
+            _found += 1
+            if not (negative_prompt.__class__ is str and len(negative_prompt) <= 500):
+                _check_negative_prompt(negative_prompt, _prefix + "negative_prompt", _issues)
+        last_frame = _get("last_frame", UNSET)
+        if last_frame is not UNSET:
+            _found += 1
+            _check_last_frame(last_frame, _prefix + "last_frame", _issues)
+        driving_audio = _get("driving_audio", UNSET)
+        if driving_audio is not UNSET:
+            _found += 1
+            _check_driving_audio(driving_audio, _prefix + "driving_audio", _issues)
+        first_clip = _get("first_clip", UNSET)
+        if first_clip is not UNSET:
+            _found += 1
+            _check_first_clip(first_clip, _prefix + "first_clip", _issues)
+        resolution = _get("resolution", UNSET)
+        if resolution is not UNSET:
+            _found += 1
+            if not (resolution.__class__ is str):
+                _check_resolution(resolution, _prefix + "resolution", _issues)
+        if _found != len(_data):  # a key that is not a documented field (reported first)
+            _issues[_mark:_mark] = v.unknown_keys(_data, _prefix, _cls._DOCUMENTED)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON body: fields that were set (required ones always are), then ``extra_body``."""
@@ -307,6 +410,17 @@ class Wan27I2V(RequestModel):
     def json_schema(cls) -> dict[str, Any]:
         """The documented request body schema (JSON Schema 2020-12), a fresh copy."""
         return copy.deepcopy(_SCHEMA)
+
+
+_put_first_frame: Final = Wan27I2V.__dict__["first_frame"].__set__
+_put_prompt: Final = Wan27I2V.__dict__["prompt"].__set__
+_put_negative_prompt: Final = Wan27I2V.__dict__["negative_prompt"].__set__
+_put_last_frame: Final = Wan27I2V.__dict__["last_frame"].__set__
+_put_driving_audio: Final = Wan27I2V.__dict__["driving_audio"].__set__
+_put_first_clip: Final = Wan27I2V.__dict__["first_clip"].__set__
+_put_resolution: Final = Wan27I2V.__dict__["resolution"].__set__
+_put_extra_body: Final = Wan27I2V.__dict__["extra_body"].__set__
+_put__fields_set: Final = Wan27I2V.__dict__["_fields_set"].__set__
 
 
 _SCHEMA: Final[dict[str, Any]] = {

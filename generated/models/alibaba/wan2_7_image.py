@@ -197,51 +197,56 @@ class Wan27Image(RequestModel):
     ) -> None:
         """Check every field (collecting issues), then store them and which ones were set."""
         _set: set[str] = set()
-        _setattr = object.__setattr__
         if prompt is UNSET:
             _issues.append(Issue(_prefix + "prompt", "required", None, "is required"))
         else:
-            prompt = _check_prompt(prompt, _prefix + "prompt", _issues)
+            if not (prompt.__class__ is str and len(prompt) >= 1 and len(prompt) <= 5000):
+                prompt = _check_prompt(prompt, _prefix + "prompt", _issues)
             _set.add("prompt")
-        _setattr(self, "prompt", prompt)
+        _put_prompt(self, prompt)
         if size is UNSET:
             size = "2K"
         else:
-            size = _check_size(size, _prefix + "size", _issues)
+            if not (size.__class__ is str):
+                size = _check_size(size, _prefix + "size", _issues)
             _set.add("size")
-        _setattr(self, "size", size)
+        _put_size(self, size)
         if n is UNSET:
             n = None
         else:
-            n = _check_n(n, _prefix + "n", _issues)
+            if not (n.__class__ is int and n >= 1 and n <= 12):
+                n = _check_n(n, _prefix + "n", _issues)
             _set.add("n")
-        _setattr(self, "n", n)
+        _put_n(self, n)
         if seed is UNSET:
             seed = None
         else:
-            seed = _check_seed(seed, _prefix + "seed", _issues)
+            if not (seed.__class__ is int and seed >= 0 and seed <= 2147483647):
+                seed = _check_seed(seed, _prefix + "seed", _issues)
             _set.add("seed")
-        _setattr(self, "seed", seed)
+        _put_seed(self, seed)
         if thinking_mode is UNSET:
             thinking_mode = True
         else:
-            thinking_mode = _check_thinking_mode(thinking_mode, _prefix + "thinking_mode", _issues)
+            if not (thinking_mode.__class__ is bool):
+                thinking_mode = _check_thinking_mode(thinking_mode, _prefix + "thinking_mode", _issues)
             _set.add("thinking_mode")
-        _setattr(self, "thinking_mode", thinking_mode)
+        _put_thinking_mode(self, thinking_mode)
         if enable_sequential is UNSET:
             enable_sequential = False
         else:
-            enable_sequential = _check_enable_sequential(enable_sequential, _prefix + "enable_sequential", _issues)
+            if not (enable_sequential.__class__ is bool):
+                enable_sequential = _check_enable_sequential(enable_sequential, _prefix + "enable_sequential", _issues)
             _set.add("enable_sequential")
-        _setattr(self, "enable_sequential", enable_sequential)
-        _setattr(self, "extra_body", v.check_extra_body(extra_body, self._DOCUMENTED, _issues))
-        _setattr(self, "_fields_set", _set)
+        _put_enable_sequential(self, enable_sequential)
+        _put_extra_body(self, v.check_extra_body(extra_body, self._DOCUMENTED, _issues))
+        _put__fields_set(self, _set)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Build from a JSON body; unknown keys and every broken rule are reported in one ValidationError."""
         _issues: list[Issue] = []
-        if not v.check_object(data, "(body)", _issues):
+        if data.__class__ is not dict and not v.check_object(data, "(body)", _issues):
             raise ValidationError(cls._MODEL_NAME, _issues)
         self = cls._from_mapping(data, "", _issues)
         if _issues:
@@ -249,22 +254,119 @@ class Wan27Image(RequestModel):
         return self
 
     @classmethod
-    def _from_mapping(cls, data: Mapping[str, Any], prefix: str, issues: list[Issue]) -> Self:
-        v.check_keys(data, prefix, cls._DOCUMENTED, (), issues)
-        self = cls.__new__(cls)
-        get = data.get
-        self._assign(
-            issues,
-            prefix,
-            get("prompt", UNSET),
-            get("size", UNSET),
-            get("n", UNSET),
-            get("seed", UNSET),
-            get("thinking_mode", UNSET),
-            get("enable_sequential", UNSET),
-            None,
-        )
-        return self
+    def _from_mapping(_cls, _data: Mapping[str, Any], _prefix: str, _issues: list[Issue]) -> Self:
+        """:meth:`_assign` reading the fields from a mapping (inlined: this is the hot path of ``from_dict``;
+        locals start with ``_``: field names never do)."""
+        _self = _cls.__new__(_cls)
+        _set: set[str] = set()
+        _get = _data.get
+        _mark = len(_issues)
+        prompt = _get("prompt", UNSET)
+        if prompt is UNSET:
+            _issues.append(Issue(_prefix + "prompt", "required", None, "is required"))
+        else:
+            if not (prompt.__class__ is str and len(prompt) >= 1 and len(prompt) <= 5000):
+                prompt = _check_prompt(prompt, _prefix + "prompt", _issues)
+            _set.add("prompt")
+        _put_prompt(_self, prompt)
+        size = _get("size", UNSET)
+        if size is UNSET:
+            size = "2K"
+        else:
+            if not (size.__class__ is str):
+                size = _check_size(size, _prefix + "size", _issues)
+            _set.add("size")
+        _put_size(_self, size)
+        n = _get("n", UNSET)
+        if n is UNSET:
+            n = None
+        else:
+            if not (n.__class__ is int and n >= 1 and n <= 12):
+                n = _check_n(n, _prefix + "n", _issues)
+            _set.add("n")
+        _put_n(_self, n)
+        seed = _get("seed", UNSET)
+        if seed is UNSET:
+            seed = None
+        else:
+            if not (seed.__class__ is int and seed >= 0 and seed <= 2147483647):
+                seed = _check_seed(seed, _prefix + "seed", _issues)
+            _set.add("seed")
+        _put_seed(_self, seed)
+        thinking_mode = _get("thinking_mode", UNSET)
+        if thinking_mode is UNSET:
+            thinking_mode = True
+        else:
+            if not (thinking_mode.__class__ is bool):
+                thinking_mode = _check_thinking_mode(thinking_mode, _prefix + "thinking_mode", _issues)
+            _set.add("thinking_mode")
+        _put_thinking_mode(_self, thinking_mode)
+        enable_sequential = _get("enable_sequential", UNSET)
+        if enable_sequential is UNSET:
+            enable_sequential = False
+        else:
+            if not (enable_sequential.__class__ is bool):
+                enable_sequential = _check_enable_sequential(enable_sequential, _prefix + "enable_sequential", _issues)
+            _set.add("enable_sequential")
+        _put_enable_sequential(_self, enable_sequential)
+        _put_extra_body(_self, None)
+        _put__fields_set(_self, _set)
+        if len(_set) != len(_data):  # a key that is not a documented field (reported first)
+            _issues[_mark:_mark] = v.unknown_keys(_data, _prefix, _cls._DOCUMENTED)
+        return _self
+
+    @classmethod
+    def validate_dict(cls, data: Mapping[str, Any]) -> None:
+        """Validate a JSON body without building the object: the same issues as :meth:`from_dict`, raised in
+        one ValidationError."""
+        _issues: list[Issue] = []
+        if data.__class__ is not dict and not v.check_object(data, "(body)", _issues):
+            raise ValidationError(cls._MODEL_NAME, _issues)
+        cls._check_mapping(data, "", _issues)
+        if _issues:
+            raise ValidationError(cls._MODEL_NAME, _issues)
+
+    @classmethod
+    def _check_mapping(_cls, _data: Mapping[str, Any], _prefix: str, _issues: list[Issue]) -> None:
+        """:meth:`_from_mapping`'s checks, in the same order, without storing anything (locals start with ``_``:
+        field names never do)."""
+        _mark = len(_issues)
+        _found = 0
+        _get = _data.get
+        prompt = _get("prompt", UNSET)
+        if prompt is UNSET:
+            _issues.append(Issue(_prefix + "prompt", "required", None, "is required"))
+        else:
+            _found += 1
+            if not (prompt.__class__ is str and len(prompt) >= 1 and len(prompt) <= 5000):
+                _check_prompt(prompt, _prefix + "prompt", _issues)
+        size = _get("size", UNSET)
+        if size is not UNSET:
+            _found += 1
+            if not (size.__class__ is str):
+                _check_size(size, _prefix + "size", _issues)
+        n = _get("n", UNSET)
+        if n is not UNSET:
+            _found += 1
+            if not (n.__class__ is int and n >= 1 and n <= 12):
+                _check_n(n, _prefix + "n", _issues)
+        seed = _get("seed", UNSET)
+        if seed is not UNSET:
+            _found += 1
+            if not (seed.__class__ is int and seed >= 0 and seed <= 2147483647):
+                _check_seed(seed, _prefix + "seed", _issues)
+        thinking_mode = _get("thinking_mode", UNSET)
+        if thinking_mode is not UNSET:
+            _found += 1
+            if not (thinking_mode.__class__ is bool):
+                _check_thinking_mode(thinking_mode, _prefix + "thinking_mode", _issues)
+        enable_sequential = _get("enable_sequential", UNSET)
+        if enable_sequential is not UNSET:
+            _found += 1
+            if not (enable_sequential.__class__ is bool):
+                _check_enable_sequential(enable_sequential, _prefix + "enable_sequential", _issues)
+        if _found != len(_data):  # a key that is not a documented field (reported first)
+            _issues[_mark:_mark] = v.unknown_keys(_data, _prefix, _cls._DOCUMENTED)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON body: fields that were set (required ones always are), then ``extra_body``."""
@@ -290,6 +392,16 @@ class Wan27Image(RequestModel):
     def json_schema(cls) -> dict[str, Any]:
         """The documented request body schema (JSON Schema 2020-12), a fresh copy."""
         return copy.deepcopy(_SCHEMA)
+
+
+_put_prompt: Final = Wan27Image.__dict__["prompt"].__set__
+_put_size: Final = Wan27Image.__dict__["size"].__set__
+_put_n: Final = Wan27Image.__dict__["n"].__set__
+_put_seed: Final = Wan27Image.__dict__["seed"].__set__
+_put_thinking_mode: Final = Wan27Image.__dict__["thinking_mode"].__set__
+_put_enable_sequential: Final = Wan27Image.__dict__["enable_sequential"].__set__
+_put_extra_body: Final = Wan27Image.__dict__["extra_body"].__set__
+_put__fields_set: Final = Wan27Image.__dict__["_fields_set"].__set__
 
 
 _SCHEMA: Final[dict[str, Any]] = {

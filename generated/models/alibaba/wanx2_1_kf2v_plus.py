@@ -261,69 +261,75 @@ class Wanx21KF2VPlus(RequestModel):
     ) -> None:
         """Check every field (collecting issues), then store them and which ones were set."""
         _set: set[str] = set()
-        _setattr = object.__setattr__
         if first_frame_url is UNSET:
             _issues.append(Issue(_prefix + "first_frame_url", "required", None, "is required"))
         else:
             first_frame_url = _check_first_frame_url(first_frame_url, _prefix + "first_frame_url", _issues)
             _set.add("first_frame_url")
-        _setattr(self, "first_frame_url", first_frame_url)
+        _put_first_frame_url(self, first_frame_url)
         if last_frame_url is UNSET:
             last_frame_url = None
         else:
             last_frame_url = _check_last_frame_url(last_frame_url, _prefix + "last_frame_url", _issues)
             _set.add("last_frame_url")
-        _setattr(self, "last_frame_url", last_frame_url)
+        _put_last_frame_url(self, last_frame_url)
         if prompt is UNSET:
             prompt = None
         else:
-            prompt = _check_prompt(prompt, _prefix + "prompt", _issues)
+            if not (prompt.__class__ is str and len(prompt) >= 1 and len(prompt) <= 800):
+                prompt = _check_prompt(prompt, _prefix + "prompt", _issues)
             _set.add("prompt")
-        _setattr(self, "prompt", prompt)
+        _put_prompt(self, prompt)
         if negative_prompt is UNSET:
             negative_prompt = None
         else:
-            negative_prompt = _check_negative_prompt(negative_prompt, _prefix + "negative_prompt", _issues)
+            if not (negative_prompt.__class__ is str and len(negative_prompt) <= 500):
+                negative_prompt = _check_negative_prompt(negative_prompt, _prefix + "negative_prompt", _issues)
             _set.add("negative_prompt")
-        _setattr(self, "negative_prompt", negative_prompt)
+        _put_negative_prompt(self, negative_prompt)
         if template is UNSET:
             template = None
         else:
-            template = _check_template(template, _prefix + "template", _issues)
+            if not (template.__class__ is str and template in _ENUM_1):
+                template = _check_template(template, _prefix + "template", _issues)
             _set.add("template")
-        _setattr(self, "template", template)
+        _put_template(self, template)
         if resolution is UNSET:
             resolution = "720P"
         else:
-            resolution = _check_resolution(resolution, _prefix + "resolution", _issues)
+            if not (resolution.__class__ is str and resolution in _ENUM_2):
+                resolution = _check_resolution(resolution, _prefix + "resolution", _issues)
             _set.add("resolution")
-        _setattr(self, "resolution", resolution)
+        _put_resolution(self, resolution)
         if duration is UNSET:
             duration = 5
         else:
-            duration = _check_duration(duration, _prefix + "duration", _issues)
+            if not (duration.__class__ is int and duration in _ENUM_3):
+                duration = _check_duration(duration, _prefix + "duration", _issues)
             _set.add("duration")
-        _setattr(self, "duration", duration)
+        _put_duration(self, duration)
         if prompt_extend is UNSET:
             prompt_extend = True
         else:
-            prompt_extend = _check_prompt_extend(prompt_extend, _prefix + "prompt_extend", _issues)
+            if not (prompt_extend.__class__ is bool):
+                prompt_extend = _check_prompt_extend(prompt_extend, _prefix + "prompt_extend", _issues)
             _set.add("prompt_extend")
-        _setattr(self, "prompt_extend", prompt_extend)
+        _put_prompt_extend(self, prompt_extend)
         if seed is UNSET:
             seed = None
         else:
-            seed = _check_seed(seed, _prefix + "seed", _issues)
+            if not (seed.__class__ is int and seed >= 0 and seed <= 2147483647):
+                seed = _check_seed(seed, _prefix + "seed", _issues)
             _set.add("seed")
-        _setattr(self, "seed", seed)
-        _setattr(self, "extra_body", v.check_extra_body(extra_body, self._DOCUMENTED, _issues))
-        _setattr(self, "_fields_set", _set)
+        _put_seed(self, seed)
+        _put_extra_body(self, v.check_extra_body(extra_body, self._DOCUMENTED, _issues))
+        _put__fields_set(self, _set)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Build from a JSON body; unknown keys and every broken rule are reported in one ValidationError."""
         _issues: list[Issue] = []
-        if not v.check_object(data, "(body)", _issues):
+        if data.__class__ is not dict and not v.check_object(data, "(body)", _issues):
             raise ValidationError(cls._MODEL_NAME, _issues)
         self = cls._from_mapping(data, "", _issues)
         if _issues:
@@ -331,25 +337,154 @@ class Wanx21KF2VPlus(RequestModel):
         return self
 
     @classmethod
-    def _from_mapping(cls, data: Mapping[str, Any], prefix: str, issues: list[Issue]) -> Self:
-        v.check_keys(data, prefix, cls._DOCUMENTED, (), issues)
-        self = cls.__new__(cls)
-        get = data.get
-        self._assign(
-            issues,
-            prefix,
-            get("first_frame_url", UNSET),
-            get("last_frame_url", UNSET),
-            get("prompt", UNSET),
-            get("negative_prompt", UNSET),
-            get("template", UNSET),
-            get("resolution", UNSET),
-            get("duration", UNSET),
-            get("prompt_extend", UNSET),
-            get("seed", UNSET),
-            None,
-        )
-        return self
+    def _from_mapping(_cls, _data: Mapping[str, Any], _prefix: str, _issues: list[Issue]) -> Self:
+        """:meth:`_assign` reading the fields from a mapping (inlined: this is the hot path of ``from_dict``;
+        locals start with ``_``: field names never do)."""
+        _self = _cls.__new__(_cls)
+        _set: set[str] = set()
+        _get = _data.get
+        _mark = len(_issues)
+        first_frame_url = _get("first_frame_url", UNSET)
+        if first_frame_url is UNSET:
+            _issues.append(Issue(_prefix + "first_frame_url", "required", None, "is required"))
+        else:
+            first_frame_url = _check_first_frame_url(first_frame_url, _prefix + "first_frame_url", _issues)
+            _set.add("first_frame_url")
+        _put_first_frame_url(_self, first_frame_url)
+        last_frame_url = _get("last_frame_url", UNSET)
+        if last_frame_url is UNSET:
+            last_frame_url = None
+        else:
+            last_frame_url = _check_last_frame_url(last_frame_url, _prefix + "last_frame_url", _issues)
+            _set.add("last_frame_url")
+        _put_last_frame_url(_self, last_frame_url)
+        prompt = _get("prompt", UNSET)
+        if prompt is UNSET:
+            prompt = None
+        else:
+            if not (prompt.__class__ is str and len(prompt) >= 1 and len(prompt) <= 800):
+                prompt = _check_prompt(prompt, _prefix + "prompt", _issues)
+            _set.add("prompt")
+        _put_prompt(_self, prompt)
+        negative_prompt = _get("negative_prompt", UNSET)
+        if negative_prompt is UNSET:
+            negative_prompt = None
+        else:
+            if not (negative_prompt.__class__ is str and len(negative_prompt) <= 500):
+                negative_prompt = _check_negative_prompt(negative_prompt, _prefix + "negative_prompt", _issues)
+            _set.add("negative_prompt")
+        _put_negative_prompt(_self, negative_prompt)
+        template = _get("template", UNSET)
+        if template is UNSET:
+            template = None
+        else:
+            if not (template.__class__ is str and template in _ENUM_1):
+                template = _check_template(template, _prefix + "template", _issues)
+            _set.add("template")
+        _put_template(_self, template)
+        resolution = _get("resolution", UNSET)
+        if resolution is UNSET:
+            resolution = "720P"
+        else:
+            if not (resolution.__class__ is str and resolution in _ENUM_2):
+                resolution = _check_resolution(resolution, _prefix + "resolution", _issues)
+            _set.add("resolution")
+        _put_resolution(_self, resolution)
+        duration = _get("duration", UNSET)
+        if duration is UNSET:
+            duration = 5
+        else:
+            if not (duration.__class__ is int and duration in _ENUM_3):
+                duration = _check_duration(duration, _prefix + "duration", _issues)
+            _set.add("duration")
+        _put_duration(_self, duration)
+        prompt_extend = _get("prompt_extend", UNSET)
+        if prompt_extend is UNSET:
+            prompt_extend = True
+        else:
+            if not (prompt_extend.__class__ is bool):
+                prompt_extend = _check_prompt_extend(prompt_extend, _prefix + "prompt_extend", _issues)
+            _set.add("prompt_extend")
+        _put_prompt_extend(_self, prompt_extend)
+        seed = _get("seed", UNSET)
+        if seed is UNSET:
+            seed = None
+        else:
+            if not (seed.__class__ is int and seed >= 0 and seed <= 2147483647):
+                seed = _check_seed(seed, _prefix + "seed", _issues)
+            _set.add("seed")
+        _put_seed(_self, seed)
+        _put_extra_body(_self, None)
+        _put__fields_set(_self, _set)
+        if len(_set) != len(_data):  # a key that is not a documented field (reported first)
+            _issues[_mark:_mark] = v.unknown_keys(_data, _prefix, _cls._DOCUMENTED)
+        return _self
+
+    @classmethod
+    def validate_dict(cls, data: Mapping[str, Any]) -> None:
+        """Validate a JSON body without building the object: the same issues as :meth:`from_dict`, raised in
+        one ValidationError."""
+        _issues: list[Issue] = []
+        if data.__class__ is not dict and not v.check_object(data, "(body)", _issues):
+            raise ValidationError(cls._MODEL_NAME, _issues)
+        cls._check_mapping(data, "", _issues)
+        if _issues:
+            raise ValidationError(cls._MODEL_NAME, _issues)
+
+    @classmethod
+    def _check_mapping(_cls, _data: Mapping[str, Any], _prefix: str, _issues: list[Issue]) -> None:
+        """:meth:`_from_mapping`'s checks, in the same order, without storing anything (locals start with ``_``:
+        field names never do)."""
+        _mark = len(_issues)
+        _found = 0
+        _get = _data.get
+        first_frame_url = _get("first_frame_url", UNSET)
+        if first_frame_url is UNSET:
+            _issues.append(Issue(_prefix + "first_frame_url", "required", None, "is required"))
+        else:
+            _found += 1
+            _check_first_frame_url(first_frame_url, _prefix + "first_frame_url", _issues)
+        last_frame_url = _get("last_frame_url", UNSET)
+        if last_frame_url is not UNSET:
+            _found += 1
+            _check_last_frame_url(last_frame_url, _prefix + "last_frame_url", _issues)
+        prompt = _get("prompt", UNSET)
+        if prompt is not UNSET:
+            _found += 1
+            if not (prompt.__class__ is str and len(prompt) >= 1 and len(prompt) <= 800):
+                _check_prompt(prompt, _prefix + "prompt", _issues)
+        negative_prompt = _get("negative_prompt", UNSET)
+        if negative_prompt is not UNSET:
+            _found += 1
+            if not (negative_prompt.__class__ is str and len(negative_prompt) <= 500):
+                _check_negative_prompt(negative_prompt, _prefix + "negative_prompt", _issues)
+        template = _get("template", UNSET)
+        if template is not UNSET:
+            _found += 1
+            if not (template.__class__ is str and template in _ENUM_1):
+                _check_template(template, _prefix + "template", _issues)
+        resolution = _get("resolution", UNSET)
+        if resolution is not UNSET:
+            _found += 1
+            if not (resolution.__class__ is str and resolution in _ENUM_2):
+                _check_resolution(resolution, _prefix + "resolution", _issues)
+        duration = _get("duration", UNSET)
+        if duration is not UNSET:
+            _found += 1
+            if not (duration.__class__ is int and duration in _ENUM_3):
+                _check_duration(duration, _prefix + "duration", _issues)
+        prompt_extend = _get("prompt_extend", UNSET)
+        if prompt_extend is not UNSET:
+            _found += 1
+            if not (prompt_extend.__class__ is bool):
+                _check_prompt_extend(prompt_extend, _prefix + "prompt_extend", _issues)
+        seed = _get("seed", UNSET)
+        if seed is not UNSET:
+            _found += 1
+            if not (seed.__class__ is int and seed >= 0 and seed <= 2147483647):
+                _check_seed(seed, _prefix + "seed", _issues)
+        if _found != len(_data):  # a key that is not a documented field (reported first)
+            _issues[_mark:_mark] = v.unknown_keys(_data, _prefix, _cls._DOCUMENTED)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON body: fields that were set (required ones always are), then ``extra_body``."""
@@ -381,6 +516,19 @@ class Wanx21KF2VPlus(RequestModel):
     def json_schema(cls) -> dict[str, Any]:
         """The documented request body schema (JSON Schema 2020-12), a fresh copy."""
         return copy.deepcopy(_SCHEMA)
+
+
+_put_first_frame_url: Final = Wanx21KF2VPlus.__dict__["first_frame_url"].__set__
+_put_last_frame_url: Final = Wanx21KF2VPlus.__dict__["last_frame_url"].__set__
+_put_prompt: Final = Wanx21KF2VPlus.__dict__["prompt"].__set__
+_put_negative_prompt: Final = Wanx21KF2VPlus.__dict__["negative_prompt"].__set__
+_put_template: Final = Wanx21KF2VPlus.__dict__["template"].__set__
+_put_resolution: Final = Wanx21KF2VPlus.__dict__["resolution"].__set__
+_put_duration: Final = Wanx21KF2VPlus.__dict__["duration"].__set__
+_put_prompt_extend: Final = Wanx21KF2VPlus.__dict__["prompt_extend"].__set__
+_put_seed: Final = Wanx21KF2VPlus.__dict__["seed"].__set__
+_put_extra_body: Final = Wanx21KF2VPlus.__dict__["extra_body"].__set__
+_put__fields_set: Final = Wanx21KF2VPlus.__dict__["_fields_set"].__set__
 
 
 _SCHEMA: Final[dict[str, Any]] = {

@@ -291,77 +291,86 @@ class Seedance10ProFastT2V(RequestModel):
     ) -> None:
         """Check every field (collecting issues), then store them and which ones were set."""
         _set: set[str] = set()
-        _setattr = object.__setattr__
         if prompt is UNSET:
             _issues.append(Issue(_prefix + "prompt", "required", None, "is required"))
         else:
-            prompt = _check_prompt(prompt, _prefix + "prompt", _issues)
+            if not (prompt.__class__ is str and len(prompt) >= 1 and len(prompt) <= 10000):
+                prompt = _check_prompt(prompt, _prefix + "prompt", _issues)
             _set.add("prompt")
-        _setattr(self, "prompt", prompt)
+        _put_prompt(self, prompt)
         if ratio is UNSET:
             ratio = "16:9"
         else:
-            ratio = _check_ratio(ratio, _prefix + "ratio", _issues)
+            if not (ratio.__class__ is str and ratio in _ENUM_1):
+                ratio = _check_ratio(ratio, _prefix + "ratio", _issues)
             _set.add("ratio")
-        _setattr(self, "ratio", ratio)
+        _put_ratio(self, ratio)
         if resolution is UNSET:
             resolution = "1080p"
         else:
-            resolution = _check_resolution(resolution, _prefix + "resolution", _issues)
+            if not (resolution.__class__ is str and resolution in _ENUM_2):
+                resolution = _check_resolution(resolution, _prefix + "resolution", _issues)
             _set.add("resolution")
-        _setattr(self, "resolution", resolution)
+        _put_resolution(self, resolution)
         if duration is UNSET:
             duration = 5
         else:
-            duration = _check_duration(duration, _prefix + "duration", _issues)
+            if not (duration.__class__ is int and duration in _ENUM_3):
+                duration = _check_duration(duration, _prefix + "duration", _issues)
             _set.add("duration")
-        _setattr(self, "duration", duration)
+        _put_duration(self, duration)
         if frames is UNSET:
             frames = None
         else:
-            frames = _check_frames(frames, _prefix + "frames", _issues)
+            if not (frames.__class__ is int and frames >= 29 and frames <= 289):
+                frames = _check_frames(frames, _prefix + "frames", _issues)
             _set.add("frames")
-        _setattr(self, "frames", frames)
+        _put_frames(self, frames)
         if seed is UNSET:
             seed = -1
         else:
-            seed = _check_seed(seed, _prefix + "seed", _issues)
+            if not (seed.__class__ is int and seed >= -1 and seed <= 2147483647):
+                seed = _check_seed(seed, _prefix + "seed", _issues)
             _set.add("seed")
-        _setattr(self, "seed", seed)
+        _put_seed(self, seed)
         if camera_fixed is UNSET:
             camera_fixed = False
         else:
-            camera_fixed = _check_camera_fixed(camera_fixed, _prefix + "camera_fixed", _issues)
+            if not (camera_fixed.__class__ is bool):
+                camera_fixed = _check_camera_fixed(camera_fixed, _prefix + "camera_fixed", _issues)
             _set.add("camera_fixed")
-        _setattr(self, "camera_fixed", camera_fixed)
+        _put_camera_fixed(self, camera_fixed)
         if service_tier is UNSET:
             service_tier = "default"
         else:
-            service_tier = _check_service_tier(service_tier, _prefix + "service_tier", _issues)
+            if not (service_tier.__class__ is str and service_tier in _ENUM_4):
+                service_tier = _check_service_tier(service_tier, _prefix + "service_tier", _issues)
             _set.add("service_tier")
-        _setattr(self, "service_tier", service_tier)
+        _put_service_tier(self, service_tier)
         if execution_expires_after is UNSET:
             execution_expires_after = 172800
         else:
-            execution_expires_after = _check_execution_expires_after(
-                execution_expires_after, _prefix + "execution_expires_after", _issues
-            )
+            if not (execution_expires_after.__class__ is int and execution_expires_after >= 3600 and execution_expires_after <= 259200):
+                execution_expires_after = _check_execution_expires_after(
+                    execution_expires_after, _prefix + "execution_expires_after", _issues
+                )
             _set.add("execution_expires_after")
-        _setattr(self, "execution_expires_after", execution_expires_after)
+        _put_execution_expires_after(self, execution_expires_after)
         if return_last_frame is UNSET:
             return_last_frame = False
         else:
-            return_last_frame = _check_return_last_frame(return_last_frame, _prefix + "return_last_frame", _issues)
+            if not (return_last_frame.__class__ is bool):
+                return_last_frame = _check_return_last_frame(return_last_frame, _prefix + "return_last_frame", _issues)
             _set.add("return_last_frame")
-        _setattr(self, "return_last_frame", return_last_frame)
-        _setattr(self, "extra_body", v.check_extra_body(extra_body, self._DOCUMENTED, _issues))
-        _setattr(self, "_fields_set", _set)
+        _put_return_last_frame(self, return_last_frame)
+        _put_extra_body(self, v.check_extra_body(extra_body, self._DOCUMENTED, _issues))
+        _put__fields_set(self, _set)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Build from a JSON body; unknown keys and every broken rule are reported in one ValidationError."""
         _issues: list[Issue] = []
-        if not v.check_object(data, "(body)", _issues):
+        if data.__class__ is not dict and not v.check_object(data, "(body)", _issues):
             raise ValidationError(cls._MODEL_NAME, _issues)
         self = cls._from_mapping(data, "", _issues)
         if _issues:
@@ -369,26 +378,173 @@ class Seedance10ProFastT2V(RequestModel):
         return self
 
     @classmethod
-    def _from_mapping(cls, data: Mapping[str, Any], prefix: str, issues: list[Issue]) -> Self:
-        v.check_keys(data, prefix, cls._DOCUMENTED, (), issues)
-        self = cls.__new__(cls)
-        get = data.get
-        self._assign(
-            issues,
-            prefix,
-            get("prompt", UNSET),
-            get("ratio", UNSET),
-            get("resolution", UNSET),
-            get("duration", UNSET),
-            get("frames", UNSET),
-            get("seed", UNSET),
-            get("camera_fixed", UNSET),
-            get("service_tier", UNSET),
-            get("execution_expires_after", UNSET),
-            get("return_last_frame", UNSET),
-            None,
-        )
-        return self
+    def _from_mapping(_cls, _data: Mapping[str, Any], _prefix: str, _issues: list[Issue]) -> Self:
+        """:meth:`_assign` reading the fields from a mapping (inlined: this is the hot path of ``from_dict``;
+        locals start with ``_``: field names never do)."""
+        _self = _cls.__new__(_cls)
+        _set: set[str] = set()
+        _get = _data.get
+        _mark = len(_issues)
+        prompt = _get("prompt", UNSET)
+        if prompt is UNSET:
+            _issues.append(Issue(_prefix + "prompt", "required", None, "is required"))
+        else:
+            if not (prompt.__class__ is str and len(prompt) >= 1 and len(prompt) <= 10000):
+                prompt = _check_prompt(prompt, _prefix + "prompt", _issues)
+            _set.add("prompt")
+        _put_prompt(_self, prompt)
+        ratio = _get("ratio", UNSET)
+        if ratio is UNSET:
+            ratio = "16:9"
+        else:
+            if not (ratio.__class__ is str and ratio in _ENUM_1):
+                ratio = _check_ratio(ratio, _prefix + "ratio", _issues)
+            _set.add("ratio")
+        _put_ratio(_self, ratio)
+        resolution = _get("resolution", UNSET)
+        if resolution is UNSET:
+            resolution = "1080p"
+        else:
+            if not (resolution.__class__ is str and resolution in _ENUM_2):
+                resolution = _check_resolution(resolution, _prefix + "resolution", _issues)
+            _set.add("resolution")
+        _put_resolution(_self, resolution)
+        duration = _get("duration", UNSET)
+        if duration is UNSET:
+            duration = 5
+        else:
+            if not (duration.__class__ is int and duration in _ENUM_3):
+                duration = _check_duration(duration, _prefix + "duration", _issues)
+            _set.add("duration")
+        _put_duration(_self, duration)
+        frames = _get("frames", UNSET)
+        if frames is UNSET:
+            frames = None
+        else:
+            if not (frames.__class__ is int and frames >= 29 and frames <= 289):
+                frames = _check_frames(frames, _prefix + "frames", _issues)
+            _set.add("frames")
+        _put_frames(_self, frames)
+        seed = _get("seed", UNSET)
+        if seed is UNSET:
+            seed = -1
+        else:
+            if not (seed.__class__ is int and seed >= -1 and seed <= 2147483647):
+                seed = _check_seed(seed, _prefix + "seed", _issues)
+            _set.add("seed")
+        _put_seed(_self, seed)
+        camera_fixed = _get("camera_fixed", UNSET)
+        if camera_fixed is UNSET:
+            camera_fixed = False
+        else:
+            if not (camera_fixed.__class__ is bool):
+                camera_fixed = _check_camera_fixed(camera_fixed, _prefix + "camera_fixed", _issues)
+            _set.add("camera_fixed")
+        _put_camera_fixed(_self, camera_fixed)
+        service_tier = _get("service_tier", UNSET)
+        if service_tier is UNSET:
+            service_tier = "default"
+        else:
+            if not (service_tier.__class__ is str and service_tier in _ENUM_4):
+                service_tier = _check_service_tier(service_tier, _prefix + "service_tier", _issues)
+            _set.add("service_tier")
+        _put_service_tier(_self, service_tier)
+        execution_expires_after = _get("execution_expires_after", UNSET)
+        if execution_expires_after is UNSET:
+            execution_expires_after = 172800
+        else:
+            if not (execution_expires_after.__class__ is int and execution_expires_after >= 3600 and execution_expires_after <= 259200):
+                execution_expires_after = _check_execution_expires_after(
+                    execution_expires_after, _prefix + "execution_expires_after", _issues
+                )
+            _set.add("execution_expires_after")
+        _put_execution_expires_after(_self, execution_expires_after)
+        return_last_frame = _get("return_last_frame", UNSET)
+        if return_last_frame is UNSET:
+            return_last_frame = False
+        else:
+            if not (return_last_frame.__class__ is bool):
+                return_last_frame = _check_return_last_frame(return_last_frame, _prefix + "return_last_frame", _issues)
+            _set.add("return_last_frame")
+        _put_return_last_frame(_self, return_last_frame)
+        _put_extra_body(_self, None)
+        _put__fields_set(_self, _set)
+        if len(_set) != len(_data):  # a key that is not a documented field (reported first)
+            _issues[_mark:_mark] = v.unknown_keys(_data, _prefix, _cls._DOCUMENTED)
+        return _self
+
+    @classmethod
+    def validate_dict(cls, data: Mapping[str, Any]) -> None:
+        """Validate a JSON body without building the object: the same issues as :meth:`from_dict`, raised in
+        one ValidationError."""
+        _issues: list[Issue] = []
+        if data.__class__ is not dict and not v.check_object(data, "(body)", _issues):
+            raise ValidationError(cls._MODEL_NAME, _issues)
+        cls._check_mapping(data, "", _issues)
+        if _issues:
+            raise ValidationError(cls._MODEL_NAME, _issues)
+
+    @classmethod
+    def _check_mapping(_cls, _data: Mapping[str, Any], _prefix: str, _issues: list[Issue]) -> None:
+        """:meth:`_from_mapping`'s checks, in the same order, without storing anything (locals start with ``_``:
+        field names never do)."""
+        _mark = len(_issues)
+        _found = 0
+        _get = _data.get
+        prompt = _get("prompt", UNSET)
+        if prompt is UNSET:
+            _issues.append(Issue(_prefix + "prompt", "required", None, "is required"))
+        else:
+            _found += 1
+            if not (prompt.__class__ is str and len(prompt) >= 1 and len(prompt) <= 10000):
+                _check_prompt(prompt, _prefix + "prompt", _issues)
+        ratio = _get("ratio", UNSET)
+        if ratio is not UNSET:
+            _found += 1
+            if not (ratio.__class__ is str and ratio in _ENUM_1):
+                _check_ratio(ratio, _prefix + "ratio", _issues)
+        resolution = _get("resolution", UNSET)
+        if resolution is not UNSET:
+            _found += 1
+            if not (resolution.__class__ is str and resolution in _ENUM_2):
+                _check_resolution(resolution, _prefix + "resolution", _issues)
+        duration = _get("duration", UNSET)
+        if duration is not UNSET:
+            _found += 1
+            if not (duration.__class__ is int and duration in _ENUM_3):
+                _check_duration(duration, _prefix + "duration", _issues)
+        frames = _get("frames", UNSET)
+        if frames is not UNSET:
+            _found += 1
+            if not (frames.__class__ is int and frames >= 29 and frames <= 289):
+                _check_frames(frames, _prefix + "frames", _issues)
+        seed = _get("seed", UNSET)
+        if seed is not UNSET:
+            _found += 1
+            if not (seed.__class__ is int and seed >= -1 and seed <= 2147483647):
+                _check_seed(seed, _prefix + "seed", _issues)
+        camera_fixed = _get("camera_fixed", UNSET)
+        if camera_fixed is not UNSET:
+            _found += 1
+            if not (camera_fixed.__class__ is bool):
+                _check_camera_fixed(camera_fixed, _prefix + "camera_fixed", _issues)
+        service_tier = _get("service_tier", UNSET)
+        if service_tier is not UNSET:
+            _found += 1
+            if not (service_tier.__class__ is str and service_tier in _ENUM_4):
+                _check_service_tier(service_tier, _prefix + "service_tier", _issues)
+        execution_expires_after = _get("execution_expires_after", UNSET)
+        if execution_expires_after is not UNSET:
+            _found += 1
+            if not (execution_expires_after.__class__ is int and execution_expires_after >= 3600 and execution_expires_after <= 259200):
+                _check_execution_expires_after(execution_expires_after, _prefix + "execution_expires_after", _issues)
+        return_last_frame = _get("return_last_frame", UNSET)
+        if return_last_frame is not UNSET:
+            _found += 1
+            if not (return_last_frame.__class__ is bool):
+                _check_return_last_frame(return_last_frame, _prefix + "return_last_frame", _issues)
+        if _found != len(_data):  # a key that is not a documented field (reported first)
+            _issues[_mark:_mark] = v.unknown_keys(_data, _prefix, _cls._DOCUMENTED)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON body: fields that were set (required ones always are), then ``extra_body``."""
@@ -422,6 +578,20 @@ class Seedance10ProFastT2V(RequestModel):
     def json_schema(cls) -> dict[str, Any]:
         """The documented request body schema (JSON Schema 2020-12), a fresh copy."""
         return copy.deepcopy(_SCHEMA)
+
+
+_put_prompt: Final = Seedance10ProFastT2V.__dict__["prompt"].__set__
+_put_ratio: Final = Seedance10ProFastT2V.__dict__["ratio"].__set__
+_put_resolution: Final = Seedance10ProFastT2V.__dict__["resolution"].__set__
+_put_duration: Final = Seedance10ProFastT2V.__dict__["duration"].__set__
+_put_frames: Final = Seedance10ProFastT2V.__dict__["frames"].__set__
+_put_seed: Final = Seedance10ProFastT2V.__dict__["seed"].__set__
+_put_camera_fixed: Final = Seedance10ProFastT2V.__dict__["camera_fixed"].__set__
+_put_service_tier: Final = Seedance10ProFastT2V.__dict__["service_tier"].__set__
+_put_execution_expires_after: Final = Seedance10ProFastT2V.__dict__["execution_expires_after"].__set__
+_put_return_last_frame: Final = Seedance10ProFastT2V.__dict__["return_last_frame"].__set__
+_put_extra_body: Final = Seedance10ProFastT2V.__dict__["extra_body"].__set__
+_put__fields_set: Final = Seedance10ProFastT2V.__dict__["_fields_set"].__set__
 
 
 _SCHEMA: Final[dict[str, Any]] = {

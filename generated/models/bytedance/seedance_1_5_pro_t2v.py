@@ -244,63 +244,70 @@ class Seedance15ProT2V(RequestModel):
     ) -> None:
         """Check every field (collecting issues), then store them and which ones were set."""
         _set: set[str] = set()
-        _setattr = object.__setattr__
         if prompt is UNSET:
             _issues.append(Issue(_prefix + "prompt", "required", None, "is required"))
         else:
-            prompt = _check_prompt(prompt, _prefix + "prompt", _issues)
+            if not (prompt.__class__ is str and len(prompt) >= 1 and len(prompt) <= 10000):
+                prompt = _check_prompt(prompt, _prefix + "prompt", _issues)
             _set.add("prompt")
-        _setattr(self, "prompt", prompt)
+        _put_prompt(self, prompt)
         if ratio is UNSET:
             ratio = "adaptive"
         else:
-            ratio = _check_ratio(ratio, _prefix + "ratio", _issues)
+            if not (ratio.__class__ is str and ratio in _ENUM_1):
+                ratio = _check_ratio(ratio, _prefix + "ratio", _issues)
             _set.add("ratio")
-        _setattr(self, "ratio", ratio)
+        _put_ratio(self, ratio)
         if resolution is UNSET:
             resolution = "720p"
         else:
-            resolution = _check_resolution(resolution, _prefix + "resolution", _issues)
+            if not (resolution.__class__ is str and resolution in _ENUM_2):
+                resolution = _check_resolution(resolution, _prefix + "resolution", _issues)
             _set.add("resolution")
-        _setattr(self, "resolution", resolution)
+        _put_resolution(self, resolution)
         if duration is UNSET:
             duration = 5
         else:
-            duration = _check_duration(duration, _prefix + "duration", _issues)
+            if not (duration.__class__ is int and duration in _ENUM_3):
+                duration = _check_duration(duration, _prefix + "duration", _issues)
             _set.add("duration")
-        _setattr(self, "duration", duration)
+        _put_duration(self, duration)
         if seed is UNSET:
             seed = -1
         else:
-            seed = _check_seed(seed, _prefix + "seed", _issues)
+            if not (seed.__class__ is int and seed >= -1 and seed <= 2147483647):
+                seed = _check_seed(seed, _prefix + "seed", _issues)
             _set.add("seed")
-        _setattr(self, "seed", seed)
+        _put_seed(self, seed)
         if camera_fixed is UNSET:
             camera_fixed = False
         else:
-            camera_fixed = _check_camera_fixed(camera_fixed, _prefix + "camera_fixed", _issues)
+            if not (camera_fixed.__class__ is bool):
+                camera_fixed = _check_camera_fixed(camera_fixed, _prefix + "camera_fixed", _issues)
             _set.add("camera_fixed")
-        _setattr(self, "camera_fixed", camera_fixed)
+        _put_camera_fixed(self, camera_fixed)
         if generate_audio is UNSET:
             generate_audio = True
         else:
-            generate_audio = _check_generate_audio(generate_audio, _prefix + "generate_audio", _issues)
+            if not (generate_audio.__class__ is bool):
+                generate_audio = _check_generate_audio(generate_audio, _prefix + "generate_audio", _issues)
             _set.add("generate_audio")
-        _setattr(self, "generate_audio", generate_audio)
+        _put_generate_audio(self, generate_audio)
         if service_tier is UNSET:
             service_tier = "default"
         else:
-            service_tier = _check_service_tier(service_tier, _prefix + "service_tier", _issues)
+            if not (service_tier.__class__ is str):
+                service_tier = _check_service_tier(service_tier, _prefix + "service_tier", _issues)
             _set.add("service_tier")
-        _setattr(self, "service_tier", service_tier)
-        _setattr(self, "extra_body", v.check_extra_body(extra_body, self._DOCUMENTED, _issues))
-        _setattr(self, "_fields_set", _set)
+        _put_service_tier(self, service_tier)
+        _put_extra_body(self, v.check_extra_body(extra_body, self._DOCUMENTED, _issues))
+        _put__fields_set(self, _set)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Build from a JSON body; unknown keys and every broken rule are reported in one ValidationError."""
         _issues: list[Issue] = []
-        if not v.check_object(data, "(body)", _issues):
+        if data.__class__ is not dict and not v.check_object(data, "(body)", _issues):
             raise ValidationError(cls._MODEL_NAME, _issues)
         self = cls._from_mapping(data, "", _issues)
         if _issues:
@@ -308,24 +315,145 @@ class Seedance15ProT2V(RequestModel):
         return self
 
     @classmethod
-    def _from_mapping(cls, data: Mapping[str, Any], prefix: str, issues: list[Issue]) -> Self:
-        v.check_keys(data, prefix, cls._DOCUMENTED, (), issues)
-        self = cls.__new__(cls)
-        get = data.get
-        self._assign(
-            issues,
-            prefix,
-            get("prompt", UNSET),
-            get("ratio", UNSET),
-            get("resolution", UNSET),
-            get("duration", UNSET),
-            get("seed", UNSET),
-            get("camera_fixed", UNSET),
-            get("generate_audio", UNSET),
-            get("service_tier", UNSET),
-            None,
-        )
-        return self
+    def _from_mapping(_cls, _data: Mapping[str, Any], _prefix: str, _issues: list[Issue]) -> Self:
+        """:meth:`_assign` reading the fields from a mapping (inlined: this is the hot path of ``from_dict``;
+        locals start with ``_``: field names never do)."""
+        _self = _cls.__new__(_cls)
+        _set: set[str] = set()
+        _get = _data.get
+        _mark = len(_issues)
+        prompt = _get("prompt", UNSET)
+        if prompt is UNSET:
+            _issues.append(Issue(_prefix + "prompt", "required", None, "is required"))
+        else:
+            if not (prompt.__class__ is str and len(prompt) >= 1 and len(prompt) <= 10000):
+                prompt = _check_prompt(prompt, _prefix + "prompt", _issues)
+            _set.add("prompt")
+        _put_prompt(_self, prompt)
+        ratio = _get("ratio", UNSET)
+        if ratio is UNSET:
+            ratio = "adaptive"
+        else:
+            if not (ratio.__class__ is str and ratio in _ENUM_1):
+                ratio = _check_ratio(ratio, _prefix + "ratio", _issues)
+            _set.add("ratio")
+        _put_ratio(_self, ratio)
+        resolution = _get("resolution", UNSET)
+        if resolution is UNSET:
+            resolution = "720p"
+        else:
+            if not (resolution.__class__ is str and resolution in _ENUM_2):
+                resolution = _check_resolution(resolution, _prefix + "resolution", _issues)
+            _set.add("resolution")
+        _put_resolution(_self, resolution)
+        duration = _get("duration", UNSET)
+        if duration is UNSET:
+            duration = 5
+        else:
+            if not (duration.__class__ is int and duration in _ENUM_3):
+                duration = _check_duration(duration, _prefix + "duration", _issues)
+            _set.add("duration")
+        _put_duration(_self, duration)
+        seed = _get("seed", UNSET)
+        if seed is UNSET:
+            seed = -1
+        else:
+            if not (seed.__class__ is int and seed >= -1 and seed <= 2147483647):
+                seed = _check_seed(seed, _prefix + "seed", _issues)
+            _set.add("seed")
+        _put_seed(_self, seed)
+        camera_fixed = _get("camera_fixed", UNSET)
+        if camera_fixed is UNSET:
+            camera_fixed = False
+        else:
+            if not (camera_fixed.__class__ is bool):
+                camera_fixed = _check_camera_fixed(camera_fixed, _prefix + "camera_fixed", _issues)
+            _set.add("camera_fixed")
+        _put_camera_fixed(_self, camera_fixed)
+        generate_audio = _get("generate_audio", UNSET)
+        if generate_audio is UNSET:
+            generate_audio = True
+        else:
+            if not (generate_audio.__class__ is bool):
+                generate_audio = _check_generate_audio(generate_audio, _prefix + "generate_audio", _issues)
+            _set.add("generate_audio")
+        _put_generate_audio(_self, generate_audio)
+        service_tier = _get("service_tier", UNSET)
+        if service_tier is UNSET:
+            service_tier = "default"
+        else:
+            if not (service_tier.__class__ is str):
+                service_tier = _check_service_tier(service_tier, _prefix + "service_tier", _issues)
+            _set.add("service_tier")
+        _put_service_tier(_self, service_tier)
+        _put_extra_body(_self, None)
+        _put__fields_set(_self, _set)
+        if len(_set) != len(_data):  # a key that is not a documented field (reported first)
+            _issues[_mark:_mark] = v.unknown_keys(_data, _prefix, _cls._DOCUMENTED)
+        return _self
+
+    @classmethod
+    def validate_dict(cls, data: Mapping[str, Any]) -> None:
+        """Validate a JSON body without building the object: the same issues as :meth:`from_dict`, raised in
+        one ValidationError."""
+        _issues: list[Issue] = []
+        if data.__class__ is not dict and not v.check_object(data, "(body)", _issues):
+            raise ValidationError(cls._MODEL_NAME, _issues)
+        cls._check_mapping(data, "", _issues)
+        if _issues:
+            raise ValidationError(cls._MODEL_NAME, _issues)
+
+    @classmethod
+    def _check_mapping(_cls, _data: Mapping[str, Any], _prefix: str, _issues: list[Issue]) -> None:
+        """:meth:`_from_mapping`'s checks, in the same order, without storing anything (locals start with ``_``:
+        field names never do)."""
+        _mark = len(_issues)
+        _found = 0
+        _get = _data.get
+        prompt = _get("prompt", UNSET)
+        if prompt is UNSET:
+            _issues.append(Issue(_prefix + "prompt", "required", None, "is required"))
+        else:
+            _found += 1
+            if not (prompt.__class__ is str and len(prompt) >= 1 and len(prompt) <= 10000):
+                _check_prompt(prompt, _prefix + "prompt", _issues)
+        ratio = _get("ratio", UNSET)
+        if ratio is not UNSET:
+            _found += 1
+            if not (ratio.__class__ is str and ratio in _ENUM_1):
+                _check_ratio(ratio, _prefix + "ratio", _issues)
+        resolution = _get("resolution", UNSET)
+        if resolution is not UNSET:
+            _found += 1
+            if not (resolution.__class__ is str and resolution in _ENUM_2):
+                _check_resolution(resolution, _prefix + "resolution", _issues)
+        duration = _get("duration", UNSET)
+        if duration is not UNSET:
+            _found += 1
+            if not (duration.__class__ is int and duration in _ENUM_3):
+                _check_duration(duration, _prefix + "duration", _issues)
+        seed = _get("seed", UNSET)
+        if seed is not UNSET:
+            _found += 1
+            if not (seed.__class__ is int and seed >= -1 and seed <= 2147483647):
+                _check_seed(seed, _prefix + "seed", _issues)
+        camera_fixed = _get("camera_fixed", UNSET)
+        if camera_fixed is not UNSET:
+            _found += 1
+            if not (camera_fixed.__class__ is bool):
+                _check_camera_fixed(camera_fixed, _prefix + "camera_fixed", _issues)
+        generate_audio = _get("generate_audio", UNSET)
+        if generate_audio is not UNSET:
+            _found += 1
+            if not (generate_audio.__class__ is bool):
+                _check_generate_audio(generate_audio, _prefix + "generate_audio", _issues)
+        service_tier = _get("service_tier", UNSET)
+        if service_tier is not UNSET:
+            _found += 1
+            if not (service_tier.__class__ is str):
+                _check_service_tier(service_tier, _prefix + "service_tier", _issues)
+        if _found != len(_data):  # a key that is not a documented field (reported first)
+            _issues[_mark:_mark] = v.unknown_keys(_data, _prefix, _cls._DOCUMENTED)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON body: fields that were set (required ones always are), then ``extra_body``."""
@@ -355,6 +483,18 @@ class Seedance15ProT2V(RequestModel):
     def json_schema(cls) -> dict[str, Any]:
         """The documented request body schema (JSON Schema 2020-12), a fresh copy."""
         return copy.deepcopy(_SCHEMA)
+
+
+_put_prompt: Final = Seedance15ProT2V.__dict__["prompt"].__set__
+_put_ratio: Final = Seedance15ProT2V.__dict__["ratio"].__set__
+_put_resolution: Final = Seedance15ProT2V.__dict__["resolution"].__set__
+_put_duration: Final = Seedance15ProT2V.__dict__["duration"].__set__
+_put_seed: Final = Seedance15ProT2V.__dict__["seed"].__set__
+_put_camera_fixed: Final = Seedance15ProT2V.__dict__["camera_fixed"].__set__
+_put_generate_audio: Final = Seedance15ProT2V.__dict__["generate_audio"].__set__
+_put_service_tier: Final = Seedance15ProT2V.__dict__["service_tier"].__set__
+_put_extra_body: Final = Seedance15ProT2V.__dict__["extra_body"].__set__
+_put__fields_set: Final = Seedance15ProT2V.__dict__["_fields_set"].__set__
 
 
 _SCHEMA: Final[dict[str, Any]] = {

@@ -194,45 +194,45 @@ class Seedance20FastV2V(RequestModel):
     ) -> None:
         """Check every field (collecting issues), then store them and which ones were set."""
         _set: set[str] = set()
-        _setattr = object.__setattr__
         if prompt is UNSET:
             _issues.append(Issue(_prefix + "prompt", "required", None, "is required"))
         else:
-            prompt = _check_prompt(prompt, _prefix + "prompt", _issues)
+            if not (prompt.__class__ is str and len(prompt) >= 1 and len(prompt) <= 2000):
+                prompt = _check_prompt(prompt, _prefix + "prompt", _issues)
             _set.add("prompt")
-        _setattr(self, "prompt", prompt)
+        _put_prompt(self, prompt)
         if video_urls is UNSET:
             _issues.append(Issue(_prefix + "video_urls", "required", None, "is required"))
         else:
             video_urls = _check_video_urls(video_urls, _prefix + "video_urls", _issues)
             _set.add("video_urls")
-        _setattr(self, "video_urls", video_urls)
+        _put_video_urls(self, video_urls)
         if first_frame_image is UNSET:
             first_frame_image = None
         else:
             first_frame_image = _check_first_frame_image(first_frame_image, _prefix + "first_frame_image", _issues)
             _set.add("first_frame_image")
-        _setattr(self, "first_frame_image", first_frame_image)
+        _put_first_frame_image(self, first_frame_image)
         if last_frame_image is UNSET:
             last_frame_image = None
         else:
             last_frame_image = _check_last_frame_image(last_frame_image, _prefix + "last_frame_image", _issues)
             _set.add("last_frame_image")
-        _setattr(self, "last_frame_image", last_frame_image)
+        _put_last_frame_image(self, last_frame_image)
         if reference_images is UNSET:
             reference_images = None
         else:
             reference_images = _check_reference_images(reference_images, _prefix + "reference_images", _issues)
             _set.add("reference_images")
-        _setattr(self, "reference_images", reference_images)
-        _setattr(self, "extra_body", v.check_extra_body(extra_body, self._DOCUMENTED, _issues))
-        _setattr(self, "_fields_set", _set)
+        _put_reference_images(self, reference_images)
+        _put_extra_body(self, v.check_extra_body(extra_body, self._DOCUMENTED, _issues))
+        _put__fields_set(self, _set)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Build from a JSON body; unknown keys and every broken rule are reported in one ValidationError."""
         _issues: list[Issue] = []
-        if not v.check_object(data, "(body)", _issues):
+        if data.__class__ is not dict and not v.check_object(data, "(body)", _issues):
             raise ValidationError(cls._MODEL_NAME, _issues)
         self = cls._from_mapping(data, "", _issues)
         if _issues:
@@ -240,21 +240,100 @@ class Seedance20FastV2V(RequestModel):
         return self
 
     @classmethod
-    def _from_mapping(cls, data: Mapping[str, Any], prefix: str, issues: list[Issue]) -> Self:
-        v.check_keys(data, prefix, cls._DOCUMENTED, (), issues)
-        self = cls.__new__(cls)
-        get = data.get
-        self._assign(
-            issues,
-            prefix,
-            get("prompt", UNSET),
-            get("video_urls", UNSET),
-            get("first_frame_image", UNSET),
-            get("last_frame_image", UNSET),
-            get("reference_images", UNSET),
-            None,
-        )
-        return self
+    def _from_mapping(_cls, _data: Mapping[str, Any], _prefix: str, _issues: list[Issue]) -> Self:
+        """:meth:`_assign` reading the fields from a mapping (inlined: this is the hot path of ``from_dict``;
+        locals start with ``_``: field names never do)."""
+        _self = _cls.__new__(_cls)
+        _set: set[str] = set()
+        _get = _data.get
+        _mark = len(_issues)
+        prompt = _get("prompt", UNSET)
+        if prompt is UNSET:
+            _issues.append(Issue(_prefix + "prompt", "required", None, "is required"))
+        else:
+            if not (prompt.__class__ is str and len(prompt) >= 1 and len(prompt) <= 2000):
+                prompt = _check_prompt(prompt, _prefix + "prompt", _issues)
+            _set.add("prompt")
+        _put_prompt(_self, prompt)
+        video_urls = _get("video_urls", UNSET)
+        if video_urls is UNSET:
+            _issues.append(Issue(_prefix + "video_urls", "required", None, "is required"))
+        else:
+            video_urls = _check_video_urls(video_urls, _prefix + "video_urls", _issues)
+            _set.add("video_urls")
+        _put_video_urls(_self, video_urls)
+        first_frame_image = _get("first_frame_image", UNSET)
+        if first_frame_image is UNSET:
+            first_frame_image = None
+        else:
+            first_frame_image = _check_first_frame_image(first_frame_image, _prefix + "first_frame_image", _issues)
+            _set.add("first_frame_image")
+        _put_first_frame_image(_self, first_frame_image)
+        last_frame_image = _get("last_frame_image", UNSET)
+        if last_frame_image is UNSET:
+            last_frame_image = None
+        else:
+            last_frame_image = _check_last_frame_image(last_frame_image, _prefix + "last_frame_image", _issues)
+            _set.add("last_frame_image")
+        _put_last_frame_image(_self, last_frame_image)
+        reference_images = _get("reference_images", UNSET)
+        if reference_images is UNSET:
+            reference_images = None
+        else:
+            reference_images = _check_reference_images(reference_images, _prefix + "reference_images", _issues)
+            _set.add("reference_images")
+        _put_reference_images(_self, reference_images)
+        _put_extra_body(_self, None)
+        _put__fields_set(_self, _set)
+        if len(_set) != len(_data):  # a key that is not a documented field (reported first)
+            _issues[_mark:_mark] = v.unknown_keys(_data, _prefix, _cls._DOCUMENTED)
+        return _self
+
+    @classmethod
+    def validate_dict(cls, data: Mapping[str, Any]) -> None:
+        """Validate a JSON body without building the object: the same issues as :meth:`from_dict`, raised in
+        one ValidationError."""
+        _issues: list[Issue] = []
+        if data.__class__ is not dict and not v.check_object(data, "(body)", _issues):
+            raise ValidationError(cls._MODEL_NAME, _issues)
+        cls._check_mapping(data, "", _issues)
+        if _issues:
+            raise ValidationError(cls._MODEL_NAME, _issues)
+
+    @classmethod
+    def _check_mapping(_cls, _data: Mapping[str, Any], _prefix: str, _issues: list[Issue]) -> None:
+        """:meth:`_from_mapping`'s checks, in the same order, without storing anything (locals start with ``_``:
+        field names never do)."""
+        _mark = len(_issues)
+        _found = 0
+        _get = _data.get
+        prompt = _get("prompt", UNSET)
+        if prompt is UNSET:
+            _issues.append(Issue(_prefix + "prompt", "required", None, "is required"))
+        else:
+            _found += 1
+            if not (prompt.__class__ is str and len(prompt) >= 1 and len(prompt) <= 2000):
+                _check_prompt(prompt, _prefix + "prompt", _issues)
+        video_urls = _get("video_urls", UNSET)
+        if video_urls is UNSET:
+            _issues.append(Issue(_prefix + "video_urls", "required", None, "is required"))
+        else:
+            _found += 1
+            _check_video_urls(video_urls, _prefix + "video_urls", _issues)
+        first_frame_image = _get("first_frame_image", UNSET)
+        if first_frame_image is not UNSET:
+            _found += 1
+            _check_first_frame_image(first_frame_image, _prefix + "first_frame_image", _issues)
+        last_frame_image = _get("last_frame_image", UNSET)
+        if last_frame_image is not UNSET:
+            _found += 1
+            _check_last_frame_image(last_frame_image, _prefix + "last_frame_image", _issues)
+        reference_images = _get("reference_images", UNSET)
+        if reference_images is not UNSET:
+            _found += 1
+            _check_reference_images(reference_images, _prefix + "reference_images", _issues)
+        if _found != len(_data):  # a key that is not a documented field (reported first)
+            _issues[_mark:_mark] = v.unknown_keys(_data, _prefix, _cls._DOCUMENTED)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON body: fields that were set (required ones always are), then ``extra_body``."""
@@ -278,6 +357,15 @@ class Seedance20FastV2V(RequestModel):
     def json_schema(cls) -> dict[str, Any]:
         """The documented request body schema (JSON Schema 2020-12), a fresh copy."""
         return copy.deepcopy(_SCHEMA)
+
+
+_put_prompt: Final = Seedance20FastV2V.__dict__["prompt"].__set__
+_put_video_urls: Final = Seedance20FastV2V.__dict__["video_urls"].__set__
+_put_first_frame_image: Final = Seedance20FastV2V.__dict__["first_frame_image"].__set__
+_put_last_frame_image: Final = Seedance20FastV2V.__dict__["last_frame_image"].__set__
+_put_reference_images: Final = Seedance20FastV2V.__dict__["reference_images"].__set__
+_put_extra_body: Final = Seedance20FastV2V.__dict__["extra_body"].__set__
+_put__fields_set: Final = Seedance20FastV2V.__dict__["_fields_set"].__set__
 
 
 _SCHEMA: Final[dict[str, Any]] = {

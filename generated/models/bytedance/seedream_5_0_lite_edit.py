@@ -212,57 +212,60 @@ class Seedream50LiteEdit(RequestModel):
     ) -> None:
         """Check every field (collecting issues), then store them and which ones were set."""
         _set: set[str] = set()
-        _setattr = object.__setattr__
         if prompt is UNSET:
             _issues.append(Issue(_prefix + "prompt", "required", None, "is required"))
         else:
-            prompt = _check_prompt(prompt, _prefix + "prompt", _issues)
+            if not (prompt.__class__ is str and len(prompt) >= 1 and len(prompt) <= 600):
+                prompt = _check_prompt(prompt, _prefix + "prompt", _issues)
             _set.add("prompt")
-        _setattr(self, "prompt", prompt)
+        _put_prompt(self, prompt)
         if image is UNSET:
             _issues.append(Issue(_prefix + "image", "required", None, "is required"))
         else:
             image = _check_image(image, _prefix + "image", _issues)
             _set.add("image")
-        _setattr(self, "image", image)
+        _put_image(self, image)
         if size is UNSET:
             size = "2048x2048"
         else:
             size = _check_size(size, _prefix + "size", _issues)
             _set.add("size")
-        _setattr(self, "size", size)
+        _put_size(self, size)
         if sequential_image_generation is UNSET:
             sequential_image_generation = "disabled"
         else:
-            sequential_image_generation = _check_sequential_image_generation(
-                sequential_image_generation, _prefix + "sequential_image_generation", _issues
-            )
+            if not (sequential_image_generation.__class__ is str and sequential_image_generation in _ENUM_1):
+                sequential_image_generation = _check_sequential_image_generation(
+                    sequential_image_generation, _prefix + "sequential_image_generation", _issues
+                )
             _set.add("sequential_image_generation")
-        _setattr(self, "sequential_image_generation", sequential_image_generation)
+        _put_sequential_image_generation(self, sequential_image_generation)
         if sequential_image_generation_max_images is UNSET:
             sequential_image_generation_max_images = 15
         else:
-            sequential_image_generation_max_images = _check_sequential_image_generation_max_images(
-                sequential_image_generation_max_images, _prefix + "sequential_image_generation_max_images", _issues
-            )
+            if not (sequential_image_generation_max_images.__class__ is int and sequential_image_generation_max_images >= 1 and sequential_image_generation_max_images <= 15):
+                sequential_image_generation_max_images = _check_sequential_image_generation_max_images(
+                    sequential_image_generation_max_images, _prefix + "sequential_image_generation_max_images", _issues
+                )
             _set.add("sequential_image_generation_max_images")
-        _setattr(self, "sequential_image_generation_max_images", sequential_image_generation_max_images)
+        _put_sequential_image_generation_max_images(self, sequential_image_generation_max_images)
         if optimize_prompt_mode is UNSET:
             optimize_prompt_mode = "standard"
         else:
-            optimize_prompt_mode = _check_optimize_prompt_mode(
-                optimize_prompt_mode, _prefix + "optimize_prompt_mode", _issues
-            )
+            if not (optimize_prompt_mode.__class__ is str):
+                optimize_prompt_mode = _check_optimize_prompt_mode(
+                    optimize_prompt_mode, _prefix + "optimize_prompt_mode", _issues
+                )
             _set.add("optimize_prompt_mode")
-        _setattr(self, "optimize_prompt_mode", optimize_prompt_mode)
-        _setattr(self, "extra_body", v.check_extra_body(extra_body, self._DOCUMENTED, _issues))
-        _setattr(self, "_fields_set", _set)
+        _put_optimize_prompt_mode(self, optimize_prompt_mode)
+        _put_extra_body(self, v.check_extra_body(extra_body, self._DOCUMENTED, _issues))
+        _put__fields_set(self, _set)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Build from a JSON body; unknown keys and every broken rule are reported in one ValidationError."""
         _issues: list[Issue] = []
-        if not v.check_object(data, "(body)", _issues):
+        if data.__class__ is not dict and not v.check_object(data, "(body)", _issues):
             raise ValidationError(cls._MODEL_NAME, _issues)
         self = cls._from_mapping(data, "", _issues)
         if _issues:
@@ -270,22 +273,127 @@ class Seedream50LiteEdit(RequestModel):
         return self
 
     @classmethod
-    def _from_mapping(cls, data: Mapping[str, Any], prefix: str, issues: list[Issue]) -> Self:
-        v.check_keys(data, prefix, cls._DOCUMENTED, (), issues)
-        self = cls.__new__(cls)
-        get = data.get
-        self._assign(
-            issues,
-            prefix,
-            get("prompt", UNSET),
-            get("image", UNSET),
-            get("size", UNSET),
-            get("sequential_image_generation", UNSET),
-            get("sequential_image_generation_max_images", UNSET),
-            get("optimize_prompt_mode", UNSET),
-            None,
-        )
-        return self
+    def _from_mapping(_cls, _data: Mapping[str, Any], _prefix: str, _issues: list[Issue]) -> Self:
+        """:meth:`_assign` reading the fields from a mapping (inlined: this is the hot path of ``from_dict``;
+        locals start with ``_``: field names never do)."""
+        _self = _cls.__new__(_cls)
+        _set: set[str] = set()
+        _get = _data.get
+        _mark = len(_issues)
+        prompt = _get("prompt", UNSET)
+        if prompt is UNSET:
+            _issues.append(Issue(_prefix + "prompt", "required", None, "is required"))
+        else:
+            if not (prompt.__class__ is str and len(prompt) >= 1 and len(prompt) <= 600):
+                prompt = _check_prompt(prompt, _prefix + "prompt", _issues)
+            _set.add("prompt")
+        _put_prompt(_self, prompt)
+        image = _get("image", UNSET)
+        if image is UNSET:
+            _issues.append(Issue(_prefix + "image", "required", None, "is required"))
+        else:
+            image = _check_image(image, _prefix + "image", _issues)
+            _set.add("image")
+        _put_image(_self, image)
+        size = _get("size", UNSET)
+        if size is UNSET:
+            size = "2048x2048"
+        else:
+            size = _check_size(size, _prefix + "size", _issues)
+            _set.add("size")
+        _put_size(_self, size)
+        sequential_image_generation = _get("sequential_image_generation", UNSET)
+        if sequential_image_generation is UNSET:
+            sequential_image_generation = "disabled"
+        else:
+            if not (sequential_image_generation.__class__ is str and sequential_image_generation in _ENUM_1):
+                sequential_image_generation = _check_sequential_image_generation(
+                    sequential_image_generation, _prefix + "sequential_image_generation", _issues
+                )
+            _set.add("sequential_image_generation")
+        _put_sequential_image_generation(_self, sequential_image_generation)
+        sequential_image_generation_max_images = _get("sequential_image_generation_max_images", UNSET)
+        if sequential_image_generation_max_images is UNSET:
+            sequential_image_generation_max_images = 15
+        else:
+            if not (sequential_image_generation_max_images.__class__ is int and sequential_image_generation_max_images >= 1 and sequential_image_generation_max_images <= 15):
+                sequential_image_generation_max_images = _check_sequential_image_generation_max_images(
+                    sequential_image_generation_max_images, _prefix + "sequential_image_generation_max_images", _issues
+                )
+            _set.add("sequential_image_generation_max_images")
+        _put_sequential_image_generation_max_images(_self, sequential_image_generation_max_images)
+        optimize_prompt_mode = _get("optimize_prompt_mode", UNSET)
+        if optimize_prompt_mode is UNSET:
+            optimize_prompt_mode = "standard"
+        else:
+            if not (optimize_prompt_mode.__class__ is str):
+                optimize_prompt_mode = _check_optimize_prompt_mode(
+                    optimize_prompt_mode, _prefix + "optimize_prompt_mode", _issues
+                )
+            _set.add("optimize_prompt_mode")
+        _put_optimize_prompt_mode(_self, optimize_prompt_mode)
+        _put_extra_body(_self, None)
+        _put__fields_set(_self, _set)
+        if len(_set) != len(_data):  # a key that is not a documented field (reported first)
+            _issues[_mark:_mark] = v.unknown_keys(_data, _prefix, _cls._DOCUMENTED)
+        return _self
+
+    @classmethod
+    def validate_dict(cls, data: Mapping[str, Any]) -> None:
+        """Validate a JSON body without building the object: the same issues as :meth:`from_dict`, raised in
+        one ValidationError."""
+        _issues: list[Issue] = []
+        if data.__class__ is not dict and not v.check_object(data, "(body)", _issues):
+            raise ValidationError(cls._MODEL_NAME, _issues)
+        cls._check_mapping(data, "", _issues)
+        if _issues:
+            raise ValidationError(cls._MODEL_NAME, _issues)
+
+    @classmethod
+    def _check_mapping(_cls, _data: Mapping[str, Any], _prefix: str, _issues: list[Issue]) -> None:
+        """:meth:`_from_mapping`'s checks, in the same order, without storing anything (locals start with ``_``:
+        field names never do)."""
+        _mark = len(_issues)
+        _found = 0
+        _get = _data.get
+        prompt = _get("prompt", UNSET)
+        if prompt is UNSET:
+            _issues.append(Issue(_prefix + "prompt", "required", None, "is required"))
+        else:
+            _found += 1
+            if not (prompt.__class__ is str and len(prompt) >= 1 and len(prompt) <= 600):
+                _check_prompt(prompt, _prefix + "prompt", _issues)
+        image = _get("image", UNSET)
+        if image is UNSET:
+            _issues.append(Issue(_prefix + "image", "required", None, "is required"))
+        else:
+            _found += 1
+            _check_image(image, _prefix + "image", _issues)
+        size = _get("size", UNSET)
+        if size is not UNSET:
+            _found += 1
+            _check_size(size, _prefix + "size", _issues)
+        sequential_image_generation = _get("sequential_image_generation", UNSET)
+        if sequential_image_generation is not UNSET:
+            _found += 1
+            if not (sequential_image_generation.__class__ is str and sequential_image_generation in _ENUM_1):
+                _check_sequential_image_generation(
+                    sequential_image_generation, _prefix + "sequential_image_generation", _issues
+                )
+        sequential_image_generation_max_images = _get("sequential_image_generation_max_images", UNSET)
+        if sequential_image_generation_max_images is not UNSET:
+            _found += 1
+            if not (sequential_image_generation_max_images.__class__ is int and sequential_image_generation_max_images >= 1 and sequential_image_generation_max_images <= 15):
+                _check_sequential_image_generation_max_images(
+                    sequential_image_generation_max_images, _prefix + "sequential_image_generation_max_images", _issues
+                )
+        optimize_prompt_mode = _get("optimize_prompt_mode", UNSET)
+        if optimize_prompt_mode is not UNSET:
+            _found += 1
+            if not (optimize_prompt_mode.__class__ is str):
+                _check_optimize_prompt_mode(optimize_prompt_mode, _prefix + "optimize_prompt_mode", _issues)
+        if _found != len(_data):  # a key that is not a documented field (reported first)
+            _issues[_mark:_mark] = v.unknown_keys(_data, _prefix, _cls._DOCUMENTED)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON body: fields that were set (required ones always are), then ``extra_body``."""
@@ -311,6 +419,16 @@ class Seedream50LiteEdit(RequestModel):
     def json_schema(cls) -> dict[str, Any]:
         """The documented request body schema (JSON Schema 2020-12), a fresh copy."""
         return copy.deepcopy(_SCHEMA)
+
+
+_put_prompt: Final = Seedream50LiteEdit.__dict__["prompt"].__set__
+_put_image: Final = Seedream50LiteEdit.__dict__["image"].__set__
+_put_size: Final = Seedream50LiteEdit.__dict__["size"].__set__
+_put_sequential_image_generation: Final = Seedream50LiteEdit.__dict__["sequential_image_generation"].__set__
+_put_sequential_image_generation_max_images: Final = Seedream50LiteEdit.__dict__["sequential_image_generation_max_images"].__set__
+_put_optimize_prompt_mode: Final = Seedream50LiteEdit.__dict__["optimize_prompt_mode"].__set__
+_put_extra_body: Final = Seedream50LiteEdit.__dict__["extra_body"].__set__
+_put__fields_set: Final = Seedream50LiteEdit.__dict__["_fields_set"].__set__
 
 
 _SCHEMA: Final[dict[str, Any]] = {

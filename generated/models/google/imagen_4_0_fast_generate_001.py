@@ -175,39 +175,42 @@ class Imagen40FastGenerate001(RequestModel):
     ) -> None:
         """Check every field (collecting issues), then store them and which ones were set."""
         _set: set[str] = set()
-        _setattr = object.__setattr__
         if prompt is UNSET:
             _issues.append(Issue(_prefix + "prompt", "required", None, "is required"))
         else:
-            prompt = _check_prompt(prompt, _prefix + "prompt", _issues)
+            if not (prompt.__class__ is str and len(prompt) >= 1):
+                prompt = _check_prompt(prompt, _prefix + "prompt", _issues)
             _set.add("prompt")
-        _setattr(self, "prompt", prompt)
+        _put_prompt(self, prompt)
         if sample_count is UNSET:
             sample_count = 1
         else:
-            sample_count = _check_sample_count(sample_count, _prefix + "sampleCount", _issues)
+            if not (sample_count.__class__ is int and sample_count >= 1 and sample_count <= 4):
+                sample_count = _check_sample_count(sample_count, _prefix + "sampleCount", _issues)
             _set.add("sample_count")
-        _setattr(self, "sample_count", sample_count)
+        _put_sample_count(self, sample_count)
         if aspect_ratio is UNSET:
             aspect_ratio = "1:1"
         else:
-            aspect_ratio = _check_aspect_ratio(aspect_ratio, _prefix + "aspectRatio", _issues)
+            if not (aspect_ratio.__class__ is str and aspect_ratio in _ENUM_1):
+                aspect_ratio = _check_aspect_ratio(aspect_ratio, _prefix + "aspectRatio", _issues)
             _set.add("aspect_ratio")
-        _setattr(self, "aspect_ratio", aspect_ratio)
+        _put_aspect_ratio(self, aspect_ratio)
         if person_generation is UNSET:
             person_generation = "allow_all"
         else:
-            person_generation = _check_person_generation(person_generation, _prefix + "personGeneration", _issues)
+            if not (person_generation.__class__ is str and person_generation in _ENUM_2):
+                person_generation = _check_person_generation(person_generation, _prefix + "personGeneration", _issues)
             _set.add("person_generation")
-        _setattr(self, "person_generation", person_generation)
-        _setattr(self, "extra_body", v.check_extra_body(extra_body, self._DOCUMENTED, _issues))
-        _setattr(self, "_fields_set", _set)
+        _put_person_generation(self, person_generation)
+        _put_extra_body(self, v.check_extra_body(extra_body, self._DOCUMENTED, _issues))
+        _put__fields_set(self, _set)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Build from a JSON body; unknown keys and every broken rule are reported in one ValidationError."""
         _issues: list[Issue] = []
-        if not v.check_object(data, "(body)", _issues):
+        if data.__class__ is not dict and not v.check_object(data, "(body)", _issues):
             raise ValidationError(cls._MODEL_NAME, _issues)
         self = cls._from_mapping(data, "", _issues)
         if _issues:
@@ -215,20 +218,93 @@ class Imagen40FastGenerate001(RequestModel):
         return self
 
     @classmethod
-    def _from_mapping(cls, data: Mapping[str, Any], prefix: str, issues: list[Issue]) -> Self:
-        v.check_keys(data, prefix, cls._DOCUMENTED, (), issues)
-        self = cls.__new__(cls)
-        get = data.get
-        self._assign(
-            issues,
-            prefix,
-            get("prompt", UNSET),
-            get("sampleCount", UNSET),
-            get("aspectRatio", UNSET),
-            get("personGeneration", UNSET),
-            None,
-        )
-        return self
+    def _from_mapping(_cls, _data: Mapping[str, Any], _prefix: str, _issues: list[Issue]) -> Self:
+        """:meth:`_assign` reading the fields from a mapping (inlined: this is the hot path of ``from_dict``;
+        locals start with ``_``: field names never do)."""
+        _self = _cls.__new__(_cls)
+        _set: set[str] = set()
+        _get = _data.get
+        _mark = len(_issues)
+        prompt = _get("prompt", UNSET)
+        if prompt is UNSET:
+            _issues.append(Issue(_prefix + "prompt", "required", None, "is required"))
+        else:
+            if not (prompt.__class__ is str and len(prompt) >= 1):
+                prompt = _check_prompt(prompt, _prefix + "prompt", _issues)
+            _set.add("prompt")
+        _put_prompt(_self, prompt)
+        sample_count = _get("sampleCount", UNSET)
+        if sample_count is UNSET:
+            sample_count = 1
+        else:
+            if not (sample_count.__class__ is int and sample_count >= 1 and sample_count <= 4):
+                sample_count = _check_sample_count(sample_count, _prefix + "sampleCount", _issues)
+            _set.add("sample_count")
+        _put_sample_count(_self, sample_count)
+        aspect_ratio = _get("aspectRatio", UNSET)
+        if aspect_ratio is UNSET:
+            aspect_ratio = "1:1"
+        else:
+            if not (aspect_ratio.__class__ is str and aspect_ratio in _ENUM_1):
+                aspect_ratio = _check_aspect_ratio(aspect_ratio, _prefix + "aspectRatio", _issues)
+            _set.add("aspect_ratio")
+        _put_aspect_ratio(_self, aspect_ratio)
+        person_generation = _get("personGeneration", UNSET)
+        if person_generation is UNSET:
+            person_generation = "allow_all"
+        else:
+            if not (person_generation.__class__ is str and person_generation in _ENUM_2):
+                person_generation = _check_person_generation(person_generation, _prefix + "personGeneration", _issues)
+            _set.add("person_generation")
+        _put_person_generation(_self, person_generation)
+        _put_extra_body(_self, None)
+        _put__fields_set(_self, _set)
+        if len(_set) != len(_data):  # a key that is not a documented field (reported first)
+            _issues[_mark:_mark] = v.unknown_keys(_data, _prefix, _cls._DOCUMENTED)
+        return _self
+
+    @classmethod
+    def validate_dict(cls, data: Mapping[str, Any]) -> None:
+        """Validate a JSON body without building the object: the same issues as :meth:`from_dict`, raised in
+        one ValidationError."""
+        _issues: list[Issue] = []
+        if data.__class__ is not dict and not v.check_object(data, "(body)", _issues):
+            raise ValidationError(cls._MODEL_NAME, _issues)
+        cls._check_mapping(data, "", _issues)
+        if _issues:
+            raise ValidationError(cls._MODEL_NAME, _issues)
+
+    @classmethod
+    def _check_mapping(_cls, _data: Mapping[str, Any], _prefix: str, _issues: list[Issue]) -> None:
+        """:meth:`_from_mapping`'s checks, in the same order, without storing anything (locals start with ``_``:
+        field names never do)."""
+        _mark = len(_issues)
+        _found = 0
+        _get = _data.get
+        prompt = _get("prompt", UNSET)
+        if prompt is UNSET:
+            _issues.append(Issue(_prefix + "prompt", "required", None, "is required"))
+        else:
+            _found += 1
+            if not (prompt.__class__ is str and len(prompt) >= 1):
+                _check_prompt(prompt, _prefix + "prompt", _issues)
+        sample_count = _get("sampleCount", UNSET)
+        if sample_count is not UNSET:
+            _found += 1
+            if not (sample_count.__class__ is int and sample_count >= 1 and sample_count <= 4):
+                _check_sample_count(sample_count, _prefix + "sampleCount", _issues)
+        aspect_ratio = _get("aspectRatio", UNSET)
+        if aspect_ratio is not UNSET:
+            _found += 1
+            if not (aspect_ratio.__class__ is str and aspect_ratio in _ENUM_1):
+                _check_aspect_ratio(aspect_ratio, _prefix + "aspectRatio", _issues)
+        person_generation = _get("personGeneration", UNSET)
+        if person_generation is not UNSET:
+            _found += 1
+            if not (person_generation.__class__ is str and person_generation in _ENUM_2):
+                _check_person_generation(person_generation, _prefix + "personGeneration", _issues)
+        if _found != len(_data):  # a key that is not a documented field (reported first)
+            _issues[_mark:_mark] = v.unknown_keys(_data, _prefix, _cls._DOCUMENTED)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON body: fields that were set (required ones always are), then ``extra_body``."""
@@ -250,6 +326,14 @@ class Imagen40FastGenerate001(RequestModel):
     def json_schema(cls) -> dict[str, Any]:
         """The documented request body schema (JSON Schema 2020-12), a fresh copy."""
         return copy.deepcopy(_SCHEMA)
+
+
+_put_prompt: Final = Imagen40FastGenerate001.__dict__["prompt"].__set__
+_put_sample_count: Final = Imagen40FastGenerate001.__dict__["sample_count"].__set__
+_put_aspect_ratio: Final = Imagen40FastGenerate001.__dict__["aspect_ratio"].__set__
+_put_person_generation: Final = Imagen40FastGenerate001.__dict__["person_generation"].__set__
+_put_extra_body: Final = Imagen40FastGenerate001.__dict__["extra_body"].__set__
+_put__fields_set: Final = Imagen40FastGenerate001.__dict__["_fields_set"].__set__
 
 
 _SCHEMA: Final[dict[str, Any]] = {

@@ -205,51 +205,56 @@ class Veo31LiteT2V(RequestModel):
     ) -> None:
         """Check every field (collecting issues), then store them and which ones were set."""
         _set: set[str] = set()
-        _setattr = object.__setattr__
         if prompt is UNSET:
             prompt = None
         else:
-            prompt = _check_prompt(prompt, _prefix + "prompt", _issues)
+            if not (prompt.__class__ is str and len(prompt) >= 1):
+                prompt = _check_prompt(prompt, _prefix + "prompt", _issues)
             _set.add("prompt")
-        _setattr(self, "prompt", prompt)
+        _put_prompt(self, prompt)
         if negative_prompt is UNSET:
             negative_prompt = None
         else:
-            negative_prompt = _check_negative_prompt(negative_prompt, _prefix + "negativePrompt", _issues)
+            if not (negative_prompt.__class__ is str):
+                negative_prompt = _check_negative_prompt(negative_prompt, _prefix + "negativePrompt", _issues)
             _set.add("negative_prompt")
-        _setattr(self, "negative_prompt", negative_prompt)
+        _put_negative_prompt(self, negative_prompt)
         if aspect_ratio is UNSET:
             aspect_ratio = None
         else:
-            aspect_ratio = _check_aspect_ratio(aspect_ratio, _prefix + "aspectRatio", _issues)
+            if not (aspect_ratio.__class__ is str and aspect_ratio in _ENUM_1):
+                aspect_ratio = _check_aspect_ratio(aspect_ratio, _prefix + "aspectRatio", _issues)
             _set.add("aspect_ratio")
-        _setattr(self, "aspect_ratio", aspect_ratio)
+        _put_aspect_ratio(self, aspect_ratio)
         if duration_seconds is UNSET:
             duration_seconds = None
         else:
-            duration_seconds = _check_duration_seconds(duration_seconds, _prefix + "durationSeconds", _issues)
+            if not (duration_seconds.__class__ is str and duration_seconds in _ENUM_2):
+                duration_seconds = _check_duration_seconds(duration_seconds, _prefix + "durationSeconds", _issues)
             _set.add("duration_seconds")
-        _setattr(self, "duration_seconds", duration_seconds)
+        _put_duration_seconds(self, duration_seconds)
         if resolution is UNSET:
             resolution = None
         else:
-            resolution = _check_resolution(resolution, _prefix + "resolution", _issues)
+            if not (resolution.__class__ is str and resolution in _ENUM_3):
+                resolution = _check_resolution(resolution, _prefix + "resolution", _issues)
             _set.add("resolution")
-        _setattr(self, "resolution", resolution)
+        _put_resolution(self, resolution)
         if person_generation is UNSET:
             person_generation = None
         else:
-            person_generation = _check_person_generation(person_generation, _prefix + "personGeneration", _issues)
+            if not (person_generation.__class__ is str and person_generation in _ENUM_4):
+                person_generation = _check_person_generation(person_generation, _prefix + "personGeneration", _issues)
             _set.add("person_generation")
-        _setattr(self, "person_generation", person_generation)
-        _setattr(self, "extra_body", v.check_extra_body(extra_body, self._DOCUMENTED, _issues))
-        _setattr(self, "_fields_set", _set)
+        _put_person_generation(self, person_generation)
+        _put_extra_body(self, v.check_extra_body(extra_body, self._DOCUMENTED, _issues))
+        _put__fields_set(self, _set)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Build from a JSON body; unknown keys and every broken rule are reported in one ValidationError."""
         _issues: list[Issue] = []
-        if not v.check_object(data, "(body)", _issues):
+        if data.__class__ is not dict and not v.check_object(data, "(body)", _issues):
             raise ValidationError(cls._MODEL_NAME, _issues)
         self = cls._from_mapping(data, "", _issues)
         if _issues:
@@ -257,22 +262,117 @@ class Veo31LiteT2V(RequestModel):
         return self
 
     @classmethod
-    def _from_mapping(cls, data: Mapping[str, Any], prefix: str, issues: list[Issue]) -> Self:
-        v.check_keys(data, prefix, cls._DOCUMENTED, (), issues)
-        self = cls.__new__(cls)
-        get = data.get
-        self._assign(
-            issues,
-            prefix,
-            get("prompt", UNSET),
-            get("negativePrompt", UNSET),
-            get("aspectRatio", UNSET),
-            get("durationSeconds", UNSET),
-            get("resolution", UNSET),
-            get("personGeneration", UNSET),
-            None,
-        )
-        return self
+    def _from_mapping(_cls, _data: Mapping[str, Any], _prefix: str, _issues: list[Issue]) -> Self:
+        """:meth:`_assign` reading the fields from a mapping (inlined: this is the hot path of ``from_dict``;
+        locals start with ``_``: field names never do)."""
+        _self = _cls.__new__(_cls)
+        _set: set[str] = set()
+        _get = _data.get
+        _mark = len(_issues)
+        prompt = _get("prompt", UNSET)
+        if prompt is UNSET:
+            prompt = None
+        else:
+            if not (prompt.__class__ is str and len(prompt) >= 1):
+                prompt = _check_prompt(prompt, _prefix + "prompt", _issues)
+            _set.add("prompt")
+        _put_prompt(_self, prompt)
+        negative_prompt = _get("negativePrompt", UNSET)
+        if negative_prompt is UNSET:
+            negative_prompt = None
+        else:
+            if not (negative_prompt.__class__ is str):
+                negative_prompt = _check_negative_prompt(negative_prompt, _prefix + "negativePrompt", _issues)
+            _set.add("negative_prompt")
+        _put_negative_prompt(_self, negative_prompt)
+        aspect_ratio = _get("aspectRatio", UNSET)
+        if aspect_ratio is UNSET:
+            aspect_ratio = None
+        else:
+            if not (aspect_ratio.__class__ is str and aspect_ratio in _ENUM_1):
+                aspect_ratio = _check_aspect_ratio(aspect_ratio, _prefix + "aspectRatio", _issues)
+            _set.add("aspect_ratio")
+        _put_aspect_ratio(_self, aspect_ratio)
+        duration_seconds = _get("durationSeconds", UNSET)
+        if duration_seconds is UNSET:
+            duration_seconds = None
+        else:
+            if not (duration_seconds.__class__ is str and duration_seconds in _ENUM_2):
+                duration_seconds = _check_duration_seconds(duration_seconds, _prefix + "durationSeconds", _issues)
+            _set.add("duration_seconds")
+        _put_duration_seconds(_self, duration_seconds)
+        resolution = _get("resolution", UNSET)
+        if resolution is UNSET:
+            resolution = None
+        else:
+            if not (resolution.__class__ is str and resolution in _ENUM_3):
+                resolution = _check_resolution(resolution, _prefix + "resolution", _issues)
+            _set.add("resolution")
+        _put_resolution(_self, resolution)
+        person_generation = _get("personGeneration", UNSET)
+        if person_generation is UNSET:
+            person_generation = None
+        else:
+            if not (person_generation.__class__ is str and person_generation in _ENUM_4):
+                person_generation = _check_person_generation(person_generation, _prefix + "personGeneration", _issues)
+            _set.add("person_generation")
+        _put_person_generation(_self, person_generation)
+        _put_extra_body(_self, None)
+        _put__fields_set(_self, _set)
+        if len(_set) != len(_data):  # a key that is not a documented field (reported first)
+            _issues[_mark:_mark] = v.unknown_keys(_data, _prefix, _cls._DOCUMENTED)
+        return _self
+
+    @classmethod
+    def validate_dict(cls, data: Mapping[str, Any]) -> None:
+        """Validate a JSON body without building the object: the same issues as :meth:`from_dict`, raised in
+        one ValidationError."""
+        _issues: list[Issue] = []
+        if data.__class__ is not dict and not v.check_object(data, "(body)", _issues):
+            raise ValidationError(cls._MODEL_NAME, _issues)
+        cls._check_mapping(data, "", _issues)
+        if _issues:
+            raise ValidationError(cls._MODEL_NAME, _issues)
+
+    @classmethod
+    def _check_mapping(_cls, _data: Mapping[str, Any], _prefix: str, _issues: list[Issue]) -> None:
+        """:meth:`_from_mapping`'s checks, in the same order, without storing anything (locals start with ``_``:
+        field names never do)."""
+        _mark = len(_issues)
+        _found = 0
+        _get = _data.get
+        prompt = _get("prompt", UNSET)
+        if prompt is not UNSET:
+            _found += 1
+            if not (prompt.__class__ is str and len(prompt) >= 1):
+                _check_prompt(prompt, _prefix + "prompt", _issues)
+        negative_prompt = _get("negativePrompt", UNSET)
+        if negative_prompt is not UNSET:
+            _found += 1
+            if not (negative_prompt.__class__ is str):
+                _check_negative_prompt(negative_prompt, _prefix + "negativePrompt", _issues)
+        aspect_ratio = _get("aspectRatio", UNSET)
+        if aspect_ratio is not UNSET:
+            _found += 1
+            if not (aspect_ratio.__class__ is str and aspect_ratio in _ENUM_1):
+                _check_aspect_ratio(aspect_ratio, _prefix + "aspectRatio", _issues)
+        duration_seconds = _get("durationSeconds", UNSET)
+        if duration_seconds is not UNSET:
+            _found += 1
+            if not (duration_seconds.__class__ is str and duration_seconds in _ENUM_2):
+                _check_duration_seconds(duration_seconds, _prefix + "durationSeconds", _issues)
+        resolution = _get("resolution", UNSET)
+        if resolution is not UNSET:
+            _found += 1
+            if not (resolution.__class__ is str and resolution in _ENUM_3):
+                _check_resolution(resolution, _prefix + "resolution", _issues)
+        person_generation = _get("personGeneration", UNSET)
+        if person_generation is not UNSET:
+            _found += 1
+            if not (person_generation.__class__ is str and person_generation in _ENUM_4):
+                _check_person_generation(person_generation, _prefix + "personGeneration", _issues)
+        if _found != len(_data):  # a key that is not a documented field (reported first)
+            _issues[_mark:_mark] = v.unknown_keys(_data, _prefix, _cls._DOCUMENTED)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON body: fields that were set (required ones always are), then ``extra_body``."""
@@ -298,6 +398,16 @@ class Veo31LiteT2V(RequestModel):
     def json_schema(cls) -> dict[str, Any]:
         """The documented request body schema (JSON Schema 2020-12), a fresh copy."""
         return copy.deepcopy(_SCHEMA)
+
+
+_put_prompt: Final = Veo31LiteT2V.__dict__["prompt"].__set__
+_put_negative_prompt: Final = Veo31LiteT2V.__dict__["negative_prompt"].__set__
+_put_aspect_ratio: Final = Veo31LiteT2V.__dict__["aspect_ratio"].__set__
+_put_duration_seconds: Final = Veo31LiteT2V.__dict__["duration_seconds"].__set__
+_put_resolution: Final = Veo31LiteT2V.__dict__["resolution"].__set__
+_put_person_generation: Final = Veo31LiteT2V.__dict__["person_generation"].__set__
+_put_extra_body: Final = Veo31LiteT2V.__dict__["extra_body"].__set__
+_put__fields_set: Final = Veo31LiteT2V.__dict__["_fields_set"].__set__
 
 
 _SCHEMA: Final[dict[str, Any]] = {

@@ -14,7 +14,7 @@ import attrs
 
 from modellix_typed import validation as v
 from modellix_typed.request import Endpoint, RequestModel
-from modellix_typed.rules import Rule, check_rules, validate_assignment_with_rules
+from modellix_typed.rules import Rule, check_body_rules, check_rules, validate_assignment_with_rules
 from modellix_typed.validation import UNSET, Issue, Unset, ValidationError
 
 __all__ = [
@@ -203,45 +203,48 @@ class KlingAvatar(RequestModel):
     ) -> None:
         """Check every field (collecting issues), then store them and which ones were set."""
         _set: set[str] = set()
-        _setattr = object.__setattr__
         if image is UNSET:
             _issues.append(Issue(_prefix + "image", "required", None, "is required"))
         else:
-            image = _check_image(image, _prefix + "image", _issues)
+            if not (image.__class__ is str and len(image) >= 1):
+                image = _check_image(image, _prefix + "image", _issues)
             _set.add("image")
-        _setattr(self, "image", image)
+        _put_image(self, image)
         if audio_id is UNSET:
             _issues.append(Issue(_prefix + "audio_id", "required", None, "is required"))
         else:
-            audio_id = _check_audio_id(audio_id, _prefix + "audio_id", _issues)
+            if not (audio_id.__class__ is str and len(audio_id) >= 1):
+                audio_id = _check_audio_id(audio_id, _prefix + "audio_id", _issues)
             _set.add("audio_id")
-        _setattr(self, "audio_id", audio_id)
+        _put_audio_id(self, audio_id)
         if sound_file is UNSET:
             sound_file = None
         else:
             sound_file = _check_sound_file(sound_file, _prefix + "sound_file", _issues)
             _set.add("sound_file")
-        _setattr(self, "sound_file", sound_file)
+        _put_sound_file(self, sound_file)
         if prompt is UNSET:
             prompt = None
         else:
-            prompt = _check_prompt(prompt, _prefix + "prompt", _issues)
+            if not (prompt.__class__ is str and len(prompt) >= 1 and len(prompt) <= 2500):
+                prompt = _check_prompt(prompt, _prefix + "prompt", _issues)
             _set.add("prompt")
-        _setattr(self, "prompt", prompt)
+        _put_prompt(self, prompt)
         if mode is UNSET:
             mode = "std"
         else:
-            mode = _check_mode(mode, _prefix + "mode", _issues)
+            if not (mode.__class__ is str and mode in _ENUM_1):
+                mode = _check_mode(mode, _prefix + "mode", _issues)
             _set.add("mode")
-        _setattr(self, "mode", mode)
-        _setattr(self, "extra_body", v.check_extra_body(extra_body, self._DOCUMENTED, _issues))
-        _setattr(self, "_fields_set", _set)
+        _put_mode(self, mode)
+        _put_extra_body(self, v.check_extra_body(extra_body, self._DOCUMENTED, _issues))
+        _put__fields_set(self, _set)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Build from a JSON body; unknown keys and every broken rule are reported in one ValidationError."""
         _issues: list[Issue] = []
-        if not v.check_object(data, "(body)", _issues):
+        if data.__class__ is not dict and not v.check_object(data, "(body)", _issues):
             raise ValidationError(cls._MODEL_NAME, _issues)
         self = cls._from_mapping(data, "", _issues)
         check_rules(self, _issues)
@@ -250,21 +253,107 @@ class KlingAvatar(RequestModel):
         return self
 
     @classmethod
-    def _from_mapping(cls, data: Mapping[str, Any], prefix: str, issues: list[Issue]) -> Self:
-        v.check_keys(data, prefix, cls._DOCUMENTED, (), issues)
-        self = cls.__new__(cls)
-        get = data.get
-        self._assign(
-            issues,
-            prefix,
-            get("image", UNSET),
-            get("audio_id", UNSET),
-            get("sound_file", UNSET),
-            get("prompt", UNSET),
-            get("mode", UNSET),
-            None,
-        )
-        return self
+    def _from_mapping(_cls, _data: Mapping[str, Any], _prefix: str, _issues: list[Issue]) -> Self:
+        """:meth:`_assign` reading the fields from a mapping (inlined: this is the hot path of ``from_dict``;
+        locals start with ``_``: field names never do)."""
+        _self = _cls.__new__(_cls)
+        _set: set[str] = set()
+        _get = _data.get
+        _mark = len(_issues)
+        image = _get("image", UNSET)
+        if image is UNSET:
+            _issues.append(Issue(_prefix + "image", "required", None, "is required"))
+        else:
+            if not (image.__class__ is str and len(image) >= 1):
+                image = _check_image(image, _prefix + "image", _issues)
+            _set.add("image")
+        _put_image(_self, image)
+        audio_id = _get("audio_id", UNSET)
+        if audio_id is UNSET:
+            _issues.append(Issue(_prefix + "audio_id", "required", None, "is required"))
+        else:
+            if not (audio_id.__class__ is str and len(audio_id) >= 1):
+                audio_id = _check_audio_id(audio_id, _prefix + "audio_id", _issues)
+            _set.add("audio_id")
+        _put_audio_id(_self, audio_id)
+        sound_file = _get("sound_file", UNSET)
+        if sound_file is UNSET:
+            sound_file = None
+        else:
+            sound_file = _check_sound_file(sound_file, _prefix + "sound_file", _issues)
+            _set.add("sound_file")
+        _put_sound_file(_self, sound_file)
+        prompt = _get("prompt", UNSET)
+        if prompt is UNSET:
+            prompt = None
+        else:
+            if not (prompt.__class__ is str and len(prompt) >= 1 and len(prompt) <= 2500):
+                prompt = _check_prompt(prompt, _prefix + "prompt", _issues)
+            _set.add("prompt")
+        _put_prompt(_self, prompt)
+        mode = _get("mode", UNSET)
+        if mode is UNSET:
+            mode = "std"
+        else:
+            if not (mode.__class__ is str and mode in _ENUM_1):
+                mode = _check_mode(mode, _prefix + "mode", _issues)
+            _set.add("mode")
+        _put_mode(_self, mode)
+        _put_extra_body(_self, None)
+        _put__fields_set(_self, _set)
+        if len(_set) != len(_data):  # a key that is not a documented field (reported first)
+            _issues[_mark:_mark] = v.unknown_keys(_data, _prefix, _cls._DOCUMENTED)
+        return _self
+
+    @classmethod
+    def validate_dict(cls, data: Mapping[str, Any]) -> None:
+        """Validate a JSON body without building the object: the same issues as :meth:`from_dict`, raised in
+        one ValidationError."""
+        _issues: list[Issue] = []
+        if data.__class__ is not dict and not v.check_object(data, "(body)", _issues):
+            raise ValidationError(cls._MODEL_NAME, _issues)
+        cls._check_mapping(data, "", _issues)
+        check_body_rules(cls, data, _issues)
+        if _issues:
+            raise ValidationError(cls._MODEL_NAME, _issues)
+
+    @classmethod
+    def _check_mapping(_cls, _data: Mapping[str, Any], _prefix: str, _issues: list[Issue]) -> None:
+        """:meth:`_from_mapping`'s checks, in the same order, without storing anything (locals start with ``_``:
+        field names never do)."""
+        _mark = len(_issues)
+        _found = 0
+        _get = _data.get
+        image = _get("image", UNSET)
+        if image is UNSET:
+            _issues.append(Issue(_prefix + "image", "required", None, "is required"))
+        else:
+            _found += 1
+            if not (image.__class__ is str and len(image) >= 1):
+                _check_image(image, _prefix + "image", _issues)
+        audio_id = _get("audio_id", UNSET)
+        if audio_id is UNSET:
+            _issues.append(Issue(_prefix + "audio_id", "required", None, "is required"))
+        else:
+            _found += 1
+            if not (audio_id.__class__ is str and len(audio_id) >= 1):
+                _check_audio_id(audio_id, _prefix + "audio_id", _issues)
+        sound_file = _get("sound_file", UNSET)
+        if sound_file is not UNSET:
+            _found += 1
+            _check_sound_file(sound_file, _prefix + "sound_file", _issues)
+        prompt = _get("prompt", UNSET)
+        if prompt is not UNSET:
+            _found += 1
+            if not (prompt.__class__ is str and len(prompt) >= 1 and len(prompt) <= 2500):
+                _check_prompt(prompt, _prefix + "prompt", _issues)
+        mode = _get("mode", UNSET)
+        if mode is not UNSET:
+            _found += 1
+            if not (mode.__class__ is str and mode in _ENUM_1):
+                _check_mode(mode, _prefix + "mode", _issues)
+        if _found != len(_data):  # a key that is not a documented field (reported first)
+            _issues[_mark:_mark] = v.unknown_keys(_data, _prefix, _cls._DOCUMENTED)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON body: fields that were set (required ones always are), then ``extra_body``."""
@@ -288,6 +377,15 @@ class KlingAvatar(RequestModel):
     def json_schema(cls) -> dict[str, Any]:
         """The documented request body schema (JSON Schema 2020-12), a fresh copy."""
         return copy.deepcopy(_SCHEMA)
+
+
+_put_image: Final = KlingAvatar.__dict__["image"].__set__
+_put_audio_id: Final = KlingAvatar.__dict__["audio_id"].__set__
+_put_sound_file: Final = KlingAvatar.__dict__["sound_file"].__set__
+_put_prompt: Final = KlingAvatar.__dict__["prompt"].__set__
+_put_mode: Final = KlingAvatar.__dict__["mode"].__set__
+_put_extra_body: Final = KlingAvatar.__dict__["extra_body"].__set__
+_put__fields_set: Final = KlingAvatar.__dict__["_fields_set"].__set__
 
 
 _SCHEMA: Final[dict[str, Any]] = {

@@ -197,57 +197,64 @@ class KlingImageExpansion(RequestModel):
     ) -> None:
         """Check every field (collecting issues), then store them and which ones were set."""
         _set: set[str] = set()
-        _setattr = object.__setattr__
         if image is UNSET:
             _issues.append(Issue(_prefix + "image", "required", None, "is required"))
         else:
-            image = _check_image(image, _prefix + "image", _issues)
+            if not (image.__class__ is str and len(image) >= 1):
+                image = _check_image(image, _prefix + "image", _issues)
             _set.add("image")
-        _setattr(self, "image", image)
+        _put_image(self, image)
         if up_expansion_ratio is UNSET:
             _issues.append(Issue(_prefix + "up_expansion_ratio", "required", None, "is required"))
         else:
-            up_expansion_ratio = _check_up_expansion_ratio(up_expansion_ratio, _prefix + "up_expansion_ratio", _issues)
+            if not ((up_expansion_ratio.__class__ is int or up_expansion_ratio.__class__ is float) and up_expansion_ratio >= 0 and up_expansion_ratio <= 2):
+                up_expansion_ratio = _check_up_expansion_ratio(
+                    up_expansion_ratio, _prefix + "up_expansion_ratio", _issues
+                )
             _set.add("up_expansion_ratio")
-        _setattr(self, "up_expansion_ratio", up_expansion_ratio)
+        _put_up_expansion_ratio(self, up_expansion_ratio)
         if down_expansion_ratio is UNSET:
             _issues.append(Issue(_prefix + "down_expansion_ratio", "required", None, "is required"))
         else:
-            down_expansion_ratio = _check_down_expansion_ratio(
-                down_expansion_ratio, _prefix + "down_expansion_ratio", _issues
-            )
+            if not ((down_expansion_ratio.__class__ is int or down_expansion_ratio.__class__ is float) and down_expansion_ratio >= 0 and down_expansion_ratio <= 2):
+                down_expansion_ratio = _check_down_expansion_ratio(
+                    down_expansion_ratio, _prefix + "down_expansion_ratio", _issues
+                )
             _set.add("down_expansion_ratio")
-        _setattr(self, "down_expansion_ratio", down_expansion_ratio)
+        _put_down_expansion_ratio(self, down_expansion_ratio)
         if left_expansion_ratio is UNSET:
             _issues.append(Issue(_prefix + "left_expansion_ratio", "required", None, "is required"))
         else:
-            left_expansion_ratio = _check_left_expansion_ratio(
-                left_expansion_ratio, _prefix + "left_expansion_ratio", _issues
-            )
+            if not ((left_expansion_ratio.__class__ is int or left_expansion_ratio.__class__ is float) and left_expansion_ratio >= 0 and left_expansion_ratio <= 2):
+                left_expansion_ratio = _check_left_expansion_ratio(
+                    left_expansion_ratio, _prefix + "left_expansion_ratio", _issues
+                )
             _set.add("left_expansion_ratio")
-        _setattr(self, "left_expansion_ratio", left_expansion_ratio)
+        _put_left_expansion_ratio(self, left_expansion_ratio)
         if right_expansion_ratio is UNSET:
             _issues.append(Issue(_prefix + "right_expansion_ratio", "required", None, "is required"))
         else:
-            right_expansion_ratio = _check_right_expansion_ratio(
-                right_expansion_ratio, _prefix + "right_expansion_ratio", _issues
-            )
+            if not ((right_expansion_ratio.__class__ is int or right_expansion_ratio.__class__ is float) and right_expansion_ratio >= 0 and right_expansion_ratio <= 2):
+                right_expansion_ratio = _check_right_expansion_ratio(
+                    right_expansion_ratio, _prefix + "right_expansion_ratio", _issues
+                )
             _set.add("right_expansion_ratio")
-        _setattr(self, "right_expansion_ratio", right_expansion_ratio)
+        _put_right_expansion_ratio(self, right_expansion_ratio)
         if prompt is UNSET:
             prompt = None
         else:
-            prompt = _check_prompt(prompt, _prefix + "prompt", _issues)
+            if not (prompt.__class__ is str):
+                prompt = _check_prompt(prompt, _prefix + "prompt", _issues)
             _set.add("prompt")
-        _setattr(self, "prompt", prompt)
-        _setattr(self, "extra_body", v.check_extra_body(extra_body, self._DOCUMENTED, _issues))
-        _setattr(self, "_fields_set", _set)
+        _put_prompt(self, prompt)
+        _put_extra_body(self, v.check_extra_body(extra_body, self._DOCUMENTED, _issues))
+        _put__fields_set(self, _set)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Build from a JSON body; unknown keys and every broken rule are reported in one ValidationError."""
         _issues: list[Issue] = []
-        if not v.check_object(data, "(body)", _issues):
+        if data.__class__ is not dict and not v.check_object(data, "(body)", _issues):
             raise ValidationError(cls._MODEL_NAME, _issues)
         self = cls._from_mapping(data, "", _issues)
         if _issues:
@@ -255,22 +262,135 @@ class KlingImageExpansion(RequestModel):
         return self
 
     @classmethod
-    def _from_mapping(cls, data: Mapping[str, Any], prefix: str, issues: list[Issue]) -> Self:
-        v.check_keys(data, prefix, cls._DOCUMENTED, (), issues)
-        self = cls.__new__(cls)
-        get = data.get
-        self._assign(
-            issues,
-            prefix,
-            get("image", UNSET),
-            get("up_expansion_ratio", UNSET),
-            get("down_expansion_ratio", UNSET),
-            get("left_expansion_ratio", UNSET),
-            get("right_expansion_ratio", UNSET),
-            get("prompt", UNSET),
-            None,
-        )
-        return self
+    def _from_mapping(_cls, _data: Mapping[str, Any], _prefix: str, _issues: list[Issue]) -> Self:
+        """:meth:`_assign` reading the fields from a mapping (inlined: this is the hot path of ``from_dict``;
+        locals start with ``_``: field names never do)."""
+        _self = _cls.__new__(_cls)
+        _set: set[str] = set()
+        _get = _data.get
+        _mark = len(_issues)
+        image = _get("image", UNSET)
+        if image is UNSET:
+            _issues.append(Issue(_prefix + "image", "required", None, "is required"))
+        else:
+            if not (image.__class__ is str and len(image) >= 1):
+                image = _check_image(image, _prefix + "image", _issues)
+            _set.add("image")
+        _put_image(_self, image)
+        up_expansion_ratio = _get("up_expansion_ratio", UNSET)
+        if up_expansion_ratio is UNSET:
+            _issues.append(Issue(_prefix + "up_expansion_ratio", "required", None, "is required"))
+        else:
+            if not ((up_expansion_ratio.__class__ is int or up_expansion_ratio.__class__ is float) and up_expansion_ratio >= 0 and up_expansion_ratio <= 2):
+                up_expansion_ratio = _check_up_expansion_ratio(
+                    up_expansion_ratio, _prefix + "up_expansion_ratio", _issues
+                )
+            _set.add("up_expansion_ratio")
+        _put_up_expansion_ratio(_self, up_expansion_ratio)
+        down_expansion_ratio = _get("down_expansion_ratio", UNSET)
+        if down_expansion_ratio is UNSET:
+            _issues.append(Issue(_prefix + "down_expansion_ratio", "required", None, "is required"))
+        else:
+            if not ((down_expansion_ratio.__class__ is int or down_expansion_ratio.__class__ is float) and down_expansion_ratio >= 0 and down_expansion_ratio <= 2):
+                down_expansion_ratio = _check_down_expansion_ratio(
+                    down_expansion_ratio, _prefix + "down_expansion_ratio", _issues
+                )
+            _set.add("down_expansion_ratio")
+        _put_down_expansion_ratio(_self, down_expansion_ratio)
+        left_expansion_ratio = _get("left_expansion_ratio", UNSET)
+        if left_expansion_ratio is UNSET:
+            _issues.append(Issue(_prefix + "left_expansion_ratio", "required", None, "is required"))
+        else:
+            if not ((left_expansion_ratio.__class__ is int or left_expansion_ratio.__class__ is float) and left_expansion_ratio >= 0 and left_expansion_ratio <= 2):
+                left_expansion_ratio = _check_left_expansion_ratio(
+                    left_expansion_ratio, _prefix + "left_expansion_ratio", _issues
+                )
+            _set.add("left_expansion_ratio")
+        _put_left_expansion_ratio(_self, left_expansion_ratio)
+        right_expansion_ratio = _get("right_expansion_ratio", UNSET)
+        if right_expansion_ratio is UNSET:
+            _issues.append(Issue(_prefix + "right_expansion_ratio", "required", None, "is required"))
+        else:
+            if not ((right_expansion_ratio.__class__ is int or right_expansion_ratio.__class__ is float) and right_expansion_ratio >= 0 and right_expansion_ratio <= 2):
+                right_expansion_ratio = _check_right_expansion_ratio(
+                    right_expansion_ratio, _prefix + "right_expansion_ratio", _issues
+                )
+            _set.add("right_expansion_ratio")
+        _put_right_expansion_ratio(_self, right_expansion_ratio)
+        prompt = _get("prompt", UNSET)
+        if prompt is UNSET:
+            prompt = None
+        else:
+            if not (prompt.__class__ is str):
+                prompt = _check_prompt(prompt, _prefix + "prompt", _issues)
+            _set.add("prompt")
+        _put_prompt(_self, prompt)
+        _put_extra_body(_self, None)
+        _put__fields_set(_self, _set)
+        if len(_set) != len(_data):  # a key that is not a documented field (reported first)
+            _issues[_mark:_mark] = v.unknown_keys(_data, _prefix, _cls._DOCUMENTED)
+        return _self
+
+    @classmethod
+    def validate_dict(cls, data: Mapping[str, Any]) -> None:
+        """Validate a JSON body without building the object: the same issues as :meth:`from_dict`, raised in
+        one ValidationError."""
+        _issues: list[Issue] = []
+        if data.__class__ is not dict and not v.check_object(data, "(body)", _issues):
+            raise ValidationError(cls._MODEL_NAME, _issues)
+        cls._check_mapping(data, "", _issues)
+        if _issues:
+            raise ValidationError(cls._MODEL_NAME, _issues)
+
+    @classmethod
+    def _check_mapping(_cls, _data: Mapping[str, Any], _prefix: str, _issues: list[Issue]) -> None:
+        """:meth:`_from_mapping`'s checks, in the same order, without storing anything (locals start with ``_``:
+        field names never do)."""
+        _mark = len(_issues)
+        _found = 0
+        _get = _data.get
+        image = _get("image", UNSET)
+        if image is UNSET:
+            _issues.append(Issue(_prefix + "image", "required", None, "is required"))
+        else:
+            _found += 1
+            if not (image.__class__ is str and len(image) >= 1):
+                _check_image(image, _prefix + "image", _issues)
+        up_expansion_ratio = _get("up_expansion_ratio", UNSET)
+        if up_expansion_ratio is UNSET:
+            _issues.append(Issue(_prefix + "up_expansion_ratio", "required", None, "is required"))
+        else:
+            _found += 1
+            if not ((up_expansion_ratio.__class__ is int or up_expansion_ratio.__class__ is float) and up_expansion_ratio >= 0 and up_expansion_ratio <= 2):
+                _check_up_expansion_ratio(up_expansion_ratio, _prefix + "up_expansion_ratio", _issues)
+        down_expansion_ratio = _get("down_expansion_ratio", UNSET)
+        if down_expansion_ratio is UNSET:
+            _issues.append(Issue(_prefix + "down_expansion_ratio", "required", None, "is required"))
+        else:
+            _found += 1
+            if not ((down_expansion_ratio.__class__ is int or down_expansion_ratio.__class__ is float) and down_expansion_ratio >= 0 and down_expansion_ratio <= 2):
+                _check_down_expansion_ratio(down_expansion_ratio, _prefix + "down_expansion_ratio", _issues)
+        left_expansion_ratio = _get("left_expansion_ratio", UNSET)
+        if left_expansion_ratio is UNSET:
+            _issues.append(Issue(_prefix + "left_expansion_ratio", "required", None, "is required"))
+        else:
+            _found += 1
+            if not ((left_expansion_ratio.__class__ is int or left_expansion_ratio.__class__ is float) and left_expansion_ratio >= 0 and left_expansion_ratio <= 2):
+                _check_left_expansion_ratio(left_expansion_ratio, _prefix + "left_expansion_ratio", _issues)
+        right_expansion_ratio = _get("right_expansion_ratio", UNSET)
+        if right_expansion_ratio is UNSET:
+            _issues.append(Issue(_prefix + "right_expansion_ratio", "required", None, "is required"))
+        else:
+            _found += 1
+            if not ((right_expansion_ratio.__class__ is int or right_expansion_ratio.__class__ is float) and right_expansion_ratio >= 0 and right_expansion_ratio <= 2):
+                _check_right_expansion_ratio(right_expansion_ratio, _prefix + "right_expansion_ratio", _issues)
+        prompt = _get("prompt", UNSET)
+        if prompt is not UNSET:
+            _found += 1
+            if not (prompt.__class__ is str):
+                _check_prompt(prompt, _prefix + "prompt", _issues)
+        if _found != len(_data):  # a key that is not a documented field (reported first)
+            _issues[_mark:_mark] = v.unknown_keys(_data, _prefix, _cls._DOCUMENTED)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON body: fields that were set (required ones always are), then ``extra_body``."""
@@ -296,6 +416,16 @@ class KlingImageExpansion(RequestModel):
     def json_schema(cls) -> dict[str, Any]:
         """The documented request body schema (JSON Schema 2020-12), a fresh copy."""
         return copy.deepcopy(_SCHEMA)
+
+
+_put_image: Final = KlingImageExpansion.__dict__["image"].__set__
+_put_up_expansion_ratio: Final = KlingImageExpansion.__dict__["up_expansion_ratio"].__set__
+_put_down_expansion_ratio: Final = KlingImageExpansion.__dict__["down_expansion_ratio"].__set__
+_put_left_expansion_ratio: Final = KlingImageExpansion.__dict__["left_expansion_ratio"].__set__
+_put_right_expansion_ratio: Final = KlingImageExpansion.__dict__["right_expansion_ratio"].__set__
+_put_prompt: Final = KlingImageExpansion.__dict__["prompt"].__set__
+_put_extra_body: Final = KlingImageExpansion.__dict__["extra_body"].__set__
+_put__fields_set: Final = KlingImageExpansion.__dict__["_fields_set"].__set__
 
 
 _SCHEMA: Final[dict[str, Any]] = {

@@ -208,45 +208,48 @@ class KlingImageO1(RequestModel):
     ) -> None:
         """Check every field (collecting issues), then store them and which ones were set."""
         _set: set[str] = set()
-        _setattr = object.__setattr__
         if prompt is UNSET:
             _issues.append(Issue(_prefix + "prompt", "required", None, "is required"))
         else:
-            prompt = _check_prompt(prompt, _prefix + "prompt", _issues)
+            if not (prompt.__class__ is str and len(prompt) >= 1 and len(prompt) <= 2500):
+                prompt = _check_prompt(prompt, _prefix + "prompt", _issues)
             _set.add("prompt")
-        _setattr(self, "prompt", prompt)
+        _put_prompt(self, prompt)
         if images is UNSET:
             images = None
         else:
             images = _check_images(images, _prefix + "images", _issues)
             _set.add("images")
-        _setattr(self, "images", images)
+        _put_images(self, images)
         if resolution is UNSET:
             resolution = "1k"
         else:
-            resolution = _check_resolution(resolution, _prefix + "resolution", _issues)
+            if not (resolution.__class__ is str and resolution in _ENUM_1):
+                resolution = _check_resolution(resolution, _prefix + "resolution", _issues)
             _set.add("resolution")
-        _setattr(self, "resolution", resolution)
+        _put_resolution(self, resolution)
         if aspect_ratio is UNSET:
             aspect_ratio = "auto"
         else:
-            aspect_ratio = _check_aspect_ratio(aspect_ratio, _prefix + "aspect_ratio", _issues)
+            if not (aspect_ratio.__class__ is str and aspect_ratio in _ENUM_2):
+                aspect_ratio = _check_aspect_ratio(aspect_ratio, _prefix + "aspect_ratio", _issues)
             _set.add("aspect_ratio")
-        _setattr(self, "aspect_ratio", aspect_ratio)
+        _put_aspect_ratio(self, aspect_ratio)
         if n is UNSET:
             n = 1
         else:
-            n = _check_n(n, _prefix + "n", _issues)
+            if not (n.__class__ is int):
+                n = _check_n(n, _prefix + "n", _issues)
             _set.add("n")
-        _setattr(self, "n", n)
-        _setattr(self, "extra_body", v.check_extra_body(extra_body, self._DOCUMENTED, _issues))
-        _setattr(self, "_fields_set", _set)
+        _put_n(self, n)
+        _put_extra_body(self, v.check_extra_body(extra_body, self._DOCUMENTED, _issues))
+        _put__fields_set(self, _set)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Build from a JSON body; unknown keys and every broken rule are reported in one ValidationError."""
         _issues: list[Issue] = []
-        if not v.check_object(data, "(body)", _issues):
+        if data.__class__ is not dict and not v.check_object(data, "(body)", _issues):
             raise ValidationError(cls._MODEL_NAME, _issues)
         self = cls._from_mapping(data, "", _issues)
         if _issues:
@@ -254,21 +257,104 @@ class KlingImageO1(RequestModel):
         return self
 
     @classmethod
-    def _from_mapping(cls, data: Mapping[str, Any], prefix: str, issues: list[Issue]) -> Self:
-        v.check_keys(data, prefix, cls._DOCUMENTED, (), issues)
-        self = cls.__new__(cls)
-        get = data.get
-        self._assign(
-            issues,
-            prefix,
-            get("prompt", UNSET),
-            get("images", UNSET),
-            get("resolution", UNSET),
-            get("aspect_ratio", UNSET),
-            get("n", UNSET),
-            None,
-        )
-        return self
+    def _from_mapping(_cls, _data: Mapping[str, Any], _prefix: str, _issues: list[Issue]) -> Self:
+        """:meth:`_assign` reading the fields from a mapping (inlined: this is the hot path of ``from_dict``;
+        locals start with ``_``: field names never do)."""
+        _self = _cls.__new__(_cls)
+        _set: set[str] = set()
+        _get = _data.get
+        _mark = len(_issues)
+        prompt = _get("prompt", UNSET)
+        if prompt is UNSET:
+            _issues.append(Issue(_prefix + "prompt", "required", None, "is required"))
+        else:
+            if not (prompt.__class__ is str and len(prompt) >= 1 and len(prompt) <= 2500):
+                prompt = _check_prompt(prompt, _prefix + "prompt", _issues)
+            _set.add("prompt")
+        _put_prompt(_self, prompt)
+        images = _get("images", UNSET)
+        if images is UNSET:
+            images = None
+        else:
+            images = _check_images(images, _prefix + "images", _issues)
+            _set.add("images")
+        _put_images(_self, images)
+        resolution = _get("resolution", UNSET)
+        if resolution is UNSET:
+            resolution = "1k"
+        else:
+            if not (resolution.__class__ is str and resolution in _ENUM_1):
+                resolution = _check_resolution(resolution, _prefix + "resolution", _issues)
+            _set.add("resolution")
+        _put_resolution(_self, resolution)
+        aspect_ratio = _get("aspect_ratio", UNSET)
+        if aspect_ratio is UNSET:
+            aspect_ratio = "auto"
+        else:
+            if not (aspect_ratio.__class__ is str and aspect_ratio in _ENUM_2):
+                aspect_ratio = _check_aspect_ratio(aspect_ratio, _prefix + "aspect_ratio", _issues)
+            _set.add("aspect_ratio")
+        _put_aspect_ratio(_self, aspect_ratio)
+        n = _get("n", UNSET)
+        if n is UNSET:
+            n = 1
+        else:
+            if not (n.__class__ is int):
+                n = _check_n(n, _prefix + "n", _issues)
+            _set.add("n")
+        _put_n(_self, n)
+        _put_extra_body(_self, None)
+        _put__fields_set(_self, _set)
+        if len(_set) != len(_data):  # a key that is not a documented field (reported first)
+            _issues[_mark:_mark] = v.unknown_keys(_data, _prefix, _cls._DOCUMENTED)
+        return _self
+
+    @classmethod
+    def validate_dict(cls, data: Mapping[str, Any]) -> None:
+        """Validate a JSON body without building the object: the same issues as :meth:`from_dict`, raised in
+        one ValidationError."""
+        _issues: list[Issue] = []
+        if data.__class__ is not dict and not v.check_object(data, "(body)", _issues):
+            raise ValidationError(cls._MODEL_NAME, _issues)
+        cls._check_mapping(data, "", _issues)
+        if _issues:
+            raise ValidationError(cls._MODEL_NAME, _issues)
+
+    @classmethod
+    def _check_mapping(_cls, _data: Mapping[str, Any], _prefix: str, _issues: list[Issue]) -> None:
+        """:meth:`_from_mapping`'s checks, in the same order, without storing anything (locals start with ``_``:
+        field names never do)."""
+        _mark = len(_issues)
+        _found = 0
+        _get = _data.get
+        prompt = _get("prompt", UNSET)
+        if prompt is UNSET:
+            _issues.append(Issue(_prefix + "prompt", "required", None, "is required"))
+        else:
+            _found += 1
+            if not (prompt.__class__ is str and len(prompt) >= 1 and len(prompt) <= 2500):
+                _check_prompt(prompt, _prefix + "prompt", _issues)
+        images = _get("images", UNSET)
+        if images is not UNSET:
+            _found += 1
+            _check_images(images, _prefix + "images", _issues)
+        resolution = _get("resolution", UNSET)
+        if resolution is not UNSET:
+            _found += 1
+            if not (resolution.__class__ is str and resolution in _ENUM_1):
+                _check_resolution(resolution, _prefix + "resolution", _issues)
+        aspect_ratio = _get("aspect_ratio", UNSET)
+        if aspect_ratio is not UNSET:
+            _found += 1
+            if not (aspect_ratio.__class__ is str and aspect_ratio in _ENUM_2):
+                _check_aspect_ratio(aspect_ratio, _prefix + "aspect_ratio", _issues)
+        n = _get("n", UNSET)
+        if n is not UNSET:
+            _found += 1
+            if not (n.__class__ is int):
+                _check_n(n, _prefix + "n", _issues)
+        if _found != len(_data):  # a key that is not a documented field (reported first)
+            _issues[_mark:_mark] = v.unknown_keys(_data, _prefix, _cls._DOCUMENTED)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON body: fields that were set (required ones always are), then ``extra_body``."""
@@ -292,6 +378,15 @@ class KlingImageO1(RequestModel):
     def json_schema(cls) -> dict[str, Any]:
         """The documented request body schema (JSON Schema 2020-12), a fresh copy."""
         return copy.deepcopy(_SCHEMA)
+
+
+_put_prompt: Final = KlingImageO1.__dict__["prompt"].__set__
+_put_images: Final = KlingImageO1.__dict__["images"].__set__
+_put_resolution: Final = KlingImageO1.__dict__["resolution"].__set__
+_put_aspect_ratio: Final = KlingImageO1.__dict__["aspect_ratio"].__set__
+_put_n: Final = KlingImageO1.__dict__["n"].__set__
+_put_extra_body: Final = KlingImageO1.__dict__["extra_body"].__set__
+_put__fields_set: Final = KlingImageO1.__dict__["_fields_set"].__set__
 
 
 _SCHEMA: Final[dict[str, Any]] = {

@@ -206,51 +206,54 @@ class KlingV25TurboI2V(RequestModel):
     ) -> None:
         """Check every field (collecting issues), then store them and which ones were set."""
         _set: set[str] = set()
-        _setattr = object.__setattr__
         if image is UNSET:
             _issues.append(Issue(_prefix + "image", "required", None, "is required"))
         else:
             image = _check_image(image, _prefix + "image", _issues)
             _set.add("image")
-        _setattr(self, "image", image)
+        _put_image(self, image)
         if image_tail is UNSET:
             image_tail = None
         else:
             image_tail = _check_image_tail(image_tail, _prefix + "image_tail", _issues)
             _set.add("image_tail")
-        _setattr(self, "image_tail", image_tail)
+        _put_image_tail(self, image_tail)
         if prompt is UNSET:
             prompt = None
         else:
-            prompt = _check_prompt(prompt, _prefix + "prompt", _issues)
+            if not (prompt.__class__ is str and len(prompt) >= 1 and len(prompt) <= 2500):
+                prompt = _check_prompt(prompt, _prefix + "prompt", _issues)
             _set.add("prompt")
-        _setattr(self, "prompt", prompt)
+        _put_prompt(self, prompt)
         if negative_prompt is UNSET:
             negative_prompt = None
         else:
-            negative_prompt = _check_negative_prompt(negative_prompt, _prefix + "negative_prompt", _issues)
+            if not (negative_prompt.__class__ is str and len(negative_prompt) >= 1 and len(negative_prompt) <= 2500):
+                negative_prompt = _check_negative_prompt(negative_prompt, _prefix + "negative_prompt", _issues)
             _set.add("negative_prompt")
-        _setattr(self, "negative_prompt", negative_prompt)
+        _put_negative_prompt(self, negative_prompt)
         if mode is UNSET:
             mode = "std"
         else:
-            mode = _check_mode(mode, _prefix + "mode", _issues)
+            if not (mode.__class__ is str and mode in _ENUM_1):
+                mode = _check_mode(mode, _prefix + "mode", _issues)
             _set.add("mode")
-        _setattr(self, "mode", mode)
+        _put_mode(self, mode)
         if duration is UNSET:
             duration = 5
         else:
-            duration = _check_duration(duration, _prefix + "duration", _issues)
+            if not (duration.__class__ is int and duration in _ENUM_2):
+                duration = _check_duration(duration, _prefix + "duration", _issues)
             _set.add("duration")
-        _setattr(self, "duration", duration)
-        _setattr(self, "extra_body", v.check_extra_body(extra_body, self._DOCUMENTED, _issues))
-        _setattr(self, "_fields_set", _set)
+        _put_duration(self, duration)
+        _put_extra_body(self, v.check_extra_body(extra_body, self._DOCUMENTED, _issues))
+        _put__fields_set(self, _set)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Build from a JSON body; unknown keys and every broken rule are reported in one ValidationError."""
         _issues: list[Issue] = []
-        if not v.check_object(data, "(body)", _issues):
+        if data.__class__ is not dict and not v.check_object(data, "(body)", _issues):
             raise ValidationError(cls._MODEL_NAME, _issues)
         self = cls._from_mapping(data, "", _issues)
         if _issues:
@@ -258,22 +261,115 @@ class KlingV25TurboI2V(RequestModel):
         return self
 
     @classmethod
-    def _from_mapping(cls, data: Mapping[str, Any], prefix: str, issues: list[Issue]) -> Self:
-        v.check_keys(data, prefix, cls._DOCUMENTED, (), issues)
-        self = cls.__new__(cls)
-        get = data.get
-        self._assign(
-            issues,
-            prefix,
-            get("image", UNSET),
-            get("image_tail", UNSET),
-            get("prompt", UNSET),
-            get("negative_prompt", UNSET),
-            get("mode", UNSET),
-            get("duration", UNSET),
-            None,
-        )
-        return self
+    def _from_mapping(_cls, _data: Mapping[str, Any], _prefix: str, _issues: list[Issue]) -> Self:
+        """:meth:`_assign` reading the fields from a mapping (inlined: this is the hot path of ``from_dict``;
+        locals start with ``_``: field names never do)."""
+        _self = _cls.__new__(_cls)
+        _set: set[str] = set()
+        _get = _data.get
+        _mark = len(_issues)
+        image = _get("image", UNSET)
+        if image is UNSET:
+            _issues.append(Issue(_prefix + "image", "required", None, "is required"))
+        else:
+            image = _check_image(image, _prefix + "image", _issues)
+            _set.add("image")
+        _put_image(_self, image)
+        image_tail = _get("image_tail", UNSET)
+        if image_tail is UNSET:
+            image_tail = None
+        else:
+            image_tail = _check_image_tail(image_tail, _prefix + "image_tail", _issues)
+            _set.add("image_tail")
+        _put_image_tail(_self, image_tail)
+        prompt = _get("prompt", UNSET)
+        if prompt is UNSET:
+            prompt = None
+        else:
+            if not (prompt.__class__ is str and len(prompt) >= 1 and len(prompt) <= 2500):
+                prompt = _check_prompt(prompt, _prefix + "prompt", _issues)
+            _set.add("prompt")
+        _put_prompt(_self, prompt)
+        negative_prompt = _get("negative_prompt", UNSET)
+        if negative_prompt is UNSET:
+            negative_prompt = None
+        else:
+            if not (negative_prompt.__class__ is str and len(negative_prompt) >= 1 and len(negative_prompt) <= 2500):
+                negative_prompt = _check_negative_prompt(negative_prompt, _prefix + "negative_prompt", _issues)
+            _set.add("negative_prompt")
+        _put_negative_prompt(_self, negative_prompt)
+        mode = _get("mode", UNSET)
+        if mode is UNSET:
+            mode = "std"
+        else:
+            if not (mode.__class__ is str and mode in _ENUM_1):
+                mode = _check_mode(mode, _prefix + "mode", _issues)
+            _set.add("mode")
+        _put_mode(_self, mode)
+        duration = _get("duration", UNSET)
+        if duration is UNSET:
+            duration = 5
+        else:
+            if not (duration.__class__ is int and duration in _ENUM_2):
+                duration = _check_duration(duration, _prefix + "duration", _issues)
+            _set.add("duration")
+        _put_duration(_self, duration)
+        _put_extra_body(_self, None)
+        _put__fields_set(_self, _set)
+        if len(_set) != len(_data):  # a key that is not a documented field (reported first)
+            _issues[_mark:_mark] = v.unknown_keys(_data, _prefix, _cls._DOCUMENTED)
+        return _self
+
+    @classmethod
+    def validate_dict(cls, data: Mapping[str, Any]) -> None:
+        """Validate a JSON body without building the object: the same issues as :meth:`from_dict`, raised in
+        one ValidationError."""
+        _issues: list[Issue] = []
+        if data.__class__ is not dict and not v.check_object(data, "(body)", _issues):
+            raise ValidationError(cls._MODEL_NAME, _issues)
+        cls._check_mapping(data, "", _issues)
+        if _issues:
+            raise ValidationError(cls._MODEL_NAME, _issues)
+
+    @classmethod
+    def _check_mapping(_cls, _data: Mapping[str, Any], _prefix: str, _issues: list[Issue]) -> None:
+        """:meth:`_from_mapping`'s checks, in the same order, without storing anything (locals start with ``_``:
+        field names never do)."""
+        _mark = len(_issues)
+        _found = 0
+        _get = _data.get
+        image = _get("image", UNSET)
+        if image is UNSET:
+            _issues.append(Issue(_prefix + "image", "required", None, "is required"))
+        else:
+            _found += 1
+            _check_image(image, _prefix + "image", _issues)
+        image_tail = _get("image_tail", UNSET)
+        if image_tail is not UNSET:
+            _found += 1
+            _check_image_tail(image_tail, _prefix + "image_tail", _issues)
+        prompt = _get("prompt", UNSET)
+        if prompt is not UNSET:
+            _found += 1
+            if not (prompt.__class__ is str and len(prompt) >= 1 and len(prompt) <= 2500):
+                _check_prompt(prompt, _prefix + "prompt", _issues)
+        negative_prompt = _get("negative_prompt", UNSET)
+        if negative_prompt is not UNSET:
+            _found += 1
+            if not (negative_prompt.__class__ is str and len(negative_prompt) >= 1 and len(negative_prompt) <= 2500):
+                _check_negative_prompt(negative_prompt, _prefix + "negative_prompt", _issues)
+        mode = _get("mode", UNSET)
+        if mode is not UNSET:
+            _found += 1
+            if not (mode.__class__ is str and mode in _ENUM_1):
+                _check_mode(mode, _prefix + "mode", _issues)
+        duration = _get("duration", UNSET)
+        if duration is not UNSET:
+            _found += 1
+            if not (duration.__class__ is int and duration in _ENUM_2):
+                _check_duration(duration, _prefix + "duration", _issues)
+        if _found != len(_data):  # a key that is not a documented field (reported first)
+            _issues[_mark:_mark] = v.unknown_keys(_data, _prefix, _cls._DOCUMENTED)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON body: fields that were set (required ones always are), then ``extra_body``."""
@@ -299,6 +395,16 @@ class KlingV25TurboI2V(RequestModel):
     def json_schema(cls) -> dict[str, Any]:
         """The documented request body schema (JSON Schema 2020-12), a fresh copy."""
         return copy.deepcopy(_SCHEMA)
+
+
+_put_image: Final = KlingV25TurboI2V.__dict__["image"].__set__
+_put_image_tail: Final = KlingV25TurboI2V.__dict__["image_tail"].__set__
+_put_prompt: Final = KlingV25TurboI2V.__dict__["prompt"].__set__
+_put_negative_prompt: Final = KlingV25TurboI2V.__dict__["negative_prompt"].__set__
+_put_mode: Final = KlingV25TurboI2V.__dict__["mode"].__set__
+_put_duration: Final = KlingV25TurboI2V.__dict__["duration"].__set__
+_put_extra_body: Final = KlingV25TurboI2V.__dict__["extra_body"].__set__
+_put__fields_set: Final = KlingV25TurboI2V.__dict__["_fields_set"].__set__
 
 
 _SCHEMA: Final[dict[str, Any]] = {

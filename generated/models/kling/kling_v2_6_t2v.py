@@ -217,51 +217,56 @@ class KlingV26T2V(RequestModel):
     ) -> None:
         """Check every field (collecting issues), then store them and which ones were set."""
         _set: set[str] = set()
-        _setattr = object.__setattr__
         if prompt is UNSET:
             _issues.append(Issue(_prefix + "prompt", "required", None, "is required"))
         else:
-            prompt = _check_prompt(prompt, _prefix + "prompt", _issues)
+            if not (prompt.__class__ is str and len(prompt) >= 1 and len(prompt) <= 2500):
+                prompt = _check_prompt(prompt, _prefix + "prompt", _issues)
             _set.add("prompt")
-        _setattr(self, "prompt", prompt)
+        _put_prompt(self, prompt)
         if negative_prompt is UNSET:
             negative_prompt = None
         else:
-            negative_prompt = _check_negative_prompt(negative_prompt, _prefix + "negative_prompt", _issues)
+            if not (negative_prompt.__class__ is str and len(negative_prompt) >= 1 and len(negative_prompt) <= 2500):
+                negative_prompt = _check_negative_prompt(negative_prompt, _prefix + "negative_prompt", _issues)
             _set.add("negative_prompt")
-        _setattr(self, "negative_prompt", negative_prompt)
+        _put_negative_prompt(self, negative_prompt)
         if sound is UNSET:
             sound = "on"
         else:
-            sound = _check_sound(sound, _prefix + "sound", _issues)
+            if not (sound.__class__ is str and sound in _ENUM_1):
+                sound = _check_sound(sound, _prefix + "sound", _issues)
             _set.add("sound")
-        _setattr(self, "sound", sound)
+        _put_sound(self, sound)
         if mode is UNSET:
             mode = "std"
         else:
-            mode = _check_mode(mode, _prefix + "mode", _issues)
+            if not (mode.__class__ is str and mode in _ENUM_2):
+                mode = _check_mode(mode, _prefix + "mode", _issues)
             _set.add("mode")
-        _setattr(self, "mode", mode)
+        _put_mode(self, mode)
         if aspect_ratio is UNSET:
             aspect_ratio = "16:9"
         else:
-            aspect_ratio = _check_aspect_ratio(aspect_ratio, _prefix + "aspect_ratio", _issues)
+            if not (aspect_ratio.__class__ is str and aspect_ratio in _ENUM_3):
+                aspect_ratio = _check_aspect_ratio(aspect_ratio, _prefix + "aspect_ratio", _issues)
             _set.add("aspect_ratio")
-        _setattr(self, "aspect_ratio", aspect_ratio)
+        _put_aspect_ratio(self, aspect_ratio)
         if duration is UNSET:
             duration = 5
         else:
-            duration = _check_duration(duration, _prefix + "duration", _issues)
+            if not (duration.__class__ is int and duration in _ENUM_4):
+                duration = _check_duration(duration, _prefix + "duration", _issues)
             _set.add("duration")
-        _setattr(self, "duration", duration)
-        _setattr(self, "extra_body", v.check_extra_body(extra_body, self._DOCUMENTED, _issues))
-        _setattr(self, "_fields_set", _set)
+        _put_duration(self, duration)
+        _put_extra_body(self, v.check_extra_body(extra_body, self._DOCUMENTED, _issues))
+        _put__fields_set(self, _set)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Build from a JSON body; unknown keys and every broken rule are reported in one ValidationError."""
         _issues: list[Issue] = []
-        if not v.check_object(data, "(body)", _issues):
+        if data.__class__ is not dict and not v.check_object(data, "(body)", _issues):
             raise ValidationError(cls._MODEL_NAME, _issues)
         self = cls._from_mapping(data, "", _issues)
         if _issues:
@@ -269,22 +274,119 @@ class KlingV26T2V(RequestModel):
         return self
 
     @classmethod
-    def _from_mapping(cls, data: Mapping[str, Any], prefix: str, issues: list[Issue]) -> Self:
-        v.check_keys(data, prefix, cls._DOCUMENTED, (), issues)
-        self = cls.__new__(cls)
-        get = data.get
-        self._assign(
-            issues,
-            prefix,
-            get("prompt", UNSET),
-            get("negative_prompt", UNSET),
-            get("sound", UNSET),
-            get("mode", UNSET),
-            get("aspect_ratio", UNSET),
-            get("duration", UNSET),
-            None,
-        )
-        return self
+    def _from_mapping(_cls, _data: Mapping[str, Any], _prefix: str, _issues: list[Issue]) -> Self:
+        """:meth:`_assign` reading the fields from a mapping (inlined: this is the hot path of ``from_dict``;
+        locals start with ``_``: field names never do)."""
+        _self = _cls.__new__(_cls)
+        _set: set[str] = set()
+        _get = _data.get
+        _mark = len(_issues)
+        prompt = _get("prompt", UNSET)
+        if prompt is UNSET:
+            _issues.append(Issue(_prefix + "prompt", "required", None, "is required"))
+        else:
+            if not (prompt.__class__ is str and len(prompt) >= 1 and len(prompt) <= 2500):
+                prompt = _check_prompt(prompt, _prefix + "prompt", _issues)
+            _set.add("prompt")
+        _put_prompt(_self, prompt)
+        negative_prompt = _get("negative_prompt", UNSET)
+        if negative_prompt is UNSET:
+            negative_prompt = None
+        else:
+            if not (negative_prompt.__class__ is str and len(negative_prompt) >= 1 and len(negative_prompt) <= 2500):
+                negative_prompt = _check_negative_prompt(negative_prompt, _prefix + "negative_prompt", _issues)
+            _set.add("negative_prompt")
+        _put_negative_prompt(_self, negative_prompt)
+        sound = _get("sound", UNSET)
+        if sound is UNSET:
+            sound = "on"
+        else:
+            if not (sound.__class__ is str and sound in _ENUM_1):
+                sound = _check_sound(sound, _prefix + "sound", _issues)
+            _set.add("sound")
+        _put_sound(_self, sound)
+        mode = _get("mode", UNSET)
+        if mode is UNSET:
+            mode = "std"
+        else:
+            if not (mode.__class__ is str and mode in _ENUM_2):
+                mode = _check_mode(mode, _prefix + "mode", _issues)
+            _set.add("mode")
+        _put_mode(_self, mode)
+        aspect_ratio = _get("aspect_ratio", UNSET)
+        if aspect_ratio is UNSET:
+            aspect_ratio = "16:9"
+        else:
+            if not (aspect_ratio.__class__ is str and aspect_ratio in _ENUM_3):
+                aspect_ratio = _check_aspect_ratio(aspect_ratio, _prefix + "aspect_ratio", _issues)
+            _set.add("aspect_ratio")
+        _put_aspect_ratio(_self, aspect_ratio)
+        duration = _get("duration", UNSET)
+        if duration is UNSET:
+            duration = 5
+        else:
+            if not (duration.__class__ is int and duration in _ENUM_4):
+                duration = _check_duration(duration, _prefix + "duration", _issues)
+            _set.add("duration")
+        _put_duration(_self, duration)
+        _put_extra_body(_self, None)
+        _put__fields_set(_self, _set)
+        if len(_set) != len(_data):  # a key that is not a documented field (reported first)
+            _issues[_mark:_mark] = v.unknown_keys(_data, _prefix, _cls._DOCUMENTED)
+        return _self
+
+    @classmethod
+    def validate_dict(cls, data: Mapping[str, Any]) -> None:
+        """Validate a JSON body without building the object: the same issues as :meth:`from_dict`, raised in
+        one ValidationError."""
+        _issues: list[Issue] = []
+        if data.__class__ is not dict and not v.check_object(data, "(body)", _issues):
+            raise ValidationError(cls._MODEL_NAME, _issues)
+        cls._check_mapping(data, "", _issues)
+        if _issues:
+            raise ValidationError(cls._MODEL_NAME, _issues)
+
+    @classmethod
+    def _check_mapping(_cls, _data: Mapping[str, Any], _prefix: str, _issues: list[Issue]) -> None:
+        """:meth:`_from_mapping`'s checks, in the same order, without storing anything (locals start with ``_``:
+        field names never do)."""
+        _mark = len(_issues)
+        _found = 0
+        _get = _data.get
+        prompt = _get("prompt", UNSET)
+        if prompt is UNSET:
+            _issues.append(Issue(_prefix + "prompt", "required", None, "is required"))
+        else:
+            _found += 1
+            if not (prompt.__class__ is str and len(prompt) >= 1 and len(prompt) <= 2500):
+                _check_prompt(prompt, _prefix + "prompt", _issues)
+        negative_prompt = _get("negative_prompt", UNSET)
+        if negative_prompt is not UNSET:
+            _found += 1
+            if not (negative_prompt.__class__ is str and len(negative_prompt) >= 1 and len(negative_prompt) <= 2500):
+                _check_negative_prompt(negative_prompt, _prefix + "negative_prompt", _issues)
+        sound = _get("sound", UNSET)
+        if sound is not UNSET:
+            _found += 1
+            if not (sound.__class__ is str and sound in _ENUM_1):
+                _check_sound(sound, _prefix + "sound", _issues)
+        mode = _get("mode", UNSET)
+        if mode is not UNSET:
+            _found += 1
+            if not (mode.__class__ is str and mode in _ENUM_2):
+                _check_mode(mode, _prefix + "mode", _issues)
+        aspect_ratio = _get("aspect_ratio", UNSET)
+        if aspect_ratio is not UNSET:
+            _found += 1
+            if not (aspect_ratio.__class__ is str and aspect_ratio in _ENUM_3):
+                _check_aspect_ratio(aspect_ratio, _prefix + "aspect_ratio", _issues)
+        duration = _get("duration", UNSET)
+        if duration is not UNSET:
+            _found += 1
+            if not (duration.__class__ is int and duration in _ENUM_4):
+                _check_duration(duration, _prefix + "duration", _issues)
+        if _found != len(_data):  # a key that is not a documented field (reported first)
+            _issues[_mark:_mark] = v.unknown_keys(_data, _prefix, _cls._DOCUMENTED)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON body: fields that were set (required ones always are), then ``extra_body``."""
@@ -310,6 +412,16 @@ class KlingV26T2V(RequestModel):
     def json_schema(cls) -> dict[str, Any]:
         """The documented request body schema (JSON Schema 2020-12), a fresh copy."""
         return copy.deepcopy(_SCHEMA)
+
+
+_put_prompt: Final = KlingV26T2V.__dict__["prompt"].__set__
+_put_negative_prompt: Final = KlingV26T2V.__dict__["negative_prompt"].__set__
+_put_sound: Final = KlingV26T2V.__dict__["sound"].__set__
+_put_mode: Final = KlingV26T2V.__dict__["mode"].__set__
+_put_aspect_ratio: Final = KlingV26T2V.__dict__["aspect_ratio"].__set__
+_put_duration: Final = KlingV26T2V.__dict__["duration"].__set__
+_put_extra_body: Final = KlingV26T2V.__dict__["extra_body"].__set__
+_put__fields_set: Final = KlingV26T2V.__dict__["_fields_set"].__set__
 
 
 _SCHEMA: Final[dict[str, Any]] = {

@@ -14,7 +14,7 @@ import attrs
 
 from modellix_typed import validation as v
 from modellix_typed.request import Endpoint, RequestModel
-from modellix_typed.rules import Rule, check_rules, validate_assignment_with_rules
+from modellix_typed.rules import Rule, check_body_rules, check_rules, validate_assignment_with_rules
 from modellix_typed.validation import UNSET, Issue, ValidationError
 
 __all__ = [
@@ -191,39 +191,41 @@ class KlingVideoEffects(RequestModel):
     ) -> None:
         """Check every field (collecting issues), then store them and which ones were set."""
         _set: set[str] = set()
-        _setattr = object.__setattr__
         if effect_scene is UNSET:
             _issues.append(Issue(_prefix + "effect_scene", "required", None, "is required"))
         else:
-            effect_scene = _check_effect_scene(effect_scene, _prefix + "effect_scene", _issues)
+            if not (effect_scene.__class__ is str and len(effect_scene) >= 1):
+                effect_scene = _check_effect_scene(effect_scene, _prefix + "effect_scene", _issues)
             _set.add("effect_scene")
-        _setattr(self, "effect_scene", effect_scene)
+        _put_effect_scene(self, effect_scene)
         if image is UNSET:
             _issues.append(Issue(_prefix + "image", "required", None, "is required"))
         else:
-            image = _check_image(image, _prefix + "image", _issues)
+            if not (image.__class__ is str and len(image) >= 1):
+                image = _check_image(image, _prefix + "image", _issues)
             _set.add("image")
-        _setattr(self, "image", image)
+        _put_image(self, image)
         if images is UNSET:
             images = None
         else:
             images = _check_images(images, _prefix + "images", _issues)
             _set.add("images")
-        _setattr(self, "images", images)
+        _put_images(self, images)
         if duration is UNSET:
             duration = None
         else:
-            duration = _check_duration(duration, _prefix + "duration", _issues)
+            if not (duration.__class__ is int):
+                duration = _check_duration(duration, _prefix + "duration", _issues)
             _set.add("duration")
-        _setattr(self, "duration", duration)
-        _setattr(self, "extra_body", v.check_extra_body(extra_body, self._DOCUMENTED, _issues))
-        _setattr(self, "_fields_set", _set)
+        _put_duration(self, duration)
+        _put_extra_body(self, v.check_extra_body(extra_body, self._DOCUMENTED, _issues))
+        _put__fields_set(self, _set)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Build from a JSON body; unknown keys and every broken rule are reported in one ValidationError."""
         _issues: list[Issue] = []
-        if not v.check_object(data, "(body)", _issues):
+        if data.__class__ is not dict and not v.check_object(data, "(body)", _issues):
             raise ValidationError(cls._MODEL_NAME, _issues)
         self = cls._from_mapping(data, "", _issues)
         check_rules(self, _issues)
@@ -232,20 +234,94 @@ class KlingVideoEffects(RequestModel):
         return self
 
     @classmethod
-    def _from_mapping(cls, data: Mapping[str, Any], prefix: str, issues: list[Issue]) -> Self:
-        v.check_keys(data, prefix, cls._DOCUMENTED, (), issues)
-        self = cls.__new__(cls)
-        get = data.get
-        self._assign(
-            issues,
-            prefix,
-            get("effect_scene", UNSET),
-            get("image", UNSET),
-            get("images", UNSET),
-            get("duration", UNSET),
-            None,
-        )
-        return self
+    def _from_mapping(_cls, _data: Mapping[str, Any], _prefix: str, _issues: list[Issue]) -> Self:
+        """:meth:`_assign` reading the fields from a mapping (inlined: this is the hot path of ``from_dict``;
+        locals start with ``_``: field names never do)."""
+        _self = _cls.__new__(_cls)
+        _set: set[str] = set()
+        _get = _data.get
+        _mark = len(_issues)
+        effect_scene = _get("effect_scene", UNSET)
+        if effect_scene is UNSET:
+            _issues.append(Issue(_prefix + "effect_scene", "required", None, "is required"))
+        else:
+            if not (effect_scene.__class__ is str and len(effect_scene) >= 1):
+                effect_scene = _check_effect_scene(effect_scene, _prefix + "effect_scene", _issues)
+            _set.add("effect_scene")
+        _put_effect_scene(_self, effect_scene)
+        image = _get("image", UNSET)
+        if image is UNSET:
+            _issues.append(Issue(_prefix + "image", "required", None, "is required"))
+        else:
+            if not (image.__class__ is str and len(image) >= 1):
+                image = _check_image(image, _prefix + "image", _issues)
+            _set.add("image")
+        _put_image(_self, image)
+        images = _get("images", UNSET)
+        if images is UNSET:
+            images = None
+        else:
+            images = _check_images(images, _prefix + "images", _issues)
+            _set.add("images")
+        _put_images(_self, images)
+        duration = _get("duration", UNSET)
+        if duration is UNSET:
+            duration = None
+        else:
+            if not (duration.__class__ is int):
+                duration = _check_duration(duration, _prefix + "duration", _issues)
+            _set.add("duration")
+        _put_duration(_self, duration)
+        _put_extra_body(_self, None)
+        _put__fields_set(_self, _set)
+        if len(_set) != len(_data):  # a key that is not a documented field (reported first)
+            _issues[_mark:_mark] = v.unknown_keys(_data, _prefix, _cls._DOCUMENTED)
+        return _self
+
+    @classmethod
+    def validate_dict(cls, data: Mapping[str, Any]) -> None:
+        """Validate a JSON body without building the object: the same issues as :meth:`from_dict`, raised in
+        one ValidationError."""
+        _issues: list[Issue] = []
+        if data.__class__ is not dict and not v.check_object(data, "(body)", _issues):
+            raise ValidationError(cls._MODEL_NAME, _issues)
+        cls._check_mapping(data, "", _issues)
+        check_body_rules(cls, data, _issues)
+        if _issues:
+            raise ValidationError(cls._MODEL_NAME, _issues)
+
+    @classmethod
+    def _check_mapping(_cls, _data: Mapping[str, Any], _prefix: str, _issues: list[Issue]) -> None:
+        """:meth:`_from_mapping`'s checks, in the same order, without storing anything (locals start with ``_``:
+        field names never do)."""
+        _mark = len(_issues)
+        _found = 0
+        _get = _data.get
+        effect_scene = _get("effect_scene", UNSET)
+        if effect_scene is UNSET:
+            _issues.append(Issue(_prefix + "effect_scene", "required", None, "is required"))
+        else:
+            _found += 1
+            if not (effect_scene.__class__ is str and len(effect_scene) >= 1):
+                _check_effect_scene(effect_scene, _prefix + "effect_scene", _issues)
+        image = _get("image", UNSET)
+        if image is UNSET:
+            _issues.append(Issue(_prefix + "image", "required", None, "is required"))
+        else:
+            _found += 1
+            if not (image.__class__ is str and len(image) >= 1):
+                _check_image(image, _prefix + "image", _issues)
+        images = _get("images", UNSET)
+        if images is not UNSET:
+            _found += 1
+            _check_images(images, _prefix + "images", _issues)
+        duration = _get("duration", UNSET)
+        if duration is not UNSET:
+            _found += 1
+            if not (duration.__class__ is int):
+                _check_duration(duration, _prefix + "duration", _issues)
+        if _found != len(_data):  # a key that is not a documented field (reported first)
+            _issues[_mark:_mark] = v.unknown_keys(_data, _prefix, _cls._DOCUMENTED)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON body: fields that were set (required ones always are), then ``extra_body``."""
@@ -267,6 +343,14 @@ class KlingVideoEffects(RequestModel):
     def json_schema(cls) -> dict[str, Any]:
         """The documented request body schema (JSON Schema 2020-12), a fresh copy."""
         return copy.deepcopy(_SCHEMA)
+
+
+_put_effect_scene: Final = KlingVideoEffects.__dict__["effect_scene"].__set__
+_put_image: Final = KlingVideoEffects.__dict__["image"].__set__
+_put_images: Final = KlingVideoEffects.__dict__["images"].__set__
+_put_duration: Final = KlingVideoEffects.__dict__["duration"].__set__
+_put_extra_body: Final = KlingVideoEffects.__dict__["extra_body"].__set__
+_put__fields_set: Final = KlingVideoEffects.__dict__["_fields_set"].__set__
 
 
 _SCHEMA: Final[dict[str, Any]] = {

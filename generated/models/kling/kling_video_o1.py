@@ -14,7 +14,7 @@ import attrs
 
 from modellix_typed import validation as v
 from modellix_typed.request import Endpoint, RequestModel
-from modellix_typed.rules import Rule, check_rules, validate_assignment_with_rules
+from modellix_typed.rules import Rule, check_body_rules, check_rules, validate_assignment_with_rules
 from modellix_typed.validation import UNSET, Issue, Unset, ValidationError
 
 __all__ = [
@@ -262,51 +262,54 @@ class KlingVideoO1(RequestModel):
     ) -> None:
         """Check every field (collecting issues), then store them and which ones were set."""
         _set: set[str] = set()
-        _setattr = object.__setattr__
         if prompt is UNSET:
             _issues.append(Issue(_prefix + "prompt", "required", None, "is required"))
         else:
-            prompt = _check_prompt(prompt, _prefix + "prompt", _issues)
+            if not (prompt.__class__ is str and len(prompt) >= 1 and len(prompt) <= 2500):
+                prompt = _check_prompt(prompt, _prefix + "prompt", _issues)
             _set.add("prompt")
-        _setattr(self, "prompt", prompt)
+        _put_prompt(self, prompt)
         if multi_shot is UNSET:
             multi_shot = False
         else:
-            multi_shot = _check_multi_shot(multi_shot, _prefix + "multi_shot", _issues)
+            if not (multi_shot.__class__ is bool):
+                multi_shot = _check_multi_shot(multi_shot, _prefix + "multi_shot", _issues)
             _set.add("multi_shot")
-        _setattr(self, "multi_shot", multi_shot)
+        _put_multi_shot(self, multi_shot)
         if shot_type is UNSET:
             shot_type = None
         else:
-            shot_type = _check_shot_type(shot_type, _prefix + "shot_type", _issues)
+            if not (shot_type.__class__ is str and shot_type in _ENUM_1):
+                shot_type = _check_shot_type(shot_type, _prefix + "shot_type", _issues)
             _set.add("shot_type")
-        _setattr(self, "shot_type", shot_type)
+        _put_shot_type(self, shot_type)
         if images is UNSET:
             images = None
         else:
             images = _check_images(images, _prefix + "images", _issues)
             _set.add("images")
-        _setattr(self, "images", images)
+        _put_images(self, images)
         if videos is UNSET:
             videos = None
         else:
             videos = _check_videos(videos, _prefix + "videos", _issues)
             _set.add("videos")
-        _setattr(self, "videos", videos)
+        _put_videos(self, videos)
         if sound is UNSET:
             sound = "off"
         else:
-            sound = _check_sound(sound, _prefix + "sound", _issues)
+            if not (sound.__class__ is str):
+                sound = _check_sound(sound, _prefix + "sound", _issues)
             _set.add("sound")
-        _setattr(self, "sound", sound)
-        _setattr(self, "extra_body", v.check_extra_body(extra_body, self._DOCUMENTED, _issues))
-        _setattr(self, "_fields_set", _set)
+        _put_sound(self, sound)
+        _put_extra_body(self, v.check_extra_body(extra_body, self._DOCUMENTED, _issues))
+        _put__fields_set(self, _set)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Build from a JSON body; unknown keys and every broken rule are reported in one ValidationError."""
         _issues: list[Issue] = []
-        if not v.check_object(data, "(body)", _issues):
+        if data.__class__ is not dict and not v.check_object(data, "(body)", _issues):
             raise ValidationError(cls._MODEL_NAME, _issues)
         self = cls._from_mapping(data, "", _issues)
         check_rules(self, _issues)
@@ -315,22 +318,116 @@ class KlingVideoO1(RequestModel):
         return self
 
     @classmethod
-    def _from_mapping(cls, data: Mapping[str, Any], prefix: str, issues: list[Issue]) -> Self:
-        v.check_keys(data, prefix, cls._DOCUMENTED, (), issues)
-        self = cls.__new__(cls)
-        get = data.get
-        self._assign(
-            issues,
-            prefix,
-            get("prompt", UNSET),
-            get("multi_shot", UNSET),
-            get("shot_type", UNSET),
-            get("images", UNSET),
-            get("videos", UNSET),
-            get("sound", UNSET),
-            None,
-        )
-        return self
+    def _from_mapping(_cls, _data: Mapping[str, Any], _prefix: str, _issues: list[Issue]) -> Self:
+        """:meth:`_assign` reading the fields from a mapping (inlined: this is the hot path of ``from_dict``;
+        locals start with ``_``: field names never do)."""
+        _self = _cls.__new__(_cls)
+        _set: set[str] = set()
+        _get = _data.get
+        _mark = len(_issues)
+        prompt = _get("prompt", UNSET)
+        if prompt is UNSET:
+            _issues.append(Issue(_prefix + "prompt", "required", None, "is required"))
+        else:
+            if not (prompt.__class__ is str and len(prompt) >= 1 and len(prompt) <= 2500):
+                prompt = _check_prompt(prompt, _prefix + "prompt", _issues)
+            _set.add("prompt")
+        _put_prompt(_self, prompt)
+        multi_shot = _get("multi_shot", UNSET)
+        if multi_shot is UNSET:
+            multi_shot = False
+        else:
+            if not (multi_shot.__class__ is bool):
+                multi_shot = _check_multi_shot(multi_shot, _prefix + "multi_shot", _issues)
+            _set.add("multi_shot")
+        _put_multi_shot(_self, multi_shot)
+        shot_type = _get("shot_type", UNSET)
+        if shot_type is UNSET:
+            shot_type = None
+        else:
+            if not (shot_type.__class__ is str and shot_type in _ENUM_1):
+                shot_type = _check_shot_type(shot_type, _prefix + "shot_type", _issues)
+            _set.add("shot_type")
+        _put_shot_type(_self, shot_type)
+        images = _get("images", UNSET)
+        if images is UNSET:
+            images = None
+        else:
+            images = _check_images(images, _prefix + "images", _issues)
+            _set.add("images")
+        _put_images(_self, images)
+        videos = _get("videos", UNSET)
+        if videos is UNSET:
+            videos = None
+        else:
+            videos = _check_videos(videos, _prefix + "videos", _issues)
+            _set.add("videos")
+        _put_videos(_self, videos)
+        sound = _get("sound", UNSET)
+        if sound is UNSET:
+            sound = "off"
+        else:
+            if not (sound.__class__ is str):
+                sound = _check_sound(sound, _prefix + "sound", _issues)
+            _set.add("sound")
+        _put_sound(_self, sound)
+        _put_extra_body(_self, None)
+        _put__fields_set(_self, _set)
+        if len(_set) != len(_data):  # a key that is not a documented field (reported first)
+            _issues[_mark:_mark] = v.unknown_keys(_data, _prefix, _cls._DOCUMENTED)
+        return _self
+
+    @classmethod
+    def validate_dict(cls, data: Mapping[str, Any]) -> None:
+        """Validate a JSON body without building the object: the same issues as :meth:`from_dict`, raised in
+        one ValidationError."""
+        _issues: list[Issue] = []
+        if data.__class__ is not dict and not v.check_object(data, "(body)", _issues):
+            raise ValidationError(cls._MODEL_NAME, _issues)
+        cls._check_mapping(data, "", _issues)
+        check_body_rules(cls, data, _issues)
+        if _issues:
+            raise ValidationError(cls._MODEL_NAME, _issues)
+
+    @classmethod
+    def _check_mapping(_cls, _data: Mapping[str, Any], _prefix: str, _issues: list[Issue]) -> None:
+        """:meth:`_from_mapping`'s checks, in the same order, without storing anything (locals start with ``_``:
+        field names never do)."""
+        _mark = len(_issues)
+        _found = 0
+        _get = _data.get
+        prompt = _get("prompt", UNSET)
+        if prompt is UNSET:
+            _issues.append(Issue(_prefix + "prompt", "required", None, "is required"))
+        else:
+            _found += 1
+            if not (prompt.__class__ is str and len(prompt) >= 1 and len(prompt) <= 2500):
+                _check_prompt(prompt, _prefix + "prompt", _issues)
+        multi_shot = _get("multi_shot", UNSET)
+        if multi_shot is not UNSET:
+            _found += 1
+            if not (multi_shot.__class__ is bool):
+                _check_multi_shot(multi_shot, _prefix + "multi_shot", _issues)
+        shot_type = _get("shot_type", UNSET)
+        if shot_type is not UNSET:
+            _found += 1
+            if not (shot_type.__class__ is str and shot_type in _ENUM_1):
+                _check_shot_type(shot_type, _prefix + "shot_type", _issues)
+        images = _get("images", UNSET)
+        if images is not UNSET:
+            _found += 1
+            _check_images(images, _prefix + "images", _issues)
+        videos = _get("videos", UNSET)
+        if videos is not UNSET:
+            _found += 1
+            _check_videos(videos, _prefix + "videos", _issues)
+        sound = _get("sound", UNSET)
+        if sound is not UNSET:
+            _found += 1
+            if not (sound.__class__ is str):
+                _check_sound(sound, _prefix + "sound", _issues)
+        if _found != len(_data):  # a key that is not a documented field (reported first)
+            _issues[_mark:_mark] = v.unknown_keys(_data, _prefix, _cls._DOCUMENTED)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON body: fields that were set (required ones always are), then ``extra_body``."""
@@ -356,6 +453,16 @@ class KlingVideoO1(RequestModel):
     def json_schema(cls) -> dict[str, Any]:
         """The documented request body schema (JSON Schema 2020-12), a fresh copy."""
         return copy.deepcopy(_SCHEMA)
+
+
+_put_prompt: Final = KlingVideoO1.__dict__["prompt"].__set__
+_put_multi_shot: Final = KlingVideoO1.__dict__["multi_shot"].__set__
+_put_shot_type: Final = KlingVideoO1.__dict__["shot_type"].__set__
+_put_images: Final = KlingVideoO1.__dict__["images"].__set__
+_put_videos: Final = KlingVideoO1.__dict__["videos"].__set__
+_put_sound: Final = KlingVideoO1.__dict__["sound"].__set__
+_put_extra_body: Final = KlingVideoO1.__dict__["extra_body"].__set__
+_put__fields_set: Final = KlingVideoO1.__dict__["_fields_set"].__set__
 
 
 _SCHEMA: Final[dict[str, Any]] = {

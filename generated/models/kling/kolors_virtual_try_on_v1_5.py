@@ -130,27 +130,28 @@ class KolorsVirtualTryOnV15(RequestModel):
     ) -> None:
         """Check every field (collecting issues), then store them and which ones were set."""
         _set: set[str] = set()
-        _setattr = object.__setattr__
         if human_image is UNSET:
             _issues.append(Issue(_prefix + "human_image", "required", None, "is required"))
         else:
-            human_image = _check_human_image(human_image, _prefix + "human_image", _issues)
+            if not (human_image.__class__ is str and len(human_image) >= 1):
+                human_image = _check_human_image(human_image, _prefix + "human_image", _issues)
             _set.add("human_image")
-        _setattr(self, "human_image", human_image)
+        _put_human_image(self, human_image)
         if cloth_image is UNSET:
             _issues.append(Issue(_prefix + "cloth_image", "required", None, "is required"))
         else:
-            cloth_image = _check_cloth_image(cloth_image, _prefix + "cloth_image", _issues)
+            if not (cloth_image.__class__ is str and len(cloth_image) >= 1):
+                cloth_image = _check_cloth_image(cloth_image, _prefix + "cloth_image", _issues)
             _set.add("cloth_image")
-        _setattr(self, "cloth_image", cloth_image)
-        _setattr(self, "extra_body", v.check_extra_body(extra_body, self._DOCUMENTED, _issues))
-        _setattr(self, "_fields_set", _set)
+        _put_cloth_image(self, cloth_image)
+        _put_extra_body(self, v.check_extra_body(extra_body, self._DOCUMENTED, _issues))
+        _put__fields_set(self, _set)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Build from a JSON body; unknown keys and every broken rule are reported in one ValidationError."""
         _issues: list[Issue] = []
-        if not v.check_object(data, "(body)", _issues):
+        if data.__class__ is not dict and not v.check_object(data, "(body)", _issues):
             raise ValidationError(cls._MODEL_NAME, _issues)
         self = cls._from_mapping(data, "", _issues)
         if _issues:
@@ -158,18 +159,69 @@ class KolorsVirtualTryOnV15(RequestModel):
         return self
 
     @classmethod
-    def _from_mapping(cls, data: Mapping[str, Any], prefix: str, issues: list[Issue]) -> Self:
-        v.check_keys(data, prefix, cls._DOCUMENTED, (), issues)
-        self = cls.__new__(cls)
-        get = data.get
-        self._assign(
-            issues,
-            prefix,
-            get("human_image", UNSET),
-            get("cloth_image", UNSET),
-            None,
-        )
-        return self
+    def _from_mapping(_cls, _data: Mapping[str, Any], _prefix: str, _issues: list[Issue]) -> Self:
+        """:meth:`_assign` reading the fields from a mapping (inlined: this is the hot path of ``from_dict``;
+        locals start with ``_``: field names never do)."""
+        _self = _cls.__new__(_cls)
+        _set: set[str] = set()
+        _get = _data.get
+        _mark = len(_issues)
+        human_image = _get("human_image", UNSET)
+        if human_image is UNSET:
+            _issues.append(Issue(_prefix + "human_image", "required", None, "is required"))
+        else:
+            if not (human_image.__class__ is str and len(human_image) >= 1):
+                human_image = _check_human_image(human_image, _prefix + "human_image", _issues)
+            _set.add("human_image")
+        _put_human_image(_self, human_image)
+        cloth_image = _get("cloth_image", UNSET)
+        if cloth_image is UNSET:
+            _issues.append(Issue(_prefix + "cloth_image", "required", None, "is required"))
+        else:
+            if not (cloth_image.__class__ is str and len(cloth_image) >= 1):
+                cloth_image = _check_cloth_image(cloth_image, _prefix + "cloth_image", _issues)
+            _set.add("cloth_image")
+        _put_cloth_image(_self, cloth_image)
+        _put_extra_body(_self, None)
+        _put__fields_set(_self, _set)
+        if len(_set) != len(_data):  # a key that is not a documented field (reported first)
+            _issues[_mark:_mark] = v.unknown_keys(_data, _prefix, _cls._DOCUMENTED)
+        return _self
+
+    @classmethod
+    def validate_dict(cls, data: Mapping[str, Any]) -> None:
+        """Validate a JSON body without building the object: the same issues as :meth:`from_dict`, raised in
+        one ValidationError."""
+        _issues: list[Issue] = []
+        if data.__class__ is not dict and not v.check_object(data, "(body)", _issues):
+            raise ValidationError(cls._MODEL_NAME, _issues)
+        cls._check_mapping(data, "", _issues)
+        if _issues:
+            raise ValidationError(cls._MODEL_NAME, _issues)
+
+    @classmethod
+    def _check_mapping(_cls, _data: Mapping[str, Any], _prefix: str, _issues: list[Issue]) -> None:
+        """:meth:`_from_mapping`'s checks, in the same order, without storing anything (locals start with ``_``:
+        field names never do)."""
+        _mark = len(_issues)
+        _found = 0
+        _get = _data.get
+        human_image = _get("human_image", UNSET)
+        if human_image is UNSET:
+            _issues.append(Issue(_prefix + "human_image", "required", None, "is required"))
+        else:
+            _found += 1
+            if not (human_image.__class__ is str and len(human_image) >= 1):
+                _check_human_image(human_image, _prefix + "human_image", _issues)
+        cloth_image = _get("cloth_image", UNSET)
+        if cloth_image is UNSET:
+            _issues.append(Issue(_prefix + "cloth_image", "required", None, "is required"))
+        else:
+            _found += 1
+            if not (cloth_image.__class__ is str and len(cloth_image) >= 1):
+                _check_cloth_image(cloth_image, _prefix + "cloth_image", _issues)
+        if _found != len(_data):  # a key that is not a documented field (reported first)
+            _issues[_mark:_mark] = v.unknown_keys(_data, _prefix, _cls._DOCUMENTED)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON body: fields that were set (required ones always are), then ``extra_body``."""
@@ -187,6 +239,12 @@ class KolorsVirtualTryOnV15(RequestModel):
     def json_schema(cls) -> dict[str, Any]:
         """The documented request body schema (JSON Schema 2020-12), a fresh copy."""
         return copy.deepcopy(_SCHEMA)
+
+
+_put_human_image: Final = KolorsVirtualTryOnV15.__dict__["human_image"].__set__
+_put_cloth_image: Final = KolorsVirtualTryOnV15.__dict__["cloth_image"].__set__
+_put_extra_body: Final = KolorsVirtualTryOnV15.__dict__["extra_body"].__set__
+_put__fields_set: Final = KolorsVirtualTryOnV15.__dict__["_fields_set"].__set__
 
 
 _SCHEMA: Final[dict[str, Any]] = {

@@ -14,7 +14,7 @@ import attrs
 
 from modellix_typed import validation as v
 from modellix_typed.request import Endpoint, RequestModel
-from modellix_typed.rules import Rule, check_rules, validate_assignment_with_rules
+from modellix_typed.rules import Rule, check_body_rules, check_rules, validate_assignment_with_rules
 from modellix_typed.validation import UNSET, Issue, ValidationError
 
 __all__ = [
@@ -253,57 +253,63 @@ class MinimaxImage01I2I(RequestModel):
     ) -> None:
         """Check every field (collecting issues), then store them and which ones were set."""
         _set: set[str] = set()
-        _setattr = object.__setattr__
         if prompt is UNSET:
             prompt = None
         else:
-            prompt = _check_prompt(prompt, _prefix + "prompt", _issues)
+            if not (prompt.__class__ is str and len(prompt) >= 1 and len(prompt) <= 1500):
+                prompt = _check_prompt(prompt, _prefix + "prompt", _issues)
             _set.add("prompt")
-        _setattr(self, "prompt", prompt)
+        _put_prompt(self, prompt)
         if aspect_ratio is UNSET:
             aspect_ratio = None
         else:
-            aspect_ratio = _check_aspect_ratio(aspect_ratio, _prefix + "aspect_ratio", _issues)
+            if not (aspect_ratio.__class__ is str and aspect_ratio in _ENUM_1):
+                aspect_ratio = _check_aspect_ratio(aspect_ratio, _prefix + "aspect_ratio", _issues)
             _set.add("aspect_ratio")
-        _setattr(self, "aspect_ratio", aspect_ratio)
+        _put_aspect_ratio(self, aspect_ratio)
         if width is UNSET:
             width = None
         else:
-            width = _check_width(width, _prefix + "width", _issues)
+            if not (width.__class__ is int and width >= 512 and width <= 2048):
+                width = _check_width(width, _prefix + "width", _issues)
             _set.add("width")
-        _setattr(self, "width", width)
+        _put_width(self, width)
         if height is UNSET:
             height = None
         else:
-            height = _check_height(height, _prefix + "height", _issues)
+            if not (height.__class__ is int and height >= 512 and height <= 2048):
+                height = _check_height(height, _prefix + "height", _issues)
             _set.add("height")
-        _setattr(self, "height", height)
+        _put_height(self, height)
         if seed is UNSET:
             seed = None
         else:
-            seed = _check_seed(seed, _prefix + "seed", _issues)
+            if not (seed.__class__ is int and seed >= 0):
+                seed = _check_seed(seed, _prefix + "seed", _issues)
             _set.add("seed")
-        _setattr(self, "seed", seed)
+        _put_seed(self, seed)
         if n is UNSET:
             n = None
         else:
-            n = _check_n(n, _prefix + "n", _issues)
+            if not (n.__class__ is int and n >= 1 and n <= 9):
+                n = _check_n(n, _prefix + "n", _issues)
             _set.add("n")
-        _setattr(self, "n", n)
+        _put_n(self, n)
         if prompt_optimizer is UNSET:
             prompt_optimizer = None
         else:
-            prompt_optimizer = _check_prompt_optimizer(prompt_optimizer, _prefix + "prompt_optimizer", _issues)
+            if not (prompt_optimizer.__class__ is bool):
+                prompt_optimizer = _check_prompt_optimizer(prompt_optimizer, _prefix + "prompt_optimizer", _issues)
             _set.add("prompt_optimizer")
-        _setattr(self, "prompt_optimizer", prompt_optimizer)
-        _setattr(self, "extra_body", v.check_extra_body(extra_body, self._DOCUMENTED, _issues))
-        _setattr(self, "_fields_set", _set)
+        _put_prompt_optimizer(self, prompt_optimizer)
+        _put_extra_body(self, v.check_extra_body(extra_body, self._DOCUMENTED, _issues))
+        _put__fields_set(self, _set)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Build from a JSON body; unknown keys and every broken rule are reported in one ValidationError."""
         _issues: list[Issue] = []
-        if not v.check_object(data, "(body)", _issues):
+        if data.__class__ is not dict and not v.check_object(data, "(body)", _issues):
             raise ValidationError(cls._MODEL_NAME, _issues)
         self = cls._from_mapping(data, "", _issues)
         check_rules(self, _issues)
@@ -312,23 +318,131 @@ class MinimaxImage01I2I(RequestModel):
         return self
 
     @classmethod
-    def _from_mapping(cls, data: Mapping[str, Any], prefix: str, issues: list[Issue]) -> Self:
-        v.check_keys(data, prefix, cls._DOCUMENTED, (), issues)
-        self = cls.__new__(cls)
-        get = data.get
-        self._assign(
-            issues,
-            prefix,
-            get("prompt", UNSET),
-            get("aspect_ratio", UNSET),
-            get("width", UNSET),
-            get("height", UNSET),
-            get("seed", UNSET),
-            get("n", UNSET),
-            get("prompt_optimizer", UNSET),
-            None,
-        )
-        return self
+    def _from_mapping(_cls, _data: Mapping[str, Any], _prefix: str, _issues: list[Issue]) -> Self:
+        """:meth:`_assign` reading the fields from a mapping (inlined: this is the hot path of ``from_dict``;
+        locals start with ``_``: field names never do)."""
+        _self = _cls.__new__(_cls)
+        _set: set[str] = set()
+        _get = _data.get
+        _mark = len(_issues)
+        prompt = _get("prompt", UNSET)
+        if prompt is UNSET:
+            prompt = None
+        else:
+            if not (prompt.__class__ is str and len(prompt) >= 1 and len(prompt) <= 1500):
+                prompt = _check_prompt(prompt, _prefix + "prompt", _issues)
+            _set.add("prompt")
+        _put_prompt(_self, prompt)
+        aspect_ratio = _get("aspect_ratio", UNSET)
+        if aspect_ratio is UNSET:
+            aspect_ratio = None
+        else:
+            if not (aspect_ratio.__class__ is str and aspect_ratio in _ENUM_1):
+                aspect_ratio = _check_aspect_ratio(aspect_ratio, _prefix + "aspect_ratio", _issues)
+            _set.add("aspect_ratio")
+        _put_aspect_ratio(_self, aspect_ratio)
+        width = _get("width", UNSET)
+        if width is UNSET:
+            width = None
+        else:
+            if not (width.__class__ is int and width >= 512 and width <= 2048):
+                width = _check_width(width, _prefix + "width", _issues)
+            _set.add("width")
+        _put_width(_self, width)
+        height = _get("height", UNSET)
+        if height is UNSET:
+            height = None
+        else:
+            if not (height.__class__ is int and height >= 512 and height <= 2048):
+                height = _check_height(height, _prefix + "height", _issues)
+            _set.add("height")
+        _put_height(_self, height)
+        seed = _get("seed", UNSET)
+        if seed is UNSET:
+            seed = None
+        else:
+            if not (seed.__class__ is int and seed >= 0):
+                seed = _check_seed(seed, _prefix + "seed", _issues)
+            _set.add("seed")
+        _put_seed(_self, seed)
+        n = _get("n", UNSET)
+        if n is UNSET:
+            n = None
+        else:
+            if not (n.__class__ is int and n >= 1 and n <= 9):
+                n = _check_n(n, _prefix + "n", _issues)
+            _set.add("n")
+        _put_n(_self, n)
+        prompt_optimizer = _get("prompt_optimizer", UNSET)
+        if prompt_optimizer is UNSET:
+            prompt_optimizer = None
+        else:
+            if not (prompt_optimizer.__class__ is bool):
+                prompt_optimizer = _check_prompt_optimizer(prompt_optimizer, _prefix + "prompt_optimizer", _issues)
+            _set.add("prompt_optimizer")
+        _put_prompt_optimizer(_self, prompt_optimizer)
+        _put_extra_body(_self, None)
+        _put__fields_set(_self, _set)
+        if len(_set) != len(_data):  # a key that is not a documented field (reported first)
+            _issues[_mark:_mark] = v.unknown_keys(_data, _prefix, _cls._DOCUMENTED)
+        return _self
+
+    @classmethod
+    def validate_dict(cls, data: Mapping[str, Any]) -> None:
+        """Validate a JSON body without building the object: the same issues as :meth:`from_dict`, raised in
+        one ValidationError."""
+        _issues: list[Issue] = []
+        if data.__class__ is not dict and not v.check_object(data, "(body)", _issues):
+            raise ValidationError(cls._MODEL_NAME, _issues)
+        cls._check_mapping(data, "", _issues)
+        check_body_rules(cls, data, _issues)
+        if _issues:
+            raise ValidationError(cls._MODEL_NAME, _issues)
+
+    @classmethod
+    def _check_mapping(_cls, _data: Mapping[str, Any], _prefix: str, _issues: list[Issue]) -> None:
+        """:meth:`_from_mapping`'s checks, in the same order, without storing anything (locals start with ``_``:
+        field names never do)."""
+        _mark = len(_issues)
+        _found = 0
+        _get = _data.get
+        prompt = _get("prompt", UNSET)
+        if prompt is not UNSET:
+            _found += 1
+            if not (prompt.__class__ is str and len(prompt) >= 1 and len(prompt) <= 1500):
+                _check_prompt(prompt, _prefix + "prompt", _issues)
+        aspect_ratio = _get("aspect_ratio", UNSET)
+        if aspect_ratio is not UNSET:
+            _found += 1
+            if not (aspect_ratio.__class__ is str and aspect_ratio in _ENUM_1):
+                _check_aspect_ratio(aspect_ratio, _prefix + "aspect_ratio", _issues)
+        width = _get("width", UNSET)
+        if width is not UNSET:
+            _found += 1
+            if not (width.__class__ is int and width >= 512 and width <= 2048):
+                _check_width(width, _prefix + "width", _issues)
+        height = _get("height", UNSET)
+        if height is not UNSET:
+            _found += 1
+            if not (height.__class__ is int and height >= 512 and height <= 2048):
+                _check_height(height, _prefix + "height", _issues)
+        seed = _get("seed", UNSET)
+        if seed is not UNSET:
+            _found += 1
+            if not (seed.__class__ is int and seed >= 0):
+                _check_seed(seed, _prefix + "seed", _issues)
+        n = _get("n", UNSET)
+        if n is not UNSET:
+            _found += 1
+            if not (n.__class__ is int and n >= 1 and n <= 9):
+                _check_n(n, _prefix + "n", _issues)
+        prompt_optimizer = _get("prompt_optimizer", UNSET)
+        if prompt_optimizer is not UNSET:
+            _found += 1
+            if not (prompt_optimizer.__class__ is bool):
+                _check_prompt_optimizer(prompt_optimizer, _prefix + "prompt_optimizer", _issues)
+        if _found != len(_data):  # a key that is not a documented field (reported first)
+            _issues[_mark:_mark] = v.unknown_keys(_data, _prefix, _cls._DOCUMENTED)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON body: fields that were set (required ones always are), then ``extra_body``."""
@@ -356,6 +470,17 @@ class MinimaxImage01I2I(RequestModel):
     def json_schema(cls) -> dict[str, Any]:
         """The documented request body schema (JSON Schema 2020-12), a fresh copy."""
         return copy.deepcopy(_SCHEMA)
+
+
+_put_prompt: Final = MinimaxImage01I2I.__dict__["prompt"].__set__
+_put_aspect_ratio: Final = MinimaxImage01I2I.__dict__["aspect_ratio"].__set__
+_put_width: Final = MinimaxImage01I2I.__dict__["width"].__set__
+_put_height: Final = MinimaxImage01I2I.__dict__["height"].__set__
+_put_seed: Final = MinimaxImage01I2I.__dict__["seed"].__set__
+_put_n: Final = MinimaxImage01I2I.__dict__["n"].__set__
+_put_prompt_optimizer: Final = MinimaxImage01I2I.__dict__["prompt_optimizer"].__set__
+_put_extra_body: Final = MinimaxImage01I2I.__dict__["extra_body"].__set__
+_put__fields_set: Final = MinimaxImage01I2I.__dict__["_fields_set"].__set__
 
 
 _SCHEMA: Final[dict[str, Any]] = {

@@ -155,7 +155,6 @@ class MinimaxS2V01(RequestModel):
     ) -> None:
         """Check every field (collecting issues), then store them and which ones were set."""
         _set: set[str] = set()
-        _setattr = object.__setattr__
         if subject_reference_images is UNSET:
             _issues.append(Issue(_prefix + "subject_reference_images", "required", None, "is required"))
         else:
@@ -163,27 +162,29 @@ class MinimaxS2V01(RequestModel):
                 subject_reference_images, _prefix + "subject_reference_images", _issues
             )
             _set.add("subject_reference_images")
-        _setattr(self, "subject_reference_images", subject_reference_images)
+        _put_subject_reference_images(self, subject_reference_images)
         if prompt is UNSET:
             prompt = None
         else:
-            prompt = _check_prompt(prompt, _prefix + "prompt", _issues)
+            if not (prompt.__class__ is str and len(prompt) >= 1 and len(prompt) <= 2000):
+                prompt = _check_prompt(prompt, _prefix + "prompt", _issues)
             _set.add("prompt")
-        _setattr(self, "prompt", prompt)
+        _put_prompt(self, prompt)
         if prompt_optimizer is UNSET:
             prompt_optimizer = True
         else:
-            prompt_optimizer = _check_prompt_optimizer(prompt_optimizer, _prefix + "prompt_optimizer", _issues)
+            if not (prompt_optimizer.__class__ is bool):
+                prompt_optimizer = _check_prompt_optimizer(prompt_optimizer, _prefix + "prompt_optimizer", _issues)
             _set.add("prompt_optimizer")
-        _setattr(self, "prompt_optimizer", prompt_optimizer)
-        _setattr(self, "extra_body", v.check_extra_body(extra_body, self._DOCUMENTED, _issues))
-        _setattr(self, "_fields_set", _set)
+        _put_prompt_optimizer(self, prompt_optimizer)
+        _put_extra_body(self, v.check_extra_body(extra_body, self._DOCUMENTED, _issues))
+        _put__fields_set(self, _set)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Build from a JSON body; unknown keys and every broken rule are reported in one ValidationError."""
         _issues: list[Issue] = []
-        if not v.check_object(data, "(body)", _issues):
+        if data.__class__ is not dict and not v.check_object(data, "(body)", _issues):
             raise ValidationError(cls._MODEL_NAME, _issues)
         self = cls._from_mapping(data, "", _issues)
         if _issues:
@@ -191,19 +192,80 @@ class MinimaxS2V01(RequestModel):
         return self
 
     @classmethod
-    def _from_mapping(cls, data: Mapping[str, Any], prefix: str, issues: list[Issue]) -> Self:
-        v.check_keys(data, prefix, cls._DOCUMENTED, (), issues)
-        self = cls.__new__(cls)
-        get = data.get
-        self._assign(
-            issues,
-            prefix,
-            get("subject_reference_images", UNSET),
-            get("prompt", UNSET),
-            get("prompt_optimizer", UNSET),
-            None,
-        )
-        return self
+    def _from_mapping(_cls, _data: Mapping[str, Any], _prefix: str, _issues: list[Issue]) -> Self:
+        """:meth:`_assign` reading the fields from a mapping (inlined: this is the hot path of ``from_dict``;
+        locals start with ``_``: field names never do)."""
+        _self = _cls.__new__(_cls)
+        _set: set[str] = set()
+        _get = _data.get
+        _mark = len(_issues)
+        subject_reference_images = _get("subject_reference_images", UNSET)
+        if subject_reference_images is UNSET:
+            _issues.append(Issue(_prefix + "subject_reference_images", "required", None, "is required"))
+        else:
+            subject_reference_images = _check_subject_reference_images(
+                subject_reference_images, _prefix + "subject_reference_images", _issues
+            )
+            _set.add("subject_reference_images")
+        _put_subject_reference_images(_self, subject_reference_images)
+        prompt = _get("prompt", UNSET)
+        if prompt is UNSET:
+            prompt = None
+        else:
+            if not (prompt.__class__ is str and len(prompt) >= 1 and len(prompt) <= 2000):
+                prompt = _check_prompt(prompt, _prefix + "prompt", _issues)
+            _set.add("prompt")
+        _put_prompt(_self, prompt)
+        prompt_optimizer = _get("prompt_optimizer", UNSET)
+        if prompt_optimizer is UNSET:
+            prompt_optimizer = True
+        else:
+            if not (prompt_optimizer.__class__ is bool):
+                prompt_optimizer = _check_prompt_optimizer(prompt_optimizer, _prefix + "prompt_optimizer", _issues)
+            _set.add("prompt_optimizer")
+        _put_prompt_optimizer(_self, prompt_optimizer)
+        _put_extra_body(_self, None)
+        _put__fields_set(_self, _set)
+        if len(_set) != len(_data):  # a key that is not a documented field (reported first)
+            _issues[_mark:_mark] = v.unknown_keys(_data, _prefix, _cls._DOCUMENTED)
+        return _self
+
+    @classmethod
+    def validate_dict(cls, data: Mapping[str, Any]) -> None:
+        """Validate a JSON body without building the object: the same issues as :meth:`from_dict`, raised in
+        one ValidationError."""
+        _issues: list[Issue] = []
+        if data.__class__ is not dict and not v.check_object(data, "(body)", _issues):
+            raise ValidationError(cls._MODEL_NAME, _issues)
+        cls._check_mapping(data, "", _issues)
+        if _issues:
+            raise ValidationError(cls._MODEL_NAME, _issues)
+
+    @classmethod
+    def _check_mapping(_cls, _data: Mapping[str, Any], _prefix: str, _issues: list[Issue]) -> None:
+        """:meth:`_from_mapping`'s checks, in the same order, without storing anything (locals start with ``_``:
+        field names never do)."""
+        _mark = len(_issues)
+        _found = 0
+        _get = _data.get
+        subject_reference_images = _get("subject_reference_images", UNSET)
+        if subject_reference_images is UNSET:
+            _issues.append(Issue(_prefix + "subject_reference_images", "required", None, "is required"))
+        else:
+            _found += 1
+            _check_subject_reference_images(subject_reference_images, _prefix + "subject_reference_images", _issues)
+        prompt = _get("prompt", UNSET)
+        if prompt is not UNSET:
+            _found += 1
+            if not (prompt.__class__ is str and len(prompt) >= 1 and len(prompt) <= 2000):
+                _check_prompt(prompt, _prefix + "prompt", _issues)
+        prompt_optimizer = _get("prompt_optimizer", UNSET)
+        if prompt_optimizer is not UNSET:
+            _found += 1
+            if not (prompt_optimizer.__class__ is bool):
+                _check_prompt_optimizer(prompt_optimizer, _prefix + "prompt_optimizer", _issues)
+        if _found != len(_data):  # a key that is not a documented field (reported first)
+            _issues[_mark:_mark] = v.unknown_keys(_data, _prefix, _cls._DOCUMENTED)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON body: fields that were set (required ones always are), then ``extra_body``."""
@@ -223,6 +285,13 @@ class MinimaxS2V01(RequestModel):
     def json_schema(cls) -> dict[str, Any]:
         """The documented request body schema (JSON Schema 2020-12), a fresh copy."""
         return copy.deepcopy(_SCHEMA)
+
+
+_put_subject_reference_images: Final = MinimaxS2V01.__dict__["subject_reference_images"].__set__
+_put_prompt: Final = MinimaxS2V01.__dict__["prompt"].__set__
+_put_prompt_optimizer: Final = MinimaxS2V01.__dict__["prompt_optimizer"].__set__
+_put_extra_body: Final = MinimaxS2V01.__dict__["extra_body"].__set__
+_put__fields_set: Final = MinimaxS2V01.__dict__["_fields_set"].__set__
 
 
 _SCHEMA: Final[dict[str, Any]] = {

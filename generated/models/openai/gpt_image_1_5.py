@@ -176,39 +176,41 @@ class GptImage15(RequestModel):
     ) -> None:
         """Check every field (collecting issues), then store them and which ones were set."""
         _set: set[str] = set()
-        _setattr = object.__setattr__
         if prompt is UNSET:
             _issues.append(Issue(_prefix + "prompt", "required", None, "is required"))
         else:
-            prompt = _check_prompt(prompt, _prefix + "prompt", _issues)
+            if not (prompt.__class__ is str and len(prompt) >= 1 and len(prompt) <= 32000):
+                prompt = _check_prompt(prompt, _prefix + "prompt", _issues)
             _set.add("prompt")
-        _setattr(self, "prompt", prompt)
+        _put_prompt(self, prompt)
         if size is UNSET:
             size = "1024x1024"
         else:
             size = _check_size(size, _prefix + "size", _issues)
             _set.add("size")
-        _setattr(self, "size", size)
+        _put_size(self, size)
         if quality is UNSET:
             quality = "low"
         else:
-            quality = _check_quality(quality, _prefix + "quality", _issues)
+            if not (quality.__class__ is str and quality in _ENUM_2):
+                quality = _check_quality(quality, _prefix + "quality", _issues)
             _set.add("quality")
-        _setattr(self, "quality", quality)
+        _put_quality(self, quality)
         if background is UNSET:
             background = "auto"
         else:
-            background = _check_background(background, _prefix + "background", _issues)
+            if not (background.__class__ is str and background in _ENUM_3):
+                background = _check_background(background, _prefix + "background", _issues)
             _set.add("background")
-        _setattr(self, "background", background)
-        _setattr(self, "extra_body", v.check_extra_body(extra_body, self._DOCUMENTED, _issues))
-        _setattr(self, "_fields_set", _set)
+        _put_background(self, background)
+        _put_extra_body(self, v.check_extra_body(extra_body, self._DOCUMENTED, _issues))
+        _put__fields_set(self, _set)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Build from a JSON body; unknown keys and every broken rule are reported in one ValidationError."""
         _issues: list[Issue] = []
-        if not v.check_object(data, "(body)", _issues):
+        if data.__class__ is not dict and not v.check_object(data, "(body)", _issues):
             raise ValidationError(cls._MODEL_NAME, _issues)
         self = cls._from_mapping(data, "", _issues)
         if _issues:
@@ -216,20 +218,91 @@ class GptImage15(RequestModel):
         return self
 
     @classmethod
-    def _from_mapping(cls, data: Mapping[str, Any], prefix: str, issues: list[Issue]) -> Self:
-        v.check_keys(data, prefix, cls._DOCUMENTED, (), issues)
-        self = cls.__new__(cls)
-        get = data.get
-        self._assign(
-            issues,
-            prefix,
-            get("prompt", UNSET),
-            get("size", UNSET),
-            get("quality", UNSET),
-            get("background", UNSET),
-            None,
-        )
-        return self
+    def _from_mapping(_cls, _data: Mapping[str, Any], _prefix: str, _issues: list[Issue]) -> Self:
+        """:meth:`_assign` reading the fields from a mapping (inlined: this is the hot path of ``from_dict``;
+        locals start with ``_``: field names never do)."""
+        _self = _cls.__new__(_cls)
+        _set: set[str] = set()
+        _get = _data.get
+        _mark = len(_issues)
+        prompt = _get("prompt", UNSET)
+        if prompt is UNSET:
+            _issues.append(Issue(_prefix + "prompt", "required", None, "is required"))
+        else:
+            if not (prompt.__class__ is str and len(prompt) >= 1 and len(prompt) <= 32000):
+                prompt = _check_prompt(prompt, _prefix + "prompt", _issues)
+            _set.add("prompt")
+        _put_prompt(_self, prompt)
+        size = _get("size", UNSET)
+        if size is UNSET:
+            size = "1024x1024"
+        else:
+            size = _check_size(size, _prefix + "size", _issues)
+            _set.add("size")
+        _put_size(_self, size)
+        quality = _get("quality", UNSET)
+        if quality is UNSET:
+            quality = "low"
+        else:
+            if not (quality.__class__ is str and quality in _ENUM_2):
+                quality = _check_quality(quality, _prefix + "quality", _issues)
+            _set.add("quality")
+        _put_quality(_self, quality)
+        background = _get("background", UNSET)
+        if background is UNSET:
+            background = "auto"
+        else:
+            if not (background.__class__ is str and background in _ENUM_3):
+                background = _check_background(background, _prefix + "background", _issues)
+            _set.add("background")
+        _put_background(_self, background)
+        _put_extra_body(_self, None)
+        _put__fields_set(_self, _set)
+        if len(_set) != len(_data):  # a key that is not a documented field (reported first)
+            _issues[_mark:_mark] = v.unknown_keys(_data, _prefix, _cls._DOCUMENTED)
+        return _self
+
+    @classmethod
+    def validate_dict(cls, data: Mapping[str, Any]) -> None:
+        """Validate a JSON body without building the object: the same issues as :meth:`from_dict`, raised in
+        one ValidationError."""
+        _issues: list[Issue] = []
+        if data.__class__ is not dict and not v.check_object(data, "(body)", _issues):
+            raise ValidationError(cls._MODEL_NAME, _issues)
+        cls._check_mapping(data, "", _issues)
+        if _issues:
+            raise ValidationError(cls._MODEL_NAME, _issues)
+
+    @classmethod
+    def _check_mapping(_cls, _data: Mapping[str, Any], _prefix: str, _issues: list[Issue]) -> None:
+        """:meth:`_from_mapping`'s checks, in the same order, without storing anything (locals start with ``_``:
+        field names never do)."""
+        _mark = len(_issues)
+        _found = 0
+        _get = _data.get
+        prompt = _get("prompt", UNSET)
+        if prompt is UNSET:
+            _issues.append(Issue(_prefix + "prompt", "required", None, "is required"))
+        else:
+            _found += 1
+            if not (prompt.__class__ is str and len(prompt) >= 1 and len(prompt) <= 32000):
+                _check_prompt(prompt, _prefix + "prompt", _issues)
+        size = _get("size", UNSET)
+        if size is not UNSET:
+            _found += 1
+            _check_size(size, _prefix + "size", _issues)
+        quality = _get("quality", UNSET)
+        if quality is not UNSET:
+            _found += 1
+            if not (quality.__class__ is str and quality in _ENUM_2):
+                _check_quality(quality, _prefix + "quality", _issues)
+        background = _get("background", UNSET)
+        if background is not UNSET:
+            _found += 1
+            if not (background.__class__ is str and background in _ENUM_3):
+                _check_background(background, _prefix + "background", _issues)
+        if _found != len(_data):  # a key that is not a documented field (reported first)
+            _issues[_mark:_mark] = v.unknown_keys(_data, _prefix, _cls._DOCUMENTED)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON body: fields that were set (required ones always are), then ``extra_body``."""
@@ -251,6 +324,14 @@ class GptImage15(RequestModel):
     def json_schema(cls) -> dict[str, Any]:
         """The documented request body schema (JSON Schema 2020-12), a fresh copy."""
         return copy.deepcopy(_SCHEMA)
+
+
+_put_prompt: Final = GptImage15.__dict__["prompt"].__set__
+_put_size: Final = GptImage15.__dict__["size"].__set__
+_put_quality: Final = GptImage15.__dict__["quality"].__set__
+_put_background: Final = GptImage15.__dict__["background"].__set__
+_put_extra_body: Final = GptImage15.__dict__["extra_body"].__set__
+_put__fields_set: Final = GptImage15.__dict__["_fields_set"].__set__
 
 
 _SCHEMA: Final[dict[str, Any]] = {

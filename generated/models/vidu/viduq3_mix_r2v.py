@@ -219,51 +219,55 @@ class Viduq3MixR2V(RequestModel):
     ) -> None:
         """Check every field (collecting issues), then store them and which ones were set."""
         _set: set[str] = set()
-        _setattr = object.__setattr__
         if prompt is UNSET:
             _issues.append(Issue(_prefix + "prompt", "required", None, "is required"))
         else:
-            prompt = _check_prompt(prompt, _prefix + "prompt", _issues)
+            if not (prompt.__class__ is str and len(prompt) >= 1 and len(prompt) <= 5000):
+                prompt = _check_prompt(prompt, _prefix + "prompt", _issues)
             _set.add("prompt")
-        _setattr(self, "prompt", prompt)
+        _put_prompt(self, prompt)
         if reference_images is UNSET:
             _issues.append(Issue(_prefix + "reference_images", "required", None, "is required"))
         else:
             reference_images = _check_reference_images(reference_images, _prefix + "reference_images", _issues)
             _set.add("reference_images")
-        _setattr(self, "reference_images", reference_images)
+        _put_reference_images(self, reference_images)
         if duration is UNSET:
             duration = 5
         else:
-            duration = _check_duration(duration, _prefix + "duration", _issues)
+            if not (duration.__class__ is int and duration >= 1 and duration <= 16):
+                duration = _check_duration(duration, _prefix + "duration", _issues)
             _set.add("duration")
-        _setattr(self, "duration", duration)
+        _put_duration(self, duration)
         if aspect_ratio is UNSET:
             aspect_ratio = "16:9"
         else:
-            aspect_ratio = _check_aspect_ratio(aspect_ratio, _prefix + "aspect_ratio", _issues)
+            if not (aspect_ratio.__class__ is str and aspect_ratio in _ENUM_1):
+                aspect_ratio = _check_aspect_ratio(aspect_ratio, _prefix + "aspect_ratio", _issues)
             _set.add("aspect_ratio")
-        _setattr(self, "aspect_ratio", aspect_ratio)
+        _put_aspect_ratio(self, aspect_ratio)
         if resolution is UNSET:
             resolution = "720p"
         else:
-            resolution = _check_resolution(resolution, _prefix + "resolution", _issues)
+            if not (resolution.__class__ is str and resolution in _ENUM_2):
+                resolution = _check_resolution(resolution, _prefix + "resolution", _issues)
             _set.add("resolution")
-        _setattr(self, "resolution", resolution)
+        _put_resolution(self, resolution)
         if seed is UNSET:
             seed = None
         else:
-            seed = _check_seed(seed, _prefix + "seed", _issues)
+            if not (seed.__class__ is int):
+                seed = _check_seed(seed, _prefix + "seed", _issues)
             _set.add("seed")
-        _setattr(self, "seed", seed)
-        _setattr(self, "extra_body", v.check_extra_body(extra_body, self._DOCUMENTED, _issues))
-        _setattr(self, "_fields_set", _set)
+        _put_seed(self, seed)
+        _put_extra_body(self, v.check_extra_body(extra_body, self._DOCUMENTED, _issues))
+        _put__fields_set(self, _set)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Build from a JSON body; unknown keys and every broken rule are reported in one ValidationError."""
         _issues: list[Issue] = []
-        if not v.check_object(data, "(body)", _issues):
+        if data.__class__ is not dict and not v.check_object(data, "(body)", _issues):
             raise ValidationError(cls._MODEL_NAME, _issues)
         self = cls._from_mapping(data, "", _issues)
         if _issues:
@@ -271,22 +275,119 @@ class Viduq3MixR2V(RequestModel):
         return self
 
     @classmethod
-    def _from_mapping(cls, data: Mapping[str, Any], prefix: str, issues: list[Issue]) -> Self:
-        v.check_keys(data, prefix, cls._DOCUMENTED, (), issues)
-        self = cls.__new__(cls)
-        get = data.get
-        self._assign(
-            issues,
-            prefix,
-            get("prompt", UNSET),
-            get("reference_images", UNSET),
-            get("duration", UNSET),
-            get("aspect_ratio", UNSET),
-            get("resolution", UNSET),
-            get("seed", UNSET),
-            None,
-        )
-        return self
+    def _from_mapping(_cls, _data: Mapping[str, Any], _prefix: str, _issues: list[Issue]) -> Self:
+        """:meth:`_assign` reading the fields from a mapping (inlined: this is the hot path of ``from_dict``;
+        locals start with ``_``: field names never do)."""
+        _self = _cls.__new__(_cls)
+        _set: set[str] = set()
+        _get = _data.get
+        _mark = len(_issues)
+        prompt = _get("prompt", UNSET)
+        if prompt is UNSET:
+            _issues.append(Issue(_prefix + "prompt", "required", None, "is required"))
+        else:
+            if not (prompt.__class__ is str and len(prompt) >= 1 and len(prompt) <= 5000):
+                prompt = _check_prompt(prompt, _prefix + "prompt", _issues)
+            _set.add("prompt")
+        _put_prompt(_self, prompt)
+        reference_images = _get("reference_images", UNSET)
+        if reference_images is UNSET:
+            _issues.append(Issue(_prefix + "reference_images", "required", None, "is required"))
+        else:
+            reference_images = _check_reference_images(reference_images, _prefix + "reference_images", _issues)
+            _set.add("reference_images")
+        _put_reference_images(_self, reference_images)
+        duration = _get("duration", UNSET)
+        if duration is UNSET:
+            duration = 5
+        else:
+            if not (duration.__class__ is int and duration >= 1 and duration <= 16):
+                duration = _check_duration(duration, _prefix + "duration", _issues)
+            _set.add("duration")
+        _put_duration(_self, duration)
+        aspect_ratio = _get("aspect_ratio", UNSET)
+        if aspect_ratio is UNSET:
+            aspect_ratio = "16:9"
+        else:
+            if not (aspect_ratio.__class__ is str and aspect_ratio in _ENUM_1):
+                aspect_ratio = _check_aspect_ratio(aspect_ratio, _prefix + "aspect_ratio", _issues)
+            _set.add("aspect_ratio")
+        _put_aspect_ratio(_self, aspect_ratio)
+        resolution = _get("resolution", UNSET)
+        if resolution is UNSET:
+            resolution = "720p"
+        else:
+            if not (resolution.__class__ is str and resolution in _ENUM_2):
+                resolution = _check_resolution(resolution, _prefix + "resolution", _issues)
+            _set.add("resolution")
+        _put_resolution(_self, resolution)
+        seed = _get("seed", UNSET)
+        if seed is UNSET:
+            seed = None
+        else:
+            if not (seed.__class__ is int):
+                seed = _check_seed(seed, _prefix + "seed", _issues)
+            _set.add("seed")
+        _put_seed(_self, seed)
+        _put_extra_body(_self, None)
+        _put__fields_set(_self, _set)
+        if len(_set) != len(_data):  # a key that is not a documented field (reported first)
+            _issues[_mark:_mark] = v.unknown_keys(_data, _prefix, _cls._DOCUMENTED)
+        return _self
+
+    @classmethod
+    def validate_dict(cls, data: Mapping[str, Any]) -> None:
+        """Validate a JSON body without building the object: the same issues as :meth:`from_dict`, raised in
+        one ValidationError."""
+        _issues: list[Issue] = []
+        if data.__class__ is not dict and not v.check_object(data, "(body)", _issues):
+            raise ValidationError(cls._MODEL_NAME, _issues)
+        cls._check_mapping(data, "", _issues)
+        if _issues:
+            raise ValidationError(cls._MODEL_NAME, _issues)
+
+    @classmethod
+    def _check_mapping(_cls, _data: Mapping[str, Any], _prefix: str, _issues: list[Issue]) -> None:
+        """:meth:`_from_mapping`'s checks, in the same order, without storing anything (locals start with ``_``:
+        field names never do)."""
+        _mark = len(_issues)
+        _found = 0
+        _get = _data.get
+        prompt = _get("prompt", UNSET)
+        if prompt is UNSET:
+            _issues.append(Issue(_prefix + "prompt", "required", None, "is required"))
+        else:
+            _found += 1
+            if not (prompt.__class__ is str and len(prompt) >= 1 and len(prompt) <= 5000):
+                _check_prompt(prompt, _prefix + "prompt", _issues)
+        reference_images = _get("reference_images", UNSET)
+        if reference_images is UNSET:
+            _issues.append(Issue(_prefix + "reference_images", "required", None, "is required"))
+        else:
+            _found += 1
+            _check_reference_images(reference_images, _prefix + "reference_images", _issues)
+        duration = _get("duration", UNSET)
+        if duration is not UNSET:
+            _found += 1
+            if not (duration.__class__ is int and duration >= 1 and duration <= 16):
+                _check_duration(duration, _prefix + "duration", _issues)
+        aspect_ratio = _get("aspect_ratio", UNSET)
+        if aspect_ratio is not UNSET:
+            _found += 1
+            if not (aspect_ratio.__class__ is str and aspect_ratio in _ENUM_1):
+                _check_aspect_ratio(aspect_ratio, _prefix + "aspect_ratio", _issues)
+        resolution = _get("resolution", UNSET)
+        if resolution is not UNSET:
+            _found += 1
+            if not (resolution.__class__ is str and resolution in _ENUM_2):
+                _check_resolution(resolution, _prefix + "resolution", _issues)
+        seed = _get("seed", UNSET)
+        if seed is not UNSET:
+            _found += 1
+            if not (seed.__class__ is int):
+                _check_seed(seed, _prefix + "seed", _issues)
+        if _found != len(_data):  # a key that is not a documented field (reported first)
+            _issues[_mark:_mark] = v.unknown_keys(_data, _prefix, _cls._DOCUMENTED)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON body: fields that were set (required ones always are), then ``extra_body``."""
@@ -312,6 +413,16 @@ class Viduq3MixR2V(RequestModel):
     def json_schema(cls) -> dict[str, Any]:
         """The documented request body schema (JSON Schema 2020-12), a fresh copy."""
         return copy.deepcopy(_SCHEMA)
+
+
+_put_prompt: Final = Viduq3MixR2V.__dict__["prompt"].__set__
+_put_reference_images: Final = Viduq3MixR2V.__dict__["reference_images"].__set__
+_put_duration: Final = Viduq3MixR2V.__dict__["duration"].__set__
+_put_aspect_ratio: Final = Viduq3MixR2V.__dict__["aspect_ratio"].__set__
+_put_resolution: Final = Viduq3MixR2V.__dict__["resolution"].__set__
+_put_seed: Final = Viduq3MixR2V.__dict__["seed"].__set__
+_put_extra_body: Final = Viduq3MixR2V.__dict__["extra_body"].__set__
+_put__fields_set: Final = Viduq3MixR2V.__dict__["_fields_set"].__set__
 
 
 _SCHEMA: Final[dict[str, Any]] = {
