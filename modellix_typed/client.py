@@ -38,6 +38,7 @@ from .polling import PollPolicy, check_timeout, policy_for
 from .request import RequestModel
 from .results import TaskResult, parse_task
 from .retry import DEFAULT_MAX_RETRIES, RequestKind, RetryPolicy
+from .slots import SlotStore, keeper_for
 from .task import AsyncTask, OnUpdate, Task, WaitState
 from .transport import AsyncTransport, Call, Reply, SyncTransport, data_of, encode_json
 
@@ -86,6 +87,7 @@ class ClientCore:
         self.config = config
         self.retry_policy = retry_policy
         self.task_types: dict[str, str | None] = {}
+        self.on_rate_limited: Callable[[float | None], None] | None = None  # the limiter hears of submit 429s
 
     @classmethod
     def resolve(
@@ -113,7 +115,10 @@ class ClientCore:
         return cls(config, retry_policy if retry_policy is not None else RetryPolicy(max_retries=config.max_retries))
 
     def submit_call(self, prepared: Prepared) -> Call:
-        return Call("POST", prepared.path, kind=RequestKind.SUBMIT, content=prepared.content, slug=prepared.slug)
+        return Call(
+            "POST", prepared.path, kind=RequestKind.SUBMIT, content=prepared.content, slug=prepared.slug,
+            on_rate_limited=self.on_rate_limited,
+        )
 
     def accepted(self, reply: Reply, prepared: Prepared, call: Call) -> tuple[str, dt.datetime]:
         """The task id from a 2xx submit reply; anything unusable means the outcome is unknown."""
@@ -196,11 +201,14 @@ class Modellix(_ClientBase):
         poll_policy: PollPolicy | Mapping[str, PollPolicy] | None = None,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
         http_client: httpx.Client | None = None,
+        limiter: str | SlotStore | None = None,
     ) -> None:
         core = ClientCore.resolve(api_key, base_url, timeouts, max_retries, retry_policy, poll_policy, max_concurrency)
         self._core = core
         self._transport = SyncTransport(core.config, core.retry_policy, http_client)
-        self._limiter = Limiter(core.config.max_concurrency)
+        # limiter: where the team's slots are counted ("local", file:///path, redis://...; see .slots)
+        self._limiter = Limiter(core.config.max_concurrency, keeper_for(limiter, core.config.api_key))
+        core.on_rate_limited = self._limiter.rate_limited
         self.tasks = Tasks(self)
         self.media = Media(self)
 
@@ -400,11 +408,14 @@ class AsyncModellix(_ClientBase):
         poll_policy: PollPolicy | Mapping[str, PollPolicy] | None = None,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
         http_client: httpx.AsyncClient | None = None,
+        limiter: str | SlotStore | None = None,
     ) -> None:
         core = ClientCore.resolve(api_key, base_url, timeouts, max_retries, retry_policy, poll_policy, max_concurrency)
         self._core = core
         self._transport = AsyncTransport(core.config, core.retry_policy, http_client)
-        self._limiter = AsyncLimiter(core.config.max_concurrency)
+        # limiter: where the team's slots are counted ("local", file:///path, redis://...; see .slots)
+        self._limiter = AsyncLimiter(core.config.max_concurrency, keeper_for(limiter, core.config.api_key))
+        core.on_rate_limited = self._limiter.rate_limited
         self.tasks = AsyncTasks(self)
         self.media = AsyncMedia(self)
 
