@@ -17,11 +17,11 @@ import queue
 import tempfile
 import time
 from collections import Counter
-from typing import Any
+from typing import Any, Self
 
 from bench.polling import scratch_specs
 from bench.redis_server import redis_server_path, running_redis
-from bench.scaleout_workers import DURATION, KEY, worker
+from bench.scaleout_workers import DURATION, KEY, serve
 from modellix_typed.emulator import EmulatorConfig, RunningEmulator, running_emulator
 
 TIME_SCALE = 0.2  # a task lasts 1 s: the shared stores poll every ~50 ms, small against real tasks
@@ -37,69 +37,93 @@ def emulator_config(time_scale: float = TIME_SCALE) -> EmulatorConfig:
     )
 
 
+class Crew:
+    """Spawned worker processes kept for several runs (spawning them costs more than a short run)."""
+
+    def __init__(self, processes: int = PROCESSES) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.start = context.Event()
+        self.results: multiprocessing.Queue[tuple[str, int, Any]] = context.Queue()
+        self.jobs: list[multiprocessing.Queue[tuple[Any, ...] | None]] = [context.Queue() for _ in range(processes)]
+        self.processes = [
+            context.Process(target=serve, args=(n, jobs, self.start, self.results), daemon=True)
+            for n, jobs in enumerate(self.jobs)
+        ]
+        for process in self.processes:
+            process.start()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        for jobs in self.jobs:
+            jobs.put(None)
+        for process in self.processes:
+            process.join(timeout=10)
+            if process.is_alive():
+                process.kill()
+                process.join()
+
+    def run(
+        self, base_url: str, limiter: str, tasks: int, time_scale: float, mixed: bool, timeout: float
+    ) -> tuple[Counter[str], float, float]:
+        """One job per worker, started together once all are ready: (outcomes, makespan, wait for ready)."""
+        self.start.clear()
+        asked = time.monotonic()
+        for n, jobs in enumerate(self.jobs):
+            jobs.put((base_url, limiter, tasks, time_scale, not (mixed and n % 2)))
+        outcomes: Counter[str] = Counter()
+        ready = done = 0
+        started = asked
+        deadline = asked + timeout
+        while done < len(self.jobs):
+            try:
+                what, _, kinds = self.results.get(timeout=0.2)
+            except queue.Empty:
+                crashed = [p.exitcode for p in self.processes if p.exitcode is not None]
+                if crashed:
+                    raise RuntimeError(f"scale-out workload: worker(s) exited with {crashed}") from None
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"scale-out workload: {done} of {len(self.jobs)} workers done in {timeout} s")
+                continue
+            if what == "ready":
+                ready += 1
+                if ready == len(self.jobs):  # every client built: start-up is not part of the makespan
+                    started = time.monotonic()
+                    self.start.set()
+            else:
+                done += 1
+                outcomes.update(kinds)
+        return outcomes, time.monotonic() - started, started - asked
+
+
 def run_workload(
     emu: RunningEmulator,
     limiter: str,
     *,
-    processes: int = PROCESSES,
+    crew: Crew | None = None,
     tasks: int = TASKS_PER_PROCESS,
     time_scale: float = TIME_SCALE,
     timeout: float = 120.0,
     mixed: bool = False,
 ) -> dict[str, Any]:
-    """Run ``processes`` spawned workers at once; their outcomes, the makespan and the server's 429 count.
+    """Every worker of ``crew`` (or of a new crew of 6) runs ``tasks`` at once on ``limiter``; the figures.
 
     ``mixed``: every other worker uses the async client.
     """
+    if crew is None:
+        with Crew() as own:
+            return run_workload(emu, limiter, crew=own, tasks=tasks, time_scale=time_scale, timeout=timeout, mixed=mixed)
     emu.reset()
-    context = multiprocessing.get_context("spawn")
-    start = context.Event()
-    results = context.Queue()
-    workers = [
-        context.Process(
-            target=worker, args=(n, emu.base_url, limiter, tasks, time_scale, start, results, not (mixed and n % 2))
-        )
-        for n in range(processes)
-    ]
-    for process in workers:
-        process.start()
-    try:
-        outcomes: Counter[str] = Counter()
-        ready = done = 0
-        started = 0.0
-        deadline = time.monotonic() + timeout
-        while done < processes:
-            try:
-                what, _, kinds = results.get(timeout=0.2)
-            except queue.Empty:
-                crashed = [p.exitcode for p in workers if p.exitcode not in (None, 0)]
-                if crashed:
-                    raise RuntimeError(f"scale-out workload: worker(s) exited with {crashed}") from None
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"scale-out workload: {done} of {processes} workers finished in {timeout} s")
-                continue
-            if what == "ready":
-                ready += 1
-                if ready == processes:  # every client built (spawn start-up excluded from the makespan)
-                    started = time.monotonic()
-                    start.set()
-            else:
-                done += 1
-                outcomes.update(kinds)
-        makespan = time.monotonic() - started
-    finally:
-        for process in workers:
-            process.join(timeout=10)
-            if process.is_alive():
-                process.kill()
-                process.join()
+    outcomes, makespan, startup = crew.run(emu.base_url, limiter, tasks, time_scale, mixed, timeout)
     submits = [r["status"] for r in emu.stats()["requests"] if r["method"] == "POST"]
-    ideal = math.ceil(processes * tasks / SLOTS) * DURATION * time_scale
+    ideal = math.ceil(len(crew.jobs) * tasks / SLOTS) * DURATION * time_scale
     return {
         "makespan_simulated_s": round(makespan / time_scale, 1),
         "makespan_vs_ideal": round(makespan / ideal, 3),
         "http_429": submits.count(429),
         "outcomes": dict(outcomes),
+        "startup_s": round(startup, 2),
     }
 
 
@@ -108,14 +132,14 @@ def run() -> dict[str, Any]:
         "processes": PROCESSES, "tasks_per_process": TASKS_PER_PROCESS, "slots": SLOTS, "time_scale": TIME_SCALE,
         "ideal_simulated_s": math.ceil(PROCESSES * TASKS_PER_PROCESS / SLOTS) * DURATION,
     }
-    with running_emulator(emulator_config()) as emu, tempfile.TemporaryDirectory() as folder:
-        figures["in_process"] = run_workload(emu, "local")
-        figures["file"] = run_workload(emu, "file://" + os.path.join(folder, "slots.json"))
+    with running_emulator(emulator_config()) as emu, tempfile.TemporaryDirectory() as folder, Crew() as crew:
+        figures["in_process"] = run_workload(emu, "local", crew=crew)
+        figures["file"] = run_workload(emu, "file://" + os.path.join(folder, "slots.json"), crew=crew)
         if redis_server_path() is None:
             figures["redis"] = {"skipped": "redis-server is not installed (apt-get install redis-server)"}
         else:
             with running_redis() as url:
-                figures["redis"] = run_workload(emu, url)
+                figures["redis"] = run_workload(emu, url, crew=crew)
     return figures
 
 

@@ -46,6 +46,13 @@ def worker(
     results.put(("done", number, dict(Counter(o.kind for o in outcomes))))
 
 
+def serve(number: int, jobs: Any, start: Event, results: Any) -> None:
+    """A reusable worker process: run :func:`worker` for each job until a None arrives."""
+    while (job := jobs.get()) is not None:
+        base_url, limiter, tasks, time_scale, sync = job
+        worker(number, base_url, limiter, tasks, time_scale, start, results, sync)
+
+
 def hold_slots(base_url: str, limiter: str, count: int, ready: Event) -> None:
     """Submit ``count`` tasks and never wait for them: the slots stay held (renewed) until this process dies."""
     poll, retry = policies(1.0)

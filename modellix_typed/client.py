@@ -222,6 +222,7 @@ class Modellix(_ClientBase):
 
     def close(self) -> None:
         self._transport.close()
+        self._limiter.close()
 
     def submit(self, request: RequestLike, data: Mapping[str, Any] | None = None) -> Task:
         """POST once (waiting for a free slot first); returns a :class:`Task` handle."""
@@ -429,6 +430,7 @@ class AsyncModellix(_ClientBase):
 
     async def aclose(self) -> None:
         await self._transport.aclose()
+        self._limiter.close()
 
     async def submit(self, request: RequestLike, data: Mapping[str, Any] | None = None) -> AsyncTask:
         return await self._submit(prepare(request, data))

@@ -117,6 +117,11 @@ class _Counts:
         keeper = self._book.keeper
         return len(self._book.held) if keeper is None else keeper.count()
 
+    def close(self) -> None:
+        """The client closed: leases in a shared store are no longer renewed (they expire by themselves)."""
+        if self._book.keeper is not None:
+            self._book.keeper.stop()
+
     def _contended(self) -> int:
         """1 when a worker elsewhere waits for the team's slots (so running tasks are polled promptly)."""
         keeper = self._book.keeper

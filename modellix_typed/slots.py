@@ -136,10 +136,13 @@ class FileSlots(SlotStore):
         except OSError as exc:
             raise LimiterUnavailable(f"limiter: cannot open the slot file {str(self.path)!r}: {exc}") from None
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX if write else fcntl.LOCK_SH)
-            raw = b""
-            while chunk := os.read(fd, 65536):
-                raw += chunk
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX if write else fcntl.LOCK_SH)
+                raw = b""
+                while chunk := os.read(fd, 65536):
+                    raw += chunk
+            except OSError as exc:
+                raise LimiterUnavailable(f"limiter: cannot read the slot file {str(self.path)!r}: {exc}") from None
             try:
                 book = json.loads(raw) if raw.strip() else {}
             except ValueError:
@@ -150,9 +153,12 @@ class FileSlots(SlotStore):
             yield book
             if write:
                 data = json.dumps(book, separators=(",", ":")).encode()
-                os.lseek(fd, 0, os.SEEK_SET)
-                os.write(fd, data)
-                os.ftruncate(fd, len(data))
+                try:
+                    os.lseek(fd, 0, os.SEEK_SET)
+                    os.write(fd, data)
+                    os.ftruncate(fd, len(data))
+                except OSError as exc:
+                    raise LimiterUnavailable(f"limiter: cannot write the slot file {str(self.path)!r}: {exc}") from None
         finally:
             os.close(fd)  # also drops the lock
 
@@ -239,7 +245,10 @@ _COUNT = _NOW + "return redis.call('ZCOUNT', KEYS[1], '(' .. now, '+inf')"
 
 
 class RedisSlots(SlotStore):
-    """Slots in Redis (one sorted set per team, ``modellix:slots:<team>``): shared by every machine."""
+    """Slots in Redis (one sorted set per team, ``modellix:slots:{<team>}``): shared by every machine.
+
+    The team is a hash tag, so a team's two keys (its leases, and who waits) live on one Redis Cluster node.
+    """
 
     def __init__(
         self,
@@ -272,7 +281,7 @@ class RedisSlots(SlotStore):
         return self._where
 
     def _key(self, team: str) -> str:
-        return self.prefix + team
+        return self.prefix + "{" + team + "}"
 
     def _run(self, what: str, call: Any) -> Any:
         try:
@@ -447,12 +456,21 @@ class LeaseKeeper:
         return lease
 
     def give_back(self, lease: str) -> None:
+        """Never raises: it runs after a task ended, and a store outage must not cost that task's result."""
         self._this_process()
         with self._lock:
             if lease not in self._leases:
                 return
             self._leases.discard(lease)
-        self.store.release(self.team, lease)
+        try:
+            self.store.release(self.team, lease)
+        except LimiterUnavailable as exc:
+            logger.warning("%s; the slot comes back when its lease expires (%.0f s)", exc, self.store.lease)
+
+    def stop(self) -> None:
+        """The client closed: stop renewing; the leases still held expire within the lease time."""
+        with self._lock:
+            self._leases.clear()
 
     def count(self) -> int:
         return self.store.count(self.team)
@@ -480,6 +498,9 @@ class LeaseKeeper:
                 gone = self.store.renew(self.team, leases)
             except LimiterUnavailable as exc:
                 logger.warning("%s; will retry", exc)
+                continue
+            except Exception:  # a daemon thread that dies silently would let the leases lapse
+                logger.exception("limiter: renewing slot leases failed; will retry")
                 continue
             with self._lock:
                 lost = self._leases.intersection(gone)  # not those given back meanwhile

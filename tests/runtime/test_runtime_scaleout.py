@@ -14,12 +14,20 @@ from typing import Any
 import pytest
 
 from bench import scaleout
-from bench.scaleout_workers import hold_slots
 from bench.redis_server import redis_server_path, running_redis
-from modellix_typed import AsyncModellix, ConfigurationError, Modellix, RateLimited, RetryPolicy
+from bench.scaleout_workers import hold_slots
+from modellix_typed import ConfigurationError, Modellix, RateLimited, RetryPolicy
 from modellix_typed.emulator import RunningEmulator, running_emulator
-from modellix_typed.limiter import Limiter
-from modellix_typed.slots import ENV_LIMITER_URL, FileSlots, LeaseKeeper, RedisSlots, SlotStore, store_from_url, team_for_key
+from modellix_typed.limiter import AsyncLimiter, Limiter
+from modellix_typed.slots import (
+    ENV_LIMITER_URL,
+    FileSlots,
+    LeaseKeeper,
+    RedisSlots,
+    SlotStore,
+    store_from_url,
+    team_for_key,
+)
 
 TIME_SCALE = 0.05  # a 5 s image task lasts 0.25 s
 
@@ -37,6 +45,13 @@ def team_emulator() -> Iterator[RunningEmulator]:
     """An emulator enforcing a team limit of 3 running tasks, on a fast clock."""
     with running_emulator(scaleout.emulator_config(TIME_SCALE)) as emu:
         yield emu
+
+
+@pytest.fixture(scope="module")
+def crew() -> Iterator[scaleout.Crew]:
+    """Six spawned worker processes, kept for every multi-process test of this module."""
+    with scaleout.Crew(6) as workers:
+        yield workers
 
 
 @pytest.fixture(params=["file", "redis"])
@@ -86,7 +101,9 @@ def test_limiter_of_a_wrong_type_is_rejected() -> None:
         Modellix("k", limiter=3)  # type: ignore[arg-type]
 
 
-def test_the_environment_chooses_the_store_unless_the_client_says(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_the_environment_chooses_the_store_unless_the_client_says(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setenv(ENV_LIMITER_URL, f"file://{tmp_path}/env.json")
     keeper = Modellix("key-one")._limiter._book.keeper
     assert keeper is not None and isinstance(keeper.store, FileSlots) and keeper.store.path == tmp_path / "env.json"
@@ -166,16 +183,18 @@ def test_a_slot_held_by_a_process_killed_with_sigkill_comes_back_within_the_leas
 
 
 def test_six_processes_share_one_team_without_a_single_429(
-    store_url: Callable[[str], str], team_emulator: RunningEmulator
+    store_url: Callable[[str], str], team_emulator: RunningEmulator, crew: scaleout.Crew
 ) -> None:
-    figures = scaleout.run_workload(team_emulator, store_url("limit=3"), time_scale=TIME_SCALE, mixed=True)
+    figures = scaleout.run_workload(team_emulator, store_url("limit=3"), crew=crew, time_scale=TIME_SCALE, mixed=True)
     assert figures["outcomes"] == {"success": 24}
     assert figures["http_429"] == 0
 
 
-def test_six_processes_with_in_process_limiters_meet_429s(team_emulator: RunningEmulator) -> None:
+def test_six_processes_with_in_process_limiters_meet_429s(
+    team_emulator: RunningEmulator, crew: scaleout.Crew
+) -> None:
     """The same workload without a shared store: each process counts 3 slots of its own (the bug this fixes)."""
-    figures = scaleout.run_workload(team_emulator, "local", time_scale=TIME_SCALE)
+    figures = scaleout.run_workload(team_emulator, "local", crew=crew, time_scale=TIME_SCALE)
     assert figures["http_429"] > 0
     assert team_emulator.stats()["tasks_created"] == figures["outcomes"].get("success", 0)
 
@@ -213,8 +232,6 @@ def test_a_429_from_another_tool_on_the_team_stops_further_submissions_until_a_t
 
 
 def test_async_limiter_cap_after_a_429_lifts_after_retry_after_when_nothing_of_ours_runs() -> None:
-    from modellix_typed.limiter import AsyncLimiter
-
     async def scenario() -> float:
         limiter = AsyncLimiter(3)
         slot = await limiter.acquire()
@@ -225,3 +242,23 @@ def test_async_limiter_cap_after_a_429_lifts_after_retry_after_when_nothing_of_o
         return asyncio.get_running_loop().time() - started
 
     assert asyncio.run(scenario()) >= 0.25
+
+
+def test_closing_the_client_stops_renewing_so_its_leases_expire(tmp_path: Path) -> None:
+    url = f"file://{tmp_path}/slots.json?lease=0.3&team=t"
+    store = store_from_url(url)
+    assert store is not None
+    kept, closed = Modellix("k", limiter=url), Modellix("k", limiter=url)
+    assert kept._limiter.acquire(timeout=0) is not None and closed._limiter.acquire(timeout=0) is not None
+    closed.close()
+    time.sleep(0.9)  # three lease times: the open client's lease was renewed, the closed one's lapsed
+    assert store.count("t") == 1
+    kept.close()
+
+
+def test_the_shared_store_classes_are_exported() -> None:
+    import modellix_typed
+
+    assert modellix_typed.FileSlots is FileSlots and modellix_typed.RedisSlots is RedisSlots
+    assert issubclass(modellix_typed.LimiterUnavailable, modellix_typed.ModellixError)
+    assert modellix_typed.SlotStore is SlotStore and issubclass(FileSlots, SlotStore)
