@@ -26,6 +26,7 @@ import threading
 import time
 import urllib.parse
 import uuid
+import weakref
 from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import Any
@@ -420,7 +421,8 @@ def keeper_for(limiter: str | SlotStore | None, api_key: str | None) -> LeaseKee
 class LeaseKeeper:
     """The leases this process holds in a store for one team, renewed by a daemon thread while any is held.
 
-    The thread stops when the last lease is given back (and with the process: then the leases expire).
+    The thread stops when the last lease is given back, when the client is closed or dropped, and with the
+    process; the leases it no longer renews expire by themselves.
     After a fork the child starts with no leases: the parent's belong to the parent.
     """
 
@@ -451,7 +453,10 @@ class LeaseKeeper:
             with self._lock:
                 self._leases.add(lease)
                 if self._renewer is None:
-                    self._renewer = threading.Thread(target=self._renew_loop, name="modellix-leases", daemon=True)
+                    self._renewer = threading.Thread(
+                        target=_renew_while_held, args=(weakref.ref(self), self.store.lease / 3),
+                        name="modellix-leases", daemon=True,
+                    )
                     self._renewer.start()
         return lease
 
@@ -486,27 +491,37 @@ class LeaseKeeper:
             self._contended = (now, answer)
         return answer
 
-    def _renew_loop(self) -> None:
-        while True:
-            time.sleep(self.store.lease / 3)
-            with self._lock:
-                if not self._leases or os.getpid() != self._pid:
-                    self._renewer = None
-                    return
-                leases = list(self._leases)
-            try:
-                gone = self.store.renew(self.team, leases)
-            except LimiterUnavailable as exc:
-                logger.warning("%s; will retry", exc)
-                continue
-            except Exception:  # a daemon thread that dies silently would let the leases lapse
-                logger.exception("limiter: renewing slot leases failed; will retry")
-                continue
-            with self._lock:
-                lost = self._leases.intersection(gone)  # not those given back meanwhile
-                self._leases -= lost
-            if lost:
-                logger.warning(
-                    "limiter: %d slot lease(s) of team %s expired before renewal (process paused longer than %.0f s?)",
-                    len(lost), self.team, self.store.lease,
-                )
+    def renew_once(self) -> bool:
+        """Renew every lease held; False when none is left (the renewer then stops)."""
+        with self._lock:
+            if not self._leases or os.getpid() != self._pid:
+                self._renewer = None
+                return False
+            leases = list(self._leases)
+        try:
+            gone = self.store.renew(self.team, leases)
+        except LimiterUnavailable as exc:
+            logger.warning("%s; will retry", exc)
+            return True
+        except Exception:  # a renewer that dies silently would let the leases lapse
+            logger.exception("limiter: renewing slot leases failed; will retry")
+            return True
+        with self._lock:
+            lost = self._leases.intersection(gone)  # not those given back meanwhile
+            self._leases -= lost
+        if lost:
+            logger.warning(
+                "limiter: %d slot lease(s) of team %s expired before renewal (process paused longer than %.0f s?)",
+                len(lost), self.team, self.store.lease,
+            )
+        return True
+
+
+def _renew_while_held(keeper: weakref.ref[LeaseKeeper], period: float) -> None:
+    """The renewer thread. It holds the keeper weakly: a client dropped without close() stops renewing too."""
+    while True:
+        time.sleep(period)
+        alive = keeper()
+        if alive is None or not alive.renew_once():
+            return
+        del alive

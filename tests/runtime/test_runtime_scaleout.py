@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import multiprocessing
 import os
 import signal
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,7 +18,7 @@ import pytest
 from bench import scaleout
 from bench.redis_server import redis_server_path, running_redis
 from bench.scaleout_workers import hold_slots
-from modellix_typed import ConfigurationError, Modellix, RateLimited, RetryPolicy
+from modellix_typed import ConfigurationError, LimiterUnavailable, Modellix, RateLimited, RetryPolicy
 from modellix_typed.emulator import RunningEmulator, running_emulator
 from modellix_typed.limiter import AsyncLimiter, Limiter
 from modellix_typed.slots import (
@@ -262,3 +264,44 @@ def test_the_shared_store_classes_are_exported() -> None:
     assert modellix_typed.FileSlots is FileSlots and modellix_typed.RedisSlots is RedisSlots
     assert issubclass(modellix_typed.LimiterUnavailable, modellix_typed.ModellixError)
     assert modellix_typed.SlotStore is SlotStore and issubclass(FileSlots, SlotStore)
+
+
+def test_an_unreachable_store_stops_the_submission_before_anything_is_sent(
+    emu: RunningEmulator, make_client: Callable[..., Modellix], Image: Any
+) -> None:
+    client = make_client(emu, limiter="redis://:hunter2@127.0.0.1:1/0")  # nothing listens on port 1
+    with pytest.raises(LimiterUnavailable, match="redis redis://127.0.0.1:1 failed to take a slot") as info:
+        client.submit(Image("x"))
+    assert "hunter2" not in str(info.value)
+    assert emu.stats()["requests"] == []
+
+
+def test_a_store_outage_after_a_task_ended_costs_no_result(caplog: pytest.LogCaptureFixture) -> None:
+    """Giving a slot back never raises: the store going away must not turn a finished task into an error."""
+    if redis_server_path() is None:
+        pytest.skip("redis-server is not installed (Debian: apt-get install redis-server; .ci/run installs it)")
+    with running_redis() as url:  # a private server, stopped before the slot is given back
+        limiter = Modellix("k", limiter=url)._limiter
+        slot = limiter.acquire(timeout=5)
+        assert slot is not None and limiter.team_in_use == 1
+    with caplog.at_level("WARNING", logger="modellix_typed"):
+        limiter.release(slot)  # the server is gone
+    assert limiter.in_use == 0
+    assert "the slot comes back when its lease expires" in caplog.text
+
+
+def test_redis_without_its_package_says_which_extra_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "redis", None)  # `import redis` now fails as if it were not installed
+    with pytest.raises(ConfigurationError, match=r"pip install 'modellix-typed\[redis\]'"):
+        Modellix("k", limiter="redis://127.0.0.1:6379/0")
+
+
+def test_a_client_dropped_without_close_stops_renewing(tmp_path: Path) -> None:
+    url = f"file://{tmp_path}/slots.json?lease=0.3&team=t"
+    client = Modellix("k", limiter=url)
+    assert client._limiter.acquire(timeout=0) is not None
+    del client
+    gc.collect()
+    time.sleep(0.9)
+    store = store_from_url(url)
+    assert store is not None and store.count("t") == 0
