@@ -12,7 +12,8 @@ import math
 import time
 from typing import Any
 
-from bench.polling import KEY, request_class, scratch_specs
+from bench.polling import KEY, scratch_specs
+from bench.prompt import request_class
 from modellix_typed import Modellix
 from modellix_typed.emulator import EmulatorConfig, running_emulator
 from modellix_typed.polling import IMAGE_POLICY

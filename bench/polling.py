@@ -15,42 +15,17 @@ import time
 from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Self
+from typing import Any
 
+from bench.prompt import BenchPrompt, request_class
 from modellix_typed import AsyncModellix, PollPolicy
 from modellix_typed.emulator import EmulatorConfig, running_emulator
 from modellix_typed.polling import IMAGE_POLICY, VIDEO_POLICY
-from modellix_typed.request import Endpoint, RequestModel
 
 TIME_SCALE = 0.05
 KEY = "bench-key-123"
 DURATIONS = {"image": (3.0, 5.0, 10.0), "video": (30.0, 60.0, 120.0)}
 TASKS_PER_DURATION = 3
-
-
-class BenchPrompt(RequestModel):
-    """A one-field request for the bench's scratch model (bench runs without generated code)."""
-
-    ENDPOINT = Endpoint("bench", "image", "t2i", "POST", "/api/v1/bench/image", "https://docs.modellix.ai/bench")
-
-    def __init__(self, prompt: str) -> None:
-        self.prompt = prompt
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"prompt": self.prompt}
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Self:
-        return cls(str(data["prompt"]))
-
-    @classmethod
-    def json_schema(cls) -> dict[str, Any]:
-        return {"type": "object", "properties": {"prompt": {"type": "string"}}, "required": ["prompt"]}
-
-
-def request_class(task_type: str, model_id: str) -> type[BenchPrompt]:
-    endpoint = Endpoint("bench", model_id, task_type, "POST", f"/api/v1/bench/{model_id}", "https://docs.modellix.ai")
-    return type(f"Bench_{model_id.replace('-', '_')}", (BenchPrompt,), {"ENDPOINT": endpoint})
 
 
 def scratch_specs(models: Mapping[str, str]) -> Path:

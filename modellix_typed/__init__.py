@@ -23,6 +23,10 @@ _EXPORTS: dict[str, str] = {
     "PollPolicy": "polling",
     "RetryPolicy": "retry",
     "Timeouts": "config",
+    "FileSlots": "slots",
+    "RedisSlots": "slots",
+    "SlotStore": "slots",
+    "LimiterUnavailable": "slots",
     "BatchOutcome": "batch",
     "BatchProgress": "batch",
     "ModelInfo": "common_api",
@@ -121,6 +125,12 @@ if TYPE_CHECKING:
     )
     from .retry import (
         RetryPolicy as RetryPolicy,
+    )
+    from .slots import (
+        FileSlots as FileSlots,
+        LimiterUnavailable as LimiterUnavailable,
+        RedisSlots as RedisSlots,
+        SlotStore as SlotStore,
     )
     from .task import (
         AsyncTask as AsyncTask,

@@ -40,6 +40,7 @@ from .polling import PollPolicy, check_timeout, policy_for
 from .request import RequestModel, canonical_path, parse_slug
 from .results import TaskResult, parse_task
 from .retry import DEFAULT_MAX_RETRIES, RequestKind, RetryPolicy
+from .slots import SlotStore, keeper_for
 from .task import AsyncTask, OnUpdate, Task, WaitState
 from .transport import AsyncTransport, Call, Reply, SyncTransport, data_of, encode_json
 
@@ -128,6 +129,7 @@ class ClientCore:
         self.retry_policy = retry_policy
         self.task_types: dict[str, str | None] = {}
         self.learned_paths: dict[str, str] = {}  # slug -> the submit path that answered (after a 404 fallback)
+        self.on_rate_limited: Callable[[float | None], None] | None = None  # the limiter hears of submit 429s
 
     @classmethod
     def resolve(
@@ -161,7 +163,14 @@ class ClientCore:
     def submit_calls(self, prepared: Prepared) -> list[Call]:
         """The POST to send, then (only after a 404, which created nothing) the one legacy path to try."""
         return [
-            Call("POST", path, kind=RequestKind.SUBMIT, content=prepared.content, slug=prepared.slug)
+            Call(
+                "POST",
+                path,
+                kind=RequestKind.SUBMIT,
+                content=prepared.content,
+                slug=prepared.slug,
+                on_rate_limited=self.on_rate_limited,
+            )
             for path in self.submit_paths(prepared)
         ]
 
@@ -287,6 +296,7 @@ class Modellix(_ClientBase):
         http_client: httpx.Client | None = None,
         submit_path: str | None = None,
         legacy_path_fallback: bool = True,
+        limiter: str | SlotStore | None = None,
     ) -> None:
         core = ClientCore.resolve(
             api_key,
@@ -301,7 +311,9 @@ class Modellix(_ClientBase):
         )
         self._core = core
         self._transport = SyncTransport(core.config, core.retry_policy, http_client)
-        self._limiter = Limiter(core.config.max_concurrency)
+        # limiter: where the team's slots are counted ("local", file:///path, redis://...; see .slots)
+        self._limiter = Limiter(core.config.max_concurrency, keeper_for(limiter, core.config.api_key))
+        core.on_rate_limited = self._limiter.rate_limited
         self.tasks = Tasks(self)
         self.media = Media(self)
 
@@ -315,6 +327,7 @@ class Modellix(_ClientBase):
 
     def close(self) -> None:
         self._transport.close()
+        self._limiter.close()
 
     def submit(self, request: RequestLike, data: Mapping[str, Any] | None = None, *, validate: bool = True) -> Task:
         """POST once (waiting for a free slot first); returns a :class:`Task` handle.
@@ -514,6 +527,7 @@ class AsyncModellix(_ClientBase):
         http_client: httpx.AsyncClient | None = None,
         submit_path: str | None = None,
         legacy_path_fallback: bool = True,
+        limiter: str | SlotStore | None = None,
     ) -> None:
         core = ClientCore.resolve(
             api_key,
@@ -528,7 +542,9 @@ class AsyncModellix(_ClientBase):
         )
         self._core = core
         self._transport = AsyncTransport(core.config, core.retry_policy, http_client)
-        self._limiter = AsyncLimiter(core.config.max_concurrency)
+        # limiter: where the team's slots are counted ("local", file:///path, redis://...; see .slots)
+        self._limiter = AsyncLimiter(core.config.max_concurrency, keeper_for(limiter, core.config.api_key))
+        core.on_rate_limited = self._limiter.rate_limited
         self.tasks = AsyncTasks(self)
         self.media = AsyncMedia(self)
 
@@ -542,6 +558,7 @@ class AsyncModellix(_ClientBase):
 
     async def aclose(self) -> None:
         await self._transport.aclose()
+        self._limiter.close()
 
     async def submit(
         self, request: RequestLike, data: Mapping[str, Any] | None = None, *, validate: bool = True

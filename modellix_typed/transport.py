@@ -15,7 +15,7 @@ import json
 import logging
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
@@ -76,6 +76,8 @@ class Call:
     files: Mapping[str, tuple[str, bytes, str]] | None = None
     slug: str | None = None  # for submissions: which model, for error messages
     retries: bool = True
+    # Told of each 429 with its Retry-After (submissions: the limiter then takes fewer slots).
+    on_rate_limited: Callable[[float | None], None] | None = attrs.field(default=None, eq=False, repr=False)
 
     @property
     def body_sha256(self) -> str:
@@ -176,6 +178,8 @@ class Exchange:
             request_id=headers.get("x-request-id"),
             retry_after=retry_after,
         )
+        if code == 429 and call.on_rate_limited is not None:
+            call.on_rate_limited(retry_after)
         decision = decide_on_status(call.kind, code, self.attempts, self.policy, retry_after, self.rng)
         if decision.outcome_unknown:
             return Step(error=self._unknown(f"{what} after the body was sent: {error.message}", http_status))
