@@ -16,12 +16,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import inspect
 import logging
+import os
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
@@ -43,8 +46,9 @@ from .validation import Issue, ValidationError
 
 if TYPE_CHECKING:
     from .client import AsyncModellix, Modellix, Prepared
+    from .journal import Journal
     from .limiter import AsyncLimiter, Limiter, Slot
-    from .task import AsyncTask
+    from .task import AsyncTask, Task
 
 logger = logging.getLogger("modellix_typed")
 
@@ -53,6 +57,7 @@ logger = logging.getLogger("modellix_typed")
 STOP_CHECK_INTERVAL = 0.1
 
 BatchItem = RequestModel | tuple[str, Mapping[str, Any]]
+JournalPath = str | os.PathLike[str]
 OutcomeKind = Literal["success", "failed", "rejected", "outcome_unknown", "timeout", "error"]
 
 
@@ -126,10 +131,61 @@ def classify(index: int, slug: str, task_id: str | None, error: ModellixError) -
     return BatchOutcome(index, slug, kind, task_id=task_id, error=error)
 
 
+@attrs.frozen
+class Job:
+    """One input to run: submit ``item``, or (resuming) re-attach to the task it already created."""
+
+    index: int
+    item: Prepared
+    task_id: str | None = None
+
+
+@attrs.frozen
+class Run:
+    """How a batch runs: its jobs, outcomes already known (resume), the journal and download folder."""
+
+    jobs: list[Job]
+    total: int
+    known: list[BatchOutcome] = attrs.Factory(list)
+    journal: Journal | None = None
+    download: Path | None = None
+
+
+def plan_resume(journal: Journal, *, resubmit_unknown: bool) -> tuple[list[Job], list[BatchOutcome]]:
+    """What a journal leaves to do: re-attach known tasks, send never-sent (or refused) inputs, and report
+    inputs whose POST may have created a task (unless ``resubmit_unknown``) instead of paying twice."""
+    from .client import Prepared
+    from .journal import JournalError
+    from .transport import encode_json
+
+    jobs: list[Job] = []
+    known: list[BatchOutcome] = []
+    for index, entry in sorted(journal.entries.items()):
+        content = encode_json(entry.body)
+        if hashlib.sha256(content).hexdigest() != entry.sha256:
+            raise JournalError(f"journal {str(journal.path)!r}: the body of input {index} does not match its sha256")
+        item = Prepared(entry.slug, entry.task_type, entry.path, content)
+        state = entry.state
+        if state == "task" and entry.task_id is not None:
+            if entry.final == "failed":
+                known.append(classify(index, entry.slug, entry.task_id, TaskFailed(entry.task_id, entry.error or "")))
+            elif entry.final == "success" and entry.files and all(Path(f).is_file() for f in entry.files):
+                known.append(BatchOutcome(index, entry.slug, "success", entry.task_id))
+            else:
+                jobs.append(Job(index, item, entry.task_id))
+        elif state == "unknown" and not resubmit_unknown:
+            reason = f"journal: the POST may have created a task ({entry.unknown or 'the process stopped during it'})"
+            error = SubmissionOutcomeUnknown(reason, slug=entry.slug, body_sha256=entry.sha256)
+            known.append(classify(index, entry.slug, None, error))
+        else:
+            jobs.append(Job(index, item))
+    return jobs, known
+
+
 class _Tally:
     """Progress bookkeeping shared by the sync and async runners."""
 
-    def __init__(self, total: int, on_progress: OnProgress | None) -> None:
+    def __init__(self, total: int, on_progress: OnProgress | None, *, queued: int | None = None) -> None:
         self.total = total
         self.on_progress = on_progress
         self.counts: Counter[str] = Counter()
@@ -137,7 +193,7 @@ class _Tally:
         self.stop_error: ModellixError | None = None  # set after a 401/402: do not send the rest
         self.lock = threading.Lock()
         self.reporting = threading.Lock()  # on_progress is never called concurrently
-        self.queued = total
+        self.queued = total if queued is None else queued  # inputs not started yet
         self.stopped = threading.Event()  # interrupted: submit nothing more, stop waiting, report nothing more
 
     def record(self, outcome: BatchOutcome) -> None:
@@ -216,29 +272,87 @@ def run_batch(
     max_concurrency: int | None = None,
     timeout: float | None = None,
     on_progress: OnProgress | None = None,
+    journal: JournalPath | Journal | None = None,
 ) -> list[BatchOutcome]:
     prepared = prepare_all(requests)
     client.config.require_key()
     check_timeout(timeout)
-    tally = _Tally(len(prepared), on_progress)
+    jobs = [Job(i, p) for i, p in enumerate(prepared)]
+    if journal is None:
+        return _run_sync(client, Run(jobs, len(prepared)), max_concurrency, timeout, on_progress)
+    with _started(journal, prepared) as book:
+        return _run_sync(client, Run(jobs, len(prepared), journal=book), max_concurrency, timeout, on_progress)
 
-    def one(index: int, item: Prepared) -> None:
+
+@contextlib.contextmanager
+def _started(journal: JournalPath | Journal, prepared: list[Prepared]) -> Iterator[Journal]:
+    """The journal (opened here from a path and closed after, or the caller's) with every intent recorded."""
+    from .journal import Journal
+
+    with contextlib.ExitStack() as stack:
+        book = journal if isinstance(journal, Journal) else stack.enter_context(Journal.create(journal))
+        book.start(prepared)
+        yield book
+
+
+@contextlib.contextmanager
+def _reopened(journal: JournalPath | Journal) -> Iterator[Journal]:
+    from .journal import Journal
+
+    if isinstance(journal, Journal):
+        yield journal
+    else:
+        with Journal.open(journal) as book:
+            yield book
+
+
+def resume_batch(
+    client: Modellix,
+    journal: JournalPath | Journal,
+    *,
+    resubmit_unknown: bool = False,
+    download: str | os.PathLike[str] | None = None,
+    max_concurrency: int | None = None,
+    timeout: float | None = None,
+    on_progress: OnProgress | None = None,
+) -> list[BatchOutcome]:
+    """Finish a journaled batch: see :meth:`modellix_typed.Modellix.resume`."""
+    client.config.require_key()
+    check_timeout(timeout)
+    with _reopened(journal) as book:
+        return _run_sync(client, _resume_run(book, resubmit_unknown, download), max_concurrency, timeout, on_progress)
+
+
+def _resume_run(book: Journal, resubmit_unknown: bool, download: str | os.PathLike[str] | None) -> Run:
+    jobs, known = plan_resume(book, resubmit_unknown=resubmit_unknown)
+    folder = download if download is not None else book.header.get("download")
+    return Run(jobs, len(book.entries), known, book, Path(folder) if folder else None)
+
+
+def _run_sync(
+    client: Modellix, run: Run, max_concurrency: int | None, timeout: float | None, on_progress: OnProgress | None
+) -> list[BatchOutcome]:
+    tally = _Tally(run.total, on_progress, queued=len(run.jobs))
+    for outcome in run.known:
+        tally.record(outcome)
+
+    def one(job: Job) -> None:
         try:
             if tally.stopped.is_set():
                 return  # interrupted before this input started: never sent, no outcome
-            outcome = tally.begin(index, item.slug, client._limiter)
+            outcome = tally.begin(job.index, job.item.slug, client._limiter)
             if outcome is None:
-                outcome = _send_and_wait(client, index, item, timeout, tally.stopped)
+                outcome = _send_and_wait(client, job, run, timeout, tally.stopped)
             if outcome is not None:
                 tally.record(outcome)
         except BaseException:
             tally.stopped.set()  # whatever escaped (KeyboardInterrupt from on_progress, a bug): stop all
             raise
 
-    workers = min(_width(client, max_concurrency), len(prepared) or 1)
-    client._limiter.add_demand(len(prepared))  # queued inputs: running tasks are polled more eagerly
+    workers = min(_width(client, max_concurrency), len(run.jobs) or 1)
+    client._limiter.add_demand(len(run.jobs))  # queued inputs: running tasks are polled more eagerly
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="modellix-batch")
-    futures = [pool.submit(one, i, p) for i, p in enumerate(prepared)]
+    futures = [pool.submit(one, job) for job in run.jobs]
     try:
         _raise_first_error(futures)
     except BaseException as exc:  # Ctrl+C lands here (the calling thread) or comes from a worker
@@ -272,25 +386,62 @@ def _raise_first_error(futures: list[Future[None]]) -> None:
 
 
 def _send_and_wait(
-    client: Modellix, index: int, item: Prepared, timeout: float | None, stopped: threading.Event
+    client: Modellix, job: Job, run: Run, timeout: float | None, stopped: threading.Event
 ) -> BatchOutcome | None:
-    """One input's submit + wait as an outcome; None when the batch stopped before its POST."""
+    """One input's submit (or re-attach) + wait as an outcome; None when the batch stopped before its POST."""
     slot = _take_slot(client._limiter, stopped)
     if slot is None:
         return None
     if stopped.is_set():  # checked right before the POST
         client._limiter.release(slot)
         return None
-    task = None
+    index, item, task_id = job.index, job.item, job.task_id
+    slot.task_id = task_id
+    result = None
     try:
-        task = client._submit(item, slot)
-        result = client.tasks._wait(task.task_id, timeout, None, task.task_type, False, stop=stopped)
-        return BatchOutcome(index, item.slug, "success", task.task_id, result)
+        if task_id is None:
+            task_id = _post(client, job, slot, run.journal).task_id
+        result = client.tasks._wait(task_id, timeout, None, item.task_type, job.task_id is not None, stop=stopped)
+        _finished(run.journal, index, task_id, None)
+        if run.download is not None:
+            _save(run.journal, index, client.download(result, run.download, overwrite=True), task_id)
+        return BatchOutcome(index, item.slug, "success", task_id, result)
     except ModellixError as exc:
-        return classify(index, item.slug, task.task_id if task else None, exc)
+        return _failure(run.journal, index, item.slug, task_id, result, exc)
     finally:
-        if task is not None:
-            task.release()  # after a timeout too: a batch must not deadlock on abandoned tasks
+        if task_id is not None:
+            client._limiter.release(task_id=task_id)  # after a timeout too: a batch must not deadlock
+
+
+def _post(client: Modellix, job: Job, slot: Slot, journal: Journal | None) -> Task:
+    if journal is None:
+        return client._submit(job.item, slot)
+    return journal.post(job.index, lambda: client._submit(job.item, slot), _task_id)
+
+
+def _task_id(task: Task | AsyncTask) -> str:
+    return task.task_id
+
+
+def _finished(journal: Journal | None, index: int, task_id: str, error: ModellixError | None) -> None:
+    if journal is not None:
+        journal.finished(index, task_id, error)
+
+
+def _save(journal: Journal | None, index: int, files: list[Path], task_id: str) -> None:
+    if journal is not None:
+        journal.saved(index, task_id, files)
+
+
+def _failure(
+    journal: Journal | None, index: int, slug: str, task_id: str | None, result: TaskResult | None, error: ModellixError
+) -> BatchOutcome:
+    """The outcome of an error; a download that failed after a success keeps the result (nothing is lost)."""
+    if result is not None:  # the task succeeded; saving its files failed
+        return BatchOutcome(index, slug, "error", task_id, result, error)
+    if task_id is not None:
+        _finished(journal, index, task_id, error)
+    return classify(index, slug, task_id, error)
 
 
 def _take_slot(limiter: Limiter, stopped: threading.Event) -> Slot | None:
@@ -309,13 +460,42 @@ async def run_batch_async(
     max_concurrency: int | None = None,
     timeout: float | None = None,
     on_progress: OnProgress | None = None,
+    journal: JournalPath | Journal | None = None,
 ) -> list[BatchOutcome]:
     prepared = prepare_all(requests)
     client.config.require_key()
     check_timeout(timeout)
-    tally = _Tally(len(prepared), on_progress)
+    jobs = [Job(i, p) for i, p in enumerate(prepared)]
+    if journal is None:
+        return await _run_async(client, Run(jobs, len(prepared)), max_concurrency, timeout, on_progress)
+    with _started(journal, prepared) as book:
+        return await _run_async(client, Run(jobs, len(prepared), journal=book), max_concurrency, timeout, on_progress)
+
+
+async def resume_batch_async(
+    client: AsyncModellix,
+    journal: JournalPath | Journal,
+    *,
+    resubmit_unknown: bool = False,
+    download: str | os.PathLike[str] | None = None,
+    max_concurrency: int | None = None,
+    timeout: float | None = None,
+    on_progress: OnProgress | None = None,
+) -> list[BatchOutcome]:
+    """Finish a journaled batch: see :meth:`modellix_typed.AsyncModellix.resume`."""
+    client.config.require_key()
+    check_timeout(timeout)
+    with _reopened(journal) as book:
+        run = _resume_run(book, resubmit_unknown, download)
+        return await _run_async(client, run, max_concurrency, timeout, on_progress)
+
+
+async def _run_async(
+    client: AsyncModellix, run: Run, max_concurrency: int | None, timeout: float | None, on_progress: OnProgress | None
+) -> list[BatchOutcome]:
+    tally = _Tally(run.total, on_progress, queued=len(run.jobs))
     gate = asyncio.Semaphore(_width(client, max_concurrency))
-    posts: set[asyncio.Future[AsyncTask]] = set()  # POSTs on the wire when the batch was stopped
+    posts: set[asyncio.Future[str]] = set()  # POSTs on the wire when the batch was stopped
     halted: list[BaseException] = []  # a KeyboardInterrupt from on_progress, re-raised by the coordinator
     reporting = asyncio.Lock()  # one report at a time, awaited included (FIFO: reports stay in done order)
 
@@ -329,14 +509,14 @@ async def run_batch_async(
                     if inspect.isawaitable(value):
                         await value
 
-    async def one(index: int, item: Prepared) -> None:
+    async def one(job: Job) -> None:
         try:
             async with gate:
                 if tally.stopped.is_set():
                     return
-                outcome = tally.begin(index, item.slug, client._limiter)
+                outcome = tally.begin(job.index, job.item.slug, client._limiter)
                 if outcome is None:
-                    outcome = await _send_and_wait_async(client, index, item, timeout, tally, posts)
+                    outcome = await _send_and_wait_async(client, job, run, timeout, tally, posts)
             if outcome is not None:
                 await record(outcome)
         except (KeyboardInterrupt, SystemExit) as exc:  # raised in a task, these would escape the event loop
@@ -345,8 +525,10 @@ async def run_batch_async(
                 if other is not asyncio.current_task():
                     other.cancel()
 
-    client._limiter.add_demand(len(prepared))
-    tasks = [asyncio.ensure_future(one(i, p)) for i, p in enumerate(prepared)]
+    for outcome in run.known:
+        await record(outcome)
+    client._limiter.add_demand(len(run.jobs))
+    tasks = [asyncio.ensure_future(one(job)) for job in run.jobs]
     try:
         try:
             await asyncio.gather(*tasks)
@@ -373,50 +555,65 @@ async def run_batch_async(
 
 async def _send_and_wait_async(
     client: AsyncModellix,
-    index: int,
-    item: Prepared,
+    job: Job,
+    run: Run,
     timeout: float | None,
     tally: _Tally,
-    posts: set[asyncio.Future[AsyncTask]],
+    posts: set[asyncio.Future[str]],
 ) -> BatchOutcome | None:
-    """One input's submit + wait as an outcome; cancelled, it records what was sent and re-raises."""
+    """One input's submit (or re-attach) + wait as an outcome; cancelled, it records what was sent and re-raises."""
+    index, item, task_id = job.index, job.item, job.task_id
     slot = await client._limiter.acquire()  # cancellable: nothing sent yet
     if tally.stopped.is_set():
         client._limiter.release(slot)
         return None
-    post = asyncio.ensure_future(client._submit(item, slot))
-    try:
-        task = await asyncio.shield(post)  # cancelling must not cut a paid POST off mid-flight
-    except asyncio.CancelledError:
-        tally.stopped.set()
-        posts.add(post)
-        post.add_done_callback(lambda done: _account_post(done, index, item.slug, tally))
-        raise
-    except ModellixError as exc:
-        return classify(index, item.slug, None, exc)
+    slot.task_id = task_id
+    if task_id is None:
+        post = asyncio.ensure_future(_post_async(client, job, slot, run.journal))
+        try:
+            task_id = await asyncio.shield(post)  # cancelling must not cut a paid POST off mid-flight
+        except asyncio.CancelledError:
+            tally.stopped.set()
+            posts.add(post)
+            post.add_done_callback(lambda done: _account_post(done, client, index, item.slug, tally))
+            raise
+        except ModellixError as exc:
+            return classify(index, item.slug, None, exc)
     started = asyncio.get_running_loop().time()
+    result = None
     try:
-        result = await task.wait(timeout=timeout)
-        return BatchOutcome(index, item.slug, "success", task.task_id, result)
+        result = await client.tasks.wait(task_id, timeout=timeout, task_type=item.task_type,
+                                         poll_first=job.task_id is not None)
+        _finished(run.journal, index, task_id, None)
+        if run.download is not None:
+            _save(run.journal, index, await client.download(result, run.download, overwrite=True), task_id)
+        return BatchOutcome(index, item.slug, "success", task_id, result)
     except ModellixError as exc:
-        return classify(index, item.slug, task.task_id, exc)
+        return _failure(run.journal, index, item.slug, task_id, result, exc)
     except asyncio.CancelledError:
         tally.stopped.set()  # before recording: on_progress is not called once stopping
         waited = asyncio.get_running_loop().time() - started
-        tally.record(classify(index, item.slug, task.task_id, TaskTimeout(task.task_id, waited, None)))
+        tally.record(classify(index, item.slug, task_id, TaskTimeout(task_id, waited, None)))
         raise
     finally:
-        task.release()
+        client._limiter.release(task_id=task_id)
 
 
-def _account_post(post: asyncio.Future[AsyncTask], index: int, slug: str, tally: _Tally) -> None:
+async def _post_async(client: AsyncModellix, job: Job, slot: Slot, journal: Journal | None) -> str:
+    if journal is None:
+        return (await client._submit(job.item, slot)).task_id
+    task = await journal.post_async(job.index, lambda: client._submit(job.item, slot), _task_id)
+    return task.task_id
+
+
+def _account_post(post: asyncio.Future[str], client: AsyncModellix, index: int, slug: str, tally: _Tally) -> None:
     """A POST that outlived its cancelled batch: record its task (still running) and free its slot."""
     if post.cancelled():
         return
     error = post.exception()
     if error is None:
-        task = post.result()
-        task.release()
-        tally.record(classify(index, slug, task.task_id, TaskTimeout(task.task_id, 0.0, None)))
+        task_id = post.result()
+        client._limiter.release(task_id=task_id)
+        tally.record(classify(index, slug, task_id, TaskTimeout(task_id, 0.0, None)))
     elif isinstance(error, ModellixError):
         tally.record(classify(index, slug, None, error))

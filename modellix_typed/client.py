@@ -7,6 +7,7 @@ differ only in how they send, sleep and limit concurrency.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import inspect
 import logging
@@ -42,7 +43,8 @@ from .task import AsyncTask, OnUpdate, Task, WaitState
 from .transport import AsyncTransport, Call, Reply, SyncTransport, data_of, encode_json
 
 if TYPE_CHECKING:
-    from .batch import BatchItem, BatchOutcome, OnProgress
+    from .batch import BatchItem, BatchOutcome, JournalPath, OnProgress
+    from .journal import Journal
 
 logger = logging.getLogger("modellix_typed")
 
@@ -77,6 +79,24 @@ def prepare(request: RequestLike, data: Mapping[str, Any] | None = None) -> Prep
     if endpoint.method.upper() != "POST":
         raise ConfigurationError(f"{endpoint.slug}: only POST model endpoints can be submitted, got {endpoint.method}")
     return Prepared(endpoint.slug, endpoint.task_type, endpoint.path, encode_json(request.to_dict()))
+
+
+def _open_journal(path: JournalPath | Journal | None, prepared: Prepared) -> contextlib.AbstractContextManager[Journal | None]:
+    """A new journal for one run, or nothing (``journal=None``)."""
+    if path is None:
+        return contextlib.nullcontext()
+    from .batch import _started
+
+    return _started(path, [prepared])
+
+
+def _journal_finished(book: Journal | None, task_id: str, error: BaseException | None) -> None:
+    if book is not None:
+        book.finished(0, task_id, error)
+
+
+def _id_of(task: Task | AsyncTask) -> str:
+    return task.task_id
 
 
 class ClientCore:
@@ -242,20 +262,29 @@ class Modellix(_ClientBase):
         *,
         timeout: float | None = None,
         on_update: OnUpdate | None = None,
+        journal: JournalPath | Journal | None = None,
     ) -> TaskResult:
         """Submit and wait: the successful result, or TaskFailed / TaskTimeout / an API error.
 
         The caller never holds the task handle, so a wait that gives up frees the slot here; otherwise a few
         timed-out runs would block every later submit. (If the task still runs server-side, a later 429 is a
         definite rejection and is retried safely.) Resume with ``client.tasks.wait(error.task_id)``.
+
+        With ``journal=PATH`` the submission is journaled first (see :meth:`batch`): a killed process is
+        finished by :meth:`resume` without paying twice.
         """
         check_timeout(timeout)  # before the paid POST: a bad argument must not cost a task
-        task = self.submit(request, data)
-        try:
-            return task.wait(timeout=timeout, on_update=on_update)
-        except BaseException:
-            task.release()
-            raise
+        prepared = prepare(request, data)
+        with _open_journal(journal, prepared) as book:
+            task = self._submit(prepared) if book is None else book.post(0, lambda: self._submit(prepared), _id_of)
+            try:
+                result = task.wait(timeout=timeout, on_update=on_update)
+            except BaseException as exc:
+                task.release()
+                _journal_finished(book, task.task_id, exc)
+                raise
+            _journal_finished(book, task.task_id, None)
+            return result
 
     def batch(
         self,
@@ -264,15 +293,45 @@ class Modellix(_ClientBase):
         max_concurrency: int | None = None,
         timeout: float | None = None,
         on_progress: OnProgress | None = None,
+        journal: JournalPath | Journal | None = None,
     ) -> list[BatchOutcome]:
         """Run many requests with full slots; one outcome per input, in input order, never raising per item.
 
         Ctrl+C stops it promptly with nothing more submitted; the KeyboardInterrupt carries the outcomes so far
-        as ``exc.outcomes`` (see :mod:`modellix_typed.batch`).
+        as ``exc.outcomes`` (see :mod:`modellix_typed.batch`). With ``journal=PATH`` (a new file) every
+        input's intent, each POST and each task id is recorded durably (:mod:`modellix_typed.journal`), so a
+        killed batch is finished by :meth:`resume`.
         """
         from .batch import run_batch
 
-        return run_batch(self, requests, max_concurrency=max_concurrency, timeout=timeout, on_progress=on_progress)
+        return run_batch(
+            self, requests, max_concurrency=max_concurrency, timeout=timeout, on_progress=on_progress, journal=journal
+        )
+
+    def resume(
+        self,
+        journal: JournalPath | Journal,
+        *,
+        resubmit_unknown: bool = False,
+        download: str | Path | None = None,
+        max_concurrency: int | None = None,
+        timeout: float | None = None,
+        on_progress: OnProgress | None = None,
+    ) -> list[BatchOutcome]:
+        """Finish the batch (or run) a journal records; one outcome per input, in input order.
+
+        Re-attaches to every task it created, sends inputs that were never sent (or were refused), and
+        downloads into ``download`` (default: the folder the journal names, if any) what is not saved yet.
+        An input whose POST may have created a task is reported as ``outcome_unknown`` and not sent again
+        unless ``resubmit_unknown=True`` (that may pay twice). Holds the journal's lock while it runs: a
+        second resume of the same file raises :class:`~modellix_typed.journal.JournalLocked`.
+        """
+        from .batch import resume_batch
+
+        return resume_batch(
+            self, journal, resubmit_unknown=resubmit_unknown, download=download,
+            max_concurrency=max_concurrency, timeout=timeout, on_progress=on_progress,
+        )
 
     def download(
         self, result: TaskResult, folder: str | Path, *, max_bytes: int | None = None, overwrite: bool = False
@@ -444,15 +503,24 @@ class AsyncModellix(_ClientBase):
         *,
         timeout: float | None = None,
         on_update: OnUpdate | None = None,
+        journal: JournalPath | Journal | None = None,
     ) -> TaskResult:
         """Submit and wait; like :meth:`Modellix.run`, a wait that gives up frees the task's slot."""
         check_timeout(timeout)
-        task = await self.submit(request, data)
-        try:
-            return await task.wait(timeout=timeout, on_update=on_update)
-        except BaseException:
-            task.release()
-            raise
+        prepared = prepare(request, data)
+        with _open_journal(journal, prepared) as book:
+            if book is None:
+                task = await self._submit(prepared)
+            else:
+                task = await book.post_async(0, lambda: self._submit(prepared), _id_of)
+            try:
+                result = await task.wait(timeout=timeout, on_update=on_update)
+            except BaseException as exc:
+                task.release()
+                _journal_finished(book, task.task_id, exc)
+                raise
+            _journal_finished(book, task.task_id, None)
+            return result
 
     async def batch(
         self,
@@ -461,6 +529,7 @@ class AsyncModellix(_ClientBase):
         max_concurrency: int | None = None,
         timeout: float | None = None,
         on_progress: OnProgress | None = None,
+        journal: JournalPath | Journal | None = None,
     ) -> list[BatchOutcome]:
         """Like :meth:`Modellix.batch`; cancelling it submits nothing more (``CancelledError.outcomes``).
 
@@ -469,7 +538,25 @@ class AsyncModellix(_ClientBase):
         from .batch import run_batch_async
 
         return await run_batch_async(
-            self, requests, max_concurrency=max_concurrency, timeout=timeout, on_progress=on_progress
+            self, requests, max_concurrency=max_concurrency, timeout=timeout, on_progress=on_progress, journal=journal
+        )
+
+    async def resume(
+        self,
+        journal: JournalPath | Journal,
+        *,
+        resubmit_unknown: bool = False,
+        download: str | Path | None = None,
+        max_concurrency: int | None = None,
+        timeout: float | None = None,
+        on_progress: OnProgress | None = None,
+    ) -> list[BatchOutcome]:
+        """Like :meth:`Modellix.resume`."""
+        from .batch import resume_batch_async
+
+        return await resume_batch_async(
+            self, journal, resubmit_unknown=resubmit_unknown, download=download,
+            max_concurrency=max_concurrency, timeout=timeout, on_progress=on_progress,
         )
 
     async def download(
