@@ -273,26 +273,33 @@ def run_batch(
     timeout: float | None = None,
     on_progress: OnProgress | None = None,
     journal: JournalPath | Journal | None = None,
+    download: str | os.PathLike[str] | None = None,
 ) -> list[BatchOutcome]:
     prepared = prepare_all(requests)
     client.config.require_key()
     check_timeout(timeout)
-    jobs = [Job(i, p) for i, p in enumerate(prepared)]
-    if journal is None:
-        return _run_sync(client, Run(jobs, len(prepared)), max_concurrency, timeout, on_progress)
-    with _started(journal, prepared) as book:
-        return _run_sync(client, Run(jobs, len(prepared), journal=book), max_concurrency, timeout, on_progress)
+    with _started(journal, prepared, download) as run:
+        return _run_sync(client, run, max_concurrency, timeout, on_progress)
 
 
 @contextlib.contextmanager
-def _started(journal: JournalPath | Journal, prepared: list[Prepared]) -> Iterator[Journal]:
-    """The journal (opened here from a path and closed after, or the caller's) with every intent recorded."""
+def _started(
+    journal: JournalPath | Journal | None, prepared: list[Prepared], download: str | os.PathLike[str] | None = None
+) -> Iterator[Run]:
+    """A new batch's run; with a journal (opened here from a path and closed after, or the caller's) every
+    intent is recorded before it starts."""
+    jobs = [Job(i, p) for i, p in enumerate(prepared)]
+    folder = Path(download) if download is not None else None
+    if journal is None:
+        yield Run(jobs, len(prepared), download=folder)
+        return
     from .journal import Journal
 
     with contextlib.ExitStack() as stack:
-        book = journal if isinstance(journal, Journal) else stack.enter_context(Journal.create(journal))
-        book.start(prepared)
-        yield book
+        if not isinstance(journal, Journal):
+            journal = stack.enter_context(Journal.create(journal, download=folder.resolve() if folder else None))
+        journal.start(prepared)
+        yield Run(jobs, len(prepared), journal=journal, download=folder)
 
 
 @contextlib.contextmanager
@@ -461,15 +468,13 @@ async def run_batch_async(
     timeout: float | None = None,
     on_progress: OnProgress | None = None,
     journal: JournalPath | Journal | None = None,
+    download: str | os.PathLike[str] | None = None,
 ) -> list[BatchOutcome]:
     prepared = prepare_all(requests)
     client.config.require_key()
     check_timeout(timeout)
-    jobs = [Job(i, p) for i, p in enumerate(prepared)]
-    if journal is None:
-        return await _run_async(client, Run(jobs, len(prepared)), max_concurrency, timeout, on_progress)
-    with _started(journal, prepared) as book:
-        return await _run_async(client, Run(jobs, len(prepared), journal=book), max_concurrency, timeout, on_progress)
+    with _started(journal, prepared, download) as run:
+        return await _run_async(client, run, max_concurrency, timeout, on_progress)
 
 
 async def resume_batch_async(

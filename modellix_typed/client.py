@@ -14,7 +14,7 @@ import logging
 import threading
 import time
 import urllib.parse
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
@@ -81,13 +81,16 @@ def prepare(request: RequestLike, data: Mapping[str, Any] | None = None) -> Prep
     return Prepared(endpoint.slug, endpoint.task_type, endpoint.path, encode_json(request.to_dict()))
 
 
-def _open_journal(path: JournalPath | Journal | None, prepared: Prepared) -> contextlib.AbstractContextManager[Journal | None]:
+@contextlib.contextmanager
+def _open_journal(path: JournalPath | Journal | None, prepared: Prepared) -> Iterator[Journal | None]:
     """A new journal for one run, or nothing (``journal=None``)."""
     if path is None:
-        return contextlib.nullcontext()
+        yield None
+        return
     from .batch import _started
 
-    return _started(path, [prepared])
+    with _started(path, [prepared]) as run:
+        yield run.journal
 
 
 def _journal_finished(book: Journal | None, task_id: str, error: BaseException | None) -> None:
@@ -294,18 +297,21 @@ class Modellix(_ClientBase):
         timeout: float | None = None,
         on_progress: OnProgress | None = None,
         journal: JournalPath | Journal | None = None,
+        download: str | Path | None = None,
     ) -> list[BatchOutcome]:
         """Run many requests with full slots; one outcome per input, in input order, never raising per item.
 
         Ctrl+C stops it promptly with nothing more submitted; the KeyboardInterrupt carries the outcomes so far
         as ``exc.outcomes`` (see :mod:`modellix_typed.batch`). With ``journal=PATH`` (a new file) every
         input's intent, each POST and each task id is recorded durably (:mod:`modellix_typed.journal`), so a
-        killed batch is finished by :meth:`resume`.
+        killed batch is finished by :meth:`resume`. ``download=DIR`` saves each success's files there as
+        soon as it finishes (a failed download is an ``error`` outcome that keeps the result).
         """
         from .batch import run_batch
 
         return run_batch(
-            self, requests, max_concurrency=max_concurrency, timeout=timeout, on_progress=on_progress, journal=journal
+            self, requests, max_concurrency=max_concurrency, timeout=timeout, on_progress=on_progress,
+            journal=journal, download=download,
         )
 
     def resume(
@@ -530,6 +536,7 @@ class AsyncModellix(_ClientBase):
         timeout: float | None = None,
         on_progress: OnProgress | None = None,
         journal: JournalPath | Journal | None = None,
+        download: str | Path | None = None,
     ) -> list[BatchOutcome]:
         """Like :meth:`Modellix.batch`; cancelling it submits nothing more (``CancelledError.outcomes``).
 
@@ -538,7 +545,8 @@ class AsyncModellix(_ClientBase):
         from .batch import run_batch_async
 
         return await run_batch_async(
-            self, requests, max_concurrency=max_concurrency, timeout=timeout, on_progress=on_progress, journal=journal
+            self, requests, max_concurrency=max_concurrency, timeout=timeout, on_progress=on_progress,
+            journal=journal, download=download,
         )
 
     async def resume(

@@ -107,14 +107,22 @@ class Journal:
         self.entries = entries
         self._lock = threading.Lock()
         self._download: str | None = None
+        self._labels: Sequence[Mapping[str, Any]] | None = None
 
     # -- opening -------------------------------------------------------------------------------------------
 
     @classmethod
-    def create(cls, path: str | os.PathLike[str], *, download: str | os.PathLike[str] | None = None) -> Journal:
+    def create(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        download: str | os.PathLike[str] | None = None,
+        labels: Sequence[Mapping[str, Any]] | None = None,
+    ) -> Journal:
         """A new journal, locked; :meth:`start` records the inputs. Refuses a file that already holds one.
 
-        ``download``: the folder results are saved into (a later resume saves there by default).
+        ``download``: the folder results are saved into (a later resume saves there by default);
+        ``labels``: the caller's own reference for each input (kept in its intent, e.g. a line number).
         """
         target = Path(path)
         journal = cls._open(target)
@@ -125,6 +133,7 @@ class Journal:
                 "`modellix-typed batch resume FILE`) or choose a new file"
             )
         journal._download = None if download is None else str(download)
+        journal._labels = labels
         return journal
 
     def start(self, items: Iterable[Submission], labels: Sequence[Mapping[str, Any]] | None = None) -> None:
@@ -133,6 +142,7 @@ class Journal:
             raise JournalError(f"journal {str(self.path)!r} already records a batch")
         now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         items = list(items)
+        labels = self._labels if labels is None else labels
         header = {"event": "batch", "version": FORMAT_VERSION, "items": len(items), "download": self._download,
                   "created": now}
         lines = [header]
