@@ -35,11 +35,13 @@ from .errors import (
     TaskTimeout,
 )
 from .limiter import AsyncLimiter, Limiter, Slot
-from .polling import PollPolicy, check_timeout, policy_for
+from .polling import LearnedPlan, PollPolicy, check_timeout, policy_for
+from .pollstats import PollStats, PollStatsSetting, completion_sample
+from .pollstats import resolve as resolve_poll_stats
 from .request import RequestModel
 from .results import TaskResult, parse_task
 from .retry import DEFAULT_MAX_RETRIES, RequestKind, RetryPolicy
-from .task import AsyncTask, OnUpdate, Task, WaitState
+from .task import AsyncTask, Learn, OnUpdate, Task, WaitState
 from .transport import AsyncTransport, Call, Reply, SyncTransport, data_of, encode_json
 
 if TYPE_CHECKING:
@@ -109,6 +111,8 @@ class ClientCore:
         self.config = config
         self.retry_policy = retry_policy
         self.task_types: dict[str, str | None] = {}
+        self.poll_stats: PollStats | None = None  # learned completion times (set by the client)
+        self.accepted_at: dict[str, tuple[str, float]] = {}  # task id -> (slug, monotonic time of the 2xx)
 
     @classmethod
     def resolve(
@@ -153,6 +157,7 @@ class ClientCore:
                 partial=excerpt,
             )
         self.task_types[task_id] = prepared.task_type
+        self.accepted_at[task_id] = (prepared.slug, time.monotonic())
         logger.info("submitted %s as task %s", prepared.slug, task_id)
         return task_id, dt.datetime.now(dt.timezone.utc)
 
@@ -173,6 +178,7 @@ class ClientCore:
         if result.done:
             limiter.release(task_id=task_id)
             self.task_types.pop(task_id, None)
+            self.accepted_at.pop(task_id, None)
 
     def wait_state(
         self,
@@ -185,7 +191,28 @@ class ClientCore:
     ) -> WaitState:
         kind = task_type if task_type is not None else self.task_types.get(task_id)
         policy = policy_for(kind, self.config.poll_policies)
-        return WaitState(task_id, policy, timeout, on_update, poll_first=poll_first, urgent=urgent)
+        plan, learn = self.learned(task_id, policy)
+        return WaitState(
+            task_id, policy, timeout, on_update, poll_first=poll_first, urgent=urgent, plan=plan, learn=learn
+        )
+
+    def learned(self, task_id: str, policy: PollPolicy) -> tuple[LearnedPlan | None, Learn | None]:
+        """For a task submitted by this client: when its model's tasks usually finish, and how to learn
+        from this one (both relative to the wait's start; history counts from the submission)."""
+        stats, seen = self.poll_stats, self.accepted_at.get(task_id)
+        if stats is None or seen is None:
+            return None, None
+        slug, accepted = seen
+        offset = time.monotonic() - accepted
+        expected = stats.expected(slug)
+        plan = None
+        if expected is not None:
+            plan = LearnedPlan.around(policy, expected.low - offset, expected.typical, expected.high - offset)
+
+        def learn(result: TaskResult, upper: float, lower: float | None) -> None:
+            stats.record(slug, completion_sample(result, upper + offset, None if lower is None else lower + offset))
+
+        return plan, learn
 
     def download_timeout(self) -> httpx.Timeout:
         t = self.config.timeouts
@@ -206,7 +233,11 @@ class _ClientBase:
 
 
 class Modellix(_ClientBase):
-    """Synchronous client. Use as a context manager (or call :meth:`close`)."""
+    """Synchronous client. Use as a context manager (or call :meth:`close`).
+
+    ``poll_stats``: where completion times are learned (:mod:`modellix_typed.pollstats`): None for
+    ``MODELLIX_POLL_STATS`` or the default file, a path, or False to poll without history.
+    """
 
     def __init__(
         self,
@@ -219,10 +250,12 @@ class Modellix(_ClientBase):
         poll_policy: PollPolicy | Mapping[str, PollPolicy] | None = None,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
         http_client: httpx.Client | None = None,
+        poll_stats: PollStatsSetting = None,
     ) -> None:
         core = ClientCore.resolve(api_key, base_url, timeouts, max_retries, retry_policy, poll_policy, max_concurrency)
         self._core = core
         self._transport = SyncTransport(core.config, core.retry_policy, http_client)
+        core.poll_stats = resolve_poll_stats(poll_stats)
         self._limiter = Limiter(core.config.max_concurrency)
         self.tasks = Tasks(self)
         self.media = Media(self)
@@ -465,10 +498,12 @@ class AsyncModellix(_ClientBase):
         poll_policy: PollPolicy | Mapping[str, PollPolicy] | None = None,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
         http_client: httpx.AsyncClient | None = None,
+        poll_stats: PollStatsSetting = None,
     ) -> None:
         core = ClientCore.resolve(api_key, base_url, timeouts, max_retries, retry_policy, poll_policy, max_concurrency)
         self._core = core
         self._transport = AsyncTransport(core.config, core.retry_policy, http_client)
+        core.poll_stats = resolve_poll_stats(poll_stats)
         self._limiter = AsyncLimiter(core.config.max_concurrency)
         self.tasks = AsyncTasks(self)
         self.media = AsyncMedia(self)
