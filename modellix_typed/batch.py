@@ -195,6 +195,11 @@ class _Tally:
         self.reporting = threading.Lock()  # on_progress is never called concurrently
         self.queued = total if queued is None else queued  # inputs not started yet
         self.stopped = threading.Event()  # interrupted: submit nothing more, stop waiting, report nothing more
+        self.settled = threading.Condition()  # POSTs whose answer is not accounted for yet (sync batch)
+        self.unsettled = 0
+        self.turns = threading.Condition()  # sync batch: inputs take slots in input order
+        self.serving = 0  # the first position that has not taken its slot (or given up its turn)
+        self.passed: set[int] = set()
 
     def record(self, outcome: BatchOutcome) -> None:
         """Store an outcome and report it. Reports are serialized, in ``done`` order, and end at a stop."""
@@ -240,6 +245,52 @@ class _Tally:
             self.queued -= 1
             error = self.stop_error
         limiter.add_demand(-1)
+        return None if error is None else BatchOutcome(index, slug, "rejected", error=error)
+
+    @contextlib.contextmanager
+    def posting(self) -> Iterator[None]:
+        """Around one paid POST: a 401/402 stops the batch before the slot it frees can be reused."""
+        with self.settled:
+            self.unsettled += 1
+        try:
+            yield
+        except (AuthenticationError, InsufficientBalance) as exc:
+            with self.lock:
+                self.stop_error = exc
+            raise
+        finally:
+            with self.settled:
+                self.unsettled -= 1
+                self.settled.notify_all()
+
+    def wait_turn(self, position: int) -> None:
+        """Block until every earlier input has taken its slot (or no longer needs one), or the batch stops."""
+        with self.turns:
+            while self.serving < position and not self.stopped.is_set():
+                self.turns.wait(STOP_CHECK_INTERVAL)  # a stop does not notify: look again now and then
+
+    def pass_turn(self, position: int) -> None:
+        """Input ``position`` holds its slot or needs none: the next input's turn (idempotent)."""
+        with self.turns:
+            if position >= self.serving:
+                self.passed.add(position)
+            while self.serving in self.passed:
+                self.passed.discard(self.serving)
+                self.serving += 1
+            self.turns.notify_all()
+
+    def cleared(self, index: int, slug: str, waited: bool) -> BatchOutcome | None:
+        """Right before a POST (slot in hand): :meth:`begin`'s verdict again, once it is sure.
+
+        A worker that had to wait got a slot someone just freed: maybe a POST refused 401/402 whose
+        outcome is not recorded yet. It waits for the POSTs still unsettled (usually none: slots are mostly
+        freed by tasks ending) so that it learns not to send.
+        """
+        if waited:
+            with self.settled:
+                self.settled.wait_for(lambda: self.unsettled == 0 or self.stopped.is_set())
+        with self.lock:
+            error = self.stop_error
         return None if error is None else BatchOutcome(index, slug, "rejected", error=error)
 
     def finish(self, limiter: Limiter | AsyncLimiter) -> None:
@@ -343,23 +394,26 @@ def _run_sync(
     for outcome in run.known:
         tally.record(outcome)
 
-    def one(job: Job) -> None:
+    def one(position: int, job: Job) -> None:
         try:
             if tally.stopped.is_set():
                 return  # interrupted before this input started: never sent, no outcome
             outcome = tally.begin(job.index, job.item.slug, client._limiter)
             if outcome is None:
-                outcome = _send_and_wait(client, job, run, timeout, tally.stopped)
+                outcome = _send_and_wait(client, job, run, timeout, tally, position)
+            tally.pass_turn(position)
             if outcome is not None:
                 tally.record(outcome)
         except BaseException:
             tally.stopped.set()  # whatever escaped (KeyboardInterrupt from on_progress, a bug): stop all
             raise
+        finally:
+            tally.pass_turn(position)
 
-    workers = min(_width(client, max_concurrency), len(run.jobs) or 1)
+    workers = min(_workers(client, _width(client, max_concurrency)), len(run.jobs) or 1)
     client._limiter.add_demand(len(run.jobs))  # queued inputs: running tasks are polled more eagerly
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="modellix-batch")
-    futures = [pool.submit(one, job) for job in run.jobs]
+    futures = [pool.submit(one, position, job) for position, job in enumerate(run.jobs)]
     try:
         _raise_first_error(futures)
     except BaseException as exc:  # Ctrl+C lands here (the calling thread) or comes from a worker
@@ -378,6 +432,13 @@ def _run_sync(
     return tally.results()
 
 
+def _workers(client: Modellix, width: int) -> int:
+    """Threads for ``width`` inputs in flight. When the client's limiter is what caps the batch, one spare
+    thread waits on it: it takes a slot the moment a poll sees a task end and POSTs the next input, while
+    the thread that saw the end is still recording its outcome (otherwise the slot idles meanwhile)."""
+    return width + 1 if width >= client.config.max_concurrency else width
+
+
 def _raise_first_error(futures: list[Future[None]]) -> None:
     """Wait for every future, but re-raise the first worker exception as soon as it happens.
 
@@ -393,21 +454,31 @@ def _raise_first_error(futures: list[Future[None]]) -> None:
 
 
 def _send_and_wait(
-    client: Modellix, job: Job, run: Run, timeout: float | None, stopped: threading.Event
+    client: Modellix, job: Job, run: Run, timeout: float | None, tally: _Tally, position: int
 ) -> BatchOutcome | None:
-    """One input's submit (or re-attach) + wait as an outcome; None when the batch stopped before its POST."""
-    slot = _take_slot(client._limiter, stopped)
+    """One input's submit (or re-attach) + wait as an outcome; None when the batch stopped before its POST.
+
+    Slots are taken in input order (``position``): the spare worker must not let a later input overtake.
+    """
+    stopped = tally.stopped
+    tally.wait_turn(position)
+    try:
+        slot, waited = _take_slot(client._limiter, stopped)
+    finally:
+        tally.pass_turn(position)
     if slot is None:
         return None
-    if stopped.is_set():  # checked right before the POST
+    refused = tally.cleared(job.index, job.item.slug, waited) if job.task_id is None else None
+    if stopped.is_set() or refused is not None:  # checked right before the POST
         client._limiter.release(slot)
-        return None
+        return refused
     index, item, task_id = job.index, job.item, job.task_id
     slot.task_id = task_id
     result = None
     try:
         if task_id is None:
-            task_id = _post(client, job, slot, run.journal).task_id
+            with tally.posting():
+                task_id = _post(client, job, slot, run.journal).task_id
         result = client.tasks._wait(task_id, timeout, None, item.task_type, job.task_id is not None, stop=stopped)
         _finished(run.journal, index, task_id, None)
         if run.download is not None:
@@ -451,13 +522,17 @@ def _failure(
     return classify(index, slug, task_id, error)
 
 
-def _take_slot(limiter: Limiter, stopped: threading.Event) -> Slot | None:
-    """A slot, or None once the batch is stopped (slots held outside the batch may never come back)."""
+def _take_slot(limiter: Limiter, stopped: threading.Event) -> tuple[Slot | None, bool]:
+    """A slot, or None once the batch is stopped (slots held outside the batch may never come back); and
+    whether it had to wait for it (then someone just freed it)."""
+    slot = limiter.acquire(timeout=0)
+    if slot is not None:
+        return slot, False
     while not stopped.is_set():
         slot = limiter.acquire(timeout=STOP_CHECK_INTERVAL)
         if slot is not None:
-            return slot
-    return None
+            return slot, True
+    return None, True
 
 
 async def run_batch_async(
