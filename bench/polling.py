@@ -114,12 +114,12 @@ async def _measure(
     return results
 
 
-def _spread_history(slug: str, seconds: float) -> Path:
+def _spread_history(key: str, seconds: float) -> Path:
     """A history of completions spread +/-20% around ``seconds`` (scaled), two of each."""
     path = Path(tempfile.mkdtemp(prefix="bench-pollstats-")) / "stats.json"
     stats = PollStats(path)
     for factor in SPREAD * 2:
-        stats.record(slug, seconds * factor * TIME_SCALE)
+        stats.record(key, seconds * factor * TIME_SCALE)
     return path
 
 
@@ -134,17 +134,18 @@ def run() -> dict[str, Any]:
         worst: dict[str, float] = {}
         # One emulator per duration: the emulator times tasks by task type, not per task.
         for seconds in DURATIONS[kind]:
-            pollers: dict[str, Poller] = {
-                "fixed": (fixed, False),
-                "tuned": (tuned.scaled(TIME_SCALE), False),
-                "learned": (tuned.scaled(TIME_SCALE), Path(tempfile.mkdtemp(prefix="bench-pollstats-")) / "s.json"),
-                "learned_spread": (tuned.scaled(TIME_SCALE), _spread_history(f"bench/{kind}", seconds)),
-            }
             config = EmulatorConfig(
                 specs_dir=specs, api_keys=(KEY,), time_scale=TIME_SCALE, concurrency_limit=None,
                 rpm_limit=None, durations={task_type: seconds},
             )
             with running_emulator(config) as emu:
+                history = _spread_history(f"bench/{kind} {emu.base_url}", seconds)  # the client's key for it
+                pollers: dict[str, Poller] = {
+                    "fixed": (fixed, False),
+                    "tuned": (tuned.scaled(TIME_SCALE), False),
+                    "learned": (tuned.scaled(TIME_SCALE), Path(tempfile.mkdtemp(prefix="bench-pollstats-")) / "s.json"),
+                    "learned_spread": (tuned.scaled(TIME_SCALE), history),
+                }
                 outcome = asyncio.run(_measure(kind, seconds, emu.base_url, pollers))
                 polls = Counter(
                     r["path"].rsplit("/", 1)[1]

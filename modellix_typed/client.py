@@ -203,14 +203,15 @@ class ClientCore:
         if stats is None or seen is None:
             return None, None
         slug, accepted = seen
+        key = f"{slug} {self.config.base_url}"  # an emulator's timings must not teach the live API's
         offset = time.monotonic() - accepted
-        expected = stats.expected(slug)
+        expected = stats.expected(key)
         plan = None
         if expected is not None:
             plan = LearnedPlan.around(policy, expected.low - offset, expected.typical, expected.high - offset)
 
         def learn(result: TaskResult, upper: float, lower: float | None) -> None:
-            stats.record(slug, completion_sample(result, upper + offset, None if lower is None else lower + offset))
+            stats.record(key, completion_sample(result, upper + offset, None if lower is None else lower + offset))
 
         return plan, learn
 

@@ -1,7 +1,8 @@
 """Polling that learns: per-model completion times seen by this machine, to poll when a task should be done.
 
 A blind backoff polls an image every second or so whatever the model; a model that reliably takes 8 s is
-better polled once at ~8 s and then briefly at short intervals. Each successful task adds one sample (the
+better polled once at ~8 s and then briefly at short intervals. Samples are kept per model and API origin
+(``"<slug> <base URL>"``: an emulator's timings never teach the live API's). Each successful task adds one sample (the
 server's ``duration`` when it gives one, else an estimate from our own polls) to a small JSON file, by
 default ``$XDG_CACHE_HOME/modellix-typed/poll-stats.json`` (``~/.cache/...``). Override the path with
 ``MODELLIX_POLL_STATS=PATH`` or ``poll_stats=PATH``; turn it off with ``MODELLIX_POLL_STATS=off`` or

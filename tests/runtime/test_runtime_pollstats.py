@@ -31,7 +31,7 @@ def test_a_model_learned_once_is_polled_once_when_it_should_be_done(
     learned = [client.run(Image(f"again {i}")) for i in range(2)]
     assert _gets(emu, blind.task_id) >= 5
     assert [_gets(emu, r.task_id) for r in learned] == [1, 1]  # polled once, at the learned completion
-    saved = json.loads(stats_file.read_text())["models"]["rt/image-model"]["samples"]
+    saved = json.loads(stats_file.read_text())["models"][f"rt/image-model {emu.base_url}"]["samples"]
     assert saved == [0.3, 0.3, 0.3]  # the server's duration (0.3 s), one sample per task
 
 
