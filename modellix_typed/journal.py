@@ -29,7 +29,7 @@ from typing import Any, Protocol, TypeVar
 
 import attrs
 
-from .errors import APIError, ConfigurationError, TaskFailed
+from .errors import APIError, ClientClosed, ConfigurationError, TaskFailed
 from .fileio import fsync_dir, lock, unlock
 
 FORMAT_VERSION = 1
@@ -246,9 +246,11 @@ class Journal:
         return value
 
     def post_failed(self, index: int, error: BaseException) -> None:
-        """An API error answer means nothing was created; anything else may have created a task."""
+        """An API error answer, or a client refusing before sending, means nothing was created; anything
+        else (no answer, a broken one, an interrupt mid-POST) may have created a task."""
         reason = f"{type(error).__name__}: {error}"
-        self._event("rejected" if isinstance(error, APIError) else "unknown", index, error=reason)
+        nothing_sent = isinstance(error, (APIError, ConfigurationError, ClientClosed))
+        self._event("rejected" if nothing_sent else "unknown", index, error=reason)
 
     def finished(self, index: int, task_id: str, error: BaseException | None) -> None:
         """The wait's verdict: ``done`` for a success (no error) or a failed task; nothing for a timeout."""

@@ -125,10 +125,14 @@ class Downloads:
 
 def _journal_saved(journal: Journal, index: int, task_id: str) -> Callable[[Future[list[Path]]], None]:
     """Record a finished download in the journal, so a resume does not fetch it again."""
+    from ..journal import JournalError
 
     def saved(future: Future[list[Path]]) -> None:
         if not future.cancelled() and future.exception() is None:
-            journal.saved(index, task_id, future.result())
+            try:
+                journal.saved(index, task_id, future.result())
+            except JournalError:  # closed after an interrupt: a resume downloads the files again
+                pass
 
     return saved
 

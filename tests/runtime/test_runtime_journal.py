@@ -161,3 +161,18 @@ def test_async_batch_run_and_resume_share_the_journal(
     assert emu.stats()["tasks_created"] == 4  # the dropped POST's task, 2 more, the run: nothing twice
     assert len(list((tmp_path / "out").iterdir())) == 2
     assert _events(tmp_path / "r.jsonl")[3] == {"event": "task", "index": 0, "task_id": solo}
+
+
+def test_a_post_refused_before_sending_is_sent_by_resume(
+    emu: RunningEmulator, make_client: Callable[..., Modellix], Image: Any, tmp_path: Path
+) -> None:
+    from modellix_typed.errors import ClientClosed
+
+    path = tmp_path / "run.jsonl"
+    closed = make_client(emu)
+    closed.close()
+    with pytest.raises(ClientClosed):
+        closed.run(Image("late"), journal=path)
+    assert _events(path)[-1]["event"] == "rejected"  # nothing left the machine: safe to send
+    assert [o.kind for o in make_client(emu).resume(path)] == ["success"]
+    assert emu.stats()["tasks_created"] == 1
