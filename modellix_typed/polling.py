@@ -104,9 +104,12 @@ class LearnedPlan:
     @classmethod
     def around(cls, policy: PollPolicy, low: float, typical: float, high: float) -> LearnedPlan:
         """Tasks finish between ``low`` and ``high`` (``typical`` in between) from now. The gap is the
-        latency we accept: 10% of the task, at least half the policy's first delay (0.5 s for images)."""
+        latency we accept: 10% of the task, at least half the policy's first delay (0.5 s for images).
+        The first poll comes one gap before the typical time, but never more than a gap after ``low``: a
+        task finishing at the earliest is still seen within one gap, with fewer polls than from ``low``."""
         gap = min(max(policy.first_delay / 2, 0.1 * typical), policy.max_delay)
-        return cls(max(low, 0.0), gap, max(high, low, 0.0) + gap)
+        first = min(max(typical - gap, low), low + gap)
+        return cls(max(first, 0.0), gap, max(high, first, 0.0) + gap)
 
 
 class PollSchedule:

@@ -99,14 +99,16 @@ def test_a_broken_or_unwritable_file_only_disables_learning(tmp_path: Path) -> N
 def test_learned_plan_polls_at_the_expected_time_then_in_short_gaps_then_backs_off() -> None:
     now = [0.0]
     policy = PollPolicy(first_delay=1.0, max_delay=3.0, multiplier=2.0, jitter=0.0, default_timeout=100)
-    plan = LearnedPlan.around(policy, low=8.0, typical=9.0, high=10.0)
-    assert plan == LearnedPlan(first_at=8.0, gap=0.9, until=10.9)
+    plan = LearnedPlan.around(policy, low=8.0, typical=10.0, high=12.0)
+    assert plan == LearnedPlan(first_at=9.0, gap=1.0, until=13.0)  # one gap before typical, within a gap of low
     schedule = PollSchedule(policy, None, clock=lambda: now[0], plan=plan)
     delays = []
-    for _ in range(7):
+    for _ in range(8):
         delays.append(round(schedule.next_delay(), 3))
         now[0] += delays[-1]
-    assert delays == [8.0, 0.9, 0.9, 0.9, 0.9, 1.8, 3.0]
+    assert delays == [9.0, 1.0, 1.0, 1.0, 1.0, 2.0, 3.0, 3.0]
+    assert LearnedPlan.around(policy, low=4.0, typical=10.0, high=12.0).first_at == 5.0  # wide spread: low + gap
+    assert LearnedPlan.around(policy, low=10.0, typical=10.0, high=10.0).first_at == 10.0  # exact: on time
     short = LearnedPlan.around(policy, low=2.0, typical=2.5, high=3.0)
     assert short.gap == 0.5  # never below half the policy's first delay
 
