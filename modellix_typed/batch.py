@@ -10,6 +10,11 @@ released; the exception is re-raised promptly, unchanged, with the outcomes know
 ``exc.outcomes`` (input order; inputs never sent are absent). ``on_progress`` is not called after a stop.
 Any other exception from ``on_progress`` is logged and ignored: a display bug must not lose paid results.
 The async batch awaits an ``async def`` on_progress, still one report at a time.
+
+With a journal (:mod:`.journal`) every input's intent is recorded before the first POST and each task id
+right after its POST; :func:`resume_batch` turns a journal back into jobs (:func:`plan_resume`). In the sync
+batch one spare worker waits on the client's limiter, so a slot freed by a finished task is refilled at once
+(inputs still take slots in input order).
 """
 
 from __future__ import annotations
@@ -63,7 +68,8 @@ OutcomeKind = Literal["success", "failed", "rejected", "outcome_unknown", "timeo
 
 @attrs.frozen
 class BatchOutcome:
-    """What happened to input ``index``. ``result`` on success; ``error`` otherwise."""
+    """What happened to input ``index``. ``result`` on success (None when a resume found it already saved);
+    ``error`` otherwise (with ``result`` kept when only saving its files failed)."""
 
     index: int
     slug: str
@@ -413,8 +419,10 @@ def _run_sync(
     workers = min(_workers(client, _width(client, max_concurrency)), len(run.jobs) or 1)
     client._limiter.add_demand(len(run.jobs))  # queued inputs: running tasks are polled more eagerly
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="modellix-batch")
-    futures = [pool.submit(one, position, job) for position, job in enumerate(run.jobs)]
+    futures: list[Future[None]] = []
     try:
+        for position, job in enumerate(run.jobs):  # a Ctrl+C while queueing is handled like any other
+            futures.append(pool.submit(one, position, job))
         _raise_first_error(futures)
     except BaseException as exc:  # Ctrl+C lands here (the calling thread) or comes from a worker
         tally.stopped.set()

@@ -361,7 +361,8 @@ class Modellix(_ClientBase):
         """Finish the batch (or run) a journal records; one outcome per input, in input order.
 
         Re-attaches to every task it created, sends inputs that were never sent (or were refused), and
-        downloads into ``download`` (default: the folder the journal names, if any) what is not saved yet.
+        downloads into ``download`` (default: the folder the journal names, if any) what is not saved yet
+        (an input already saved is reported as a success with ``result=None``, without a request).
         An input whose POST may have created a task is reported as ``outcome_unknown`` and not sent again
         unless ``resubmit_unknown=True`` (that may pay twice). Holds the journal's lock while it runs: a
         second resume of the same file raises :class:`~modellix_typed.journal.JournalLocked`.
