@@ -10,18 +10,26 @@ released; the exception is re-raised promptly, unchanged, with the outcomes know
 ``exc.outcomes`` (input order; inputs never sent are absent). ``on_progress`` is not called after a stop.
 Any other exception from ``on_progress`` is logged and ignored: a display bug must not lose paid results.
 The async batch awaits an ``async def`` on_progress, still one report at a time.
+
+With a journal (:mod:`.journal`) every input's intent is recorded before the first POST and each task id
+right after its POST; :func:`resume_batch` turns a journal back into jobs (:func:`plan_resume`). In the sync
+batch one spare worker waits on the client's limiter, so a slot freed by a finished task is refilled at once
+(inputs still take slots in input order).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import inspect
 import logging
+import os
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
@@ -43,8 +51,9 @@ from .validation import Issue, ValidationError
 
 if TYPE_CHECKING:
     from .client import AsyncModellix, Modellix, Prepared
+    from .journal import Journal
     from .limiter import AsyncLimiter, Limiter, Slot
-    from .task import AsyncTask
+    from .task import AsyncTask, Task
 
 logger = logging.getLogger("modellix_typed")
 
@@ -53,12 +62,14 @@ logger = logging.getLogger("modellix_typed")
 STOP_CHECK_INTERVAL = 0.1
 
 BatchItem = RequestModel | tuple[str, Mapping[str, Any]]
+JournalPath = str | os.PathLike[str]
 OutcomeKind = Literal["success", "failed", "rejected", "outcome_unknown", "timeout", "error"]
 
 
 @attrs.frozen
 class BatchOutcome:
-    """What happened to input ``index``. ``result`` on success; ``error`` otherwise."""
+    """What happened to input ``index``. ``result`` on success (None when a resume found it already saved);
+    ``error`` otherwise (with ``result`` kept when only saving its files failed)."""
 
     index: int
     slug: str
@@ -126,10 +137,61 @@ def classify(index: int, slug: str, task_id: str | None, error: ModellixError) -
     return BatchOutcome(index, slug, kind, task_id=task_id, error=error)
 
 
+@attrs.frozen
+class Job:
+    """One input to run: submit ``item``, or (resuming) re-attach to the task it already created."""
+
+    index: int
+    item: Prepared
+    task_id: str | None = None
+
+
+@attrs.frozen
+class Run:
+    """How a batch runs: its jobs, outcomes already known (resume), the journal and download folder."""
+
+    jobs: list[Job]
+    total: int
+    known: list[BatchOutcome] = attrs.Factory(list)
+    journal: Journal | None = None
+    download: Path | None = None
+
+
+def plan_resume(journal: Journal, *, resubmit_unknown: bool) -> tuple[list[Job], list[BatchOutcome]]:
+    """What a journal leaves to do: re-attach known tasks, send never-sent (or refused) inputs, and report
+    inputs whose POST may have created a task (unless ``resubmit_unknown``) instead of paying twice."""
+    from .client import Prepared
+    from .journal import JournalError
+    from .transport import encode_json
+
+    jobs: list[Job] = []
+    known: list[BatchOutcome] = []
+    for index, entry in sorted(journal.entries.items()):
+        content = encode_json(entry.body)
+        if hashlib.sha256(content).hexdigest() != entry.sha256:
+            raise JournalError(f"journal {str(journal.path)!r}: the body of input {index} does not match its sha256")
+        item = Prepared(entry.slug, entry.task_type, entry.path, content)
+        state = entry.state
+        if state == "task" and entry.task_id is not None:
+            if entry.final == "failed":
+                known.append(classify(index, entry.slug, entry.task_id, TaskFailed(entry.task_id, entry.error or "")))
+            elif entry.final == "success" and entry.files and all(Path(f).is_file() for f in entry.files):
+                known.append(BatchOutcome(index, entry.slug, "success", entry.task_id))
+            else:
+                jobs.append(Job(index, item, entry.task_id))
+        elif state == "unknown" and not resubmit_unknown:
+            reason = f"journal: the POST may have created a task ({entry.unknown or 'the process stopped during it'})"
+            error = SubmissionOutcomeUnknown(reason, slug=entry.slug, body_sha256=entry.sha256)
+            known.append(classify(index, entry.slug, None, error))
+        else:
+            jobs.append(Job(index, item))
+    return jobs, known
+
+
 class _Tally:
     """Progress bookkeeping shared by the sync and async runners."""
 
-    def __init__(self, total: int, on_progress: OnProgress | None) -> None:
+    def __init__(self, total: int, on_progress: OnProgress | None, *, queued: int | None = None) -> None:
         self.total = total
         self.on_progress = on_progress
         self.counts: Counter[str] = Counter()
@@ -137,8 +199,13 @@ class _Tally:
         self.stop_error: ModellixError | None = None  # set after a 401/402: do not send the rest
         self.lock = threading.Lock()
         self.reporting = threading.Lock()  # on_progress is never called concurrently
-        self.queued = total
+        self.queued = total if queued is None else queued  # inputs not started yet
         self.stopped = threading.Event()  # interrupted: submit nothing more, stop waiting, report nothing more
+        self.settled = threading.Condition()  # POSTs whose answer is not accounted for yet (sync batch)
+        self.unsettled = 0
+        self.turns = threading.Condition()  # sync batch: inputs take slots in input order
+        self.serving = 0  # the first position that has not taken its slot (or given up its turn)
+        self.passed: set[int] = set()
 
     def record(self, outcome: BatchOutcome) -> None:
         """Store an outcome and report it. Reports are serialized, in ``done`` order, and end at a stop."""
@@ -186,6 +253,52 @@ class _Tally:
         limiter.add_demand(-1)
         return None if error is None else BatchOutcome(index, slug, "rejected", error=error)
 
+    @contextlib.contextmanager
+    def posting(self) -> Iterator[None]:
+        """Around one paid POST: a 401/402 stops the batch before the slot it frees can be reused."""
+        with self.settled:
+            self.unsettled += 1
+        try:
+            yield
+        except (AuthenticationError, InsufficientBalance) as exc:
+            with self.lock:
+                self.stop_error = exc
+            raise
+        finally:
+            with self.settled:
+                self.unsettled -= 1
+                self.settled.notify_all()
+
+    def wait_turn(self, position: int) -> None:
+        """Block until every earlier input has taken its slot (or no longer needs one), or the batch stops."""
+        with self.turns:
+            while self.serving < position and not self.stopped.is_set():
+                self.turns.wait(STOP_CHECK_INTERVAL)  # a stop does not notify: look again now and then
+
+    def pass_turn(self, position: int) -> None:
+        """Input ``position`` holds its slot or needs none: the next input's turn (idempotent)."""
+        with self.turns:
+            if position >= self.serving:
+                self.passed.add(position)
+            while self.serving in self.passed:
+                self.passed.discard(self.serving)
+                self.serving += 1
+            self.turns.notify_all()
+
+    def cleared(self, index: int, slug: str, waited: bool) -> BatchOutcome | None:
+        """Right before a POST (slot in hand): :meth:`begin`'s verdict again, once it is sure.
+
+        A worker that had to wait got a slot someone just freed: maybe a POST refused 401/402 whose
+        outcome is not recorded yet. It waits for the POSTs still unsettled (usually none: slots are mostly
+        freed by tasks ending) so that it learns not to send.
+        """
+        if waited:
+            with self.settled:
+                self.settled.wait_for(lambda: self.unsettled == 0 or self.stopped.is_set())
+        with self.lock:
+            error = self.stop_error
+        return None if error is None else BatchOutcome(index, slug, "rejected", error=error)
+
     def finish(self, limiter: Limiter | AsyncLimiter) -> None:
         """Withdraw the demand of inputs never started (the batch was interrupted)."""
         with self.lock:
@@ -216,30 +329,100 @@ def run_batch(
     max_concurrency: int | None = None,
     timeout: float | None = None,
     on_progress: OnProgress | None = None,
+    journal: JournalPath | Journal | None = None,
+    download: str | os.PathLike[str] | None = None,
 ) -> list[BatchOutcome]:
     prepared = prepare_all(requests)
     client.config.require_key()
     check_timeout(timeout)
-    tally = _Tally(len(prepared), on_progress)
+    with _started(journal, prepared, download) as run:
+        return _run_sync(client, run, max_concurrency, timeout, on_progress)
 
-    def one(index: int, item: Prepared) -> None:
+
+@contextlib.contextmanager
+def _started(
+    journal: JournalPath | Journal | None, prepared: list[Prepared], download: str | os.PathLike[str] | None = None
+) -> Iterator[Run]:
+    """A new batch's run; with a journal (opened here from a path and closed after, or the caller's) every
+    intent is recorded before it starts."""
+    jobs = [Job(i, p) for i, p in enumerate(prepared)]
+    folder = Path(download) if download is not None else None
+    if journal is None:
+        yield Run(jobs, len(prepared), download=folder)
+        return
+    from .journal import Journal
+
+    with contextlib.ExitStack() as stack:
+        if not isinstance(journal, Journal):
+            journal = stack.enter_context(Journal.create(journal, download=folder.resolve() if folder else None))
+        journal.start(prepared)
+        yield Run(jobs, len(prepared), journal=journal, download=folder)
+
+
+@contextlib.contextmanager
+def _reopened(journal: JournalPath | Journal) -> Iterator[Journal]:
+    from .journal import Journal
+
+    if isinstance(journal, Journal):
+        yield journal
+    else:
+        with Journal.open(journal) as book:
+            yield book
+
+
+def resume_batch(
+    client: Modellix,
+    journal: JournalPath | Journal,
+    *,
+    resubmit_unknown: bool = False,
+    download: str | os.PathLike[str] | None = None,
+    max_concurrency: int | None = None,
+    timeout: float | None = None,
+    on_progress: OnProgress | None = None,
+) -> list[BatchOutcome]:
+    """Finish a journaled batch: see :meth:`modellix_typed.Modellix.resume`."""
+    client.config.require_key()
+    check_timeout(timeout)
+    with _reopened(journal) as book:
+        return _run_sync(client, _resume_run(book, resubmit_unknown, download), max_concurrency, timeout, on_progress)
+
+
+def _resume_run(book: Journal, resubmit_unknown: bool, download: str | os.PathLike[str] | None) -> Run:
+    jobs, known = plan_resume(book, resubmit_unknown=resubmit_unknown)
+    folder = download if download is not None else book.header.get("download")
+    return Run(jobs, len(book.entries), known, book, Path(folder) if folder else None)
+
+
+def _run_sync(
+    client: Modellix, run: Run, max_concurrency: int | None, timeout: float | None, on_progress: OnProgress | None
+) -> list[BatchOutcome]:
+    tally = _Tally(run.total, on_progress, queued=len(run.jobs))
+    for outcome in run.known:
+        tally.record(outcome)
+
+    def one(position: int, job: Job) -> None:
         try:
             if tally.stopped.is_set():
                 return  # interrupted before this input started: never sent, no outcome
-            outcome = tally.begin(index, item.slug, client._limiter)
+            outcome = tally.begin(job.index, job.item.slug, client._limiter)
             if outcome is None:
-                outcome = _send_and_wait(client, index, item, timeout, tally.stopped)
+                outcome = _send_and_wait(client, job, run, timeout, tally, position)
+            tally.pass_turn(position)
             if outcome is not None:
                 tally.record(outcome)
         except BaseException:
             tally.stopped.set()  # whatever escaped (KeyboardInterrupt from on_progress, a bug): stop all
             raise
+        finally:
+            tally.pass_turn(position)
 
-    workers = min(_width(client, max_concurrency), len(prepared) or 1)
-    client._limiter.add_demand(len(prepared))  # queued inputs: running tasks are polled more eagerly
+    workers = min(_workers(client, _width(client, max_concurrency)), len(run.jobs) or 1)
+    client._limiter.add_demand(len(run.jobs))  # queued inputs: running tasks are polled more eagerly
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="modellix-batch")
-    futures = [pool.submit(one, i, p) for i, p in enumerate(prepared)]
+    futures: list[Future[None]] = []
     try:
+        for position, job in enumerate(run.jobs):  # a Ctrl+C while queueing is handled like any other
+            futures.append(pool.submit(one, position, job))
         _raise_first_error(futures)
     except BaseException as exc:  # Ctrl+C lands here (the calling thread) or comes from a worker
         tally.stopped.set()
@@ -257,6 +440,13 @@ def run_batch(
     return tally.results()
 
 
+def _workers(client: Modellix, width: int) -> int:
+    """Threads for ``width`` inputs in flight. When the client's limiter is what caps the batch, one spare
+    thread waits on it: it takes a slot the moment a poll sees a task end and POSTs the next input, while
+    the thread that saw the end is still recording its outcome (otherwise the slot idles meanwhile)."""
+    return width + 1 if width >= client.config.max_concurrency else width
+
+
 def _raise_first_error(futures: list[Future[None]]) -> None:
     """Wait for every future, but re-raise the first worker exception as soon as it happens.
 
@@ -272,34 +462,85 @@ def _raise_first_error(futures: list[Future[None]]) -> None:
 
 
 def _send_and_wait(
-    client: Modellix, index: int, item: Prepared, timeout: float | None, stopped: threading.Event
+    client: Modellix, job: Job, run: Run, timeout: float | None, tally: _Tally, position: int
 ) -> BatchOutcome | None:
-    """One input's submit + wait as an outcome; None when the batch stopped before its POST."""
-    slot = _take_slot(client._limiter, stopped)
+    """One input's submit (or re-attach) + wait as an outcome; None when the batch stopped before its POST.
+
+    Slots are taken in input order (``position``): the spare worker must not let a later input overtake.
+    """
+    stopped = tally.stopped
+    tally.wait_turn(position)
+    try:
+        slot, waited = _take_slot(client._limiter, stopped)
+    finally:
+        tally.pass_turn(position)
     if slot is None:
         return None
-    if stopped.is_set():  # checked right before the POST
+    refused = tally.cleared(job.index, job.item.slug, waited) if job.task_id is None else None
+    if stopped.is_set() or refused is not None:  # checked right before the POST
         client._limiter.release(slot)
-        return None
-    task = None
+        return refused
+    index, item, task_id = job.index, job.item, job.task_id
+    slot.task_id = task_id
+    result = None
     try:
-        task = client._submit(item, slot)
-        result = client.tasks._wait(task.task_id, timeout, None, task.task_type, False, stop=stopped)
-        return BatchOutcome(index, item.slug, "success", task.task_id, result)
+        if task_id is None:
+            with tally.posting():
+                task_id = _post(client, job, slot, run.journal).task_id
+        result = client.tasks._wait(task_id, timeout, None, item.task_type, job.task_id is not None, stop=stopped)
+        _finished(run.journal, index, task_id, None)
+        if run.download is not None:
+            _save(run.journal, index, client.download(result, run.download, overwrite=True), task_id)
+        return BatchOutcome(index, item.slug, "success", task_id, result)
     except ModellixError as exc:
-        return classify(index, item.slug, task.task_id if task else None, exc)
+        return _failure(run.journal, index, item.slug, task_id, result, exc)
     finally:
-        if task is not None:
-            task.release()  # after a timeout too: a batch must not deadlock on abandoned tasks
+        if task_id is not None:
+            client._limiter.release(task_id=task_id)  # after a timeout too: a batch must not deadlock
 
 
-def _take_slot(limiter: Limiter, stopped: threading.Event) -> Slot | None:
-    """A slot, or None once the batch is stopped (slots held outside the batch may never come back)."""
+def _post(client: Modellix, job: Job, slot: Slot, journal: Journal | None) -> Task:
+    if journal is None:
+        return client._submit(job.item, slot)
+    return journal.post(job.index, lambda: client._submit(job.item, slot), _task_id)
+
+
+def _task_id(task: Task | AsyncTask) -> str:
+    return task.task_id
+
+
+def _finished(journal: Journal | None, index: int, task_id: str, error: ModellixError | None) -> None:
+    if journal is not None:
+        journal.finished(index, task_id, error)
+
+
+def _save(journal: Journal | None, index: int, files: list[Path], task_id: str) -> None:
+    if journal is not None:
+        journal.saved(index, task_id, files)
+
+
+def _failure(
+    journal: Journal | None, index: int, slug: str, task_id: str | None, result: TaskResult | None, error: ModellixError
+) -> BatchOutcome:
+    """The outcome of an error; a download that failed after a success keeps the result (nothing is lost)."""
+    if result is not None:  # the task succeeded; saving its files failed
+        return BatchOutcome(index, slug, "error", task_id, result, error)
+    if task_id is not None:
+        _finished(journal, index, task_id, error)
+    return classify(index, slug, task_id, error)
+
+
+def _take_slot(limiter: Limiter, stopped: threading.Event) -> tuple[Slot | None, bool]:
+    """A slot, or None once the batch is stopped (slots held outside the batch may never come back); and
+    whether it had to wait for it (then someone just freed it)."""
+    slot = limiter.acquire(timeout=0)
+    if slot is not None:
+        return slot, False
     while not stopped.is_set():
         slot = limiter.acquire(timeout=STOP_CHECK_INTERVAL)
         if slot is not None:
-            return slot
-    return None
+            return slot, True
+    return None, True
 
 
 async def run_batch_async(
@@ -309,13 +550,40 @@ async def run_batch_async(
     max_concurrency: int | None = None,
     timeout: float | None = None,
     on_progress: OnProgress | None = None,
+    journal: JournalPath | Journal | None = None,
+    download: str | os.PathLike[str] | None = None,
 ) -> list[BatchOutcome]:
     prepared = prepare_all(requests)
     client.config.require_key()
     check_timeout(timeout)
-    tally = _Tally(len(prepared), on_progress)
+    with _started(journal, prepared, download) as run:
+        return await _run_async(client, run, max_concurrency, timeout, on_progress)
+
+
+async def resume_batch_async(
+    client: AsyncModellix,
+    journal: JournalPath | Journal,
+    *,
+    resubmit_unknown: bool = False,
+    download: str | os.PathLike[str] | None = None,
+    max_concurrency: int | None = None,
+    timeout: float | None = None,
+    on_progress: OnProgress | None = None,
+) -> list[BatchOutcome]:
+    """Finish a journaled batch: see :meth:`modellix_typed.AsyncModellix.resume`."""
+    client.config.require_key()
+    check_timeout(timeout)
+    with _reopened(journal) as book:
+        run = _resume_run(book, resubmit_unknown, download)
+        return await _run_async(client, run, max_concurrency, timeout, on_progress)
+
+
+async def _run_async(
+    client: AsyncModellix, run: Run, max_concurrency: int | None, timeout: float | None, on_progress: OnProgress | None
+) -> list[BatchOutcome]:
+    tally = _Tally(run.total, on_progress, queued=len(run.jobs))
     gate = asyncio.Semaphore(_width(client, max_concurrency))
-    posts: set[asyncio.Future[AsyncTask]] = set()  # POSTs on the wire when the batch was stopped
+    posts: set[asyncio.Future[str]] = set()  # POSTs on the wire when the batch was stopped
     halted: list[BaseException] = []  # a KeyboardInterrupt from on_progress, re-raised by the coordinator
     reporting = asyncio.Lock()  # one report at a time, awaited included (FIFO: reports stay in done order)
 
@@ -329,14 +597,14 @@ async def run_batch_async(
                     if inspect.isawaitable(value):
                         await value
 
-    async def one(index: int, item: Prepared) -> None:
+    async def one(job: Job) -> None:
         try:
             async with gate:
                 if tally.stopped.is_set():
                     return
-                outcome = tally.begin(index, item.slug, client._limiter)
+                outcome = tally.begin(job.index, job.item.slug, client._limiter)
                 if outcome is None:
-                    outcome = await _send_and_wait_async(client, index, item, timeout, tally, posts)
+                    outcome = await _send_and_wait_async(client, job, run, timeout, tally, posts)
             if outcome is not None:
                 await record(outcome)
         except (KeyboardInterrupt, SystemExit) as exc:  # raised in a task, these would escape the event loop
@@ -345,8 +613,10 @@ async def run_batch_async(
                 if other is not asyncio.current_task():
                     other.cancel()
 
-    client._limiter.add_demand(len(prepared))
-    tasks = [asyncio.ensure_future(one(i, p)) for i, p in enumerate(prepared)]
+    for outcome in run.known:
+        await record(outcome)
+    client._limiter.add_demand(len(run.jobs))
+    tasks = [asyncio.ensure_future(one(job)) for job in run.jobs]
     try:
         try:
             await asyncio.gather(*tasks)
@@ -373,50 +643,65 @@ async def run_batch_async(
 
 async def _send_and_wait_async(
     client: AsyncModellix,
-    index: int,
-    item: Prepared,
+    job: Job,
+    run: Run,
     timeout: float | None,
     tally: _Tally,
-    posts: set[asyncio.Future[AsyncTask]],
+    posts: set[asyncio.Future[str]],
 ) -> BatchOutcome | None:
-    """One input's submit + wait as an outcome; cancelled, it records what was sent and re-raises."""
+    """One input's submit (or re-attach) + wait as an outcome; cancelled, it records what was sent and re-raises."""
+    index, item, task_id = job.index, job.item, job.task_id
     slot = await client._limiter.acquire()  # cancellable: nothing sent yet
     if tally.stopped.is_set():
         client._limiter.release(slot)
         return None
-    post = asyncio.ensure_future(client._submit(item, slot))
-    try:
-        task = await asyncio.shield(post)  # cancelling must not cut a paid POST off mid-flight
-    except asyncio.CancelledError:
-        tally.stopped.set()
-        posts.add(post)
-        post.add_done_callback(lambda done: _account_post(done, index, item.slug, tally))
-        raise
-    except ModellixError as exc:
-        return classify(index, item.slug, None, exc)
+    slot.task_id = task_id
+    if task_id is None:
+        post = asyncio.ensure_future(_post_async(client, job, slot, run.journal))
+        try:
+            task_id = await asyncio.shield(post)  # cancelling must not cut a paid POST off mid-flight
+        except asyncio.CancelledError:
+            tally.stopped.set()
+            posts.add(post)
+            post.add_done_callback(lambda done: _account_post(done, client, index, item.slug, tally))
+            raise
+        except ModellixError as exc:
+            return classify(index, item.slug, None, exc)
     started = asyncio.get_running_loop().time()
+    result = None
     try:
-        result = await task.wait(timeout=timeout)
-        return BatchOutcome(index, item.slug, "success", task.task_id, result)
+        result = await client.tasks.wait(task_id, timeout=timeout, task_type=item.task_type,
+                                         poll_first=job.task_id is not None)
+        _finished(run.journal, index, task_id, None)
+        if run.download is not None:
+            _save(run.journal, index, await client.download(result, run.download, overwrite=True), task_id)
+        return BatchOutcome(index, item.slug, "success", task_id, result)
     except ModellixError as exc:
-        return classify(index, item.slug, task.task_id, exc)
+        return _failure(run.journal, index, item.slug, task_id, result, exc)
     except asyncio.CancelledError:
         tally.stopped.set()  # before recording: on_progress is not called once stopping
         waited = asyncio.get_running_loop().time() - started
-        tally.record(classify(index, item.slug, task.task_id, TaskTimeout(task.task_id, waited, None)))
+        tally.record(classify(index, item.slug, task_id, TaskTimeout(task_id, waited, None)))
         raise
     finally:
-        task.release()
+        client._limiter.release(task_id=task_id)
 
 
-def _account_post(post: asyncio.Future[AsyncTask], index: int, slug: str, tally: _Tally) -> None:
+async def _post_async(client: AsyncModellix, job: Job, slot: Slot, journal: Journal | None) -> str:
+    if journal is None:
+        return (await client._submit(job.item, slot)).task_id
+    task = await journal.post_async(job.index, lambda: client._submit(job.item, slot), _task_id)
+    return task.task_id
+
+
+def _account_post(post: asyncio.Future[str], client: AsyncModellix, index: int, slug: str, tally: _Tally) -> None:
     """A POST that outlived its cancelled batch: record its task (still running) and free its slot."""
     if post.cancelled():
         return
     error = post.exception()
     if error is None:
-        task = post.result()
-        task.release()
-        tally.record(classify(index, slug, task.task_id, TaskTimeout(task.task_id, 0.0, None)))
+        task_id = post.result()
+        client._limiter.release(task_id=task_id)
+        tally.record(classify(index, slug, task_id, TaskTimeout(task_id, 0.0, None)))
     elif isinstance(error, ModellixError):
         tally.record(classify(index, slug, None, error))

@@ -7,6 +7,7 @@ differ only in how they send, sleep and limit concurrency.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import functools
 import inspect
@@ -14,7 +15,7 @@ import logging
 import threading
 import time
 import urllib.parse
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
@@ -36,16 +37,19 @@ from .errors import (
     TaskIdMismatch,
 )
 from .limiter import AsyncLimiter, Limiter, Slot
-from .polling import PollPolicy, check_timeout, policy_for
+from .polling import LearnedPlan, PollPolicy, check_timeout, policy_for
+from .pollstats import PollStats, PollStatsSetting, completion_sample
+from .pollstats import resolve as resolve_poll_stats
 from .request import RequestModel, canonical_path, parse_slug
 from .results import TaskResult, parse_task
 from .retry import DEFAULT_MAX_RETRIES, RequestKind, RetryPolicy
 from .slots import SlotStore, keeper_for
-from .task import AsyncTask, OnUpdate, Task, WaitState
+from .task import AsyncTask, Learn, OnUpdate, Task, WaitState
 from .transport import AsyncTransport, Call, Reply, SyncTransport, data_of, encode_json
 
 if TYPE_CHECKING:
-    from .batch import BatchItem, BatchOutcome, OnProgress
+    from .batch import BatchItem, BatchOutcome, JournalPath, OnProgress
+    from .journal import Journal
 
 logger = logging.getLogger("modellix_typed")
 
@@ -121,6 +125,27 @@ def prepare_raw(slug: str, data: Mapping[str, Any]) -> Prepared:
     return Prepared(f"{provider}/{model_id}", task_type, provider, model_id, documented, content)
 
 
+@contextlib.contextmanager
+def _open_journal(path: JournalPath | Journal | None, prepared: Prepared) -> Iterator[Journal | None]:
+    """A new journal for one run, or nothing (``journal=None``)."""
+    if path is None:
+        yield None
+        return
+    from .batch import _started
+
+    with _started(path, [prepared]) as run:
+        yield run.journal
+
+
+def _journal_finished(book: Journal | None, task_id: str, error: BaseException | None) -> None:
+    if book is not None:
+        book.finished(0, task_id, error)
+
+
+def _id_of(task: Task | AsyncTask) -> str:
+    return task.task_id
+
+
 class ClientCore:
     """Everything both clients decide without I/O."""
 
@@ -130,6 +155,8 @@ class ClientCore:
         self.task_types: dict[str, str | None] = {}
         self.learned_paths: dict[str, str] = {}  # slug -> the submit path that answered (after a 404 fallback)
         self.on_rate_limited: Callable[[float | None], None] | None = None  # the limiter hears of submit 429s
+        self.poll_stats: PollStats | None = None  # learned completion times (set by the client)
+        self.accepted_at: dict[str, tuple[str, float]] = {}  # task id -> (slug, monotonic time of the 2xx)
 
     @classmethod
     def resolve(
@@ -225,6 +252,7 @@ class ClientCore:
                 partial=excerpt,
             )
         self.task_types[task_id] = prepared.task_type
+        self.accepted_at[task_id] = (prepared.slug, time.monotonic())
         logger.info("submitted %s as task %s", prepared.slug, task_id)
         return task_id, dt.datetime.now(dt.timezone.utc)
 
@@ -248,6 +276,7 @@ class ClientCore:
         if result.done:
             limiter.release(task_id=task_id)
             self.task_types.pop(task_id, None)
+            self.accepted_at.pop(task_id, None)
 
     def wait_state(
         self,
@@ -260,7 +289,29 @@ class ClientCore:
     ) -> WaitState:
         kind = task_type if task_type is not None else self.task_types.get(task_id)
         policy = policy_for(kind, self.config.poll_policies)
-        return WaitState(task_id, policy, timeout, on_update, poll_first=poll_first, urgent=urgent)
+        plan, learn = self.learned(task_id, policy)
+        return WaitState(
+            task_id, policy, timeout, on_update, poll_first=poll_first, urgent=urgent, plan=plan, learn=learn
+        )
+
+    def learned(self, task_id: str, policy: PollPolicy) -> tuple[LearnedPlan | None, Learn | None]:
+        """For a task submitted by this client: when its model's tasks usually finish, and how to learn
+        from this one (both relative to the wait's start; history counts from the submission)."""
+        stats, seen = self.poll_stats, self.accepted_at.get(task_id)
+        if stats is None or seen is None:
+            return None, None
+        slug, accepted = seen
+        key = f"{slug} {self.config.base_url}"  # an emulator's timings must not teach the live API's
+        offset = time.monotonic() - accepted
+        expected = stats.expected(key)
+        plan = None
+        if expected is not None:
+            plan = LearnedPlan.around(policy, expected.low - offset, expected.typical, expected.high - offset)
+
+        def learn(result: TaskResult, upper: float, lower: float | None) -> None:
+            stats.record(key, completion_sample(result, upper + offset, None if lower is None else lower + offset))
+
+        return plan, learn
 
     def download_timeout(self) -> httpx.Timeout:
         t = self.config.timeouts
@@ -281,7 +332,11 @@ class _ClientBase:
 
 
 class Modellix(_ClientBase):
-    """Synchronous client. Use as a context manager (or call :meth:`close`)."""
+    """Synchronous client. Use as a context manager (or call :meth:`close`).
+
+    ``poll_stats``: where completion times are learned (:mod:`modellix_typed.pollstats`): None for
+    ``MODELLIX_POLL_STATS`` or the default file, a path, or False to poll without history.
+    """
 
     def __init__(
         self,
@@ -297,6 +352,7 @@ class Modellix(_ClientBase):
         submit_path: str | None = None,
         legacy_path_fallback: bool = True,
         limiter: str | SlotStore | None = None,
+        poll_stats: PollStatsSetting = None,
     ) -> None:
         core = ClientCore.resolve(
             api_key,
@@ -314,6 +370,7 @@ class Modellix(_ClientBase):
         # limiter: where the team's slots are counted ("local", file:///path, redis://...; see .slots)
         self._limiter = Limiter(core.config.max_concurrency, keeper_for(limiter, core.config.api_key))
         core.on_rate_limited = self._limiter.rate_limited
+        core.poll_stats = resolve_poll_stats(poll_stats)
         self.tasks = Tasks(self)
         self.media = Media(self)
 
@@ -368,20 +425,29 @@ class Modellix(_ClientBase):
         timeout: float | None = None,
         on_update: OnUpdate | None = None,
         validate: bool = True,
+        journal: JournalPath | Journal | None = None,
     ) -> TaskResult:
         """Submit and wait: the successful result, or TaskFailed / TaskTimeout / an API error.
 
         The caller never holds the task handle, so a wait that gives up frees the slot here; otherwise a few
         timed-out runs would block every later submit. (If the task still runs server-side, a later 429 is a
         definite rejection and is retried safely.) Resume with ``client.tasks.wait(error.task_id)``.
+
+        With ``journal=PATH`` the submission is journaled first (see :meth:`batch`): a killed process is
+        finished by :meth:`resume` without paying twice.
         """
         check_timeout(timeout)  # before the paid POST: a bad argument must not cost a task
-        task = self.submit(request, data, validate=validate)
-        try:
-            return task.wait(timeout=timeout, on_update=on_update)
-        except BaseException:
-            task.release()
-            raise
+        prepared = prepare(request, data, validate=validate)
+        with _open_journal(journal, prepared) as book:
+            task = self._submit(prepared) if book is None else book.post(0, lambda: self._submit(prepared), _id_of)
+            try:
+                result = task.wait(timeout=timeout, on_update=on_update)
+            except BaseException as exc:
+                task.release()
+                _journal_finished(book, task.task_id, exc)
+                raise
+            _journal_finished(book, task.task_id, None)
+            return result
 
     def batch(
         self,
@@ -390,15 +456,49 @@ class Modellix(_ClientBase):
         max_concurrency: int | None = None,
         timeout: float | None = None,
         on_progress: OnProgress | None = None,
+        journal: JournalPath | Journal | None = None,
+        download: str | Path | None = None,
     ) -> list[BatchOutcome]:
         """Run many requests with full slots; one outcome per input, in input order, never raising per item.
 
         Ctrl+C stops it promptly with nothing more submitted; the KeyboardInterrupt carries the outcomes so far
-        as ``exc.outcomes`` (see :mod:`modellix_typed.batch`).
+        as ``exc.outcomes`` (see :mod:`modellix_typed.batch`). With ``journal=PATH`` (a new file) every
+        input's intent, each POST and each task id is recorded durably (:mod:`modellix_typed.journal`), so a
+        killed batch is finished by :meth:`resume`. ``download=DIR`` saves each success's files there as
+        soon as it finishes (a failed download is an ``error`` outcome that keeps the result).
         """
         from .batch import run_batch
 
-        return run_batch(self, requests, max_concurrency=max_concurrency, timeout=timeout, on_progress=on_progress)
+        return run_batch(
+            self, requests, max_concurrency=max_concurrency, timeout=timeout, on_progress=on_progress,
+            journal=journal, download=download,
+        )
+
+    def resume(
+        self,
+        journal: JournalPath | Journal,
+        *,
+        resubmit_unknown: bool = False,
+        download: str | Path | None = None,
+        max_concurrency: int | None = None,
+        timeout: float | None = None,
+        on_progress: OnProgress | None = None,
+    ) -> list[BatchOutcome]:
+        """Finish the batch (or run) a journal records; one outcome per input, in input order.
+
+        Re-attaches to every task it created, sends inputs that were never sent (or were refused), and
+        downloads into ``download`` (default: the folder the journal names, if any) what is not saved yet
+        (an input already saved is reported as a success with ``result=None``, without a request).
+        An input whose POST may have created a task is reported as ``outcome_unknown`` and not sent again
+        unless ``resubmit_unknown=True`` (that may pay twice). Holds the journal's lock while it runs: a
+        second resume of the same file raises :class:`~modellix_typed.journal.JournalLocked`.
+        """
+        from .batch import resume_batch
+
+        return resume_batch(
+            self, journal, resubmit_unknown=resubmit_unknown, download=download,
+            max_concurrency=max_concurrency, timeout=timeout, on_progress=on_progress,
+        )
 
     def download(
         self, result: TaskResult, folder: str | Path, *, max_bytes: int | None = None, overwrite: bool = False
@@ -528,6 +628,7 @@ class AsyncModellix(_ClientBase):
         submit_path: str | None = None,
         legacy_path_fallback: bool = True,
         limiter: str | SlotStore | None = None,
+        poll_stats: PollStatsSetting = None,
     ) -> None:
         core = ClientCore.resolve(
             api_key,
@@ -545,6 +646,7 @@ class AsyncModellix(_ClientBase):
         # limiter: where the team's slots are counted ("local", file:///path, redis://...; see .slots)
         self._limiter = AsyncLimiter(core.config.max_concurrency, keeper_for(limiter, core.config.api_key))
         core.on_rate_limited = self._limiter.rate_limited
+        core.poll_stats = resolve_poll_stats(poll_stats)
         self.tasks = AsyncTasks(self)
         self.media = AsyncMedia(self)
 
@@ -596,15 +698,24 @@ class AsyncModellix(_ClientBase):
         timeout: float | None = None,
         on_update: OnUpdate | None = None,
         validate: bool = True,
+        journal: JournalPath | Journal | None = None,
     ) -> TaskResult:
         """Submit and wait; like :meth:`Modellix.run`, a wait that gives up frees the task's slot."""
         check_timeout(timeout)
-        task = await self.submit(request, data, validate=validate)
-        try:
-            return await task.wait(timeout=timeout, on_update=on_update)
-        except BaseException:
-            task.release()
-            raise
+        prepared = prepare(request, data, validate=validate)
+        with _open_journal(journal, prepared) as book:
+            if book is None:
+                task = await self._submit(prepared)
+            else:
+                task = await book.post_async(0, lambda: self._submit(prepared), _id_of)
+            try:
+                result = await task.wait(timeout=timeout, on_update=on_update)
+            except BaseException as exc:
+                task.release()
+                _journal_finished(book, task.task_id, exc)
+                raise
+            _journal_finished(book, task.task_id, None)
+            return result
 
     async def batch(
         self,
@@ -613,6 +724,8 @@ class AsyncModellix(_ClientBase):
         max_concurrency: int | None = None,
         timeout: float | None = None,
         on_progress: OnProgress | None = None,
+        journal: JournalPath | Journal | None = None,
+        download: str | Path | None = None,
     ) -> list[BatchOutcome]:
         """Like :meth:`Modellix.batch`; cancelling it submits nothing more (``CancelledError.outcomes``).
 
@@ -621,7 +734,26 @@ class AsyncModellix(_ClientBase):
         from .batch import run_batch_async
 
         return await run_batch_async(
-            self, requests, max_concurrency=max_concurrency, timeout=timeout, on_progress=on_progress
+            self, requests, max_concurrency=max_concurrency, timeout=timeout, on_progress=on_progress,
+            journal=journal, download=download,
+        )
+
+    async def resume(
+        self,
+        journal: JournalPath | Journal,
+        *,
+        resubmit_unknown: bool = False,
+        download: str | Path | None = None,
+        max_concurrency: int | None = None,
+        timeout: float | None = None,
+        on_progress: OnProgress | None = None,
+    ) -> list[BatchOutcome]:
+        """Like :meth:`Modellix.resume`."""
+        from .batch import resume_batch_async
+
+        return await resume_batch_async(
+            self, journal, resubmit_unknown=resubmit_unknown, download=download,
+            max_concurrency=max_concurrency, timeout=timeout, on_progress=on_progress,
         )
 
     async def download(

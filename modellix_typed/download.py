@@ -23,6 +23,7 @@ import httpx
 
 from .config import check_url
 from .errors import ConfigurationError, DownloadError, DownloadTooLarge, ResultExpired
+from .fileio import fsync_dir
 from .results import RESOURCE_PLACES, Resource, TaskResult, TaskStatus
 
 logger = logging.getLogger("modellix_typed")
@@ -122,7 +123,7 @@ class Sink:
         os.fsync(self.file.fileno())
         self.file.close()
         os.replace(self.tmp, self.target)
-        _fsync_dir(self.target.parent)
+        fsync_dir(self.target.parent)
         logger.info("saved %s (%d bytes)", self.target, self.size)
         return self.target
 
@@ -138,19 +139,6 @@ def _current_umask() -> int:
 
 
 _UMASK = _current_umask()
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return  # not supported on this platform (Windows)
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def check_response(response: httpx.Response, result: TaskResult, resource: Resource) -> int | None:

@@ -3,6 +3,9 @@
 Images finish in ~3-10 s, videos in ~30-120 s: polling a video every 0.5 s wastes ~100 requests, polling
 an image every 5 s adds seconds of latency. Delays grow geometrically from ``first_delay`` to ``max_delay``
 with jitter (so many waiting tasks do not poll in lockstep) and never overshoot the deadline.
+
+With history (:mod:`.pollstats`) a :class:`LearnedPlan` replaces the blind start: one poll when the model's
+tasks usually finish, then short gaps through the usual spread, then the backoff again.
 """
 
 from __future__ import annotations
@@ -89,6 +92,26 @@ def check_timeout(timeout: float | None) -> None:
         raise ConfigurationError(f"timeout: must be a number of seconds > 0, got {timeout!r}")
 
 
+@attrs.frozen
+class LearnedPlan:
+    """Poll times from history, in seconds since the wait started: first at ``first_at``, then every
+    ``gap`` until ``until``, then the policy's geometric backoff starting from ``gap``."""
+
+    first_at: float
+    gap: float
+    until: float
+
+    @classmethod
+    def around(cls, policy: PollPolicy, low: float, typical: float, high: float) -> LearnedPlan:
+        """Tasks finish between ``low`` and ``high`` (``typical`` in between) from now. The gap is the
+        latency we accept: 10% of the task, at least half the policy's first delay (0.5 s for images).
+        The first poll comes one gap before the typical time, but never more than a gap after ``low``: a
+        task finishing at the earliest is still seen within one gap, with fewer polls than from ``low``."""
+        gap = min(max(policy.first_delay / 2, 0.1 * typical), policy.max_delay)
+        first = min(max(typical - gap, low), low + gap)
+        return cls(max(first, 0.0), gap, max(high, first, 0.0) + gap)
+
+
 class PollSchedule:
     """One wait: counts polls, computes the next sleep, knows when the deadline has passed."""
 
@@ -99,9 +122,12 @@ class PollSchedule:
         *,
         clock: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
+        plan: LearnedPlan | None = None,
     ) -> None:
         check_timeout(timeout)
         self.policy = policy
+        self.plan = plan
+        self.late_polls = 0  # polls after the learned window
         self.clock = clock
         self.rng = rng
         self.started = clock()
@@ -119,8 +145,18 @@ class PollSchedule:
 
     def next_delay(self, retry_after: float | None = None) -> float:
         """Sleep before the next poll; a server's Retry-After is a floor. Clipped to the deadline."""
-        delay = self.policy.delay(self.polls, self.rng)
+        delay = self.policy.delay(self.polls, self.rng) if self.plan is None else self._planned()
         if retry_after is not None:
             delay = max(delay, retry_after)
         self.polls += 1
         return min(delay, self.remaining())
+
+    def _planned(self) -> float:
+        assert self.plan is not None
+        elapsed = self.elapsed()
+        if self.polls == 0:
+            return max(self.plan.first_at - elapsed, 0.0)
+        if elapsed < self.plan.until:
+            return self.plan.gap
+        self.late_polls += 1
+        return min(max(self.policy.max_delay, self.plan.gap), self.plan.gap * self.policy.multiplier**self.late_polls)

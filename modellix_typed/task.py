@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from .errors import RateLimited, TaskTimeout
-from .polling import PollPolicy, PollSchedule
+from .polling import LearnedPlan, PollPolicy, PollSchedule
 from .results import TaskResult, TaskStatus
 from .retry import transient_poll_error
 
@@ -24,6 +24,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger("modellix_typed")
 
 OnUpdate = Callable[[TaskResult], Any]
+# Called with a successful result, when we saw it done and when we last saw it running (seconds since the
+# wait started; None if never): how :mod:`.pollstats` learns a model's completion time.
+Learn = Callable[[TaskResult, float, float | None], None]
 
 
 class WaitState:
@@ -38,9 +41,13 @@ class WaitState:
         *,
         poll_first: bool,
         urgent: Callable[[], bool] | None = None,
+        plan: LearnedPlan | None = None,
+        learn: Learn | None = None,
     ) -> None:
         self.task_id = task_id
-        self.schedule = PollSchedule(policy, timeout)
+        self.schedule = PollSchedule(policy, timeout, plan=plan)
+        self.learn = learn
+        self.running_seen: float | None = None
         self.urgent = urgent
         self.on_update = on_update
         self.last: TaskResult | None = None
@@ -56,9 +63,12 @@ class WaitState:
             if self.on_update is not None:
                 self.on_update(result)
         if result.status is TaskStatus.SUCCESS:
+            if self.learn is not None:
+                self.learn(result, self.schedule.elapsed(), self.running_seen)
             return result
         if result.status in (TaskStatus.FAILED, TaskStatus.CANCELLED):
             raise result.failure()
+        self.running_seen = self.schedule.elapsed()
         return self._next()
 
     def on_error(self, error: Exception) -> float:

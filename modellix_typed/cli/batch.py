@@ -5,6 +5,9 @@ Every line is validated offline first (exit 3, nothing sent). Then ``client.batc
 its own thread, so a slow or failing download neither holds a task slot nor stops the other downloads.
 Results are printed in input order whatever order the tasks finished in.
 
+``--journal FILE`` records every input before its POST and every task id after (see
+:mod:`modellix_typed.journal`); ``batch resume FILE`` (:mod:`.batch_resume`) finishes a killed batch.
+
 Exit code: 0 when every item succeeded, else the code of the most serious item outcome, most serious first:
 6 outcome unknown (re-running the batch could submit it twice) > 1 rejected / error / download failed >
 5 timed out (the task keeps running) > 4 failed.
@@ -15,8 +18,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
 import click
@@ -32,6 +36,7 @@ from .tasks import download_to
 if TYPE_CHECKING:
     from ..batch import BatchOutcome, BatchProgress
     from ..client import Modellix
+    from ..journal import Journal
 
 # outcome -> (severity, exit code); the batch exits with the code of its most severe outcome
 SEVERITY: dict[str, tuple[int, ExitCode]] = {
@@ -44,11 +49,24 @@ SEVERITY: dict[str, tuple[int, ExitCode]] = {
 }
 
 
+class InputLine(Protocol):
+    """Where an input came from: a parsed :class:`BatchLine`, or a journal's record of one."""
+
+    @property
+    def line(self) -> int: ...
+
+    @property
+    def id(self) -> str | int | None: ...
+
+    @property
+    def model(self) -> str: ...
+
+
 @attrs.frozen
 class ItemReport:
     """What the user sees for one input line."""
 
-    line: BatchLine
+    line: InputLine
     outcome: BatchOutcome
     files: list[Path]
     download_error: CLIError | None
@@ -73,14 +91,18 @@ class ItemReport:
 class Downloads:
     """Starts each success's download the moment it is reported (from a batch worker thread)."""
 
-    def __init__(self, folder: Path | None, workers: int) -> None:
+    def __init__(self, folder: Path | None, workers: int, journal: Journal | None = None) -> None:
         self.folder = folder
+        self.journal = journal
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="modellix-download")
         self.futures: dict[int, Future[list[Path]]] = {}
 
     def start(self, outcome: BatchOutcome) -> None:
         if self.folder is not None and outcome.ok and outcome.result is not None:
-            self.futures[outcome.index] = self.pool.submit(download_to, outcome.result, self.folder)
+            future = self.pool.submit(download_to, outcome.result, self.folder)
+            if self.journal is not None and outcome.task_id is not None:
+                future.add_done_callback(_journal_saved(self.journal, outcome.index, outcome.task_id))
+            self.futures[outcome.index] = future
 
     def finish(self, outcome: BatchOutcome) -> tuple[list[Path], CLIError | None]:
         """Saved paths, or the error of that one download (the others are unaffected)."""
@@ -100,6 +122,20 @@ class Downloads:
 
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _journal_saved(journal: Journal, index: int, task_id: str) -> Callable[[Future[list[Path]]], None]:
+    """Record a finished download in the journal, so a resume does not fetch it again."""
+    from ..journal import JournalError
+
+    def saved(future: Future[list[Path]]) -> None:
+        if not future.cancelled() and future.exception() is None:
+            try:
+                journal.saved(index, task_id, future.result())
+            except JournalError:  # closed after an interrupt: a resume downloads the files again
+                pass
+
+    return saved
 
 
 def exit_code(reports: list[ItemReport]) -> ExitCode:
@@ -131,7 +167,21 @@ def render_human(reports: list[ItemReport], totals: dict[str, int]) -> None:
     click.echo(f"{totals['success']} of {totals['total']} succeeded" + (f"; {others}" if others else ""))
 
 
-@click.command(epilog=EXIT_CODES_HELP)
+class BatchCommand(click.Command):
+    """``batch FILE|-`` runs a file; ``batch resume JOURNAL`` finishes a journaled batch (a file named
+    ``resume`` is ``./resume``)."""
+
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any
+    ) -> click.Context:
+        if args and args[0] == "resume":
+            from .batch_resume import resume
+
+            return resume.make_context(f"{info_name} resume", args[1:], parent=parent, **extra)
+        return super().make_context(info_name, args, parent=parent, **extra)
+
+
+@click.command(cls=BatchCommand, epilog=EXIT_CODES_HELP)
 @click.argument("source", metavar="FILE|-")
 @click.option(
     "--max-concurrency",
@@ -154,10 +204,23 @@ def render_human(reports: list[ItemReport], totals: dict[str, int]) -> None:
     metavar="DIR",
     help="Save each successful result's files into DIR (created if missing), named after the task id.",
 )
+@click.option(
+    "--journal",
+    "journal_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="Record each input before its POST and each task id after (a new FILE); after a crash or kill, "
+    "`batch resume FILE` finishes the batch without paying twice.",
+)
 @base_url_option
 @json_option
 def batch(
-    source: str, max_concurrency: int | None, timeout: float | None, download_dir: Path | None, base_url: str | None
+    source: str,
+    max_concurrency: int | None,
+    timeout: float | None,
+    download_dir: Path | None,
+    journal_path: Path | None,
+    base_url: str | None,
 ) -> int:
     """Run every request of the JSON Lines FILE (or stdin with -), one per line.
 
@@ -169,17 +232,40 @@ def batch(
     outcome_unknown, timeout, error, download_failed. A progress bar is shown on stderr when it is a
     terminal.
 
+    With --journal FILE, a batch that is killed (or loses its machine) is finished by
+    `modellix-typed batch resume FILE`: it re-attaches to every task already created, sends the inputs
+    never sent and downloads what is not saved yet; an input whose POST may have gone through is not sent
+    again unless --resubmit-unknown is given.
+
     Exit 0 when every item succeeded; otherwise the code of the most serious outcome:
     6 outcome_unknown > 1 rejected/error/download_failed > 5 timeout > 4 failed.
     """
     text, label = read_source(source)
     lines = parse_batch(text, label)
-    with make_client(base_url, max_concurrency=max_concurrency) as client:
-        reports, interrupted = _run(client, lines, max_concurrency, timeout, download_dir)
+    with make_client(base_url, max_concurrency=max_concurrency) as client, _journal(
+        journal_path, download_dir, lines
+    ) as book:
+        reports, interrupted = _run(client, lines, max_concurrency, timeout, download_dir, book)
+    return report(reports, interrupted, len(lines))
+
+
+def _journal(
+    path: Path | None, download_dir: Path | None, lines: list[BatchLine]
+) -> AbstractContextManager[Journal | None]:
+    if path is None:
+        return nullcontext()
+    from ..journal import Journal
+
+    labels = [{"line": line.line, "id": line.id} for line in lines]
+    return Journal.create(path, download=download_dir.resolve() if download_dir else None, labels=labels)
+
+
+def report(reports: list[ItemReport], interrupted: bool, total: int) -> int:
+    """Print the per-item reports and the summary; the exit code."""
     totals = summary(reports)
     code = ExitCode.INTERRUPTED if interrupted else exit_code(reports)
     stopped = (
-        f"interrupted: {len(reports)} of {len(lines)} item(s) finished (listed); any other may still run "
+        f"interrupted: {len(reports)} of {total} item(s) finished (listed); any other may still run "
         "server-side"
     )
     if MODE.json:
@@ -201,10 +287,11 @@ def _run(
     max_concurrency: int | None,
     timeout: float | None,
     download_dir: Path | None,
+    journal: Journal | None = None,
 ) -> tuple[list[ItemReport], bool]:
     """The reports in input order, and whether Ctrl+C cut the batch short (then: the items that finished)."""
     finished: dict[int, BatchOutcome] = {}
-    downloads = Downloads(download_dir, max_concurrency or client.config.max_concurrency)
+    downloads = Downloads(download_dir, max_concurrency or client.config.max_concurrency, journal)
 
     def record(outcome: BatchOutcome) -> None:  # called from batch worker threads
         finished[outcome.index] = outcome
@@ -218,6 +305,7 @@ def _run(
                 max_concurrency=max_concurrency,
                 timeout=timeout,
                 on_progress=_both(record, show),
+                journal=journal,
             )
     except KeyboardInterrupt as stop:
         interrupted = True

@@ -35,6 +35,7 @@ class Result:
 
 def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MODELLIX_")}
+    env["MODELLIX_POLL_STATS"] = "off"  # never learn test timings into the user's cache
     env.update(extra or {})
     return env
 

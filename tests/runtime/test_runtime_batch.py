@@ -258,3 +258,25 @@ def test_an_async_on_progress_is_awaited_one_at_a_time_and_its_errors_are_logged
     assert finished == [1, 2, 3, 4, 5, 6] and overlaps == 0
     records = [r for r in caplog.records if r.name == "modellix_typed" and "on_progress" in r.getMessage()]
     assert len(records) == 3 and all("async callback" in str(r.exc_info[1]) for r in records if r.exc_info)
+
+
+def test_a_freed_slot_is_refilled_before_the_finished_input_is_even_reported(
+    emu: RunningEmulator, make_client: Callable[..., Modellix], Image: Any
+) -> None:
+    """A spare worker waits on the limiter: the next POST does not wait for the previous input's bookkeeping
+    (here an on_progress that blocks until it sees that POST), and inputs still go out in input order."""
+    client = make_client(emu, max_concurrency=1)
+    seen_during_first_report: list[int] = []
+
+    def on_progress(progress: BatchProgress) -> None:
+        if progress.done == 1:
+            deadline = time.monotonic() + 10
+            while len(_statuses(emu, "POST")) < 2 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            seen_during_first_report.append(len(_statuses(emu, "POST")))
+
+    outcomes = client.batch([Image(f"refill {i}") for i in range(3)], on_progress=on_progress)
+    assert [o.kind for o in outcomes] == ["success"] * 3
+    assert seen_during_first_report == [2]
+    created = [t.task_id for t in sorted(emu.state.tasks.all(), key=lambda t: t.created)]
+    assert created == [o.task_id for o in outcomes]  # submitted in input order
