@@ -162,6 +162,7 @@ def plan_resume(journal: Journal, *, resubmit_unknown: bool) -> tuple[list[Job],
     inputs whose POST may have created a task (unless ``resubmit_unknown``) instead of paying twice."""
     from .client import Prepared
     from .journal import JournalError
+    from .request import parse_slug
     from .transport import encode_json
 
     jobs: list[Job] = []
@@ -170,7 +171,8 @@ def plan_resume(journal: Journal, *, resubmit_unknown: bool) -> tuple[list[Job],
         content = encode_json(entry.body)
         if hashlib.sha256(content).hexdigest() != entry.sha256:
             raise JournalError(f"journal {str(journal.path)!r}: the body of input {index} does not match its sha256")
-        item = Prepared(entry.slug, entry.task_type, entry.path, content)
+        provider, model_id = parse_slug(entry.slug)
+        item = Prepared(entry.slug, entry.task_type, provider, model_id, entry.documented_path, content)
         state = entry.state
         if state == "task" and entry.task_id is not None:
             if entry.final == "failed":

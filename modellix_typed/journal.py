@@ -3,7 +3,7 @@
 JSON Lines, one event per line, each appended with a single write and fsynced before the caller goes on:
 
 - ``batch``: the header (format version, number of inputs, the download folder if any);
-- ``intent``: one per input, all written before the first POST (index, slug, path, task type, the sha256
+- ``intent``: one per input, all written before the first POST (index, slug, documented path, task type, the sha256
   of the exact bytes sent and the body itself);
 - ``sending``: written right before that input's paid POST;
 - ``task`` (its task id), ``unknown`` (the POST may have created a task) or ``rejected`` (the server
@@ -54,7 +54,7 @@ class Submission(Protocol):
     def task_type(self) -> str | None: ...
 
     @property
-    def path(self) -> str: ...
+    def documented_path(self) -> str | None: ...
 
     @property
     def content(self) -> bytes: ...
@@ -66,7 +66,7 @@ class Entry:
 
     index: int
     slug: str
-    path: str
+    documented_path: str | None  # the doc page's path (the client may try it after a 404)
     task_type: str | None
     sha256: str
     body: Any
@@ -149,9 +149,9 @@ class Journal:
         for index, item in enumerate(items):
             body = json.loads(item.content) if item.content else None
             label = dict(labels[index]) if labels is not None else None
-            entry = Entry(index, item.slug, item.path, item.task_type, _sha256(item.content), body, label)
+            entry = Entry(index, item.slug, item.documented_path, item.task_type, _sha256(item.content), body, label)
             self.entries[index] = entry
-            lines.append({"event": "intent", "index": index, "slug": item.slug, "path": item.path,
+            lines.append({"event": "intent", "index": index, "slug": item.slug, "documented_path": item.documented_path,
                           "task_type": item.task_type, "sha256": entry.sha256, "body": body, "label": label})
         self._append(lines)
         self.header = header
@@ -290,7 +290,7 @@ def _replay(path: Path, data: bytes) -> tuple[dict[str, Any], dict[int, Entry], 
                 header = record
             elif event == "intent":
                 index = record["index"]
-                entries[index] = Entry(index, record["slug"], record["path"], record.get("task_type"),
+                entries[index] = Entry(index, record["slug"], record.get("documented_path"), record.get("task_type"),
                                        record["sha256"], record.get("body"), record.get("label"))
             else:
                 _apply(entries[record["index"]], event, record)
