@@ -6,7 +6,6 @@ Generated classes (``modellix_typed.models.<provider>``) subclass :class:`Reques
 
 from __future__ import annotations
 
-import urllib.parse
 from collections.abc import Mapping
 from typing import Any, ClassVar, Self
 
@@ -16,7 +15,9 @@ import attrs
 def canonical_path(provider: str, model_id: str) -> str:
     """``/api/v1/{provider}/{model_id}``: the submit path of the api_schema source and the newest official
     clients (older pages add ``/async`` and a ``/{type}/`` prefix, which the live API has dropped)."""
-    return f"/api/v1/{urllib.parse.quote(provider, safe='')}/{urllib.parse.quote(model_id, safe='')}"
+    from urllib.parse import quote  # here, not at the top: importing a model class must not load urllib
+
+    return f"/api/v1/{quote(provider, safe='')}/{quote(model_id, safe='')}"
 
 
 def parse_slug(slug: str) -> tuple[str, str]:

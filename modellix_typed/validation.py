@@ -12,7 +12,6 @@ import functools
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any, Final
-from urllib.parse import urlsplit
 
 import attrs
 
@@ -209,6 +208,8 @@ def _data_uri_problem(value: str, base64: bool) -> str | None:
 
 
 def _url_problem(value: str) -> str | None:
+    from urllib.parse import urlsplit  # only URL fields need it: importing a model class stays cheap
+
     if _regex(_SPACE).search(value):
         return "contains whitespace"
     try:

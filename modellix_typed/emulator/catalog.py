@@ -173,7 +173,7 @@ class Catalog:
         for model in models:
             routes.setdefault(model.path, model)
         for model in models:
-            for path in model.submit_paths()[2:]:
+            for path in model.submit_paths()[1:]:  # [0] is canonical; a documented canonical path has aliases too
                 routes.setdefault(path, model)
         return cls(tuple(sorted(models, key=lambda m: m.slug)), routes, canonical)
 

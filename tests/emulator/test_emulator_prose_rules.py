@@ -65,7 +65,7 @@ def test_validator_checks_rules_after_the_schema() -> None:
 def test_emulator_answers_400_quoting_the_docs(start_emulator: StartEmulator) -> None:
     emulator = start_emulator(specs_dir=REPO_SPECS)
     with client_for(emulator, KEY) as http:
-        path = "/api/v1/minimax/minimax-image-01-t2i/async"
+        path = "/api/v1/minimax/minimax-image-01-t2i"
         response = http.post(path, json={"prompt": "a cat", "width": 1028, "height": 512})
         assert response.status_code == 400
         assert response.json()["message"] == (
