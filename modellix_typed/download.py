@@ -208,7 +208,7 @@ def redirect_target(response: httpx.Response, url: str, hops: int) -> str | None
 def open_result(http: httpx.Client, url: str, timeout: httpx.Timeout | None) -> Iterator[httpx.Response]:
     """The streamed final response after following redirects."""
     for hops in range(MAX_REDIRECTS + 1):
-        response = http.send(_result_request(http, url, timeout), stream=True)
+        response = http.send(_result_request(http, url, timeout), stream=True, follow_redirects=False)
         try:
             target = redirect_target(response, url, hops)
             if target is None:
@@ -224,7 +224,7 @@ async def open_result_async(
     http: httpx.AsyncClient, url: str, timeout: httpx.Timeout | None
 ) -> AsyncIterator[httpx.Response]:
     for hops in range(MAX_REDIRECTS + 1):
-        response = await http.send(_result_request(http, url, timeout), stream=True)
+        response = await http.send(_result_request(http, url, timeout), stream=True, follow_redirects=False)
         try:
             target = redirect_target(response, url, hops)
             if target is None:

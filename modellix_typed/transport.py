@@ -272,7 +272,7 @@ class SyncTransport:
         while True:
             request = self.http.build_request(**exchange.request_kwargs())
             try:
-                response = self.http.send(request, stream=True)
+                response = self.http.send(request, stream=True, follow_redirects=False)
                 try:
                     content = self._read(response)
                 finally:
@@ -331,7 +331,7 @@ class AsyncTransport:
         while True:
             request = self.http.build_request(**exchange.request_kwargs())
             try:
-                response = await self.http.send(request, stream=True)
+                response = await self.http.send(request, stream=True, follow_redirects=False)
                 try:
                     content = await self._read(response)
                 finally:

@@ -116,6 +116,7 @@ def task_json(result: TaskResult) -> dict[str, Any]:
     return {
         "task_id": result.task_id,
         "status": result.status.value,
+        "raw_status": result.raw_status,  # the server's own word (e.g. "completed", or one we do not know)
         "model_id": result.model_id,
         "duration_ms": result.duration_ms,
         "error": result.error,

@@ -42,9 +42,16 @@ def test_run_no_validate_sends_any_model_and_failure_text_is_made_safe(server: P
     assert "bad [2J ]0;pwned" in proc.stderr
     for control in ("\x1b", "\x9b", "\x07", "\r", "\x7f"):
         assert control not in proc.stdout + proc.stderr
-    as_json = cli(server, "run", "newco/model-2027", "--no-validate", "--body", "{}", "--json")
-    assert as_json.returncode == 4 and "\x9b" not in as_json.stdout
-    assert json.loads(as_json.stdout)["error"]["reason"] == HOSTILE  # JSON keeps the data, escaped
+
+
+
+def test_json_output_keeps_server_text_exactly_but_escaped() -> None:
+    from modellix_typed.cli.output import describe_error, dump
+    from modellix_typed.errors import TaskFailed
+
+    document = dump({"ok": False, "error": describe_error(TaskFailed("task-5", HOSTILE))[1]})
+    assert not any(control in document for control in ("\x1b", "\x9b", "\x07", "\r", "\x7f"))
+    assert json.loads(document)["error"]["reason"] == HOSTILE
 
 
 def test_run_without_no_validate_still_rejects_an_unknown_model(server: PlainServer) -> None:

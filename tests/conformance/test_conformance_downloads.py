@@ -68,10 +68,16 @@ def test_an_injected_client_with_a_default_auth_header_still_sends_no_key_to_res
     server: PlainServer, other_server: PlainServer, tmp_path: Path
 ) -> None:
     finished(server, f"{other_server.base_url}/a.png")
-    other_server.on("GET", "/a.png", IMAGE)
-    with httpx.Client(headers={"Authorization": f"Bearer {API_KEY}"}) as http:
+    other_server.on("GET", "/a.png", redirect("/b.png"))
+    other_server.on("GET", "/b.png", IMAGE)
+    # A client that follows redirects on its own must not bypass the per-hop checks either.
+    with httpx.Client(headers={"Authorization": f"Bearer {API_KEY}"}, follow_redirects=True) as http:
         fetch_and_download("sync", server, tmp_path, http_client=http)
-    assert "authorization" not in other_server.requests()[0].headers
+        assert [s.path for s in other_server.requests()] == ["/a.png", "/b.png"]
+        assert not any("authorization" in s.headers for s in other_server.requests())
+        other_server.on("GET", "/a.png", redirect("http://files.example.com/x.png"))
+        with pytest.raises(DownloadError, match="plain http is only allowed for loopback"):
+            fetch_and_download("sync", server, tmp_path / "again", http_client=http)
 
 
 @flavours

@@ -408,3 +408,19 @@ def test_the_prepared_request_does_not_show_the_key_when_printed() -> None:
     kwargs = Exchange(config, RetryPolicy(), Call("GET", "/api/v1/tasks/t")).request_kwargs()
     assert kwargs["headers"]["Authorization"] == "Bearer sk-secret-xyz"  # still sent
     assert "sk-secret-xyz" not in repr(kwargs) and "sk-secret-xyz" not in str(kwargs)
+
+
+def test_paid_post_rules_definite_rejections_vs_unknown_and_no_retry_option() -> None:
+    from modellix_typed.retry import DEFINITE_REJECTIONS
+
+    submit, read, p = RequestKind.SUBMIT, RequestKind.READ, RetryPolicy(max_retries=3)
+    for status in (301, 302, 307, 408, 409, 410, 412, 418, 425, 451, 500, 503):
+        assert decide_on_status(submit, status, 1, p, None).outcome_unknown, status
+    for status in sorted(DEFINITE_REJECTIONS - {429}):
+        decision = decide_on_status(submit, status, 1, p, None)
+        assert not decision.outcome_unknown and not decision.retry, status
+    assert not any(decide_on_status(read, s, 1, p, None).outcome_unknown for s in (302, 409, 418))
+    off = RetryPolicy(max_retries=3, retry_submissions=False)
+    assert not decide_on_status(submit, 429, 1, off, 0.0).retry
+    assert not decide_on_network_error(submit, False, 1, off).retry  # never sent, still not repeated
+    assert decide_on_status(read, 429, 1, off, 0.0).retry and decide_on_network_error(read, False, 1, off).retry
