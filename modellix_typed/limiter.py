@@ -194,8 +194,8 @@ class Limiter(_Counts):
 class AsyncLimiter(_Counts):
     """Limiter for the async client (one event loop). Freed slots are handed to waiters in FIFO order.
 
-    With a shared store, waiters take turns asking the store (FIFO in this process), and ask again at once
-    when a slot is released here. Store calls are short and synchronous (a file lock, a Redis script).
+    With a shared store, each waiter asks the store every few tens of milliseconds, and at once when a slot
+    is released here. Store calls are short and synchronous (a file lock, a Redis script).
     """
 
     def __init__(self, limit: int, keeper: LeaseKeeper | None = None) -> None:

@@ -247,13 +247,13 @@ def test_async_limiter_cap_after_a_429_lifts_after_retry_after_when_nothing_of_o
 
 
 def test_closing_the_client_stops_renewing_so_its_leases_expire(tmp_path: Path) -> None:
-    url = f"file://{tmp_path}/slots.json?lease=0.3&team=t"
+    url = f"file://{tmp_path}/slots.json?lease=0.5&team=t"
     store = store_from_url(url)
     assert store is not None
     kept, closed = Modellix("k", limiter=url), Modellix("k", limiter=url)
     assert kept._limiter.acquire(timeout=0) is not None and closed._limiter.acquire(timeout=0) is not None
     closed.close()
-    time.sleep(0.9)  # three lease times: the open client's lease was renewed, the closed one's lapsed
+    time.sleep(1.5)  # three lease times: the open client's lease was renewed, the closed one's lapsed
     assert store.count("t") == 1
     kept.close()
 
