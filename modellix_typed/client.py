@@ -97,6 +97,7 @@ class ClientCore:
         retry_policy: RetryPolicy | None,
         poll_policy: PollPolicy | Mapping[str, PollPolicy] | None,
         max_concurrency: int,
+        profile: str | None = None,
     ) -> ClientCore:
         """The constructor arguments of both clients -> checked settings (no I/O, no key required yet).
 
@@ -109,6 +110,7 @@ class ClientCore:
             max_retries=retry_policy.max_retries if retry_policy is not None else max_retries,
             max_concurrency=max_concurrency,
             poll_policy=poll_policy,
+            profile=profile,
         )
         return cls(config, retry_policy if retry_policy is not None else RetryPolicy(max_retries=config.max_retries))
 
@@ -196,8 +198,11 @@ class Modellix(_ClientBase):
         poll_policy: PollPolicy | Mapping[str, PollPolicy] | None = None,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
         http_client: httpx.Client | None = None,
+        profile: str | None = None,
     ) -> None:
-        core = ClientCore.resolve(api_key, base_url, timeouts, max_retries, retry_policy, poll_policy, max_concurrency)
+        core = ClientCore.resolve(
+            api_key, base_url, timeouts, max_retries, retry_policy, poll_policy, max_concurrency, profile
+        )
         self._core = core
         self._transport = SyncTransport(core.config, core.retry_policy, http_client)
         self._limiter = Limiter(core.config.max_concurrency)
@@ -400,8 +405,11 @@ class AsyncModellix(_ClientBase):
         poll_policy: PollPolicy | Mapping[str, PollPolicy] | None = None,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
         http_client: httpx.AsyncClient | None = None,
+        profile: str | None = None,
     ) -> None:
-        core = ClientCore.resolve(api_key, base_url, timeouts, max_retries, retry_policy, poll_policy, max_concurrency)
+        core = ClientCore.resolve(
+            api_key, base_url, timeouts, max_retries, retry_policy, poll_policy, max_concurrency, profile
+        )
         self._core = core
         self._transport = AsyncTransport(core.config, core.retry_policy, http_client)
         self._limiter = AsyncLimiter(core.config.max_concurrency)

@@ -32,10 +32,13 @@ import sys
 
 import click
 
-from .output import EXIT_CODES_HELP, HANDLED, MODE, ExitCode, fail, fail_usage, json_option
+from .output import EXIT_CODES_HELP, HANDLED, MODE, ExitCode, exit_status, fail, fail_usage, json_option
 
 # command name -> (module, attribute); imported on first use
 COMMANDS: dict[str, tuple[str, str]] = {
+    "auth": ("modellix_typed.cli.auth", "auth"),
+    "config": ("modellix_typed.cli.auth", "config_group"),
+    "doctor": ("modellix_typed.cli.doctor", "doctor"),
     "models": ("modellix_typed.cli.models", "models"),
     "validate": ("modellix_typed.cli.validate", "validate"),
     "run": ("modellix_typed.cli.run", "run"),
@@ -84,9 +87,14 @@ def cli() -> None:
     """
 
 
+def _wants_json(args: list[str]) -> bool:
+    pairs = zip(args, [*args[1:], ""])
+    return "--json" in args or "--output=json" in args or any(a == "--output" and b == "json" for a, b in pairs)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: run the CLI and turn every error into its documented exit code."""
-    MODE.json = False
+    MODE.reset()
     args = sys.argv[1:] if argv is None else argv
     try:
         returned = cli.main(args=args, prog_name="modellix-typed", standalone_mode=False)
@@ -96,12 +104,12 @@ def main(argv: list[str] | None = None) -> None:
         click.echo("interrupted", err=True)
         sys.exit(int(ExitCode.INTERRUPTED))
     except click.ClickException as exc:
-        if "--json" in args:
-            MODE.json = True
+        if _wants_json(args):  # the option parser failed before the eager callbacks ran
+            MODE.json_flag = True
         fail_usage(exc)
     except HANDLED as exc:
         fail(exc)
-    sys.exit(returned if isinstance(returned, int) else 0)
+    sys.exit(exit_status(returned) if isinstance(returned, int) else 0)
 
 
 __all__ = ["cli", "main"]
