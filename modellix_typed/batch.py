@@ -1,7 +1,8 @@
 """Many requests at once: validate all first, keep the slots full, one outcome per input in input order.
 
 Individual failures become outcomes (never exceptions), so one bad task cannot lose the others' results.
-After a 401/402 the remaining inputs are not sent (every one would be rejected the same way).
+After a 401/402 the remaining inputs are not sent (every one would be rejected the same way). With
+``stop_on_unknown=True``, neither are they after a submission whose outcome is unknown (outcome "skipped").
 
 Stopping (Ctrl+C, a KeyboardInterrupt raised by ``on_progress``, cancelling the async batch): nothing is
 submitted after the stop; a POST already on the wire completes and its task is accounted for; running
@@ -53,7 +54,11 @@ logger = logging.getLogger("modellix_typed")
 STOP_CHECK_INTERVAL = 0.1
 
 BatchItem = RequestModel | tuple[str, Mapping[str, Any]]
-OutcomeKind = Literal["success", "failed", "rejected", "outcome_unknown", "timeout", "error"]
+OutcomeKind = Literal["success", "failed", "rejected", "outcome_unknown", "timeout", "error", "skipped"]
+
+
+class NotSent(ModellixError):
+    """A batch input that was never sent: an earlier submission's outcome is unknown (``stop_on_unknown``)."""
 
 
 @attrs.frozen
@@ -129,8 +134,9 @@ def classify(index: int, slug: str, task_id: str | None, error: ModellixError) -
 class _Tally:
     """Progress bookkeeping shared by the sync and async runners."""
 
-    def __init__(self, total: int, on_progress: OnProgress | None) -> None:
+    def __init__(self, total: int, on_progress: OnProgress | None, stop_on_unknown: bool = False) -> None:
         self.total = total
+        self.stop_on_unknown = stop_on_unknown
         self.on_progress = on_progress
         self.counts: Counter[str] = Counter()
         self.outcomes: list[BatchOutcome | None] = [None] * total
@@ -155,6 +161,11 @@ class _Tally:
             self.counts[outcome.kind] += 1
             if isinstance(outcome.error, (AuthenticationError, InsufficientBalance)):
                 self.stop_error = outcome.error
+            elif self.stop_on_unknown and outcome.kind == "outcome_unknown" and self.stop_error is None:
+                self.stop_error = NotSent(
+                    f"not sent: the submission of input {outcome.index} ({outcome.slug}) has an unknown outcome, "
+                    "so the batch stopped submitting (it may have been accepted: check before re-running)"
+                )
             progress = BatchProgress(sum(self.counts.values()), self.total, dict(self.counts), outcome)
         if self.on_progress is None or self.stopped.is_set():
             return None
@@ -184,7 +195,9 @@ class _Tally:
             self.queued -= 1
             error = self.stop_error
         limiter.add_demand(-1)
-        return None if error is None else BatchOutcome(index, slug, "rejected", error=error)
+        if error is None:
+            return None
+        return BatchOutcome(index, slug, "skipped" if isinstance(error, NotSent) else "rejected", error=error)
 
     def finish(self, limiter: Limiter | AsyncLimiter) -> None:
         """Withdraw the demand of inputs never started (the batch was interrupted)."""
@@ -216,11 +229,12 @@ def run_batch(
     max_concurrency: int | None = None,
     timeout: float | None = None,
     on_progress: OnProgress | None = None,
+    stop_on_unknown: bool = False,
 ) -> list[BatchOutcome]:
     prepared = prepare_all(requests)
     client.config.require_key()
     check_timeout(timeout)
-    tally = _Tally(len(prepared), on_progress)
+    tally = _Tally(len(prepared), on_progress, stop_on_unknown)
 
     def one(index: int, item: Prepared) -> None:
         try:
@@ -309,11 +323,12 @@ async def run_batch_async(
     max_concurrency: int | None = None,
     timeout: float | None = None,
     on_progress: OnProgress | None = None,
+    stop_on_unknown: bool = False,
 ) -> list[BatchOutcome]:
     prepared = prepare_all(requests)
     client.config.require_key()
     check_timeout(timeout)
-    tally = _Tally(len(prepared), on_progress)
+    tally = _Tally(len(prepared), on_progress, stop_on_unknown)
     gate = asyncio.Semaphore(_width(client, max_concurrency))
     posts: set[asyncio.Future[AsyncTask]] = set()  # POSTs on the wire when the batch was stopped
     halted: list[BaseException] = []  # a KeyboardInterrupt from on_progress, re-raised by the coordinator

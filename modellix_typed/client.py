@@ -269,15 +269,20 @@ class Modellix(_ClientBase):
         max_concurrency: int | None = None,
         timeout: float | None = None,
         on_progress: OnProgress | None = None,
+        stop_on_unknown: bool = False,
     ) -> list[BatchOutcome]:
         """Run many requests with full slots; one outcome per input, in input order, never raising per item.
 
         Ctrl+C stops it promptly with nothing more submitted; the KeyboardInterrupt carries the outcomes so far
-        as ``exc.outcomes`` (see :mod:`modellix_typed.batch`).
+        as ``exc.outcomes`` (see :mod:`modellix_typed.batch`). ``stop_on_unknown``: after a submission whose
+        outcome is unknown, send nothing more (the rest are "skipped"; running tasks are still waited on).
         """
         from .batch import run_batch
 
-        return run_batch(self, requests, max_concurrency=max_concurrency, timeout=timeout, on_progress=on_progress)
+        return run_batch(
+            self, requests, max_concurrency=max_concurrency, timeout=timeout, on_progress=on_progress,
+            stop_on_unknown=stop_on_unknown,
+        )
 
     def download(
         self, result: TaskResult, folder: str | Path, *, max_bytes: int | None = None, overwrite: bool = False
@@ -469,6 +474,7 @@ class AsyncModellix(_ClientBase):
         max_concurrency: int | None = None,
         timeout: float | None = None,
         on_progress: OnProgress | None = None,
+        stop_on_unknown: bool = False,
     ) -> list[BatchOutcome]:
         """Like :meth:`Modellix.batch`; cancelling it submits nothing more (``CancelledError.outcomes``).
 
@@ -477,7 +483,8 @@ class AsyncModellix(_ClientBase):
         from .batch import run_batch_async
 
         return await run_batch_async(
-            self, requests, max_concurrency=max_concurrency, timeout=timeout, on_progress=on_progress
+            self, requests, max_concurrency=max_concurrency, timeout=timeout, on_progress=on_progress,
+            stop_on_unknown=stop_on_unknown,
         )
 
     async def download(
