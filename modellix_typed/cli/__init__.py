@@ -6,10 +6,11 @@ Exit codes (also in ``modellix-typed --help``; defined in :class:`modellix_typed
 0     ok (``validate``: the body is valid)
 1     API, network or download error; task not finished yet (``task download``)
 2     usage error: bad option/argument, unknown model slug (with did-you-mean), unreadable input
-      file, missing ``MODELLIX_API_KEY``, bad ``--base-url``
+      file, no API key, unknown profile, bad ``--base-url``, batch cost guard (``--max-tasks``/``--yes``)
 3     validation failed: every problem is printed (``{"ok": false, "error": {"issues": [...]}}``)
 4     the task finished with status ``failed``
 5     the wait deadline (``--timeout``) passed; the task may still finish: ``task wait ID``
+      (``--timeout-exit-code 124`` / ``MODELLIX_TIMEOUT_EXIT_CODE=124``: 124, as timeout(1) and modellix-cli)
 6     the submission's outcome is unknown (it may have been accepted); it was not retried
 130   interrupted (Ctrl+C)
 ====  ==========================================================================================
@@ -18,8 +19,11 @@ Exit codes (also in ``modellix-typed --help``; defined in :class:`modellix_typed
 most serious first: 6 (outcome unknown: re-running could submit twice) > 1 (rejected, error, download
 failed) > 5 (timed out; the task keeps running) > 4 (failed). Each item's own outcome is in the output.
 
-The API key is read from ``MODELLIX_API_KEY`` only: a ``--api-key`` option would land in shell history
-and in the process list. The base URL comes from ``--base-url`` or ``MODELLIX_BASE_URL``.
+The API key is read from ``MODELLIX_API_KEY``, else from the saved profile (``auth login``; ``--profile``,
+``MODELLIX_PROFILE``, the current one), never from an option: a ``--api-key`` would land in shell history
+and in the process list. The base URL comes from ``--base-url`` or ``MODELLIX_BASE_URL``. Every command
+takes the global options of :mod:`modellix_typed.cli.output` (``--json``, ``--quiet``, ``--output``,
+``--no-color``, ``--no-progress``, ``--verbose``, ``--debug``, ``--profile``, ``--timeout-exit-code``).
 
 Subcommands are imported lazily (:class:`LazyGroup`) so ``models list`` never imports the crawler, the
 emulator's server stack or the HTTP client.
@@ -82,8 +86,9 @@ class LazyGroup(click.Group):
 def cli() -> None:
     """Typed, validating command line for the Modellix API.
 
-    The API key is read from MODELLIX_API_KEY only (never from the command line, never printed);
-    the base URL from --base-url or MODELLIX_BASE_URL.
+    The API key is read from MODELLIX_API_KEY, else from the saved profile (`auth login`), never from the
+    command line and never printed; the base URL from --base-url or MODELLIX_BASE_URL. Shell completion:
+    eval "$(_MODELLIX_TYPED_COMPLETE=bash_source modellix-typed)" (zsh_source, fish_source).
     """
 
 

@@ -25,7 +25,7 @@ from .batch_input import BatchLine, parse_batch
 from .body import read_source
 from .connection import base_url_option, make_client, profile_name
 from .history import Recorded, record
-from .output import EXIT_CODES_HELP, CLIError, ExitCode, MODE, describe_error, dump, json_option
+from .output import EXIT_CODES_HELP, CLIError, Duration, ExitCode, MODE, describe_error, dump, json_option
 from .progress import batch_progress
 from .tasks import download_to
 
@@ -144,10 +144,11 @@ def render_human(reports: list[ItemReport], totals: dict[str, int]) -> None:
 )
 @click.option(
     "--timeout",
-    type=click.FloatRange(min=0, min_open=True),
+    type=Duration(),
     default=None,
-    metavar="SECONDS",
-    help="Per task: stop waiting after SECONDS (outcome 'timeout'; the task keeps running: `task wait ID`).",
+    metavar="DURATION",
+    help="Per task: stop waiting after DURATION (seconds, or 500ms/30s/5m/2h); outcome 'timeout', the task "
+    "keeps running: `task wait ID`.",
 )
 @click.option(
     "--download",

@@ -1,8 +1,10 @@
 """Where a ``batch`` JSON Lines file is parsed and every line validated offline, before anything is sent.
 
 One request per line: ``{"model": "<slug>", "body": {...}, "id": "<optional label>"}``, or modellix-cli's
-form ``{"modelSlug": "<slug>", "body": {...}}`` (so its batch files run unchanged). Blank lines are skipped; line numbers are the file's own (1-based) so an editor jumps straight to a problem. Every problem of
-every line is collected and reported at once (exit 3), so fixing a batch takes one round, not one per line.
+form ``{"modelSlug": "<slug>", "body": {...}}`` (so its batch files run unchanged); an unknown key gets a
+did-you-mean. Blank lines are skipped; line numbers are the file's own (1-based) so an editor jumps straight
+to a problem. Every problem of every line is collected and reported at once (exit 3), so fixing a batch
+takes one round, not one per line.
 """
 
 from __future__ import annotations
@@ -41,7 +43,8 @@ def _unknown_key(line: int, key: str) -> dict[str, Any]:
 
     close = difflib.get_close_matches(key, [*KEYS, *ALIASES], n=1, cutoff=0.6)
     hint = f"; did you mean {close[0]!r}?" if close else ""
-    return _problem(line, key, "unknown_key", None, f"unknown key {key!r}{hint} (allowed: {', '.join(KEYS)}, modelSlug)")
+    message = f"unknown key {key!r}{hint} (allowed: {', '.join(KEYS)}, modelSlug)"
+    return _problem(line, key, "unknown_key", None, message)
 
 
 def _check_line(line: int, text: str, seen_ids: dict[str | int, int]) -> tuple[BatchLine | None, list[dict[str, Any]]]:

@@ -86,16 +86,18 @@ def record(tasks: Iterable[Recorded], *, profile: str, base_url: str) -> None:
         click.echo(f"warning: task history not updated ({exc}); task id(s): {ids}", err=True)
 
 
+def matches(entry: dict[str, Any], *, profile: str | None, base_url: str | None) -> bool:
+    """Whether an entry belongs to ``profile`` on ``base_url`` (None: any)."""
+    same_profile = profile is None or entry.get("profile") == profile
+    return same_profile and (base_url is None or entry.get("baseUrl") == base_url)
+
+
 def clear(*, profile: str | None, base_url: str | None) -> int:
     """Remove the entries of ``profile``/``base_url`` (None: any); how many were removed."""
     path = history_path()
     with locked(path):
         entries = read_entries()
-        kept = [
-            e
-            for e in entries
-            if not ((profile is None or e.get("profile") == profile) and (base_url is None or e.get("baseUrl") == base_url))
-        ]
+        kept = [e for e in entries if not matches(e, profile=profile, base_url=base_url)]
         if len(kept) != len(entries):
             write_json(path, {"version": VERSION, "entries": kept})
     return len(entries) - len(kept)

@@ -178,6 +178,27 @@ def json_option(command: Callable[..., Any]) -> Callable[..., Any]:
 global_options = json_option
 
 
+class Duration(click.ParamType[float]):
+    """Seconds: a bare number, or modellix-cli's forms ``500ms``, ``30s``, ``5m``, ``2h`` (> 0)."""
+
+    name = "duration"
+    UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            seconds = float(value)
+        else:
+            text = str(value).strip().lower()
+            unit = next((u for u in ("ms", "s", "m", "h") if text.endswith(u)), "")
+            try:
+                seconds = float(text[: len(text) - len(unit)]) * self.UNITS.get(unit, 1.0)
+            except ValueError:
+                self.fail(f"{value!r} is not a duration (seconds, or e.g. 500ms, 30s, 5m, 2h)", param, ctx)
+        if not seconds > 0 or seconds != seconds or seconds == float("inf"):
+            self.fail(f"{value!r}: a duration must be > 0", param, ctx)
+        return seconds
+
+
 class CLIError(Exception):
     """An error found by the CLI itself (not the SDK); rendered like SDK errors."""
 

@@ -1,8 +1,9 @@
 """Progress on stderr: a spinner while waiting on a task, a bar while a batch runs; never when not a terminal.
 
 Neither shows with ``--no-progress`` or under CI (the ``CI`` variable). The task spinner needs stdout and
-stderr to be terminals and no ``--json``/``--quiet``. The batch bar only needs stderr to be a terminal: ``batch --json > results.json`` is the usual way to run a batch, and the bar never touches
-stdout, so the JSON document stays clean.
+stderr to be terminals and no ``--json``/``--quiet``. The batch bar only needs stderr to be a terminal:
+``batch --json > results.json`` is the usual way to run a batch, and the bar never touches stdout, so the
+JSON document stays clean.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ import click
 from ..errors import TaskFailed
 from ..results import TaskResult
 from .connection import base_url_option, make_client, profile_name
-from .output import EXIT_CODES_HELP, CLIError, ExitCode, emit, exit_status, json_option, task_json
+from .output import EXIT_CODES_HELP, CLIError, Duration, ExitCode, emit, exit_status, json_option, task_json
 from .progress import task_progress
 
 if TYPE_CHECKING:
@@ -22,10 +22,11 @@ wait_option_help = "Wait until the task finishes (default) or print the task id 
 
 timeout_option = click.option(
     "--timeout",
-    type=click.FloatRange(min=0, min_open=True),
+    type=Duration(),
     default=None,
-    metavar="SECONDS",
-    help="Stop waiting after SECONDS (exit 5; the task keeps running: resume with `task wait ID`).",
+    metavar="DURATION",
+    help="Stop waiting after DURATION (seconds, or 500ms/30s/5m/2h); exit 5, the task keeps running: resume "
+    "with `task wait ID`.",
 )
 
 
@@ -210,13 +211,10 @@ def history(limit: int, every: bool, clear_: bool, yes: bool, base_url: str | No
         if not yes:
             raise CLIError("UsageError", "task history --clear: confirm with --yes", ExitCode.USAGE)
         removed = store.clear(profile=profile, base_url=origin)
-        emit({"removed": removed}, lambda: click.echo(f"removed {removed} history entr{'y' if removed == 1 else 'ies'}"))
+        noun = "entry" if removed == 1 else "entries"
+        emit({"removed": removed}, lambda: click.echo(f"removed {removed} history {noun}"))
         return
-    entries = [
-        e
-        for e in store.read_entries()
-        if (profile is None or e.get("profile") == profile) and (origin is None or e.get("baseUrl") == origin)
-    ][:limit]
+    entries = [e for e in store.read_entries() if store.matches(e, profile=profile, base_url=origin)][:limit]
     rows = [
         {
             "task_id": e["taskId"],

@@ -77,9 +77,11 @@ class WaitReport:
             return
         width = max(len(w.task_id) for w in self.items)
         for w in self.items:
-            detail = describe_error(w.error)[1]["message"] if w.error is not None and w.outcome != "timeout" else ""
-            urls = " ".join(r.url for r in w.result.resources) if w.result is not None and w.outcome == "success" else ""
-            click.echo(f"{w.task_id:<{width}}  {w.outcome:<7}  {detail or urls}".rstrip())
+            if w.outcome == "success" and w.result is not None:
+                detail = " ".join(r.url for r in w.result.resources)
+            else:
+                detail = describe_error(w.error)[1]["message"] if w.error is not None and w.outcome != "timeout" else ""
+            click.echo(f"{w.task_id:<{width}}  {w.outcome:<7}  {detail}".rstrip())
         click.echo(", ".join(f"{n} {kind}" for kind, n in counts.items() if n))
         if self.unfinished:
             resume = " ".join(self.unfinished)

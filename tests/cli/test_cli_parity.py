@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
+import pty
+import subprocess
 from pathlib import Path
 from typing import Any
 
 from modellix_typed.emulator.config import EmulatorConfig, Fault
 from modellix_typed.emulator.server import RunningEmulator, running_emulator
 
-from .conftest import KEY, REPO, cli
+from .conftest import BIN, KEY, REPO, clean_env, cli, read_terminal
 
 SLUG = "google/nano-banana"
 BODY = json.dumps({"prompt": "a lake at dawn"})
@@ -188,3 +191,20 @@ def test_models_reply_in_a_data_envelope_is_read_too() -> None:
     enveloped = {"code": 0, "message": "ok", "data": {"models": [{"slug": "a/b", "type": "text-to-image"}]}}
     assert [m.slug for m in parse_models(enveloped)] == ["a/b"]
     assert [m.type for m in parse_models({"models": [{"slug": "c/d", "type": "t2v"}]})] == ["t2v"]
+
+
+def test_no_progress_display_under_ci_or_no_progress(api_env: dict[str, str]) -> None:
+    """The same terminal stderr that shows the batch bar (test_cli_batch) stays silent under CI / --no-progress."""
+    lines = "\n".join(official(n) for n in range(2)) + "\n"
+    for extra_env, options in (({"CI": "true"}, []), ({}, ["--no-progress"])):
+        primary, secondary = pty.openpty()
+        process = subprocess.Popen(
+            [str(BIN), "batch", "-", "--json", *options],
+            env=clean_env({**api_env, "TERM": "xterm", "COLUMNS": "120", **extra_env}),
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=secondary, text=True,
+        )
+        os.close(secondary)
+        out, _ = process.communicate(lines, timeout=60)
+        screen = read_terminal(primary)
+        assert process.returncode == 0, out + screen
+        assert screen == "" and json.loads(out)["summary"]["success"] == 2, (extra_env, options, screen)

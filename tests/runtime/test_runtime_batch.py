@@ -258,3 +258,23 @@ def test_an_async_on_progress_is_awaited_one_at_a_time_and_its_errors_are_logged
     assert finished == [1, 2, 3, 4, 5, 6] and overlaps == 0
     records = [r for r in caplog.records if r.name == "modellix_typed" and "on_progress" in r.getMessage()]
     assert len(records) == 3 and all("async callback" in str(r.exc_info[1]) for r in records if r.exc_info)
+
+
+def test_stop_on_unknown_sends_nothing_after_an_unknown_outcome_sync_and_async(
+    emu: RunningEmulator, api_key: str, fast_poll: Any, Image: Any
+) -> None:
+    emu.inject(Fault(kind="status", route="submit", status=500))  # the first POST: outcome unknown
+    with Modellix(api_key, base_url=emu.base_url, poll_policy=fast_poll) as client:
+        outcomes = client.batch([Image(f"s{i}") for i in range(3)], max_concurrency=1, stop_on_unknown=True)
+    assert [o.kind for o in outcomes] == ["outcome_unknown", "skipped", "skipped"]
+    assert "input 0" in str(outcomes[1].error) and _statuses(emu, "POST") == [500]
+
+    emu.reset()
+    emu.inject(Fault(kind="status", route="submit", status=500))
+
+    async def main() -> list[Any]:
+        async with AsyncModellix(api_key, base_url=emu.base_url, poll_policy=fast_poll) as c:
+            return await c.batch([Image(f"a{i}") for i in range(3)], max_concurrency=1, stop_on_unknown=True)
+
+    assert [o.kind for o in asyncio.run(main())] == ["outcome_unknown", "skipped", "skipped"]
+    assert _statuses(emu, "POST") == [500]
