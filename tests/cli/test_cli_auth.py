@@ -138,3 +138,20 @@ def test_sdk_reads_the_same_profiles(tmp_path: Path, monkeypatch: pytest.MonkeyP
     with pytest.raises(ConfigurationError, match="invalid Modellix config .*'x' has no 'apiKey'"):
         Modellix()
     assert os.environ["MODELLIX_CONFIG_DIR"] == str(tmp_path)
+
+
+def test_a_dead_process_lock_is_taken_over_a_live_one_is_not(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    target = tmp_path / "config.json"
+    lock = tmp_path / "config.json.lock"
+    lock.mkdir()
+    monkeypatch.setenv("MODELLIX_LOCK_TIMEOUT", "0.2")
+    with pytest.raises(ConfigurationError, match="locked by another modellix process"):
+        with locked(target):
+            pass
+    old = time.time() - 60  # older than modellix-cli's 30 s stale threshold: its owner died
+    os.utime(lock, (old, old))
+    with locked(target):
+        assert lock.is_dir()
+    assert not lock.exists()
