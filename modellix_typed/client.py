@@ -185,7 +185,11 @@ class _ClientBase:
 
 
 class Modellix(_ClientBase):
-    """Synchronous client. Use as a context manager (or call :meth:`close`)."""
+    """Synchronous client. Use as a context manager (or call :meth:`close`).
+
+    The key: ``api_key``, else ``MODELLIX_API_KEY``, else the saved ``profile`` (else ``MODELLIX_PROFILE``,
+    else the current one) from ``modellix-typed auth login`` / modellix-cli (:mod:`modellix_typed.profiles`).
+    """
 
     def __init__(
         self,

@@ -118,15 +118,20 @@ def _set_verbosity(level: int) -> Callable[[Any], None]:
     return apply
 
 
+def _flag(*decls: str, apply: Callable[[Any], None], help: str) -> Callable[..., Any]:
+    """An eager global flag whose callback changes :data:`MODE` (so every command shares one definition)."""
+    return click.option(*decls, is_flag=True, is_eager=True, expose_value=False, callback=_setter(apply), help=help)
+
+
 _GLOBAL_OPTIONS = (
-    click.option(
-        "--json", "as_json", is_flag=True, is_eager=True, expose_value=False,
-        callback=_setter(lambda v: setattr(MODE, "json_flag", True)),
+    _flag(
+        "--json", "as_json",
+        apply=lambda v: setattr(MODE, "json_flag", True),
         help='Print one JSON document on stdout (stable shape: {"ok": true, ...} or {"ok": false, "error": ...}).',
     ),
-    click.option(
-        "--quiet", "-q", "as_quiet", is_flag=True, is_eager=True, expose_value=False,
-        callback=_setter(lambda v: setattr(MODE, "quiet_flag", True)),
+    _flag(
+        "--quiet", "-q", "as_quiet",
+        apply=lambda v: setattr(MODE, "quiet_flag", True),
         help="Print only the primary value (slugs, task ids, result URLs or saved paths); wins over --json.",
     ),
     click.option(
@@ -134,24 +139,24 @@ _GLOBAL_OPTIONS = (
         callback=_setter(lambda v: setattr(MODE, "choice", v)),
         help="Output format (slugs: `models list`; task-id: `run`; elsewhere both mean quiet).",
     ),
-    click.option(
-        "--no-color", "no_color", is_flag=True, is_eager=True, expose_value=False,
-        callback=_setter(lambda v: setattr(MODE, "color", False)),
+    _flag(
+        "--no-color", "no_color",
+        apply=lambda v: setattr(MODE, "color", False),
         help="No terminal colors (also when CI or NO_COLOR is set).",
     ),
-    click.option(
-        "--no-progress", "no_progress", is_flag=True, is_eager=True, expose_value=False,
-        callback=_setter(lambda v: setattr(MODE, "progress", False)),
+    _flag(
+        "--no-progress", "no_progress",
+        apply=lambda v: setattr(MODE, "progress", False),
         help="No progress display on stderr (also when CI is set or stderr is not a terminal).",
     ),
-    click.option(
-        "--verbose", "-v", "verbose", is_flag=True, is_eager=True, expose_value=False,
-        callback=_setter(_set_verbosity(1)),
+    _flag(
+        "--verbose", "-v", "verbose",
+        apply=_set_verbosity(1),
         help="HTTP diagnostics on stderr: method, path, attempt, status, time (never the key or bodies).",
     ),
-    click.option(
-        "--debug", "debug", is_flag=True, is_eager=True, expose_value=False,
-        callback=_setter(_set_verbosity(2)),
+    _flag(
+        "--debug", "debug",
+        apply=_set_verbosity(2),
         help="--verbose plus the SDK's debug log (retries, polling) on stderr (never the key or bodies).",
     ),
     click.option(

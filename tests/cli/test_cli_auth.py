@@ -39,6 +39,8 @@ def test_login_status_profiles_logout_in_a_temp_home(emulator: RunningEmulator, 
     assert rejected.code == 1 and "rejected" in rejected.err and "nothing saved" in rejected.err
     assert "bad" not in json.loads(config.read_text())["profiles"]
 
+    checked = cli("auth", "login", "--profile", "third", "--check", "--json", env=env, input=KEY).json()
+    assert checked["valid"] is True and checked["saved"] is False and "third" not in config.read_text()
     assert cli("auth", "login", "--profile", "second", "-q", env=env, input=KEY).out == "second\n"
     status = cli("auth", "status", "--json", env=env).json()
     assert status["profile"] == "second" and status["profile_source"] == "saved current profile"
