@@ -77,15 +77,19 @@ def test_legacy_config_and_every_output_mode_masks_the_key(emulator: RunningEmul
     folder.mkdir()
     (folder / "config.json").write_text(json.dumps({"apiKey": KEY}))  # modellix-cli's first file format
     env = {"MODELLIX_CONFIG_DIR": str(folder), "MODELLIX_BASE_URL": emulator.base_url}
-    modes = (["--json"], ["-q"], ["--output", "human"], ["--output", "json"], ["--verbose"], ["--debug"])
+    modes = (["--json"], ["-q"], ["--output", "human"], ["--verbose"], ["--output", "json"], ["--debug"])
     commands = (["auth", "status"], ["config", "show"], ["doctor"])
-    for number, mode in enumerate(modes * 2):  # cli() fails the test if the key shows on stdout or stderr
-        command = commands[number % len(commands)]  # each command in each mode, over the two rounds
+    for number, mode in enumerate(modes):  # cli() fails the test if the key shows on stdout or stderr
+        command = commands[number % len(commands)]  # each command in two of the modes
         result = cli(*command, *mode, env={**env, "MODELLIX_API_KEY": KEY} if command[0] == "config" else env)
         assert result.code == 0, (command, mode, result.out, result.err)
-    debug = cli("auth", "status", "--debug", env=env)
+        if mode == ["-q"]:
+            assert result.out == "default\n"  # config show -q: the saved profile names
+        if mode == ["--verbose"]:  # auth status
+            assert "[http] GET /api/v1/apikey/validate -> HTTP 200 (attempt 1) in " in result.err
+    debug = cli("auth", "status", "--debug", "--json", env=env)
     assert "[http] GET /api/v1/apikey/validate -> HTTP 200 (attempt 1) in " in debug.err
-    assert cli("auth", "status", "-q", env=env).out == "default\n"
+    assert debug.json()["key_source"].startswith("profile 'default'")  # the legacy file is profile default
 
 
 def test_config_lock_is_honoured_and_concurrent_logins_lose_nothing(
