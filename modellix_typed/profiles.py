@@ -58,7 +58,9 @@ class Store:
 
 def _invalid(path: Path, why: str) -> ConfigurationError:
     # Never quote the file's content: it holds keys.
-    return ConfigurationError(f"invalid Modellix config {path}: {why} (fix it, or `modellix-typed config clear`)")
+    return ConfigurationError(
+        f"invalid Modellix config {path}: {why} (fix it, or remove it: `modellix-typed config clear --all --yes`)"
+    )
 
 
 def load() -> Store | None:
