@@ -7,6 +7,7 @@ tasks keep running server-side) and still reports what finished.
 
 from __future__ import annotations
 
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
@@ -67,6 +68,7 @@ class WaitReport:
                 "ok": self.exit_code() is ExitCode.OK,
                 "tasks": [w.to_json() for w in self.items],
                 "unfinished": self.unfinished,
+                "interrupted": self.interrupted,
                 "summary": {"total": len(self.items), **counts},
             }
             click.echo(dump(document))
@@ -88,10 +90,11 @@ class WaitReport:
             click.echo(f"unfinished (still running): resume with `modellix-typed task wait {resume}`", err=True)
 
 
-def _one(client: Modellix, task_id: str, deadline: float | None) -> Waited:
+def _one(client: Modellix, task_id: str, deadline: float | None, stop: threading.Event) -> Waited:
     left = None if deadline is None else max(deadline - time.monotonic(), 0.001)
     try:
-        result = client.tasks.wait(task_id, timeout=left)
+        # The SDK's stoppable wait (the one an interrupted batch uses): Ctrl+C ends every wait at once.
+        result = client.tasks._wait(task_id, left, None, None, True, stop=stop)
     except TaskFailed as exc:
         return Waited(task_id, "failed", exc.result if isinstance(exc.result, TaskResult) else None, exc)
     except TaskTimeout as exc:
@@ -104,23 +107,16 @@ def _one(client: Modellix, task_id: str, deadline: float | None) -> Waited:
 def wait_many(client: Modellix, task_ids: list[str], *, timeout: float | None, concurrency: int) -> WaitReport:
     """One outcome per id, in input order."""
     deadline = None if timeout is None else time.monotonic() + timeout
+    stop = threading.Event()
     pool = ThreadPoolExecutor(max_workers=min(concurrency, len(task_ids)), thread_name_prefix="modellix-wait")
-    futures = [pool.submit(_one, client, task_id, deadline) for task_id in task_ids]
-    items: list[Waited] = []
+    futures = [pool.submit(_one, client, task_id, deadline, stop) for task_id in task_ids]
     try:
-        for task_id, future in zip(task_ids, futures):
-            items.append(future.result())
+        items = [future.result() for future in futures]
     except KeyboardInterrupt:
-        pool.shutdown(wait=False, cancel_futures=True)
-        done = {w.task_id for w in items}
-        for task_id, future in zip(task_ids, futures):
-            if task_id in done:
-                continue
-            if future.done() and not future.cancelled():
-                items.append(future.result())
-            else:
-                stopped = TaskTimeout(task_id, 0.0, "unknown")
-                items.append(Waited(task_id, "timeout", None, stopped))
+        stop.set()  # running waits end now (outcome "timeout": the tasks keep running); queued ones never start
+        pool.shutdown(wait=True, cancel_futures=True)
+        never = [Waited(t, "timeout", None, TaskTimeout(t, 0.0, None)) for t in task_ids]  # not started
+        items = [f.result() if not f.cancelled() else n for f, n in zip(futures, never)]
         return WaitReport(items, interrupted=True)
     pool.shutdown(wait=True)
     return WaitReport(items, interrupted=False)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import os
 import pty
+import signal
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -129,6 +131,21 @@ def test_timeouts_with_the_timeout1_exit_code_and_partial_results() -> None:
         single = cli("task", "wait", video, "--timeout", "0.3", env={**env, "MODELLIX_TIMEOUT_EXIT_CODE": "124"})
         assert single.code == 124 and f"task wait {video}" in single.err
         assert cli("task", "wait", video, "--timeout", "0.3", env=env).code == 5  # ours stays the default
+
+        # Ctrl+C while waiting on several: every wait stops at once, what is known is reported, exit 130.
+        second = cli("run", "google/veo-2-t2v", "--body", BODY, "--no-wait", "-q", env=env).out.strip()
+        polls_before = len(slow.stats()["requests"])
+        process = subprocess.Popen([str(BIN), "task", "wait", image, video, second, "--json"], env=clean_env(env),
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        while len(slow.stats()["requests"]) < polls_before + 3:  # all three polled once: the waits are running
+            assert process.poll() is None, process.communicate()
+            time.sleep(0.05)
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+        assert process.returncode == 130, out + err
+        stopped = json.loads(out)
+        assert stopped["interrupted"] is True and stopped["unfinished"] == [video, second]
+        assert [t["outcome"] for t in stopped["tasks"]] == ["success", "timeout", "timeout"]
 
 
 def test_doctor_names_what_is_wrong_and_completion_scripts(emulator: RunningEmulator,
