@@ -104,6 +104,9 @@ def status(base_url: str | None) -> None:
     emit(payload, human, lambda: [name])
 
 
+auth.add_command(status, "whoami")  # modellix-cli's other name for it
+
+
 @auth.command(epilog=EXIT_CODES_HELP)
 @json_option
 def logout() -> None:

@@ -45,7 +45,7 @@ class ExitCode(enum.IntEnum):
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 ok; 1 API/network/download error; 2 usage error (bad option, unknown model, unreadable "
-    "input, missing MODELLIX_API_KEY); 3 validation failed; 4 task failed; 5 wait timed out; "
+    "input, no API key, batch cost guard); 3 validation failed; 4 task failed; 5 wait timed out; "
     "6 submission outcome unknown (not retried); 130 interrupted. --timeout-exit-code 124 turns 5 into 124 "
     "(timeout(1), modellix-cli). batch: 0 when every item succeeded, else the code of the worst item: "
     "6 outcome unknown > 1 rejected/error/download failed > 5 timed out > 4 failed."

@@ -46,7 +46,7 @@ def test_login_status_profiles_logout_in_a_temp_home(emulator: RunningEmulator, 
     assert status["profile"] == "second" and status["profile_source"] == "saved current profile"
     assert status["valid"] is True and "profile 'second'" in status["key_source"]
     assert status["saved_profiles"] == ["second", "work"] and status["key"].startswith("****")
-    assert cli("auth", "status", "--profile", "work", "--json", env=env).json()["profile"] == "work"
+    assert cli("auth", "whoami", "--profile", "work", "--json", env=env).json()["profile"] == "work"
     from_env = cli("auth", "status", "--json", env={**env, "MODELLIX_API_KEY": KEY}).json()
     assert from_env["key_source"] == "MODELLIX_API_KEY"  # the environment wins over the saved profile
     unknown = cli("run", "google/nano-banana", "--body", BODY, env={**env, "MODELLIX_PROFILE": "nosuch"})
