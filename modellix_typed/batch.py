@@ -1,7 +1,8 @@
 """Many requests at once: validate all first, keep the slots full, one outcome per input in input order.
 
 Individual failures become outcomes (never exceptions), so one bad task cannot lose the others' results.
-After a 401/402 the remaining inputs are not sent (every one would be rejected the same way).
+After a 401/402 the remaining inputs are not sent (every one would be rejected the same way). With
+``stop_on_unknown=True``, neither are they after a submission whose outcome is unknown (outcome "skipped").
 
 Stopping (Ctrl+C, a KeyboardInterrupt raised by ``on_progress``, cancelling the async batch): nothing is
 submitted after the stop; a POST already on the wire completes and its task is accounted for; running
@@ -63,7 +64,11 @@ STOP_CHECK_INTERVAL = 0.1
 
 BatchItem = RequestModel | tuple[str, Mapping[str, Any]]
 JournalPath = str | os.PathLike[str]
-OutcomeKind = Literal["success", "failed", "rejected", "outcome_unknown", "timeout", "error"]
+OutcomeKind = Literal["success", "failed", "rejected", "outcome_unknown", "timeout", "error", "skipped"]
+
+
+class NotSent(ModellixError):
+    """A batch input that was never sent: an earlier submission's outcome is unknown (``stop_on_unknown``)."""
 
 
 @attrs.frozen
@@ -190,11 +195,19 @@ def plan_resume(journal: Journal, *, resubmit_unknown: bool) -> tuple[list[Job],
     return jobs, known
 
 
+def _not_sent(index: int, slug: str, error: ModellixError) -> BatchOutcome:
+    """The outcome of an input the batch decided not to send (after a 401/402, or an unknown outcome)."""
+    return BatchOutcome(index, slug, "skipped" if isinstance(error, NotSent) else "rejected", error=error)
+
+
 class _Tally:
     """Progress bookkeeping shared by the sync and async runners."""
 
-    def __init__(self, total: int, on_progress: OnProgress | None, *, queued: int | None = None) -> None:
+    def __init__(
+        self, total: int, on_progress: OnProgress | None, *, queued: int | None = None, stop_on_unknown: bool = False
+    ) -> None:
         self.total = total
+        self.stop_on_unknown = stop_on_unknown
         self.on_progress = on_progress
         self.counts: Counter[str] = Counter()
         self.outcomes: list[BatchOutcome | None] = [None] * total
@@ -224,6 +237,11 @@ class _Tally:
             self.counts[outcome.kind] += 1
             if isinstance(outcome.error, (AuthenticationError, InsufficientBalance)):
                 self.stop_error = outcome.error
+            elif self.stop_on_unknown and outcome.kind == "outcome_unknown" and self.stop_error is None:
+                self.stop_error = NotSent(
+                    f"not sent: the submission of input {outcome.index} ({outcome.slug}) has an unknown outcome, "
+                    "so the batch stopped submitting (it may have been accepted: check before re-running)"
+                )
             progress = BatchProgress(sum(self.counts.values()), self.total, dict(self.counts), outcome)
         if self.on_progress is None or self.stopped.is_set():
             return None
@@ -253,7 +271,7 @@ class _Tally:
             self.queued -= 1
             error = self.stop_error
         limiter.add_demand(-1)
-        return None if error is None else BatchOutcome(index, slug, "rejected", error=error)
+        return None if error is None else _not_sent(index, slug, error)
 
     @contextlib.contextmanager
     def posting(self) -> Iterator[None]:
@@ -299,7 +317,7 @@ class _Tally:
                 self.settled.wait_for(lambda: self.unsettled == 0 or self.stopped.is_set())
         with self.lock:
             error = self.stop_error
-        return None if error is None else BatchOutcome(index, slug, "rejected", error=error)
+        return None if error is None else _not_sent(index, slug, error)
 
     def finish(self, limiter: Limiter | AsyncLimiter) -> None:
         """Withdraw the demand of inputs never started (the batch was interrupted)."""
@@ -333,12 +351,13 @@ def run_batch(
     on_progress: OnProgress | None = None,
     journal: JournalPath | Journal | None = None,
     download: str | os.PathLike[str] | None = None,
+    stop_on_unknown: bool = False,
 ) -> list[BatchOutcome]:
     prepared = prepare_all(requests)
     client.config.require_key()
     check_timeout(timeout)
     with _started(journal, prepared, download) as run:
-        return _run_sync(client, run, max_concurrency, timeout, on_progress)
+        return _run_sync(client, run, max_concurrency, timeout, on_progress, stop_on_unknown)
 
 
 @contextlib.contextmanager
@@ -396,9 +415,14 @@ def _resume_run(book: Journal, resubmit_unknown: bool, download: str | os.PathLi
 
 
 def _run_sync(
-    client: Modellix, run: Run, max_concurrency: int | None, timeout: float | None, on_progress: OnProgress | None
+    client: Modellix,
+    run: Run,
+    max_concurrency: int | None,
+    timeout: float | None,
+    on_progress: OnProgress | None,
+    stop_on_unknown: bool = False,
 ) -> list[BatchOutcome]:
-    tally = _Tally(run.total, on_progress, queued=len(run.jobs))
+    tally = _Tally(run.total, on_progress, queued=len(run.jobs), stop_on_unknown=stop_on_unknown)
     for outcome in run.known:
         tally.record(outcome)
 
@@ -554,12 +578,13 @@ async def run_batch_async(
     on_progress: OnProgress | None = None,
     journal: JournalPath | Journal | None = None,
     download: str | os.PathLike[str] | None = None,
+    stop_on_unknown: bool = False,
 ) -> list[BatchOutcome]:
     prepared = prepare_all(requests)
     client.config.require_key()
     check_timeout(timeout)
     with _started(journal, prepared, download) as run:
-        return await _run_async(client, run, max_concurrency, timeout, on_progress)
+        return await _run_async(client, run, max_concurrency, timeout, on_progress, stop_on_unknown)
 
 
 async def resume_batch_async(
@@ -581,9 +606,14 @@ async def resume_batch_async(
 
 
 async def _run_async(
-    client: AsyncModellix, run: Run, max_concurrency: int | None, timeout: float | None, on_progress: OnProgress | None
+    client: AsyncModellix,
+    run: Run,
+    max_concurrency: int | None,
+    timeout: float | None,
+    on_progress: OnProgress | None,
+    stop_on_unknown: bool = False,
 ) -> list[BatchOutcome]:
-    tally = _Tally(run.total, on_progress, queued=len(run.jobs))
+    tally = _Tally(run.total, on_progress, queued=len(run.jobs), stop_on_unknown=stop_on_unknown)
     gate = asyncio.Semaphore(_width(client, max_concurrency))
     posts: set[asyncio.Future[str]] = set()  # POSTs on the wire when the batch was stopped
     halted: list[BaseException] = []  # a KeyboardInterrupt from on_progress, re-raised by the coordinator

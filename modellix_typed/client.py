@@ -170,6 +170,7 @@ class ClientCore:
         max_concurrency: int,
         submit_path: str | None = None,
         legacy_path_fallback: bool = True,
+        profile: str | None = None,
     ) -> ClientCore:
         """The constructor arguments of both clients -> checked settings (no I/O, no key required yet).
 
@@ -184,6 +185,7 @@ class ClientCore:
             poll_policy=poll_policy,
             submit_path=submit_path,
             legacy_path_fallback=legacy_path_fallback,
+            profile=profile,
         )
         return cls(config, retry_policy if retry_policy is not None else RetryPolicy(max_retries=config.max_retries))
 
@@ -336,6 +338,8 @@ class Modellix(_ClientBase):
 
     ``poll_stats``: where completion times are learned (:mod:`modellix_typed.pollstats`): None for
     ``MODELLIX_POLL_STATS`` or the default file, a path, or False to poll without history.
+    The key: ``api_key``, else ``MODELLIX_API_KEY``, else the saved ``profile`` (else ``MODELLIX_PROFILE``,
+    else the current one) from ``modellix-typed auth login`` / modellix-cli (:mod:`modellix_typed.profiles`).
     """
 
     def __init__(
@@ -353,6 +357,7 @@ class Modellix(_ClientBase):
         legacy_path_fallback: bool = True,
         limiter: str | SlotStore | None = None,
         poll_stats: PollStatsSetting = None,
+        profile: str | None = None,
     ) -> None:
         core = ClientCore.resolve(
             api_key,
@@ -364,6 +369,7 @@ class Modellix(_ClientBase):
             max_concurrency,
             submit_path=submit_path,
             legacy_path_fallback=legacy_path_fallback,
+            profile=profile,
         )
         self._core = core
         self._transport = SyncTransport(core.config, core.retry_policy, http_client)
@@ -458,6 +464,7 @@ class Modellix(_ClientBase):
         on_progress: OnProgress | None = None,
         journal: JournalPath | Journal | None = None,
         download: str | Path | None = None,
+        stop_on_unknown: bool = False,
     ) -> list[BatchOutcome]:
         """Run many requests with full slots; one outcome per input, in input order, never raising per item.
 
@@ -465,13 +472,15 @@ class Modellix(_ClientBase):
         as ``exc.outcomes`` (see :mod:`modellix_typed.batch`). With ``journal=PATH`` (a new file) every
         input's intent, each POST and each task id is recorded durably (:mod:`modellix_typed.journal`), so a
         killed batch is finished by :meth:`resume`. ``download=DIR`` saves each success's files there as
-        soon as it finishes (a failed download is an ``error`` outcome that keeps the result).
+        soon as it finishes (a failed download is an ``error`` outcome that keeps the result). ``stop_on_unknown``: after a
+        submission whose outcome is unknown, send nothing more (the rest are "skipped"; running tasks are still
+        waited on).
         """
         from .batch import run_batch
 
         return run_batch(
             self, requests, max_concurrency=max_concurrency, timeout=timeout, on_progress=on_progress,
-            journal=journal, download=download,
+            journal=journal, download=download, stop_on_unknown=stop_on_unknown,
         )
 
     def resume(
@@ -629,6 +638,7 @@ class AsyncModellix(_ClientBase):
         legacy_path_fallback: bool = True,
         limiter: str | SlotStore | None = None,
         poll_stats: PollStatsSetting = None,
+        profile: str | None = None,
     ) -> None:
         core = ClientCore.resolve(
             api_key,
@@ -640,6 +650,7 @@ class AsyncModellix(_ClientBase):
             max_concurrency,
             submit_path=submit_path,
             legacy_path_fallback=legacy_path_fallback,
+            profile=profile,
         )
         self._core = core
         self._transport = AsyncTransport(core.config, core.retry_policy, http_client)
@@ -726,6 +737,7 @@ class AsyncModellix(_ClientBase):
         on_progress: OnProgress | None = None,
         journal: JournalPath | Journal | None = None,
         download: str | Path | None = None,
+        stop_on_unknown: bool = False,
     ) -> list[BatchOutcome]:
         """Like :meth:`Modellix.batch`; cancelling it submits nothing more (``CancelledError.outcomes``).
 
@@ -735,7 +747,7 @@ class AsyncModellix(_ClientBase):
 
         return await run_batch_async(
             self, requests, max_concurrency=max_concurrency, timeout=timeout, on_progress=on_progress,
-            journal=journal, download=download,
+            journal=journal, download=download, stop_on_unknown=stop_on_unknown,
         )
 
     async def resume(

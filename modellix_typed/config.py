@@ -66,14 +66,41 @@ def resolve_base_url(value: str | None) -> str:
     return urllib.parse.urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
 
 
-def resolve_api_key(value: str | None) -> str | None:
-    """Explicit value, else ``MODELLIX_API_KEY``; ``None`` when neither is set (checked later)."""
-    key = value if value is not None else os.environ.get(ENV_API_KEY)
+def locate_api_key(value: str | None, profile: str | None = None) -> tuple[str | None, str]:
+    """The key and where it came from: ``api_key``, ``MODELLIX_API_KEY``, or a saved profile (``none``).
+
+    The environment wins over a saved profile (also over ``profile=``): CI and one-off overrides set it.
+    """
+    if value is not None:
+        return _check_key(value, explicit=True), "api_key"
+    from_env = _check_key(os.environ.get(ENV_API_KEY), explicit=False)
+    if from_env is not None:
+        return from_env, ENV_API_KEY
+    from . import profiles  # lazy: reads a file only when no key was given
+
+    store = profiles.load()
+    name, chosen_by = profiles.select(profile, store)
+    key = store.keys.get(name) if store is not None else None
+    if key is None:
+        if chosen_by in ("option", profiles.ENV_PROFILE):
+            saved = ", ".join(sorted(store.keys)) if store is not None else "none"
+            raise ConfigurationError(
+                f"profile {name!r} is not saved in {profiles.config_path()} (saved: {saved}); "
+                f"save it with `modellix-typed auth login --profile {name}`"
+            )
+        return None, "none"
+    try:
+        return _check_key(key, explicit=True), f"profile {name!r} ({profiles.config_path()})"
+    except ConfigurationError as exc:
+        raise ConfigurationError(f"profile {name!r} in {profiles.config_path()}: {exc}") from None
+
+
+def _check_key(key: str | None, *, explicit: bool) -> str | None:
     if key is None:
         return None
     key = key.strip()
     if not key:
-        if value is not None:
+        if explicit:
             raise ConfigurationError("api_key: empty string")
         return None
     if any(ch.isspace() or not ch.isprintable() for ch in key):
@@ -140,6 +167,7 @@ class ClientConfig:
     # None: the canonical /api/v1/{provider}/{model_id}; "documented": each page's path; else a template.
     submit_path: str | None = None
     legacy_path_fallback: bool = True  # after a 404 on the canonical path, try the page's documented path once
+    key_source: str = "api_key"  # where the key came from (never the key): see locate_api_key
 
     def __attrs_post_init__(self) -> None:
         if not isinstance(self.timeouts, Timeouts):
@@ -172,6 +200,7 @@ class ClientConfig:
         poll_policy: PollPolicy | Mapping[str, PollPolicy] | None = None,
         submit_path: str | None = None,
         legacy_path_fallback: bool = True,
+        profile: str | None = None,
     ) -> ClientConfig:
         if isinstance(poll_policy, PollPolicy):
             policies: dict[str, PollPolicy] = {"*": poll_policy}
@@ -185,9 +214,11 @@ class ClientConfig:
             # Checked now: a bad entry would otherwise surface only after a paid submission, when a wait starts.
             if not isinstance(policy, PollPolicy):
                 raise ConfigurationError(f"poll_policy[{kind!r}]: expected a PollPolicy, got {policy!r}")
+        key, key_source = locate_api_key(api_key, profile)
         return cls(
             base_url=resolve_base_url(base_url),
-            api_key=resolve_api_key(api_key),
+            api_key=key,
+            key_source=key_source,
             timeouts=Timeouts() if timeouts is None else timeouts,
             max_retries=max_retries,
             max_concurrency=max_concurrency,
@@ -199,7 +230,8 @@ class ClientConfig:
     def require_key(self) -> str:
         if self.api_key is None:
             raise MissingAPIKey(
-                f"no API key: pass api_key=... to the client or set the {ENV_API_KEY} environment variable"
+                f"no API key: pass api_key=... to the client, set the {ENV_API_KEY} environment variable, "
+                "or save one with `modellix-typed auth login`"
             )
         return self.api_key
 

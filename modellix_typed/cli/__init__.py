@@ -6,10 +6,11 @@ Exit codes (also in ``modellix-typed --help``; defined in :class:`modellix_typed
 0     ok (``validate``: the body is valid)
 1     API, network or download error; task not finished yet (``task download``)
 2     usage error: bad option/argument, unknown model slug (with did-you-mean), unreadable input
-      file, missing ``MODELLIX_API_KEY``, bad ``--base-url``
+      file, no API key, unknown profile, bad ``--base-url``, batch cost guard (``--max-tasks``/``--yes``)
 3     validation failed: every problem is printed (``{"ok": false, "error": {"issues": [...]}}``)
 4     the task finished with status ``failed``
 5     the wait deadline (``--timeout``) passed; the task may still finish: ``task wait ID``
+      (``--timeout-exit-code 124`` / ``MODELLIX_TIMEOUT_EXIT_CODE=124``: 124, as timeout(1) and modellix-cli)
 6     the submission's outcome is unknown (it may have been accepted); it was not retried
 130   interrupted (Ctrl+C)
 ====  ==========================================================================================
@@ -18,8 +19,11 @@ Exit codes (also in ``modellix-typed --help``; defined in :class:`modellix_typed
 most serious first: 6 (outcome unknown: re-running could submit twice) > 1 (rejected, error, download
 failed) > 5 (timed out; the task keeps running) > 4 (failed). Each item's own outcome is in the output.
 
-The API key is read from ``MODELLIX_API_KEY`` only: a ``--api-key`` option would land in shell history
-and in the process list. The base URL comes from ``--base-url`` or ``MODELLIX_BASE_URL``.
+The API key is read from ``MODELLIX_API_KEY``, else from the saved profile (``auth login``; ``--profile``,
+``MODELLIX_PROFILE``, the current one), never from an option: a ``--api-key`` would land in shell history
+and in the process list. The base URL comes from ``--base-url`` or ``MODELLIX_BASE_URL``. Every command
+takes the global options of :mod:`modellix_typed.cli.output` (``--json``, ``--quiet``, ``--output``,
+``--no-color``, ``--no-progress``, ``--verbose``, ``--debug``, ``--profile``, ``--timeout-exit-code``).
 
 Subcommands are imported lazily (:class:`LazyGroup`) so ``models list`` never imports the crawler, the
 emulator's server stack or the HTTP client.
@@ -32,10 +36,13 @@ import sys
 
 import click
 
-from .output import EXIT_CODES_HELP, HANDLED, MODE, ExitCode, fail, fail_usage, json_option
+from .output import EXIT_CODES_HELP, HANDLED, MODE, ExitCode, exit_status, fail, fail_usage, json_option
 
 # command name -> (module, attribute); imported on first use
 COMMANDS: dict[str, tuple[str, str]] = {
+    "auth": ("modellix_typed.cli.auth", "auth"),
+    "config": ("modellix_typed.cli.auth", "config_group"),
+    "doctor": ("modellix_typed.cli.doctor", "doctor"),
     "models": ("modellix_typed.cli.models", "models"),
     "validate": ("modellix_typed.cli.validate", "validate"),
     "run": ("modellix_typed.cli.run", "run"),
@@ -79,14 +86,20 @@ class LazyGroup(click.Group):
 def cli() -> None:
     """Typed, validating command line for the Modellix API.
 
-    The API key is read from MODELLIX_API_KEY only (never from the command line, never printed);
-    the base URL from --base-url or MODELLIX_BASE_URL.
+    The API key is read from MODELLIX_API_KEY, else from the saved profile (`auth login`), never from the
+    command line and never printed; the base URL from --base-url or MODELLIX_BASE_URL. Shell completion:
+    eval "$(_MODELLIX_TYPED_COMPLETE=bash_source modellix-typed)" (zsh_source, fish_source).
     """
+
+
+def _wants_json(args: list[str]) -> bool:
+    pairs = zip(args, [*args[1:], ""])
+    return "--json" in args or "--output=json" in args or any(a == "--output" and b == "json" for a, b in pairs)
 
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: run the CLI and turn every error into its documented exit code."""
-    MODE.json = False
+    MODE.reset()
     args = sys.argv[1:] if argv is None else argv
     try:
         returned = cli.main(args=args, prog_name="modellix-typed", standalone_mode=False)
@@ -96,12 +109,12 @@ def main(argv: list[str] | None = None) -> None:
         click.echo("interrupted", err=True)
         sys.exit(int(ExitCode.INTERRUPTED))
     except click.ClickException as exc:
-        if "--json" in args:
-            MODE.json = True
+        if _wants_json(args):  # the option parser failed before the eager callbacks ran
+            MODE.json_flag = True
         fail_usage(exc)
     except HANDLED as exc:
         fail(exc)
-    sys.exit(returned if isinstance(returned, int) else 0)
+    sys.exit(exit_status(returned) if isinstance(returned, int) else 0)
 
 
 __all__ = ["cli", "main"]

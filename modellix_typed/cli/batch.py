@@ -27,8 +27,9 @@ import click
 
 from .batch_input import BatchLine, parse_batch
 from .body import read_source
-from .connection import base_url_option, make_client
-from .output import EXIT_CODES_HELP, CLIError, ExitCode, MODE, describe_error, dump, json_option
+from .connection import base_url_option, make_client, profile_name
+from .history import Recorded, record
+from .output import EXIT_CODES_HELP, CLIError, Duration, ExitCode, MODE, describe_error, dump, json_option
 from .progress import batch_progress
 from .safe_text import safe_text
 from .tasks import download_to
@@ -46,7 +47,9 @@ SEVERITY: dict[str, tuple[int, ExitCode]] = {
     "download_failed": (3, ExitCode.ERROR),
     "timeout": (2, ExitCode.TIMEOUT),
     "failed": (1, ExitCode.TASK_FAILED),
+    "skipped": (3, ExitCode.ERROR),
 }
+CONFIRM_ABOVE = 20  # more tasks than this need --yes or --max-tasks: each line is a paid task
 
 
 class InputLine(Protocol):
@@ -145,7 +148,7 @@ def exit_code(reports: list[ItemReport]) -> ExitCode:
 
 def summary(reports: list[ItemReport]) -> dict[str, int]:
     counts = Counter(r.kind for r in reports)
-    kinds = ("success", "failed", "rejected", "outcome_unknown", "timeout", "error", "download_failed")
+    kinds = ("success", "failed", "rejected", "outcome_unknown", "skipped", "timeout", "error", "download_failed")
     return {"total": len(reports), **{kind: counts.get(kind, 0) for kind in kinds}}
 
 
@@ -192,10 +195,11 @@ class BatchCommand(click.Command):
 )
 @click.option(
     "--timeout",
-    type=click.FloatRange(min=0, min_open=True),
+    type=Duration(),
     default=None,
-    metavar="SECONDS",
-    help="Per task: stop waiting after SECONDS (outcome 'timeout'; the task keeps running: `task wait ID`).",
+    metavar="DURATION",
+    help="Per task: stop waiting after DURATION (seconds, or 500ms/30s/5m/2h); outcome 'timeout', the task "
+    "keeps running: `task wait ID`.",
 )
 @click.option(
     "--download",
@@ -212,6 +216,19 @@ class BatchCommand(click.Command):
     help="Record each input before its POST and each task id after (a new FILE); after a crash or kill, "
     "`batch resume FILE` finishes the batch without paying twice.",
 )
+@click.option(
+    "--max-tasks",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help="Cost guard: refuse (exit 2, nothing sent) a file of more than N requests.",
+)
+@click.option("--yes", "-y", is_flag=True, help=f"Confirm a batch of more than {CONFIRM_ABOVE} paid tasks.")
+@click.option(
+    "--continue-on-unknown",
+    is_flag=True,
+    help="Keep submitting after a submission whose outcome is unknown (default: stop; the rest are 'skipped').",
+)
 @base_url_option
 @json_option
 def batch(
@@ -220,17 +237,25 @@ def batch(
     timeout: float | None,
     download_dir: Path | None,
     journal_path: Path | None,
+    max_tasks: int | None,
+    yes: bool,
+    continue_on_unknown: bool,
     base_url: str | None,
 ) -> int:
     """Run every request of the JSON Lines FILE (or stdin with -), one per line.
 
-    Each line is {"model": SLUG, "body": {...}} with an optional "id" label. Every line is validated
+    Each line is {"model": SLUG, "body": {...}} with an optional "id" label, or modellix-cli's
+    {"modelSlug": SLUG, "body": {...}}. Every line is validated
     offline first: any problem (bad JSON, missing model/body, unknown model, invalid body) is listed with its
     line number, exit 3, and nothing is sent. Then the tasks run with up to --max-concurrency in flight and
     one result is printed per input line, in input order (--json: {"ok", "results": [{"line", "id",
     "model", "outcome", "task_id", "error", "files"}], "summary"}). Outcomes: success, failed, rejected,
-    outcome_unknown, timeout, error, download_failed. A progress bar is shown on stderr when it is a
-    terminal.
+    outcome_unknown, skipped, timeout, error, download_failed. A progress bar is shown on stderr when it
+    is a terminal.
+
+    Cost guard: more than 20 requests need --yes, or --max-tasks N (a file longer than N is refused).
+    After a submission whose outcome is unknown nothing more is submitted (the rest are "skipped"; tasks
+    already running are still waited on) unless --continue-on-unknown. Task ids go to `task history`.
 
     With --journal FILE, a batch that is killed (or loses its machine) is finished by
     `modellix-typed batch resume FILE`: it re-attaches to every task already created, sends the inputs
@@ -242,10 +267,15 @@ def batch(
     """
     text, label = read_source(source)
     lines = parse_batch(text, label)
+    _check_cost(len(lines), max_tasks, yes, label)
     with make_client(base_url, max_concurrency=max_concurrency) as client, _journal(
         journal_path, download_dir, lines
     ) as book:
-        reports, interrupted = _run(client, lines, max_concurrency, timeout, download_dir, book)
+        reports, interrupted = _run(
+            client, lines, max_concurrency, timeout, download_dir, not continue_on_unknown, book
+        )
+        created = [Recorded(r.outcome.task_id, r.line.model, _status(r)) for r in reports if r.outcome.task_id]
+        record(created, profile=profile_name(), base_url=client.config.base_url)
     return report(reports, interrupted, len(lines))
 
 
@@ -268,7 +298,10 @@ def report(reports: list[ItemReport], interrupted: bool, total: int) -> int:
         f"interrupted: {len(reports)} of {total} item(s) finished (listed); any other may still run "
         "server-side"
     )
-    if MODE.json:
+    if MODE.quiet:
+        for item in reports:  # the primary value: one task id per line (empty when none was created)
+            click.echo(item.outcome.task_id or "")
+    elif MODE.json:
         document: dict[str, Any] = {"ok": code is ExitCode.OK, "results": [r.to_json() for r in reports]}
         if interrupted:
             document["error"] = {"type": "Interrupted", "message": stopped}
@@ -281,19 +314,42 @@ def report(reports: list[ItemReport], interrupted: bool, total: int) -> int:
     return int(code)
 
 
+def _check_cost(count: int, max_tasks: int | None, yes: bool, label: str) -> None:
+    """Every line is a paid task: a big batch needs an explicit go-ahead (exit 2, nothing sent)."""
+    if max_tasks is not None and count > max_tasks:
+        message = f"{label} holds {count} requests, more than --max-tasks {max_tasks} (nothing was sent)"
+        raise CLIError("CostGuard", message, ExitCode.USAGE, tasks=count, max_tasks=max_tasks)
+    if max_tasks is None and not yes and count > CONFIRM_ABOVE:
+        message = (
+            f"{label} holds {count} requests (each a paid task): confirm with --yes or cap with --max-tasks N "
+            "(nothing was sent)"
+        )
+        raise CLIError("CostGuard", message, ExitCode.USAGE, tasks=count)
+
+
+def _status(report: ItemReport) -> str:
+    """The history status of a created task (a timeout or interrupted wait: still running)."""
+    if report.outcome.result is not None:
+        return report.outcome.result.status.value
+    if report.outcome.kind == "failed":
+        return "failed"
+    return getattr(report.outcome.error, "last_status", None) or "submitted"  # a timeout: its last status
+
+
 def _run(
     client: Modellix,
     lines: list[BatchLine],
     max_concurrency: int | None,
     timeout: float | None,
     download_dir: Path | None,
+    stop_on_unknown: bool,
     journal: Journal | None = None,
 ) -> tuple[list[ItemReport], bool]:
     """The reports in input order, and whether Ctrl+C cut the batch short (then: the items that finished)."""
     finished: dict[int, BatchOutcome] = {}
     downloads = Downloads(download_dir, max_concurrency or client.config.max_concurrency, journal)
 
-    def record(outcome: BatchOutcome) -> None:  # called from batch worker threads
+    def started(outcome: BatchOutcome) -> None:  # called from batch worker threads
         finished[outcome.index] = outcome
         downloads.start(outcome)
 
@@ -304,8 +360,9 @@ def _run(
                 [line.request for line in lines],
                 max_concurrency=max_concurrency,
                 timeout=timeout,
-                on_progress=_both(record, show),
+                on_progress=_both(started, show),
                 journal=journal,
+                stop_on_unknown=stop_on_unknown,
             )
     except KeyboardInterrupt as stop:
         interrupted = True

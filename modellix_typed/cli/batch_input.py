@@ -1,8 +1,10 @@
 """Where a ``batch`` JSON Lines file is parsed and every line validated offline, before anything is sent.
 
-One request per line: ``{"model": "<slug>", "body": {...}, "id": "<optional label>"}``. Blank lines are
-skipped; line numbers are the file's own (1-based) so an editor jumps straight to a problem. Every problem of
-every line is collected and reported at once (exit 3), so fixing a batch takes one round, not one per line.
+One request per line: ``{"model": "<slug>", "body": {...}, "id": "<optional label>"}``, or modellix-cli's
+form ``{"modelSlug": "<slug>", "body": {...}}`` (so its batch files run unchanged); an unknown key gets a
+did-you-mean. Blank lines are skipped; line numbers are the file's own (1-based) so an editor jumps straight
+to a problem. Every problem of every line is collected and reported at once (exit 3), so fixing a batch
+takes one round, not one per line.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from ..validation import ValidationError, json_type_name
 from .output import CLIError, ExitCode, describe_error, issue_json
 
 KEYS = ("model", "body", "id")
+ALIASES = {"modelSlug": "model"}  # modellix-cli's JSONL key -> ours
 
 
 @attrs.frozen
@@ -35,6 +38,15 @@ def _problem(line: int, path: str, rule: str, value: Any, message: str) -> dict[
     return {"line": line, "path": path, "rule": rule, "value": value, "message": message}
 
 
+def _unknown_key(line: int, key: str) -> dict[str, Any]:
+    import difflib
+
+    close = difflib.get_close_matches(key, [*KEYS, *ALIASES], n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    message = f"unknown key {key!r}{hint} (allowed: {', '.join(KEYS)}, modelSlug)"
+    return _problem(line, key, "unknown_key", None, message)
+
+
 def _check_line(line: int, text: str, seen_ids: dict[str | int, int]) -> tuple[BatchLine | None, list[dict[str, Any]]]:
     """The validated line, or every problem found on it (shape, model slug, body rules, duplicate id)."""
     from .. import registry  # lazy: importing the model registry is costly
@@ -47,11 +59,13 @@ def _check_line(line: int, text: str, seen_ids: dict[str | int, int]) -> tuple[B
         message = f'each line must be a JSON object {{"model": ..., "body": {{...}}}}, got {json_type_name(data)}'
         return None, [_problem(line, "", "type", None, message)]
 
-    problems = [
-        _problem(line, key, "unknown_key", None, f"unknown key {key!r}; allowed: {', '.join(KEYS)}")
-        for key in data
-        if key not in KEYS
-    ]
+    problems = [_unknown_key(line, key) for key in data if key not in KEYS and key not in ALIASES]
+    for alias, key in ALIASES.items():
+        if alias in data and key in data:
+            message = f"give the slug once: {key!r} or {alias!r} (modellix-cli's name), not both"
+            problems.append(_problem(line, alias, "one_of", None, message))
+        elif alias in data:
+            data[key] = data.pop(alias)
     label = data.get("id")
     if label is not None and (not isinstance(label, (str, int)) or isinstance(label, bool)):
         message = f"id must be a string or integer, got {json_type_name(label)}"
@@ -67,7 +81,8 @@ def _check_line(line: int, text: str, seen_ids: dict[str | int, int]) -> tuple[B
     model, body = data.get("model"), data.get("body")
     if not isinstance(model, str) or not model:
         got = "missing" if model is None else f"got {json_type_name(model)}"
-        problems.append(_problem(line, "model", "required", model, f"'model' must be a model slug string ({got})"))
+        message = f"'model' (or 'modelSlug') must be a model slug string ({got})"
+        problems.append(_problem(line, "model", "required", model, message))
     if not isinstance(body, Mapping):
         got = "missing" if body is None else f"got {json_type_name(body)}"
         problems.append(_problem(line, "body", "required", None, f"'body' must be a JSON object ({got})"))

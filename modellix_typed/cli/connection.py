@@ -1,12 +1,27 @@
-"""Where the CLI builds its API client: ``--base-url``/``MODELLIX_BASE_URL``, key from ``MODELLIX_API_KEY`` only."""
+"""Where the CLI builds its API client: base URL, key (environment or saved profile), ``--verbose`` tracing.
+
+The key comes from ``MODELLIX_API_KEY``, else the saved profile (``--profile``, ``MODELLIX_PROFILE``, the
+current one): never from the command line. ``--verbose``/``--debug`` print one line per HTTP exchange on
+stderr (method, path, attempt, status, time) from the transport's own log record plus an httpx event hook
+that times it; headers and bodies are never printed, so neither is the key.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from .output import MODE
+
 if TYPE_CHECKING:
+    import httpx
+
     from ..client import Modellix
 
 base_url_option = click.option(
@@ -15,20 +30,79 @@ base_url_option = click.option(
     default=None,
     metavar="URL",
     help="API origin (env MODELLIX_BASE_URL; default https://api.modellix.ai). The key is read from "
-    "MODELLIX_API_KEY only, never from the command line.",
+    "MODELLIX_API_KEY or a saved profile (`auth login`), never from the command line.",
 )
 
+_TIMING = threading.local()  # seconds of the last HTTP exchange of this thread (set by the response hook)
+_RESPONSE_RECORD = "%s %s -> HTTP %s (attempt %d)"  # the transport's per-response debug record
 
-def make_client(base_url: str | None, *, max_concurrency: int | None = None) -> Modellix:
-    """A client whose key comes from the environment; a missing key fails before anything is sent."""
+
+class _StderrTrace(logging.Handler):
+    """Prints the SDK's log records on stderr; a response record gets the exchange's time appended."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            line = record.getMessage()
+            if record.msg == _RESPONSE_RECORD:
+                elapsed = getattr(_TIMING, "elapsed", None)
+                line += f" in {elapsed * 1000:.0f} ms" if elapsed is not None else ""
+            elif record.levelno < logging.INFO and MODE.verbosity < 2:
+                return
+            label = "http" if record.msg == _RESPONSE_RECORD else record.levelname.lower()
+            click.echo(f"[{label}] {line}", err=True)
+        except Exception:  # noqa: BLE001 - a diagnostics failure must never break a command
+            self.handleError(record)
+
+
+def _stamp(request: httpx.Request) -> None:
+    request.extensions["modellix_started"] = time.monotonic()
+
+
+def _time(response: httpx.Response) -> None:
+    started = response.request.extensions.get("modellix_started")
+    _TIMING.elapsed = time.monotonic() - started if isinstance(started, float) else None
+
+
+@contextmanager
+def tracing() -> Iterator[dict[str, Any]]:
+    """Extra client arguments for ``--verbose``/``--debug`` (an httpx client with timing hooks), else none."""
+    if MODE.verbosity == 0:
+        yield {}
+        return
+    import httpx
+
+    logger = logging.getLogger("modellix_typed")
+    handler = _StderrTrace()
+    previous = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    http = httpx.Client(follow_redirects=False, event_hooks={"request": [_stamp], "response": [_time]})
+    try:
+        yield {"http_client": http}
+    finally:
+        http.close()
+        logger.removeHandler(handler)
+        logger.setLevel(previous)
+
+
+@contextmanager
+def make_client(base_url: str | None, *, max_concurrency: int | None = None) -> Iterator[Modellix]:
+    """A client whose key comes from the environment or the saved profile; a missing key fails first."""
     from ..client import Modellix  # lazy: the offline commands never import httpx
 
-    client = Modellix(base_url=base_url) if max_concurrency is None else Modellix(
-        base_url=base_url, max_concurrency=max_concurrency
-    )
-    try:
+    options: dict[str, Any] = {"base_url": base_url, "profile": MODE.profile}
+    if max_concurrency is not None:
+        options["max_concurrency"] = max_concurrency
+    with tracing() as extra, Modellix(**options, **extra) as client:
         client.config.require_key()
-    except BaseException:
-        client.close()
-        raise
-    return client
+        yield client
+
+
+def profile_name() -> str:
+    """The profile this run uses (recorded in the task history even when the key came from the environment)."""
+    from .. import profiles
+
+    try:
+        return profiles.select(MODE.profile, profiles.load())[0]
+    except Exception:  # noqa: BLE001 - an unreadable config must not hide the task id being recorded
+        return profiles.DEFAULT_PROFILE

@@ -9,6 +9,7 @@ import textwrap
 import click
 
 from .. import registry
+from .connection import base_url_option
 from .output import EXIT_CODES_HELP, CLIError, ExitCode, emit, json_option
 from .schema_view import Parameter, parameters
 
@@ -38,9 +39,20 @@ def _check_filter(option: str, value: str | None, known: set[str]) -> None:
 @click.option("--provider", help="Only this provider (e.g. google).")
 @click.option("--type", "task_type", help="Only this task type (t2i, i2i, t2v, i2v, ...).")
 @click.option("--search", help="Case-insensitive substring of the slug or title.")
+@click.option(
+    "--live",
+    is_flag=True,
+    help="Also ask the API (GET /api/v1/models; needs a key) and show which live models have a typed class.",
+)
+@base_url_option
 @json_option
-def list_(provider: str | None, task_type: str | None, search: str | None) -> None:
-    """List models (slug, task type, title)."""
+def list_(provider: str | None, task_type: str | None, search: str | None, live: bool, base_url: str | None) -> None:
+    """List models (slug, task type, title); --quiet / --output slugs: one slug per line."""
+    if live:
+        from .live_catalog import list_live
+
+        list_live(provider, task_type, search, base_url)
+        return
     every = registry.list_models()
     _check_filter("--provider", provider, {m.provider for m in every})
     _check_filter("--type", task_type, {m.task_type for m in every})
@@ -71,7 +83,7 @@ def list_(provider: str | None, task_type: str | None, search: str | None) -> No
         for row in rows:
             click.echo(f"{row['slug']:<{width}}  {row['task_type']:<4}  {row['title']}")
 
-    emit({"count": len(rows), "models": rows}, human)
+    emit({"count": len(rows), "models": rows}, human, lambda: [r["slug"] for r in rows])
 
 
 def _render_parameter(param: Parameter) -> list[str]:

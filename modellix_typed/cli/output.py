@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import enum
 import json
+import os
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, NoReturn
 
 import click
@@ -45,35 +46,163 @@ class ExitCode(enum.IntEnum):
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 ok; 1 API/network/download error; 2 usage error (bad option, unknown model, unreadable "
-    "input, missing MODELLIX_API_KEY); 3 validation failed; 4 task failed; 5 wait timed out; "
-    "6 submission outcome unknown (not retried); 130 interrupted. batch: 0 when every item succeeded, else the "
-    "code of the worst item: 6 outcome unknown > 1 rejected/error/download failed > 5 timed out > 4 failed."
+    "input, no API key, batch cost guard); 3 validation failed; 4 task failed; 5 wait timed out; "
+    "6 submission outcome unknown (not retried); 130 interrupted. --timeout-exit-code 124 turns 5 into 124 "
+    "(timeout(1), modellix-cli). batch: 0 when every item succeeded, else the code of the worst item: "
+    "6 outcome unknown > 1 rejected/error/download failed > 5 timed out > 4 failed."
 )
 
 
-class _Mode:
-    """``--json`` is an eager option on every command; its callback flips this process-wide switch."""
+OUTPUTS = ("human", "json", "quiet", "slugs", "task-id")
 
-    json = False
+
+class _Mode:
+    """Process-wide output settings, set by the eager global options every command takes.
+
+    ``--quiet`` wins over ``--json``, which wins over the command's default (modellix-cli's order).
+    ``slugs`` and ``task-id`` are modellix-cli's script formats: the quiet output of ``models list`` and
+    ``run``; other commands treat them as ``quiet``.
+    """
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.json_flag = False
+        self.quiet_flag = False
+        self.choice: str | None = None
+        self.color = True
+        self.progress = True
+        self.verbosity = 0  # 1 --verbose, 2 --debug
+        self.profile: str | None = None
+        self.timeout_exit: int | None = None
+
+    @property
+    def output(self) -> str:
+        if self.quiet_flag:
+            return "quiet"
+        if self.choice in ("quiet", "slugs", "task-id"):
+            return self.choice
+        if self.json_flag or self.choice == "json":
+            return "json"
+        return self.choice or "human"
+
+    @property
+    def json(self) -> bool:
+        return self.output == "json"
+
+    @property
+    def quiet(self) -> bool:
+        return self.output in ("quiet", "slugs", "task-id")
 
 
 MODE = _Mode()
 
 
-def set_json(ctx: click.Context, param: click.Parameter, value: bool) -> None:
-    if value:
-        MODE.json = True
+def in_ci() -> bool:
+    """``CI`` set (GitHub Actions, GitLab, ...): no colors, no progress display."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
 
 
-json_option = click.option(
-    "--json",
-    "as_json",
-    is_flag=True,
-    is_eager=True,
-    expose_value=False,
-    callback=set_json,
-    help='Print one JSON document on stdout (stable shape: {"ok": true, ...} or {"ok": false, "error": ...}).',
+def _setter(apply: Callable[[Any], None]) -> Callable[[click.Context, click.Parameter, Any], None]:
+    def callback(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+        if value is not None and value is not False and value != ():
+            apply(value)
+
+    return callback
+
+
+def _set_verbosity(level: int) -> Callable[[Any], None]:
+    def apply(value: Any) -> None:
+        MODE.verbosity = max(MODE.verbosity, level)
+
+    return apply
+
+
+def _flag(*decls: str, apply: Callable[[Any], None], help: str) -> Callable[..., Any]:
+    """An eager global flag whose callback changes :data:`MODE` (so every command shares one definition)."""
+    return click.option(*decls, is_flag=True, is_eager=True, expose_value=False, callback=_setter(apply), help=help)
+
+
+_GLOBAL_OPTIONS = (
+    _flag(
+        "--json", "as_json",
+        apply=lambda v: setattr(MODE, "json_flag", True),
+        help='Print one JSON document on stdout (stable shape: {"ok": true, ...} or {"ok": false, "error": ...}).',
+    ),
+    _flag(
+        "--quiet", "-q", "as_quiet",
+        apply=lambda v: setattr(MODE, "quiet_flag", True),
+        help="Print only the primary value (slugs, task ids, result URLs or saved paths); wins over --json.",
+    ),
+    click.option(
+        "--output", "output_choice", type=click.Choice(OUTPUTS), is_eager=True, expose_value=False,
+        callback=_setter(lambda v: setattr(MODE, "choice", v)),
+        help="Output format (slugs: `models list`; task-id: `run`; elsewhere both mean quiet).",
+    ),
+    _flag(
+        "--no-color", "no_color",
+        apply=lambda v: setattr(MODE, "color", False),
+        help="No terminal colors (also when CI or NO_COLOR is set).",
+    ),
+    _flag(
+        "--no-progress", "no_progress",
+        apply=lambda v: setattr(MODE, "progress", False),
+        help="No progress display on stderr (also when CI is set or stderr is not a terminal).",
+    ),
+    _flag(
+        "--verbose", "-v", "verbose",
+        apply=_set_verbosity(1),
+        help="HTTP diagnostics on stderr: method, path, attempt, status, time (never the key or bodies).",
+    ),
+    _flag(
+        "--debug", "debug",
+        apply=_set_verbosity(2),
+        help="--verbose plus the SDK's debug log (retries, polling) on stderr (never the key or bodies).",
+    ),
+    click.option(
+        "--profile", "profile", metavar="NAME", is_eager=True, expose_value=False,
+        callback=_setter(lambda v: setattr(MODE, "profile", v)),
+        help="Saved profile to use (else MODELLIX_PROFILE, else the current one). MODELLIX_API_KEY still wins.",
+    ),
+    click.option(
+        "--timeout-exit-code", "timeout_exit", type=click.IntRange(1, 255), metavar="CODE", is_eager=True,
+        expose_value=False, envvar="MODELLIX_TIMEOUT_EXIT_CODE",
+        callback=_setter(lambda v: setattr(MODE, "timeout_exit", v)),
+        help="Exit with CODE instead of 5 when a wait times out (124 matches timeout(1) and modellix-cli).",
+    ),
 )
+
+
+def json_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The global options every command takes: output mode, colors, progress, diagnostics, profile."""
+    for option in reversed(_GLOBAL_OPTIONS):
+        command = option(command)
+    return command
+
+
+global_options = json_option
+
+
+class Duration(click.ParamType[float]):
+    """Seconds: a bare number, or modellix-cli's forms ``500ms``, ``30s``, ``5m``, ``2h`` (> 0)."""
+
+    name = "duration"
+    UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            seconds = float(value)
+        else:
+            text = str(value).strip().lower()
+            unit = next((u for u in ("ms", "s", "m", "h") if text.endswith(u)), "")
+            try:
+                seconds = float(text[: len(text) - len(unit)]) * self.UNITS.get(unit, 1.0)
+            except ValueError:
+                self.fail(f"{value!r} is not a duration (seconds, or e.g. 500ms, 30s, 5m, 2h)", param, ctx)
+        if not seconds > 0 or seconds != seconds or seconds == float("inf"):
+            self.fail(f"{value!r}: a duration must be > 0", param, ctx)
+        return seconds
 
 
 class CLIError(Exception):
@@ -91,12 +220,24 @@ def dump(document: Mapping[str, Any]) -> str:
     return escape_json_controls(json.dumps(document, ensure_ascii=False, default=str))
 
 
-def emit(payload: Mapping[str, Any], human: Callable[[], None]) -> None:
-    """Print a success: the JSON envelope in ``--json`` mode, else whatever ``human`` prints."""
+def emit(
+    payload: Mapping[str, Any], human: Callable[[], None], quiet: Callable[[], Iterable[str]] | None = None
+) -> None:
+    """Print a success: the JSON envelope, the ``quiet`` lines (one value per line), or what ``human`` prints."""
     if MODE.json:
         click.echo(dump({"ok": True, **payload}))
+    elif MODE.quiet and quiet is not None:
+        for line in quiet():
+            click.echo(line)
     else:
         human()
+
+
+def exit_status(code: int) -> int:
+    """The process exit status of ``code``: a timeout becomes ``--timeout-exit-code`` when given."""
+    if code == ExitCode.TIMEOUT and MODE.timeout_exit is not None:
+        return MODE.timeout_exit
+    return int(code)
 
 
 def issue_json(issue: Issue) -> dict[str, Any]:
@@ -179,7 +320,10 @@ def describe_error(exc: BaseException) -> tuple[ExitCode, dict[str, Any]]:
         error.update(slug=exc.slug, body_sha256=exc.body_sha256, status=exc.status, reason=exc.reason)
         code = ExitCode.OUTCOME_UNKNOWN
     elif isinstance(exc, MissingAPIKey):
-        error["message"] = "no API key: set the MODELLIX_API_KEY environment variable (never passed as an option)"
+        error["message"] = (
+            "no API key: run `modellix-typed auth login` or set the MODELLIX_API_KEY environment variable "
+            "(never passed as an option)"
+        )
         code = ExitCode.USAGE
     elif isinstance(exc, ConfigurationError):
         code = ExitCode.USAGE
@@ -202,7 +346,7 @@ def fail(exc: BaseException) -> NoReturn:
             where = f"line {issue['line']}: " if "line" in issue else ""
             path = issue["path"] or ("<line>" if where else "<body>")
             click.echo(safe_text(f"  - {where}{path}: {issue['message']} (rule: {issue['rule']}{got})"), err=True)
-    sys.exit(int(code))
+    sys.exit(exit_status(code))
 
 
 def fail_usage(exc: click.ClickException) -> NoReturn:

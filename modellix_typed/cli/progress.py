@@ -1,8 +1,9 @@
 """Progress on stderr: a spinner while waiting on a task, a bar while a batch runs; never when not a terminal.
 
-The task spinner needs stdout and stderr to be terminals and no ``--json``. The batch bar only needs stderr
-to be a terminal: ``batch --json > results.json`` is the usual way to run a batch, and the bar never touches
-stdout, so the JSON document stays clean.
+Neither shows with ``--no-progress`` or under CI (the ``CI`` variable). The task spinner needs stdout and
+stderr to be terminals and no ``--json``/``--quiet``. The batch bar only needs stderr to be a terminal:
+``batch --json > results.json`` is the usual way to run a batch, and the bar never touches stdout, so the
+JSON document stays clean.
 """
 
 from __future__ import annotations
@@ -12,14 +13,25 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from .output import MODE
+from .output import MODE, in_ci
 
 if TYPE_CHECKING:
     from ..batch import BatchProgress
 
 
 def enabled() -> bool:
-    return not MODE.json and sys.stdout.isatty() and sys.stderr.isatty()
+    return not MODE.json and not MODE.quiet and sys.stdout.isatty() and _stderr_display()
+
+
+def _stderr_display() -> bool:
+    """stderr may show a live display: a terminal, not CI, no --no-progress."""
+    return MODE.progress and not in_ci() and sys.stderr.isatty()
+
+
+def _console() -> Any:
+    from rich.console import Console
+
+    return Console(stderr=True, no_color=not MODE.color or in_ci() or None)
 
 
 @contextmanager
@@ -28,12 +40,11 @@ def task_progress(what: str) -> Iterator[Any]:
     if not enabled():
         yield None
         return
-    from rich.console import Console
     from rich.markup import escape
 
     from .safe_text import safe_text
 
-    console = Console(stderr=True)
+    console = _console()
     with console.status(f"{what}: submitted") as status:
 
         def on_update(result: Any) -> None:
@@ -45,10 +56,9 @@ def task_progress(what: str) -> Iterator[Any]:
 @contextmanager
 def batch_progress(total: int) -> Iterator[Callable[[BatchProgress], None] | None]:
     """Yields an ``on_progress`` callback for ``client.batch`` (called from worker threads), or None."""
-    if not sys.stderr.isatty():
+    if not _stderr_display():
         yield None
         return
-    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     columns = (
@@ -58,7 +68,7 @@ def batch_progress(total: int) -> Iterator[Callable[[BatchProgress], None] | Non
         TextColumn("[green]{task.fields[ok]} succeeded[/] [red]{task.fields[bad]} failed[/]"),
         TimeElapsedColumn(),
     )
-    with Progress(*columns, console=Console(stderr=True), transient=False) as bar:
+    with Progress(*columns, console=_console(), transient=False) as bar:
         row = bar.add_task("batch", total=total, ok=0, bad=0)
 
         def on_progress(progress: BatchProgress) -> None:

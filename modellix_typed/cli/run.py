@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import click
 
+from ..errors import TaskFailed
 from .body import load_body
-from .connection import base_url_option, make_client
-from .output import EXIT_CODES_HELP, emit, json_option, task_json
+from .connection import base_url_option, make_client, profile_name
+from .history import Recorded, record
+from .output import EXIT_CODES_HELP, MODE, emit, json_option, task_json
 from .progress import task_progress
 from .tasks import download_to, render_result, resumable, timeout_option, wait_option_help
 
@@ -53,7 +56,9 @@ def run(
 
     The body is validated offline first: an invalid body exits 3 and nothing is sent (--no-validate sends it
     as is, for any provider/model-id). A submission whose outcome is unknown (timeout/connection drop after
-    sending, 409 and other unexpected answers) is never retried: exit 6.
+    sending, 409 and other unexpected answers) is never retried: exit 6. The task id is recorded in the local
+    history (`task history`). --quiet prints the saved paths (else the result URLs, or with --no-wait the task
+    id); --output task-id prints only the task id.
     """
     from .. import registry
 
@@ -64,15 +69,30 @@ def run(
     data = load_body(slug, body=body, body_file=body_file, stdin=stdin == "-")
     with make_client(base_url) as client:
         task = client.submit(slug, data, validate=not skip_validation)
+        remember = partial(record, profile=profile_name(), base_url=client.config.base_url)
+        remember([Recorded(task.task_id, slug, "submitted")])
         payload: dict[str, Any] = {"task_id": task.task_id, "slug": slug}
         if not wait:
             hint = f"submitted {slug} as task {task.task_id} (follow it: modellix-typed task wait {task.task_id})"
-            emit({**payload, "status": "submitted"}, lambda: click.echo(hint))
+            emit({**payload, "status": "submitted"}, lambda: click.echo(hint), lambda: [task.task_id])
             return
-        with resumable(task.task_id), task_progress(f"task {task.task_id}") as on_update:
-            result = task.wait(timeout=timeout, on_update=on_update)
+        try:
+            with resumable(task.task_id), task_progress(f"task {task.task_id}") as on_update:
+                result = task.wait(timeout=timeout, on_update=on_update)
+        except TaskFailed:
+            remember([Recorded(task.task_id, slug, "failed")])
+            raise
+        remember([Recorded(task.task_id, slug, result.status.value)])
         saved = download_to(result, download_dir) if download_dir is not None else []
+
+    def quiet() -> list[str]:
+        """--output task-id: the id; --quiet: saved paths, else the result URLs."""
+        if MODE.output == "task-id":
+            return [task.task_id]
+        return [str(p) for p in saved] or [r.url for r in result.resources]
+
     emit(
         {**payload, "task": task_json(result), "downloaded": [str(p) for p in saved]},
         lambda: render_result(result, saved),
+        quiet,
     )

@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -33,9 +34,14 @@ class Result:
         return json.loads(self.out)
 
 
+# The CLI reads saved profiles and writes a task history: never the developer's own ~/.config/modellix.
+CONFIG_DIR = tempfile.mkdtemp(prefix="modellix-cli-tests-")
+
+
 def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MODELLIX_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MODELLIX_") and k != "CI"}
     env["MODELLIX_POLL_STATS"] = "off"  # never learn test timings into the user's cache
+    env["MODELLIX_CONFIG_DIR"] = CONFIG_DIR
     env.update(extra or {})
     return env
 

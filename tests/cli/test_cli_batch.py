@@ -136,6 +136,7 @@ def test_failed_download_does_not_stop_the_others(emu: RunningEmulator, env: dic
         "failed": 1,
         "rejected": 0,
         "outcome_unknown": 0,
+        "skipped": 0,
         "timeout": 0,
         "error": 0,
         "download_failed": 1,

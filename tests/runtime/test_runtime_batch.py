@@ -280,3 +280,23 @@ def test_a_freed_slot_is_refilled_before_the_finished_input_is_even_reported(
     assert seen_during_first_report == [2]
     created = [t.task_id for t in sorted(emu.state.tasks.all(), key=lambda t: t.created)]
     assert created == [o.task_id for o in outcomes]  # submitted in input order
+
+
+def test_stop_on_unknown_sends_nothing_after_an_unknown_outcome_sync_and_async(
+    emu: RunningEmulator, api_key: str, fast_poll: Any, Image: Any
+) -> None:
+    emu.inject(Fault(kind="status", route="submit", status=500))  # the first POST: outcome unknown
+    with Modellix(api_key, base_url=emu.base_url, poll_policy=fast_poll) as client:
+        outcomes = client.batch([Image(f"s{i}") for i in range(3)], max_concurrency=1, stop_on_unknown=True)
+    assert [o.kind for o in outcomes] == ["outcome_unknown", "skipped", "skipped"]
+    assert "input 0" in str(outcomes[1].error) and _statuses(emu, "POST") == [500]
+
+    emu.reset()
+    emu.inject(Fault(kind="status", route="submit", status=500))
+
+    async def main() -> list[Any]:
+        async with AsyncModellix(api_key, base_url=emu.base_url, poll_policy=fast_poll) as c:
+            return await c.batch([Image(f"a{i}") for i in range(3)], max_concurrency=1, stop_on_unknown=True)
+
+    assert [o.kind for o in asyncio.run(main())] == ["outcome_unknown", "skipped", "skipped"]
+    assert _statuses(emu, "POST") == [500]
