@@ -185,6 +185,11 @@ class KlingV1I2V(RequestModel):
         ),
         Rule(
             "excludes",
+            ("image_tail", "static_mask", "dynamic_masks"),
+            "Ending frame image URL or Base64 (mutually exclusive with motion brush and camera control)",
+        ),
+        Rule(
+            "excludes",
             ("static_mask", "image_tail"),
             "Static mask image URL or Base64 for motion brush (mutually exclusive with image_tail and camera_control)",
         ),
