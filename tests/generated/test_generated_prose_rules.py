@@ -283,3 +283,9 @@ def test_value_to_value_conditionals(body: dict[str, Any], expected: list[tuple[
     veo = {"prompt": "x", "resolution": "4k"}
     assert problems("google/veo-3.1-t2v", {**veo, "durationSeconds": "8"}) == []
     assert problems("google/veo-3.1-t2v", {**veo, "durationSeconds": "6"}) == [("durationSeconds", "when")]
+
+
+def test_the_class_docstring_lists_the_rules_with_their_field() -> None:
+    doc = " ".join(str(registry.get(VEO).__doc__).split())
+    assert "Rules the docs state in prose" in doc
+    assert "- lastFrame: durationSeconds must be 8 when using this parameter." in doc
