@@ -6,6 +6,7 @@ Other commands (e.g. ``generate``) register themselves on :data:`main` with ``@m
 from __future__ import annotations
 
 import asyncio
+import shutil
 import sys
 import tempfile
 import time
@@ -21,6 +22,7 @@ from codegen.docs_index import CANONICAL_DOCS_URL
 from codegen.fetch import FetchPolicy
 from codegen.lint import LINT_FILE, write_lint_report
 from codegen.mirror_server import serve_directory
+from codegen.overlay import OVERLAY_DIR
 from codegen.snapshot import dump_json, write_snapshot
 
 EXIT_OK = 0
@@ -166,11 +168,16 @@ def crawl(
 
 
 @contextmanager
-def _new_snapshot(new: Path | None, docs_url: str | None, mirror: Path | None, policy: FetchPolicy) -> Iterator[Path]:
+def _new_snapshot(
+    new: Path | None, docs_url: str | None, mirror: Path | None, policy: FetchPolicy, overlays: Path
+) -> Iterator[Path]:
+    """NEW, or a fresh crawl into a temp dir reviewed by the same overlays (``OLD/rules``) as the old one."""
     if new is not None:
         yield new
         return
     with tempfile.TemporaryDirectory(prefix="specs-new-") as tmp:
+        if (overlays / OVERLAY_DIR).is_dir():
+            shutil.copytree(overlays / OVERLAY_DIR, Path(tmp) / OVERLAY_DIR)
         result = _crawl_or_exit("docs", docs_url, mirror, Path(tmp), policy, "")
         write_snapshot(Path(tmp), result)
         yield Path(tmp)
@@ -201,7 +208,7 @@ def diff(
 
     if new is not None and (docs_url or mirror):
         raise click.UsageError("give either a NEW directory or --docs-url/--mirror, not both")
-    with _new_snapshot(new, docs_url, mirror, _policy(concurrency, timeout, retries)) as new_dir:
+    with _new_snapshot(new, docs_url, mirror, _policy(concurrency, timeout, retries), old) as new_dir:
         changelog = diff_snapshots(old, new_dir)
     if as_json:
         click.echo(dump_json(changelog.to_json()), nl=False)

@@ -1,6 +1,7 @@
 """``codegen rules --report``: how much of the docs' constraint prose the rules cover.
 
-Every constraint-like sentence of every model spec is classified as ``rule`` (a rule was made from it),
+Every constraint-like sentence of every model spec is classified as ``rule`` (a rule was made from it, by
+extraction or by a review overlay),
 ``informational`` (true but not checkable offline or not a rejection: remote file sizes and formats, soft
 wording, a bound the schema already enforces) or ``not_understood``.
 """
@@ -24,7 +25,10 @@ def coverage_report(specs_dir: Path) -> dict[str, Any]:
         schema = spec.get("request_schema")
         if spec.get("provider") == "common" or not isinstance(schema, Mapping):
             continue
+        reviewed = {rule.get("sentence") for rule in spec.get("rules") or [] if rule.get("origin") == "overlay"}
         for item in classify_sentences(schema, spec.get("body_notes")):
+            if item["sentence"] in reviewed:
+                item = {**item, "class": "rule"}  # a review overlay made a rule of it
             sentences.append({"slug": spec["slug"], **item})
         rules += [{"slug": spec["slug"], **rule} for rule in spec.get("rules") or []]
     counts = {name: sum(1 for s in sentences if s["class"] == name) for name in CLASSES}

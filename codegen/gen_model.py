@@ -465,6 +465,15 @@ def _class_doc(
         where = f"{spec.get('method') or 'POST'} {spec['path']}"
         paragraphs.append(_wrap(doc_safe(f"Endpoint: {where} (task type {spec.get('task_type')})."), "    "))
         paragraphs.append(_wrap(doc_safe(f"Docs: {spec.get('doc_url')}"), "    "))
+        sentences = list(
+            dict.fromkeys(
+                f"{rule['source'] + ': ' if rule.get('source') else ''}{rule.get('sentence') or ''}"
+                for rule in spec.get("rules") or []
+            )
+        )
+        if sentences:
+            rules = [_wrap(doc_safe(f"- {sentence}"), "      ", "    ") for sentence in sentences]
+            paragraphs.append("    Rules the docs state in prose (checked across fields):\n\n" + "\n".join(rules))
     else:
         paragraphs = [doc_safe(f"The ``{owner}`` object.")]
         if raw.get("description"):

@@ -2,7 +2,8 @@
 
 A finding is never a test failure and never a silent rule: an example that breaks its own schema or a prose
 rule, a placeholder example (``"<string>"``), an example using a field the page no longer documents (partial
-pages), a required field that a prose rule contradicts, a review-overlay entry that no longer applies. Tests read this report to know which documented
+pages), a required field that a prose rule contradicts, a field the prose calls required but the schema does
+not, a review-overlay entry that no longer applies. Tests read this report to know which documented
 examples are not real requests.
 """
 
@@ -17,7 +18,7 @@ import jsonschema
 
 from codegen.normalize import FORMAT_VERSION
 from codegen.overlay import apply_overlay, load_overlay, overlay_path
-from codegen.rules import extract_rules
+from codegen.rules import extract_rules, sentences_of
 from codegen.snapshot import dump_json, load_specs, write_text_atomic
 from modellix_typed.rules import Rule, violations
 
@@ -93,6 +94,21 @@ def rule_findings(spec: Mapping[str, Any], rules: list[dict[str, Any]]) -> list[
     return found
 
 
+_SAYS_REQUIRED = re.compile(r"^\(?required(?: for [\w-]+)?\)?\.?$|\(required\)", re.IGNORECASE)
+
+
+def required_findings(spec: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """A field whose own description says "Required" while the schema lists it as optional."""
+    schema = spec.get("request_schema") if isinstance(spec.get("request_schema"), Mapping) else {}
+    required = set(schema.get("required") or []) if schema else set()
+    found = []
+    for sentence in sentences_of(schema or {}, None):
+        if sentence.field and sentence.field not in required and _SAYS_REQUIRED.search(sentence.text):
+            detail = f"the description says {sentence.text!r} but the schema does not require it (we follow the schema)"
+            found.append({"slug": str(spec["slug"]), "kind": "prose_says_required", "path": sentence.field, "detail": detail})
+    return found
+
+
 def lint_snapshot(specs_dir: Path) -> dict[str, Any]:
     """The lint report of every model spec in ``specs_dir`` (deterministic: no timestamps)."""
     findings: list[dict[str, Any]] = []
@@ -104,6 +120,7 @@ def lint_snapshot(specs_dir: Path) -> dict[str, Any]:
         findings += overlay_findings
         findings += example_findings(spec, list(spec.get("rules") or []))
         findings += rule_findings(spec, list(spec.get("rules") or []))
+        findings += required_findings(spec)
     findings.sort(key=lambda f: (f["slug"], f["kind"], f.get("path", f.get("rule", "")), f["detail"]))
     counts: dict[str, int] = {}
     for finding in findings:

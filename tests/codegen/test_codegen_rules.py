@@ -142,6 +142,8 @@ def test_lint_finds_placeholder_examples_and_contradicted_required_fields() -> N
     ).items()
     contradicted = {(f["slug"], f["path"]) for f in findings if f["kind"] == "required_contradicts_rule"}
     assert ("kling/kling-avatar", "sound_file") in contradicted
+    says_required = {(f["slug"], f["path"]) for f in findings if f["kind"] == "prose_says_required"}
+    assert says_required == {("google/veo-2-i2v", "image")}  # "Required for I2V." on an optional field
 
 
 def test_coverage_report_classifies_every_sentence() -> None:

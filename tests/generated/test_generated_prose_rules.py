@@ -120,9 +120,25 @@ def test_mutually_exclusive_fields() -> None:
     image = "https://example.com/a.png"
     assert problems(KLING_V1, {"image": image, "static_mask": image}) == []
     assert problems(KLING_V1, {"image": image, "image_tail": image}) == []
+    # two sentences say it (static_mask's from prose, image_tail's by review): one clash, one issue
     assert problems(KLING_V1, {"image": image, "static_mask": image, "image_tail": image}) == [
-        ("static_mask", "excludes")
+        ("image_tail", "excludes")
     ]
+    assert problems(KLING_V1, {"image": image, "dynamic_masks": [{}], "image_tail": image}) == [
+        ("dynamic_masks", "excludes")
+    ]
+    assert problems(KLING_V1, {"image": image, "dynamic_masks": [{}], "static_mask": image}) == []
+
+
+def test_the_review_overlay_adds_a_rule_that_keeps_its_sentence() -> None:
+    [rule] = [r for r in SPECS[KLING_V1]["rules"] if r["origin"] == "overlay"]
+    assert rule["id"] == "excludes:image_tail+static_mask+dynamic_masks"
+    image = "https://example.com/a.png"
+    body = {"image": image, "image_tail": image, "static_mask": image}
+    cls: Any = registry.get(KLING_V1)
+    with pytest.raises(ValidationError) as caught:
+        cls(**body)
+    assert any("mutually exclusive with" in issue.message for issue in caught.value.issues)
 
 
 VEO = "google/veo-3.1-i2v"
@@ -267,3 +283,9 @@ def test_value_to_value_conditionals(body: dict[str, Any], expected: list[tuple[
     veo = {"prompt": "x", "resolution": "4k"}
     assert problems("google/veo-3.1-t2v", {**veo, "durationSeconds": "8"}) == []
     assert problems("google/veo-3.1-t2v", {**veo, "durationSeconds": "6"}) == [("durationSeconds", "when")]
+
+
+def test_the_class_docstring_lists_the_rules_with_their_field() -> None:
+    doc = " ".join(str(registry.get(VEO).__doc__).split())
+    assert "Rules the docs state in prose" in doc
+    assert "- lastFrame: durationSeconds must be 8 when using this parameter." in doc

@@ -100,6 +100,10 @@ class Wan26T2I(RequestModel):
 
     Docs: https://docs.modellix.ai/alibaba/wan-2-6-t2i
 
+    Rules the docs state in prose (checked across fields):
+
+    - size: Total pixels between 768×768 and 1440×1440, aspect ratio between 1:4 and 4:1
+
     Attributes:
         prompt: Image description text. Required. Constraints: min length 1; max length 2100.
             Example: 'A serene mountain landscape at sunset'.

@@ -91,6 +91,10 @@ class Wan27R2V(RequestModel):
 
     Docs: https://docs.modellix.ai/alibaba/wan-2-7-r2v
 
+    Rules the docs state in prose (checked across fields):
+
+    - At least one of reference_images, reference_videos, or first_frame_image must be provided.
+
     Attributes:
         prompt: Video content description (supports Chinese and English, up to 5000 characters). Can
             reference media using 'Image1/Image2' or 'Video1/Video2' format. Required. Constraints:

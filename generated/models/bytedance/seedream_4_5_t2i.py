@@ -98,6 +98,10 @@ class Seedream45T2I(RequestModel):
 
     Docs: https://docs.modellix.ai/bytedance/seedream-4-5-t2i
 
+    Rules the docs state in prose (checked across fields):
+
+    - size: Range: Total pixels 3,686,400 to 16,777,216, aspect ratio 1/16 to 16
+
     Attributes:
         prompt: Image description text, supports Chinese and English. We recommend keeping the
             prompt under 600 words. Excessively long prompts may scatter information, causing the

@@ -139,6 +139,17 @@ class Veo31I2V(RequestModel):
 
     Docs: https://docs.modellix.ai/google/veo-3-1-i2v
 
+    Rules the docs state in prose (checked across fields):
+
+    - image: Cannot be combined with referenceImages.
+    - lastFrame: Cannot be combined with referenceImages.
+    - referenceImages: Constraints: Cannot be combined with image or lastFrame.
+    - referenceImages: Cannot be combined with negativePrompt.
+    - lastFrame: Constraints: Requires image (cannot be used alone).
+    - lastFrame: durationSeconds must be 8 when using this parameter.
+    - referenceImages: durationSeconds must be 8 when using this parameter.
+    - resolution: Note: 1080p and 4k are only available for 8-second duration.
+
     Attributes:
         prompt: Video description text guiding the animation. Required. Constraints: min length 1.
             Example: 'The character waves and smiles at the camera'.

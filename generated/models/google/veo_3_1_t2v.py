@@ -107,6 +107,10 @@ class Veo31T2V(RequestModel):
 
     Docs: https://docs.modellix.ai/google/veo-3-1-t2v
 
+    Rules the docs state in prose (checked across fields):
+
+    - resolution: Note: 1080p and 4k are only available for 8-second duration.
+
     Attributes:
         prompt: Video description text. Required. Constraints: min length 1. Example: 'A majestic
             eagle soaring over snow-capped mountain peaks at sunrise'.

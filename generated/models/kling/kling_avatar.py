@@ -93,6 +93,10 @@ class KlingAvatar(RequestModel):
 
     Docs: https://docs.modellix.ai/kling/kling-avatar
 
+    Rules the docs state in prose (checked across fields):
+
+    - audio_id: Mutually exclusive with sound_file - exactly one must be provided.
+
     Attributes:
         image: Reference image for digital human avatar. Supports URL or Base64 encoded string.
             Supported formats: JPG/JPEG/PNG. Maximum file size: 10MB. Minimum resolution: 300x300px.

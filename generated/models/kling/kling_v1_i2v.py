@@ -136,6 +136,16 @@ class KlingV1I2V(RequestModel):
 
     Docs: https://docs.modellix.ai/kling/kling-v1-i2v
 
+    Rules the docs state in prose (checked across fields):
+
+    - image: Starting frame image URL or Base64 (at least one of image or image_tail required)
+    - dynamic_masks: Dynamic mask array for motion brush (mutually exclusive with image_tail and
+      camera_control)
+    - image_tail: Ending frame image URL or Base64 (mutually exclusive with motion brush and camera
+      control)
+    - static_mask: Static mask image URL or Base64 for motion brush (mutually exclusive with
+      image_tail and camera_control)
+
     Attributes:
         image: Starting frame image URL or Base64 (at least one of image or image_tail required).
             Required. Constraints: accepts: http(s) URL or data:<mime>;base64,... URI. Example:
@@ -182,6 +192,11 @@ class KlingV1I2V(RequestModel):
             "excludes",
             ("dynamic_masks", "image_tail"),
             "Dynamic mask array for motion brush (mutually exclusive with image_tail and camera_control)",
+        ),
+        Rule(
+            "excludes",
+            ("image_tail", "static_mask", "dynamic_masks"),
+            "Ending frame image URL or Base64 (mutually exclusive with motion brush and camera control)",
         ),
         Rule(
             "excludes",

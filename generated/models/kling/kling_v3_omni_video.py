@@ -125,6 +125,13 @@ class KlingV3OmniVideo(RequestModel):
 
     Docs: https://docs.modellix.ai/kling/kling-v3-omni-video
 
+    Rules the docs state in prose (checked across fields):
+
+    - Conditional rules: when multi_shot=false, prompt is required and shot_type must be omitted.
+    - When multi_shot=true, shot_type must be intelligence and prompt is still required.
+    - shot_type: Required when multi_shot is true.
+    - When videos is provided, sound must be off and duration must be omitted.
+
     Attributes:
         prompt: Video generation prompt. Required. Constraints: min length 1; max length 2500.
             Example: 'Transform the source clip into a cinematic sci-fi sequence'.

@@ -85,6 +85,12 @@ class KlingVideoEffects(RequestModel):
 
     Docs: https://docs.modellix.ai/kling/kling-video-effects
 
+    Rules the docs state in prose (checked across fields):
+
+    - image: Mutually exclusive with 'images' - use 'image' for single-image effects, 'images' for
+      two-person effects.
+    - images: Mutually exclusive with 'image'.
+
     Attributes:
         effect_scene: Effect scene name. Supports 212 video effects total: 208 single-image effects
             (e.g., pet_lion_pro, cute_dance, bullet_time) and 4 two-person effects (cheers_2026,

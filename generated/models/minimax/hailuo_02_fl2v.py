@@ -97,6 +97,10 @@ class Hailuo02FL2V(RequestModel):
 
     Docs: https://docs.modellix.ai/minimax/hailuo-02-fl2v
 
+    Rules the docs state in prose (checked across fields):
+
+    - duration: Note: 10 seconds only supports 768P resolution.
+
     Attributes:
         last_frame_image: Last frame image (required). URL or Base64 Data URL. Image format:
             JPG/JPEG/PNG/WebP, <20MB, short side >300px, aspect ratio between 2:5 and 5:2. Video

@@ -99,6 +99,11 @@ class Hailuo23I2V(RequestModel):
 
     Docs: https://docs.modellix.ai/minimax/hailuo-2-3-i2v
 
+    Rules the docs state in prose (checked across fields):
+
+    - duration: Note: 10 seconds only supports 768P resolution
+    - resolution: Note: 10 seconds duration only supports 768P, 1080P only supports 6 seconds
+
     Attributes:
         first_frame_image: First frame image URL or Base64 Data URL. Formats: JPG/JPEG/PNG/WebP.
             Size: <20MB. Dimensions: short side >300px, aspect ratio between 2:5 and 5:2. Required.

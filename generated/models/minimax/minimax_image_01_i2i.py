@@ -119,6 +119,13 @@ class MinimaxImage01I2I(RequestModel):
 
     Docs: https://docs.modellix.ai/minimax/minimax-image-01-i2i
 
+    Rules the docs state in prose (checked across fields):
+
+    - height: Must be divisible by 8.
+    - width: Must be divisible by 8.
+    - height: Image height in pixels (must be used with width).
+    - width: Image width in pixels (must be used with height).
+
     Attributes:
         prompt: Image description text, supports Chinese and English. Optional. Constraints: min
             length 1; max length 1500. Example: 'A girl in futuristic style'.

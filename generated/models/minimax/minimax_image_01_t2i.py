@@ -119,6 +119,13 @@ class MinimaxImage01T2I(RequestModel):
 
     Docs: https://docs.modellix.ai/minimax/minimax-image-01-t2i
 
+    Rules the docs state in prose (checked across fields):
+
+    - height: Must be divisible by 8.
+    - width: Must be divisible by 8.
+    - height: Image height in pixels (must be used with width).
+    - width: Image width in pixels (must be used with height).
+
     Attributes:
         prompt: Image description text, supports Chinese and English. Required. Constraints: min
             length 1; max length 1500. Example: 'A man in a white t-shirt, full-body, standing front
