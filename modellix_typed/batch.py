@@ -416,7 +416,7 @@ def _run_sync(
         finally:
             tally.pass_turn(position)
 
-    workers = min(_workers(client, _width(client, max_concurrency)), len(run.jobs) or 1)
+    workers = min(_workers(client, _width(client, max_concurrency), run.download is not None), len(run.jobs) or 1)
     client._limiter.add_demand(len(run.jobs))  # queued inputs: running tasks are polled more eagerly
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="modellix-batch")
     futures: list[Future[None]] = []
@@ -440,11 +440,15 @@ def _run_sync(
     return tally.results()
 
 
-def _workers(client: Modellix, width: int) -> int:
+def _workers(client: Modellix, width: int, downloading: bool) -> int:
     """Threads for ``width`` inputs in flight. When the client's limiter is what caps the batch, one spare
     thread waits on it: it takes a slot the moment a poll sees a task end and POSTs the next input, while
-    the thread that saw the end is still recording its outcome (otherwise the slot idles meanwhile)."""
-    return width + 1 if width >= client.config.max_concurrency else width
+    the thread that saw the end is still recording its outcome (otherwise the slot idles meanwhile). Saving
+    files (``download=``) happens after the task's slot is freed: ``width`` more threads, so downloads in
+    progress never leave a slot without a thread to fill it."""
+    if width < client.config.max_concurrency:
+        return width  # the threads are the batch's only cap
+    return width + 1 + (width if downloading else 0)
 
 
 def _raise_first_error(futures: list[Future[None]]) -> None:

@@ -10,6 +10,7 @@ import threading
 import time
 import warnings
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -280,3 +281,18 @@ def test_a_freed_slot_is_refilled_before_the_finished_input_is_even_reported(
     assert seen_during_first_report == [2]
     created = [t.task_id for t in sorted(emu.state.tasks.all(), key=lambda t: t.created)]
     assert created == [o.task_id for o in outcomes]  # submitted in input order
+
+
+def test_a_slow_download_does_not_hold_up_the_next_input(
+    emu: RunningEmulator, make_client: Callable[..., Modellix], Image: Any, tmp_path: Path
+) -> None:
+    """batch(download=) saves files after the task's slot is freed, on a thread of its own."""
+    emu.inject(Fault(kind="slow", route="download", delay=1.5, count=2))  # two files take 1.5 s each
+    client = make_client(emu, max_concurrency=1)
+    outcomes = client.batch([Image(f"slow {i}") for i in range(3)], download=tmp_path)
+    assert [o.kind for o in outcomes] == ["success"] * 3
+    log = [r["route"] for r in emu.stats()["requests"] if r["route"] in ("submit", "download")]
+    # The emulator logs a request when it answers: while the first two files still download, the third
+    # input is already submitted (tasks take 0.3 s here).
+    assert [i for i, route in enumerate(log) if route == "submit"][2] < log.index("download")
+    assert len(list(tmp_path.iterdir())) == 3
