@@ -609,6 +609,8 @@ async def _run_async(
                 outcome = tally.begin(job.index, job.item.slug, client._limiter)
                 if outcome is None:
                     outcome = await _send_and_wait_async(client, job, run, timeout, tally, posts)
+            if outcome is not None and outcome.ok and run.download is not None:
+                outcome = await _save_async(client, run, outcome)  # outside the gate: the next input goes now
             if outcome is not None:
                 await record(outcome)
         except (KeyboardInterrupt, SystemExit) as exc:  # raised in a task, these would escape the event loop
@@ -677,8 +679,6 @@ async def _send_and_wait_async(
         result = await client.tasks.wait(task_id, timeout=timeout, task_type=item.task_type,
                                          poll_first=job.task_id is not None)
         _finished(run.journal, index, task_id, None)
-        if run.download is not None:
-            _save(run.journal, index, await client.download(result, run.download, overwrite=True), task_id)
         return BatchOutcome(index, item.slug, "success", task_id, result)
     except ModellixError as exc:
         return _failure(run.journal, index, item.slug, task_id, result, exc)
@@ -689,6 +689,17 @@ async def _send_and_wait_async(
         raise
     finally:
         client._limiter.release(task_id=task_id)
+
+
+async def _save_async(client: AsyncModellix, run: Run, outcome: BatchOutcome) -> BatchOutcome:
+    """Save a success's files into ``run.download`` (journaled); a failure keeps the result."""
+    assert run.download is not None and outcome.result is not None and outcome.task_id is not None
+    try:
+        files = await client.download(outcome.result, run.download, overwrite=True)
+    except ModellixError as exc:
+        return _failure(run.journal, outcome.index, outcome.slug, outcome.task_id, outcome.result, exc)
+    _save(run.journal, outcome.index, files, outcome.task_id)
+    return outcome
 
 
 async def _post_async(client: AsyncModellix, job: Job, slot: Slot, journal: Journal | None) -> str:
