@@ -2,7 +2,9 @@
 
 Every poller watches tasks of the same (scaled) durations on one emulator at the same time. Figures are
 per completed task: GETs used, and detection latency (seen-done time minus the real finish time) in
-simulated seconds. Everything is scaled by TIME_SCALE so a 120 s video takes 120 * TIME_SCALE s.
+simulated seconds. Everything is scaled by TIME_SCALES[kind] so a 120 s video takes 120 * 0.05 s; images
+run at a gentler 0.2 (a 3 s image takes 0.6 s): the emulator shares this process, and at 0.05 the fixed
+poller's 40 GETs/s per task would starve every poller's event loop (all of them see late wake-ups).
 
 Pollers: ``fixed`` (every 0.5 s, the baseline), ``tuned`` (the per-type backoff: no history), ``learned``
 (history learned for real: WARMUP tasks of the same model run first on the same emulator) and
@@ -28,7 +30,7 @@ from modellix_typed.emulator import EmulatorConfig, running_emulator
 from modellix_typed.polling import IMAGE_POLICY, VIDEO_POLICY
 from modellix_typed.pollstats import PollStats
 
-TIME_SCALE = 0.05
+TIME_SCALES = {"image": 0.2, "video": 0.05}
 KEY = "bench-key-123"
 DURATIONS = {"image": (3.0, 5.0, 10.0), "video": (30.0, 60.0, 120.0)}
 TASKS_PER_DURATION = 3
@@ -51,11 +53,11 @@ def scratch_specs(models: Mapping[str, str]) -> Path:
     return root
 
 
-async def _watch(client: AsyncModellix, request: BenchPrompt, duration: float) -> tuple[str, float]:
+async def _watch(client: AsyncModellix, request: BenchPrompt, duration: float, scale: float) -> tuple[str, float]:
     task = await client.submit(request)
     submitted = time.monotonic()
     await task.wait(timeout=duration * 10 + 5)
-    return task.task_id, (time.monotonic() - submitted - duration) / TIME_SCALE
+    return task.task_id, (time.monotonic() - submitted - duration) / scale
 
 
 Poller = tuple[PollPolicy, Path | bool]  # the policy, and poll_stats: a history file, or False for none
@@ -67,6 +69,7 @@ async def _measure(
     """Every poller on TASKS_PER_DURATION tasks each of one simulated duration, all at once (after the
     ``learned`` poller's WARMUP tasks, whose polls are not counted)."""
     cls = request_class("t2i" if kind == "image" else "t2v", kind)
+    scale = TIME_SCALES[kind]
     clients = {
         name: AsyncModellix(KEY, base_url=base_url, poll_policy=policy, max_concurrency=1000, poll_stats=stats)
         for name, (policy, stats) in pollers.items()
@@ -75,10 +78,10 @@ async def _measure(
     try:
         if "learned" in clients:
             await asyncio.gather(
-                *(_watch(clients["learned"], cls(f"warm-up {i}"), seconds * TIME_SCALE) for i in range(WARMUP))
+                *(_watch(clients["learned"], cls(f"warm-up {i}"), seconds * scale, scale) for i in range(WARMUP))
             )
         done = await asyncio.gather(
-            *(_watch(clients[name], cls(f"{name} {i}"), seconds * TIME_SCALE) for i, name in enumerate(names))
+            *(_watch(clients[name], cls(f"{name} {i}"), seconds * scale, scale) for i, name in enumerate(names))
         )
     finally:
         for client in clients.values():
@@ -89,19 +92,20 @@ async def _measure(
     return results
 
 
-def _spread_history(key: str, seconds: float) -> Path:
+def _spread_history(key: str, seconds: float, scale: float) -> Path:
     """A history of completions spread +/-20% around ``seconds`` (scaled), two of each."""
     path = Path(tempfile.mkdtemp(prefix="bench-pollstats-")) / "stats.json"
     stats = PollStats(path)
     for factor in SPREAD * 2:
-        stats.record(key, seconds * factor * TIME_SCALE)
+        stats.record(key, seconds * factor * scale)
     return path
 
 
 def run() -> dict[str, Any]:
-    figures: dict[str, Any] = {"time_scale": TIME_SCALE, "tasks_per_duration": TASKS_PER_DURATION, "warmup": WARMUP}
-    fixed = PollPolicy(first_delay=0.5, max_delay=0.5, multiplier=1.0, jitter=0.0).scaled(TIME_SCALE)
+    figures: dict[str, Any] = {"time_scale": TIME_SCALES, "tasks_per_duration": TASKS_PER_DURATION, "warmup": WARMUP}
     for kind, tuned in (("image", IMAGE_POLICY), ("video", VIDEO_POLICY)):
+        scale = TIME_SCALES[kind]
+        fixed = PollPolicy(first_delay=0.5, max_delay=0.5, multiplier=1.0, jitter=0.0).scaled(scale)
         task_type = "t2i" if kind == "image" else "t2v"
         specs = scratch_specs({kind: task_type})
         gets: dict[str, list[int]] = {}
@@ -110,16 +114,16 @@ def run() -> dict[str, Any]:
         # One emulator per duration: the emulator times tasks by task type, not per task.
         for seconds in DURATIONS[kind]:
             config = EmulatorConfig(
-                specs_dir=specs, api_keys=(KEY,), time_scale=TIME_SCALE, concurrency_limit=None,
+                specs_dir=specs, api_keys=(KEY,), time_scale=scale, concurrency_limit=None,
                 rpm_limit=None, durations={task_type: seconds},
             )
             with running_emulator(config) as emu:
-                history = _spread_history(f"bench/{kind} {emu.base_url}", seconds)  # the client's key for it
+                history = _spread_history(f"bench/{kind} {emu.base_url}", seconds, scale)  # the client's key for it
                 pollers: dict[str, Poller] = {
                     "fixed": (fixed, False),
-                    "tuned": (tuned.scaled(TIME_SCALE), False),
-                    "learned": (tuned.scaled(TIME_SCALE), Path(tempfile.mkdtemp(prefix="bench-pollstats-")) / "s.json"),
-                    "learned_spread": (tuned.scaled(TIME_SCALE), history),
+                    "tuned": (tuned.scaled(scale), False),
+                    "learned": (tuned.scaled(scale), Path(tempfile.mkdtemp(prefix="bench-pollstats-")) / "s.json"),
+                    "learned_spread": (tuned.scaled(scale), history),
                 }
                 outcome = asyncio.run(_measure(kind, seconds, emu.base_url, pollers))
                 polls = Counter(

@@ -442,7 +442,7 @@ def _run_sync(
         finally:
             tally.pass_turn(position)
 
-    workers = min(_workers(client, _width(client, max_concurrency)), len(run.jobs) or 1)
+    workers = min(_workers(client, _width(client, max_concurrency), run.download is not None), len(run.jobs) or 1)
     client._limiter.add_demand(len(run.jobs))  # queued inputs: running tasks are polled more eagerly
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="modellix-batch")
     futures: list[Future[None]] = []
@@ -466,11 +466,15 @@ def _run_sync(
     return tally.results()
 
 
-def _workers(client: Modellix, width: int) -> int:
+def _workers(client: Modellix, width: int, downloading: bool) -> int:
     """Threads for ``width`` inputs in flight. When the client's limiter is what caps the batch, one spare
     thread waits on it: it takes a slot the moment a poll sees a task end and POSTs the next input, while
-    the thread that saw the end is still recording its outcome (otherwise the slot idles meanwhile)."""
-    return width + 1 if width >= client.config.max_concurrency else width
+    the thread that saw the end is still recording its outcome (otherwise the slot idles meanwhile). Saving
+    files (``download=``) happens after the task's slot is freed: ``width`` more threads, so downloads in
+    progress never leave a slot without a thread to fill it."""
+    if width < client.config.max_concurrency:
+        return width  # the threads are the batch's only cap
+    return width + 1 + (width if downloading else 0)
 
 
 def _raise_first_error(futures: list[Future[None]]) -> None:
@@ -637,6 +641,8 @@ async def _run_async(
                 outcome = tally.begin(job.index, job.item.slug, client._limiter)
                 if outcome is None:
                     outcome = await _send_and_wait_async(client, job, run, timeout, tally, posts)
+            if outcome is not None and outcome.ok and run.download is not None:
+                outcome = await _save_async(client, run, outcome)  # outside the gate: the next input goes now
             if outcome is not None:
                 await record(outcome)
         except (KeyboardInterrupt, SystemExit) as exc:  # raised in a task, these would escape the event loop
@@ -705,8 +711,6 @@ async def _send_and_wait_async(
         result = await client.tasks.wait(task_id, timeout=timeout, task_type=item.task_type,
                                          poll_first=job.task_id is not None)
         _finished(run.journal, index, task_id, None)
-        if run.download is not None:
-            _save(run.journal, index, await client.download(result, run.download, overwrite=True), task_id)
         return BatchOutcome(index, item.slug, "success", task_id, result)
     except ModellixError as exc:
         return _failure(run.journal, index, item.slug, task_id, result, exc)
@@ -717,6 +721,17 @@ async def _send_and_wait_async(
         raise
     finally:
         client._limiter.release(task_id=task_id)
+
+
+async def _save_async(client: AsyncModellix, run: Run, outcome: BatchOutcome) -> BatchOutcome:
+    """Save a success's files into ``run.download`` (journaled); a failure keeps the result."""
+    assert run.download is not None and outcome.result is not None and outcome.task_id is not None
+    try:
+        files = await client.download(outcome.result, run.download, overwrite=True)
+    except ModellixError as exc:
+        return _failure(run.journal, outcome.index, outcome.slug, outcome.task_id, outcome.result, exc)
+    _save(run.journal, outcome.index, files, outcome.task_id)
+    return outcome
 
 
 async def _post_async(client: AsyncModellix, job: Job, slot: Slot, journal: Journal | None) -> str:

@@ -104,10 +104,11 @@ class LearnedPlan:
     @classmethod
     def around(cls, policy: PollPolicy, low: float, typical: float, high: float) -> LearnedPlan:
         """Tasks finish between ``low`` and ``high`` (``typical`` in between) from now. The gap is the
-        latency we accept: 10% of the task, at least half the policy's first delay (0.5 s for images).
+        latency we accept, a little under max(0.5 s, 10% of the task) to leave room for the round trip: 8%
+        of the task, at least 0.4 x the policy's first delay (0.4 s for images).
         The first poll comes one gap before the typical time, but never more than a gap after ``low``: a
         task finishing at the earliest is still seen within one gap, with fewer polls than from ``low``."""
-        gap = min(max(policy.first_delay / 2, 0.1 * typical), policy.max_delay)
+        gap = min(max(0.4 * policy.first_delay, 0.08 * typical), policy.max_delay)
         first = min(max(typical - gap, low), low + gap)
         return cls(max(first, 0.0), gap, max(high, first, 0.0) + gap)
 

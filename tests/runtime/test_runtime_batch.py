@@ -10,6 +10,7 @@ import threading
 import time
 import warnings
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -300,3 +301,36 @@ def test_stop_on_unknown_sends_nothing_after_an_unknown_outcome_sync_and_async(
 
     assert [o.kind for o in asyncio.run(main())] == ["outcome_unknown", "skipped", "skipped"]
     assert _statuses(emu, "POST") == [500]
+
+
+def test_a_slow_download_does_not_hold_up_the_next_input(
+    emu: RunningEmulator, make_client: Callable[..., Modellix], Image: Any, tmp_path: Path
+) -> None:
+    """batch(download=) saves files after the task's slot is freed, on a thread of its own."""
+    emu.inject(Fault(kind="slow", route="download", delay=1.5, count=2))  # two files take 1.5 s each
+    client = make_client(emu, max_concurrency=1)
+    outcomes = client.batch([Image(f"slow {i}") for i in range(3)], download=tmp_path)
+    assert [o.kind for o in outcomes] == ["success"] * 3
+    log = [r["route"] for r in emu.stats()["requests"] if r["route"] in ("submit", "download")]
+    # The emulator logs a request when it answers: while the first two files still download, the third
+    # input is already submitted (tasks take 0.3 s here).
+    assert [i for i, route in enumerate(log) if route == "submit"][2] < log.index("download")
+    assert len(list(tmp_path.iterdir())) == 3
+
+
+def test_async_batch_downloads_outside_its_slots(emu: RunningEmulator, Image: Any, tmp_path: Path) -> None:
+    from .conftest import API_KEY, FAST_POLL, FAST_RETRY
+
+    emu.inject(Fault(kind="slow", route="download", delay=1.5, count=2))
+
+    async def scenario() -> list[str]:
+        async with AsyncModellix(
+            API_KEY, base_url=emu.base_url, poll_policy=FAST_POLL, retry_policy=FAST_RETRY, max_concurrency=1
+        ) as client:
+            outcomes = await client.batch([Image(f"slow {i}") for i in range(3)], download=tmp_path)
+            return [o.kind for o in outcomes]
+
+    assert asyncio.run(scenario()) == ["success"] * 3
+    log = [r["route"] for r in emu.stats()["requests"] if r["route"] in ("submit", "download")]
+    assert [i for i, route in enumerate(log) if route == "submit"][2] < log.index("download")
+    assert len(list(tmp_path.iterdir())) == 3
