@@ -16,13 +16,13 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import secrets
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from .errors import ConfigurationError
+from .fileio import replace_atomically
 
 ENV_CONFIG_DIR = "MODELLIX_CONFIG_DIR"
 ENV_LOCK_TIMEOUT = "MODELLIX_LOCK_TIMEOUT"  # seconds to wait for another process's lock (default 5)
@@ -114,18 +114,10 @@ def read_json(path: Path, what: str) -> Any:
 def write_json(path: Path, document: Any) -> None:
     """Replace ``path`` atomically with ``document`` (mode 0600); call it while holding :func:`locked`."""
     _private_dir(path.parent)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(6)}.tmp")
     payload = (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
     try:
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
+        replace_atomically(path, payload, 0o600)
         if os.name == "posix":
             os.chmod(path, 0o600)
     except OSError as exc:
-        with contextlib.suppress(OSError):
-            temporary.unlink()
         raise ConfigurationError(f"cannot write {path}: {exc.strerror or exc}") from None

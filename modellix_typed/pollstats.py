@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import tempfile
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -25,7 +24,7 @@ from typing import Any
 
 import attrs
 
-from .fileio import lock, unlock
+from .fileio import lock, replace_atomically, unlock
 from .results import TaskResult
 
 logger = logging.getLogger("modellix_typed")
@@ -150,14 +149,7 @@ class PollStats:
 
     def _write(self, models: dict[str, Any]) -> None:
         text = json.dumps({"version": FORMAT_VERSION, "models": models}, separators=(",", ":"), sort_keys=True)
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(text)
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        replace_atomically(self.path, text.encode("utf-8"))
 
 
 def completion_sample(result: TaskResult, upper: float, lower: float | None) -> float:
