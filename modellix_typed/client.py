@@ -392,12 +392,27 @@ class Modellix(_ClientBase):
         self._transport.close()
         self._limiter.close()
 
-    def submit(self, request: RequestLike, data: Mapping[str, Any] | None = None, *, validate: bool = True) -> Task:
+    def submit(
+        self,
+        request: RequestLike,
+        data: Mapping[str, Any] | None = None,
+        *,
+        validate: bool = True,
+        journal: JournalPath | Journal | None = None,
+    ) -> Task:
         """POST once (waiting for a free slot first); returns a :class:`Task` handle.
 
         ``submit("provider/model-id", {...}, validate=False)`` sends a body unvalidated (a raw call).
+        ``journal=``: the intent is recorded before the POST and the task id after (see :meth:`batch`), so
+        :meth:`resume` finishes the task if this process dies; pass an open
+        :class:`~modellix_typed.journal.Journal` to record its ``done``/``saved`` events yourself.
         """
-        return self._submit(prepare(request, data, validate=validate))
+        prepared = prepare(request, data, validate=validate)
+        if journal is None:
+            return self._submit(prepared)
+        with _open_journal(journal, prepared) as book:
+            assert book is not None
+            return book.post(0, lambda: self._submit(prepared), _id_of)
 
     def _submit(self, prepared: Prepared, slot: Slot | None = None) -> Task:
         """POST once, holding ``slot`` (one the caller took, e.g. a batch that must stay interruptible)."""
@@ -674,9 +689,20 @@ class AsyncModellix(_ClientBase):
         self._limiter.close()
 
     async def submit(
-        self, request: RequestLike, data: Mapping[str, Any] | None = None, *, validate: bool = True
+        self,
+        request: RequestLike,
+        data: Mapping[str, Any] | None = None,
+        *,
+        validate: bool = True,
+        journal: JournalPath | Journal | None = None,
     ) -> AsyncTask:
-        return await self._submit(prepare(request, data, validate=validate))
+        """Like :meth:`Modellix.submit`."""
+        prepared = prepare(request, data, validate=validate)
+        if journal is None:
+            return await self._submit(prepared)
+        with _open_journal(journal, prepared) as book:
+            assert book is not None
+            return await book.post_async(0, lambda: self._submit(prepared), _id_of)
 
     async def _submit(self, prepared: Prepared, slot: Slot | None = None) -> AsyncTask:
         """POST once, holding ``slot`` (one the caller took, e.g. a batch that shields the POST itself)."""

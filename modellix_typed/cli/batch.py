@@ -268,8 +268,8 @@ def batch(
     text, label = read_source(source)
     lines = parse_batch(text, label)
     _check_cost(len(lines), max_tasks, yes, label)
-    with make_client(base_url, max_concurrency=max_concurrency) as client, _journal(
-        journal_path, download_dir, lines
+    with make_client(base_url, max_concurrency=max_concurrency) as client, open_journal(
+        journal_path, download_dir, [{"line": line.line, "id": line.id} for line in lines]
     ) as book:
         reports, interrupted = _run(
             client, lines, max_concurrency, timeout, download_dir, not continue_on_unknown, book
@@ -279,14 +279,14 @@ def batch(
     return report(reports, interrupted, len(lines))
 
 
-def _journal(
-    path: Path | None, download_dir: Path | None, lines: list[BatchLine]
+def open_journal(
+    path: Path | None, download_dir: Path | None, labels: list[dict[str, Any]] | None = None
 ) -> AbstractContextManager[Journal | None]:
+    """A new journal (``--journal``; held, locked, until the command ends), or nothing."""
     if path is None:
         return nullcontext()
     from ..journal import Journal
 
-    labels = [{"line": line.line, "id": line.id} for line in lines]
     return Journal.create(path, download=download_dir.resolve() if download_dir else None, labels=labels)
 
 

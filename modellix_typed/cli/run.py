@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from ..errors import TaskFailed
+from .batch import open_journal
 from .body import load_body
 from .connection import base_url_option, make_client, profile_name
 from .history import Recorded, record
@@ -38,6 +39,14 @@ from .tasks import download_to, render_result, resumable, timeout_option, wait_o
     metavar="DIR",
     help="Save the result files into DIR (created if missing); needs --wait (the default).",
 )
+@click.option(
+    "--journal",
+    "journal_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="Record the request before its POST and the task id after (a new FILE): if this process dies, "
+    "`batch resume FILE` finishes the task without paying twice.",
+)
 @timeout_option
 @base_url_option
 @json_option
@@ -49,6 +58,7 @@ def run(
     wait: bool,
     skip_validation: bool,
     download_dir: Path | None,
+    journal_path: Path | None,
     timeout: float | None,
     base_url: str | None,
 ) -> None:
@@ -67,23 +77,31 @@ def run(
     if not skip_validation:
         registry.info(slug)
     data = load_body(slug, body=body, body_file=body_file, stdin=stdin == "-")
-    with make_client(base_url) as client:
-        task = client.submit(slug, data, validate=not skip_validation)
+    with make_client(base_url) as client, open_journal(journal_path, download_dir) as book:
+        task = client.submit(slug, data, validate=not skip_validation, journal=book)
         remember = partial(record, profile=profile_name(), base_url=client.config.base_url)
         remember([Recorded(task.task_id, slug, "submitted")])
         payload: dict[str, Any] = {"task_id": task.task_id, "slug": slug}
         if not wait:
-            hint = f"submitted {slug} as task {task.task_id} (follow it: modellix-typed task wait {task.task_id})"
+            follow = f"batch resume {journal_path}" if journal_path is not None else f"task wait {task.task_id}"
+            hint = f"submitted {slug} as task {task.task_id} (follow it: modellix-typed {follow})"
             emit({**payload, "status": "submitted"}, lambda: click.echo(hint), lambda: [task.task_id])
             return
         try:
             with resumable(task.task_id), task_progress(f"task {task.task_id}") as on_update:
                 result = task.wait(timeout=timeout, on_update=on_update)
-        except TaskFailed:
-            remember([Recorded(task.task_id, slug, "failed")])
+        except BaseException as exc:
+            if book is not None:
+                book.finished(0, task.task_id, exc)
+            if isinstance(exc, TaskFailed):
+                remember([Recorded(task.task_id, slug, "failed")])
             raise
+        if book is not None:
+            book.finished(0, task.task_id, None)
         remember([Recorded(task.task_id, slug, result.status.value)])
         saved = download_to(result, download_dir) if download_dir is not None else []
+        if book is not None and saved:
+            book.saved(0, task.task_id, saved)
 
     def quiet() -> list[str]:
         """--output task-id: the id; --quiet: saved paths, else the result URLs."""
@@ -96,3 +114,4 @@ def run(
         lambda: render_result(result, saved),
         quiet,
     )
+

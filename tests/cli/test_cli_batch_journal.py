@@ -89,3 +89,30 @@ def test_resume_reports_an_unknown_outcome_and_resubmits_only_when_asked(
 def test_resume_of_a_missing_journal_is_a_usage_error(env: dict[str, str], tmp_path: Path) -> None:
     result: Any = cli("batch", "resume", str(tmp_path / "nope.jsonl"), env=env)
     assert result.code == 2 and "no such file" in result.err
+
+
+def test_journaled_run_is_finished_by_resume_without_a_second_post(
+    emu: RunningEmulator, env: dict[str, str], tmp_path: Path
+) -> None:
+    """`run --journal`: waited and saved here, resume sends and saves nothing again; with --no-wait, resume
+    finishes the task (waits and downloads) and still sends no second POST."""
+    journal, out = tmp_path / "run.jsonl", tmp_path / "out"
+    body = json.dumps({"prompt": "a lighthouse"})
+    done = cli("run", SLUG, "--body", body, "--journal", str(journal), "--download", str(out), "--json", env=env)
+    assert done.code == 0, done.out + done.err
+    task_id, files = done.json()["task_id"], done.json()["downloaded"]
+    events = [json.loads(line)["event"] for line in journal.read_text().splitlines()]
+    assert events == ["batch", "intent", "sending", "task", "done", "saved"]
+    again = cli("batch", "resume", str(journal), "--json", env=env)
+    assert again.code == 0, again.out + again.err
+    assert [(r["outcome"], r["task_id"], r["files"]) for r in again.json()["results"]] == [("success", task_id, files)]
+    assert _posts(emu) == 1
+
+    later, out2 = tmp_path / "later.jsonl", tmp_path / "out2"
+    submitted = cli("run", SLUG, "--body", body, "--no-wait", "--journal", str(later), env=env)
+    assert submitted.code == 0 and f"batch resume {later}" in submitted.out, submitted.out + submitted.err
+    resumed = cli("batch", "resume", str(later), "--download", str(out2), "--json", env=env)
+    assert resumed.code == 0, resumed.out + resumed.err
+    (result,) = resumed.json()["results"]
+    assert result["outcome"] == "success" and [Path(f).parent for f in result["files"]] == [out2]
+    assert _posts(emu) == 2  # one POST per run, none from either resume

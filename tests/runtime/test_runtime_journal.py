@@ -144,6 +144,24 @@ def test_run_with_a_journal_then_resume(
     assert emu.stats()["tasks_created"] == 1
 
 
+def test_submit_with_a_journal_is_finished_by_resume_sync_and_async(
+    emu: RunningEmulator, make_client: Callable[..., Modellix], Image: Any, tmp_path: Path
+) -> None:
+    """submit(journal=) records the intent and the task id and returns at once; resume waits for that task."""
+    task = make_client(emu).submit(Image("sync"), journal=tmp_path / "s.jsonl")
+    assert [e["event"] for e in _events(tmp_path / "s.jsonl")] == ["batch", "intent", "sending", "task"]
+
+    async def scenario() -> tuple[str, list[tuple[str, str | None]]]:
+        async with AsyncModellix(API_KEY, base_url=emu.base_url, poll_policy=FAST_POLL, retry_policy=FAST_RETRY) as c:
+            pending = await c.submit(Image("async"), journal=tmp_path / "a.jsonl")
+            return pending.task_id, [(o.kind, o.task_id) for o in await c.resume(tmp_path / "a.jsonl")]
+
+    async_id, async_outcomes = asyncio.run(scenario())
+    assert async_outcomes == [("success", async_id)]
+    assert [(o.kind, o.task_id) for o in make_client(emu).resume(tmp_path / "s.jsonl")] == [("success", task.task_id)]
+    assert emu.stats()["tasks_created"] == 2 and _posts(emu) == 2
+
+
 def test_async_batch_run_and_resume_share_the_journal(
     emu: RunningEmulator, Image: Any, tmp_path: Path
 ) -> None:
