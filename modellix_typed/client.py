@@ -408,11 +408,12 @@ class Modellix(_ClientBase):
         :class:`~modellix_typed.journal.Journal` to record its ``done``/``saved`` events yourself.
         """
         prepared = prepare(request, data, validate=validate)
-        if journal is None:
-            return self._submit(prepared)
         with _open_journal(journal, prepared) as book:
-            assert book is not None
-            return book.post(0, lambda: self._submit(prepared), _id_of)
+            return self._post(prepared, book)
+
+    def _post(self, prepared: Prepared, book: Journal | None) -> Task:
+        """The paid POST, recorded before and after in ``book`` when there is one."""
+        return self._submit(prepared) if book is None else book.post(0, lambda: self._submit(prepared), _id_of)
 
     def _submit(self, prepared: Prepared, slot: Slot | None = None) -> Task:
         """POST once, holding ``slot`` (one the caller took, e.g. a batch that must stay interruptible)."""
@@ -460,7 +461,7 @@ class Modellix(_ClientBase):
         check_timeout(timeout)  # before the paid POST: a bad argument must not cost a task
         prepared = prepare(request, data, validate=validate)
         with _open_journal(journal, prepared) as book:
-            task = self._submit(prepared) if book is None else book.post(0, lambda: self._submit(prepared), _id_of)
+            task = self._post(prepared, book)
             try:
                 result = task.wait(timeout=timeout, on_update=on_update)
             except BaseException as exc:
@@ -698,11 +699,14 @@ class AsyncModellix(_ClientBase):
     ) -> AsyncTask:
         """Like :meth:`Modellix.submit`."""
         prepared = prepare(request, data, validate=validate)
-        if journal is None:
-            return await self._submit(prepared)
         with _open_journal(journal, prepared) as book:
-            assert book is not None
-            return await book.post_async(0, lambda: self._submit(prepared), _id_of)
+            return await self._post(prepared, book)
+
+    async def _post(self, prepared: Prepared, book: Journal | None) -> AsyncTask:
+        """Like :meth:`Modellix._post`."""
+        if book is None:
+            return await self._submit(prepared)
+        return await book.post_async(0, lambda: self._submit(prepared), _id_of)
 
     async def _submit(self, prepared: Prepared, slot: Slot | None = None) -> AsyncTask:
         """POST once, holding ``slot`` (one the caller took, e.g. a batch that shields the POST itself)."""
@@ -741,10 +745,7 @@ class AsyncModellix(_ClientBase):
         check_timeout(timeout)
         prepared = prepare(request, data, validate=validate)
         with _open_journal(journal, prepared) as book:
-            if book is None:
-                task = await self._submit(prepared)
-            else:
-                task = await book.post_async(0, lambda: self._submit(prepared), _id_of)
+            task = await self._post(prepared, book)
             try:
                 result = await task.wait(timeout=timeout, on_update=on_update)
             except BaseException as exc:

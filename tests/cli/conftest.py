@@ -75,6 +75,13 @@ def emulator() -> Iterator[RunningEmulator]:
         yield running
 
 
+@pytest.fixture(scope="module")
+def emu() -> Iterator[RunningEmulator]:
+    """A team of 3 slots for the batch tests (one per module: each test resets its stats and faults)."""
+    with running_emulator(EmulatorConfig(api_keys=(KEY,), time_scale=0.002, concurrency_limit=3)) as running:
+        yield running
+
+
 @pytest.fixture()
 def api_env(emulator: RunningEmulator) -> dict[str, str]:
     return {"MODELLIX_API_KEY": KEY, "MODELLIX_BASE_URL": emulator.base_url}

@@ -8,7 +8,6 @@ import pty
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +18,6 @@ from modellix_typed.emulator import EmulatorConfig, Fault, RunningEmulator, runn
 from .conftest import BIN, KEY, clean_env, cli, read_terminal
 
 SLUG = "google/nano-banana"
-
-
-@pytest.fixture(scope="module")
-def emu() -> Iterator[RunningEmulator]:
-    with running_emulator(EmulatorConfig(api_keys=(KEY,), time_scale=0.002, concurrency_limit=3)) as running:
-        yield running
 
 
 @pytest.fixture()

@@ -3,25 +3,18 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from modellix_typed.client import prepare
-from modellix_typed.emulator import EmulatorConfig, RunningEmulator, running_emulator
+from modellix_typed.emulator import RunningEmulator
 from modellix_typed.journal import Journal
 
 from .conftest import KEY, cli
 
 SLUG = "google/nano-banana"
-
-
-@pytest.fixture(scope="module")
-def emu() -> Iterator[RunningEmulator]:
-    with running_emulator(EmulatorConfig(api_keys=(KEY,), time_scale=0.002, concurrency_limit=3)) as running:
-        yield running
 
 
 @pytest.fixture()
