@@ -13,10 +13,10 @@ __version__ = "0.1.0"
 
 # public name -> defining module (relative to this package)
 _EXPORTS: dict[str, str] = {
-    "Modellix": "client",
-    "AsyncModellix": "client",
-    "Task": "task",
-    "AsyncTask": "task",
+    "Modellix": "_sync.client",
+    "AsyncModellix": "_async.client",
+    "Task": "_sync.task",
+    "AsyncTask": "_async.task",
     "TaskResult": "results",
     "TaskStatus": "results",
     "Resource": "results",
@@ -27,11 +27,11 @@ _EXPORTS: dict[str, str] = {
     "RedisSlots": "slots",
     "SlotStore": "slots",
     "LimiterUnavailable": "slots",
-    "BatchOutcome": "batch",
-    "BatchProgress": "batch",
+    "BatchOutcome": "_core.batch_book",
+    "BatchProgress": "_core.batch_book",
     "ModelInfo": "common_api",
     "MediaFile": "common_api",
-    "ResultExpiryWarning": "download",
+    "ResultExpiryWarning": "_core.download_plan",
     "Endpoint": "request",
     "RequestModel": "request",
     "Issue": "validation",
@@ -66,13 +66,24 @@ _EXPORTS: dict[str, str] = {
 __all__ = sorted(_EXPORTS) + ["__version__"]
 
 if TYPE_CHECKING:
-    from .batch import (
+    from ._async.client import (
+        AsyncModellix as AsyncModellix,
+    )
+    from ._async.task import (
+        AsyncTask as AsyncTask,
+    )
+    from ._core.batch_book import (
         BatchOutcome as BatchOutcome,
         BatchProgress as BatchProgress,
     )
-    from .client import (
-        AsyncModellix as AsyncModellix,
+    from ._core.download_plan import (
+        ResultExpiryWarning as ResultExpiryWarning,
+    )
+    from ._sync.client import (
         Modellix as Modellix,
+    )
+    from ._sync.task import (
+        Task as Task,
     )
     from .common_api import (
         MediaFile as MediaFile,
@@ -80,9 +91,6 @@ if TYPE_CHECKING:
     )
     from .config import (
         Timeouts as Timeouts,
-    )
-    from .download import (
-        ResultExpiryWarning as ResultExpiryWarning,
     )
     from .errors import (
         APIConnectionError as APIConnectionError,
@@ -131,10 +139,6 @@ if TYPE_CHECKING:
         LimiterUnavailable as LimiterUnavailable,
         RedisSlots as RedisSlots,
         SlotStore as SlotStore,
-    )
-    from .task import (
-        AsyncTask as AsyncTask,
-        Task as Task,
     )
     from .validation import (
         Issue as Issue,

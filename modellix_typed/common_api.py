@@ -20,7 +20,7 @@ import attrs
 from .errors import ConfigurationError, InvalidResponse
 from .results import opt_str, parse_time
 from .retry import RequestKind
-from .transport import Call, data_of
+from ._core.exchange import Call, data_of
 
 MODELS_PATH = "/api/v1/models"
 VALIDATE_KEY_PATH = "/api/v1/apikey/validate"

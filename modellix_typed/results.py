@@ -14,16 +14,20 @@ import enum
 import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import attrs
 
 from .errors import TaskCancelled, TaskFailed
 
-if TYPE_CHECKING:
-    from .download import Downloader
-
 logger = logging.getLogger("modellix_typed")
+
+
+class Downloader(Protocol):
+    """What a bound result calls to save its files (the client's ``download``)."""
+
+    def __call__(self, result: TaskResult, folder: Path, *, max_bytes: int | None, overwrite: bool) -> list[Path]:
+        ...
 
 RESULT_TTL = dt.timedelta(hours=24)  # documented retention; newer sources say 7 days, we warn on the safe side
 

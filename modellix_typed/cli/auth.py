@@ -33,7 +33,7 @@ def _read_key() -> str:
 
 
 def _validate(key: str, base_url: str | None) -> bool:
-    from ..client import Modellix
+    from .._sync.client import Modellix
 
     with tracing() as extra, Modellix(api_key=key, base_url=base_url, **extra) as client:
         return client.validate_key()

@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING
 import attrs
 import click
 
-from .batch import ItemReport, report
+from .batch_report import ItemReport, report
 from .connection import base_url_option, make_client
 from .output import EXIT_CODES_HELP, CLIError, ExitCode, json_option
 from .progress import batch_progress
 
 if TYPE_CHECKING:
-    from ..batch import BatchOutcome
+    from .._core.batch_book import BatchOutcome
     from ..journal import Entry
 
 

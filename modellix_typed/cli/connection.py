@@ -22,7 +22,7 @@ from .output import MODE
 if TYPE_CHECKING:
     import httpx
 
-    from ..client import Modellix
+    from .._sync.client import Modellix
 
 base_url_option = click.option(
     "--base-url",
@@ -88,7 +88,7 @@ def tracing() -> Iterator[dict[str, Any]]:
 @contextmanager
 def make_client(base_url: str | None, *, max_concurrency: int | None = None) -> Iterator[Modellix]:
     """A client whose key comes from the environment or the saved profile; a missing key fails first."""
-    from ..client import Modellix  # lazy: the offline commands never import httpx
+    from .._sync.client import Modellix  # lazy: the offline commands never import httpx
 
     options: dict[str, Any] = {"base_url": base_url, "profile": MODE.profile}
     if max_concurrency is not None:

@@ -23,7 +23,7 @@ from .connection import base_url_option, make_client
 from .output import EXIT_CODES_HELP, MODE, ExitCode, dump, json_option
 
 if TYPE_CHECKING:
-    from ..client import Modellix
+    from .._sync.client import Modellix
 
 PROBE_BODY = b"{not json: modellix-typed doctor probe}"  # unparseable: no server can turn it into a task
 PROBE_MODEL = "google/nano-banana"

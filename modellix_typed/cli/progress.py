@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from .output import MODE, in_ci
 
 if TYPE_CHECKING:
-    from ..batch import BatchProgress
+    from .._core.batch_book import BatchProgress
 
 
 def enabled() -> bool:

@@ -17,7 +17,7 @@ from .progress import task_progress
 from .safe_text import safe_text
 
 if TYPE_CHECKING:
-    from ..client import Modellix
+    from .._sync.client import Modellix
 
 wait_option_help = "Wait until the task finishes (default) or print the task id and return at once."
 

@@ -20,7 +20,7 @@ from ..results import TaskResult
 from .output import MODE, ExitCode, describe_error, dump, task_json
 
 if TYPE_CHECKING:
-    from ..client import Modellix
+    from .._sync.client import Modellix
 
 # outcome -> (severity, exit code): the command exits with the code of the most severe one
 SEVERITY: dict[str, tuple[int, ExitCode]] = {

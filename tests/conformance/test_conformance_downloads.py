@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from modellix_typed import AsyncModellix, Modellix, TaskResult
-from modellix_typed import transport
+from modellix_typed._core import exchange
 from modellix_typed.errors import DownloadError, ResponseTooLarge, SubmissionOutcomeUnknown
 
 from .conftest import API_KEY, FAST_POLL, FAST_RETRY, Answer, PlainServer, envelope
@@ -116,7 +116,7 @@ def test_a_redirect_without_location_is_a_download_error(server: PlainServer, tm
 
 @flavours
 def test_api_replies_are_capped(flavour: str, server: PlainServer, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(transport, "MAX_API_RESPONSE_BYTES", 1000)
+    monkeypatch.setattr(exchange, "MAX_API_RESPONSE_BYTES", 1000)
     big = envelope({"task_id": "task-9", "status": "pending", "pad": "x" * 5000})
     server.on("GET", TASK, big)
     server.on("POST", "/api/v1/google/nano-banana", big)

@@ -1,0 +1,1 @@
+"""The asynchronous shells: client, task handles, transport, downloads, batch runner, limiter."""

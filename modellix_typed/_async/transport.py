@@ -1,0 +1,82 @@
+"""Where a request is sent (async): the send-and-read loop around the core's :class:`Exchange`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import httpx
+
+from .._core import exchange
+from .._core.exchange import (
+    Call,
+    Exchange,
+    Reply,
+    TooLarge,
+    add_capped,
+    check_open,
+    declared_too_large,
+)
+from ..config import ClientConfig
+from ..retry import RetryPolicy
+
+logger = logging.getLogger("modellix_typed")
+
+
+class AsyncTransport:
+    """Same as :class:`SyncTransport` on an ``httpx.AsyncClient``."""
+
+    def __init__(
+        self, config: ClientConfig, policy: RetryPolicy, http_client: httpx.AsyncClient | None = None
+    ) -> None:
+        self.config = config
+        self.policy = policy
+        self._owned = http_client is None
+        self._closed = False
+        self.http = http_client or httpx.AsyncClient(follow_redirects=False)
+
+    def open_http(self) -> httpx.AsyncClient:
+        check_open(self._closed or self.http.is_closed)
+        return self.http
+
+    async def send(self, call: Call) -> dict[str, Any]:
+        return (await self.send_reply(call)).payload
+
+    async def send_reply(self, call: Call) -> Reply:
+        self.open_http()
+        exchange = Exchange(self.config, self.policy, call)
+        while True:
+            request = self.http.build_request(**exchange.request_kwargs())
+            try:
+                response = await self.http.send(request, stream=True, follow_redirects=False)
+                try:
+                    content = await self._read(response)
+                finally:
+                    await response.aclose()
+            except httpx.TransportError as exc:
+                step = exchange.on_exception(exc)
+            except TooLarge:
+                step = exchange.on_too_large(response.status_code)
+            else:
+                step = exchange.on_response(response.status_code, response.headers, content)
+            if step.retry is not None:
+                await asyncio.sleep(step.retry.delay)
+                continue
+            if step.error is not None:
+                raise step.error
+            return Reply(response.status_code, step.value)
+
+    @staticmethod
+    async def _read(response: httpx.Response) -> bytes:
+        declared_too_large(response, exchange.MAX_API_RESPONSE_BYTES)
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.aiter_bytes():
+            size = add_capped(chunks, size, chunk, exchange.MAX_API_RESPONSE_BYTES)
+        return b"".join(chunks)
+
+    async def aclose(self) -> None:
+        self._closed = True
+        if self._owned:
+            await self.http.aclose()

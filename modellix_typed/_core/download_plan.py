@@ -1,0 +1,214 @@
+"""How result files are saved, decided without I/O: safe names, the plan, the temp-file sink, fsync + atomic
+rename, response and redirect checks, expiry warnings.
+
+A file appears under its final name only once it is complete; an interrupted or oversized download leaves
+nothing behind. Names come from the task id, the resource index and the format, never from the URL path
+(which the server controls). Redirects are followed by hand (at most 5 hops), each target checked like the
+first URL. The API key is never sent to result hosts or redirect targets: no Authorization header leaves here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import re
+import tempfile
+import warnings
+from pathlib import Path
+from typing import IO
+
+import httpx
+
+from ..config import check_url
+from ..errors import ConfigurationError, DownloadError, DownloadTooLarge, ResultExpired
+from ..fileio import fsync_dir
+from ..results import Resource, TaskResult, TaskStatus, RESOURCE_PLACES
+
+logger = logging.getLogger("modellix_typed")
+
+
+EXPIRY_WARNING_WINDOW = dt.timedelta(hours=2)
+MAX_REDIRECTS = 5
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+DEFAULT_EXTENSIONS = {"image": "png", "video": "mp4", "audio": "mp3"}
+CHUNK = 1 << 16
+
+
+class ResultExpiryWarning(UserWarning):
+    """The result's 24-hour retention window is about to end (or has ended)."""
+
+
+def safe_filename(task_id: str, index: int, resource: Resource) -> str:
+    """``<task id>-<index>.<format>``, restricted to ``[A-Za-z0-9._-]``, no leading dot."""
+    stem = re.sub(r"[^A-Za-z0-9_-]", "_", task_id)[:96].lstrip("._-") or "task"
+    fmt = re.sub(r"[^a-z0-9]", "", (resource.format or "").lower())[:8]
+    if not fmt:
+        fmt = DEFAULT_EXTENSIONS.get((resource.type or "").lower(), "bin")
+    return f"{stem}-{index}.{fmt}"
+
+
+def plan(result: TaskResult, folder: Path, *, overwrite: bool) -> list[tuple[Resource, Path]]:
+    """Check the folder and every URL before the first byte is fetched (warning if the result is expiring)."""
+    warn_if_expiring(result, stacklevel=4)
+    if not result.resources:
+        if result.status is TaskStatus.SUCCESS:
+            raise DownloadError(
+                f"task {result.task_id} succeeded but the server's reply holds no resource URL to download "
+                f"(looked in {' and '.join(RESOURCE_PLACES)}; got {result.keys_seen()})"
+            )
+        raise DownloadError(f"task {result.task_id} has no resources to download (status {result.raw_status})")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a file in the way, or no permission
+        raise DownloadError(f"download folder {str(folder)!r} cannot be created: {exc.strerror}") from None
+    targets = []
+    for index, resource in enumerate(result.resources):
+        try:
+            check_url(resource.url, what=f"resources[{index}].url")
+        except ConfigurationError as exc:
+            raise DownloadError(str(exc)) from None
+        target = folder / safe_filename(result.task_id, index, resource)
+        if target.exists() and not overwrite:
+            raise DownloadError(f"{target} already exists (pass overwrite=True to replace it)")
+        targets.append((resource, target))
+    return targets
+
+
+def warn_if_expiring(result: TaskResult, now: dt.datetime | None = None, *, stacklevel: int = 2) -> None:
+    """Log and ``warnings.warn`` when fewer than two hours of the retention window remain."""
+    expires = result.expires_at
+    if expires is None:
+        return
+    now = now or dt.datetime.now(dt.timezone.utc)
+    left = expires - now
+    if left <= dt.timedelta(0):
+        message = f"task {result.task_id}: results probably expired at {expires.isoformat()} (24 h retention)"
+    elif left <= EXPIRY_WARNING_WINDOW:
+        message = f"task {result.task_id}: results expire in {left} (at {expires.isoformat()}); download now"
+    else:
+        return
+    logger.warning(message)
+    warnings.warn(message, ResultExpiryWarning, stacklevel=stacklevel)
+
+
+class Sink:
+    """A temp file next to the target: counts bytes, enforces the limit, then fsyncs and renames."""
+
+    def __init__(self, target: Path, url: str, max_bytes: int | None, expected: int | None) -> None:
+        if expected is not None and max_bytes is not None and expected > max_bytes:
+            raise DownloadTooLarge(f"{url}: Content-Length {expected} exceeds max_bytes={max_bytes}")
+        self.target, self.url, self.max_bytes, self.expected = target, url, max_bytes, expected
+        self.size = 0
+        fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+        os.chmod(name, 0o666 & ~_UMASK)  # mkstemp's 0600 would make saved results private to this user
+        self.tmp = Path(name)
+        self.file: IO[bytes] = os.fdopen(fd, "wb")
+
+    def write(self, chunk: bytes) -> None:
+        self.size += len(chunk)
+        if self.max_bytes is not None and self.size > self.max_bytes:
+            raise DownloadTooLarge(f"{self.url}: more than max_bytes={self.max_bytes} bytes")
+        self.file.write(chunk)
+
+    def commit(self) -> Path:
+        if self.expected is not None and self.size != self.expected:
+            raise DownloadError(f"{self.url}: truncated body ({self.size} of {self.expected} bytes)")
+        self.file.flush()
+        os.fsync(self.file.fileno())
+        self.file.close()
+        os.replace(self.tmp, self.target)
+        fsync_dir(self.target.parent)
+        logger.info("saved %s (%d bytes)", self.target, self.size)
+        return self.target
+
+    def discard(self) -> None:
+        self.file.close()
+        self.tmp.unlink(missing_ok=True)
+
+
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _current_umask()
+
+
+def check_response(response: httpx.Response, result: TaskResult, resource: Resource) -> int | None:
+    """Status and content verdict for a result download; returns the announced length, if any.
+
+    A 2xx that is not media (an HTML error page, a JSON envelope) must not be saved as the result.
+    """
+    url = resource.url
+    if response.status_code in (404, 410):
+        raise ResultExpired(
+            response.status_code,
+            "Result expired",
+            f"result file of task {result.task_id} is gone (HTTP {response.status_code}); results are kept ~24 h",
+            method="GET",
+            path=httpx.URL(url).path,
+        )
+    if not 200 <= response.status_code < 300:
+        raise DownloadError(f"GET {url} -> HTTP {response.status_code}")
+    check_media_type(response.headers.get("content-type"), resource, url)
+    length = response.headers.get("content-length")
+    return int(length) if length and length.isdigit() else None
+
+
+_GENERIC_BINARY = frozenset({"application/octet-stream", "binary/octet-stream"})
+
+
+def check_media_type(content_type: str | None, resource: Resource, url: str) -> None:
+    """No Content-Type passes (some CDNs omit it); otherwise it must be the resource's kind of media."""
+    if not content_type:
+        return
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    if media_type in _GENERIC_BINARY:
+        return
+    kind = (resource.type or "").lower()
+    expected = {kind} if kind in ("image", "video", "audio") else {"image", "video", "audio"}
+    if media_type.split("/", 1)[0] not in expected:
+        wanted = " or ".join(f"{k}/*" for k in sorted(expected))
+        raise DownloadError(f"GET {url}: Content-Type {media_type!r} is not {wanted}; not saved")
+
+
+def result_request(http: httpx.Client | httpx.AsyncClient, url: str, timeout: httpx.Timeout | None) -> httpx.Request:
+    """A plain GET: even an injected httpx client's default Authorization header is removed."""
+    request = http.build_request("GET", url, timeout=timeout)
+    request.headers.pop("authorization", None)
+    return request
+
+
+def redirect_target(response: httpx.Response, url: str, hops: int) -> str | None:
+    """Where a 3xx points (checked like a result URL), None for any other answer; DownloadError past 5 hops."""
+    if response.status_code not in REDIRECT_STATUSES:
+        return None
+    location = response.headers.get("location")
+    if not location:
+        raise DownloadError(f"GET {url} -> HTTP {response.status_code} without a Location header")
+    if hops >= MAX_REDIRECTS:
+        raise DownloadError(f"GET {url}: more than {MAX_REDIRECTS} redirects; not followed")
+    target = str(httpx.URL(url).join(location))
+    try:
+        check_url(target, what=f"redirect {hops + 1} (HTTP {response.status_code} from {httpx.URL(url).host})")
+    except ConfigurationError as exc:
+        raise DownloadError(str(exc)) from None
+    logger.debug("result download redirected (%d) to host %s", response.status_code, httpx.URL(target).host)
+    return target
+
+
+def abandon(sink: Sink | None, url: str, exc: BaseException) -> BaseException:
+    """Remove the temp file whatever stopped the download (cancellation and Ctrl-C too); what to raise.
+
+    Network and file-system failures become a DownloadError; anything else (ResultExpired, DownloadError,
+    CancelledError, KeyboardInterrupt) propagates as is.
+    """
+    if sink is not None:
+        sink.discard()
+    if not isinstance(exc, (httpx.HTTPError, OSError)):
+        return exc
+    error = DownloadError(f"{url}: {type(exc).__name__}: {exc}")
+    error.__cause__ = exc
+    return error

@@ -1,0 +1,1 @@
+"""The synchronous shells: client, task handles, transport, downloads, batch runner, limiter."""

@@ -1,0 +1,211 @@
+"""Batch runs on threads (sync client); what the runner decides lives in :mod:`.._core.batch_book`."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Iterable
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from typing import TYPE_CHECKING
+
+from .._core.batch_book import (
+    STOP_CHECK_INTERVAL,
+    BatchItem,
+    BatchOutcome,
+    Job,
+    JournalPath,
+    OnProgress,
+    Run,
+    Tally,
+    batch_failure,
+    batch_finished,
+    batch_saved,
+    batch_width,
+    prepare_all,
+    reopened,
+    resume_run,
+    started,
+)
+from .._core.limiter_book import Slot
+from .._core.wait import task_id_of
+from ..errors import (
+    ModellixError,
+)
+from ..polling import check_timeout
+from .limiter import Limiter
+from .task import Task
+
+if TYPE_CHECKING:
+    from ..journal import Journal
+    from .client import Modellix
+logger = logging.getLogger("modellix_typed")
+
+
+def run_batch(
+    client: Modellix,
+    requests: Iterable[BatchItem],
+    *,
+    max_concurrency: int | None = None,
+    timeout: float | None = None,
+    on_progress: OnProgress | None = None,
+    journal: JournalPath | Journal | None = None,
+    download: str | os.PathLike[str] | None = None,
+    stop_on_unknown: bool = False,
+) -> list[BatchOutcome]:
+    prepared = prepare_all(requests)
+    client.config.require_key()
+    check_timeout(timeout)
+    with started(journal, prepared, download) as run:
+        return _run_sync(client, run, max_concurrency, timeout, on_progress, stop_on_unknown)
+
+
+def resume_batch(
+    client: Modellix,
+    journal: JournalPath | Journal,
+    *,
+    resubmit_unknown: bool = False,
+    download: str | os.PathLike[str] | None = None,
+    max_concurrency: int | None = None,
+    timeout: float | None = None,
+    on_progress: OnProgress | None = None,
+) -> list[BatchOutcome]:
+    """Finish a journaled batch: see :meth:`modellix_typed.Modellix.resume`."""
+    client.config.require_key()
+    check_timeout(timeout)
+    with reopened(journal) as book:
+        return _run_sync(client, resume_run(book, resubmit_unknown, download), max_concurrency, timeout, on_progress)
+
+
+def _run_sync(
+    client: Modellix,
+    run: Run,
+    max_concurrency: int | None,
+    timeout: float | None,
+    on_progress: OnProgress | None,
+    stop_on_unknown: bool = False,
+) -> list[BatchOutcome]:
+    tally = Tally(run.total, on_progress, queued=len(run.jobs), stop_on_unknown=stop_on_unknown)
+    for outcome in run.known:
+        tally.record(outcome)
+
+    def one(position: int, job: Job) -> None:
+        try:
+            if tally.stopped.is_set():
+                return  # interrupted before this input started: never sent, no outcome
+            outcome = tally.begin(job.index, job.item.slug, client._limiter)
+            if outcome is None:
+                outcome = _send_and_wait(client, job, run, timeout, tally, position)
+            tally.pass_turn(position)
+            if outcome is not None:
+                tally.record(outcome)
+        except BaseException:
+            tally.stopped.set()  # whatever escaped (KeyboardInterrupt from on_progress, a bug): stop all
+            raise
+        finally:
+            tally.pass_turn(position)
+
+    workers = min(_workers(client, batch_width(client.config.max_concurrency, max_concurrency), run.download is not None), len(run.jobs) or 1)
+    client._limiter.add_demand(len(run.jobs))  # queued inputs: running tasks are polled more eagerly
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="modellix-batch")
+    futures: list[Future[None]] = []
+    try:
+        for position, job in enumerate(run.jobs):  # a Ctrl+C while queueing is handled like any other
+            futures.append(pool.submit(one, position, job))
+        _raise_first_error(futures)
+    except BaseException as exc:  # Ctrl+C lands here (the calling thread) or comes from a worker
+        tally.stopped.set()
+        pool.shutdown(wait=False, cancel_futures=True)  # queued inputs are never sent
+        try:
+            # Running workers stop at their next poll; a second Ctrl+C abandons this wait. (Futures cancelled
+            # by shutdown are never "done" for wait(): leave them out.)
+            wait([f for f in futures if not f.cancelled()])
+        finally:
+            tally.attach(exc)
+        raise
+    finally:
+        pool.shutdown(wait=False)
+        tally.finish(client._limiter)
+    return tally.results()
+
+
+def _workers(client: Modellix, width: int, downloading: bool) -> int:
+    """Threads for ``width`` inputs in flight. When the client's limiter is what caps the batch, one spare
+    thread waits on it: it takes a slot the moment a poll sees a task end and POSTs the next input, while
+    the thread that saw the end is still recording its outcome (otherwise the slot idles meanwhile). Saving
+    files (``download=``) happens after the task's slot is freed: ``width`` more threads, so downloads in
+    progress never leave a slot without a thread to fill it."""
+    if width < client.config.max_concurrency:
+        return width  # the threads are the batch's only cap
+    return width + 1 + (width if downloading else 0)
+
+
+def _raise_first_error(futures: list[Future[None]]) -> None:
+    """Wait for every future, but re-raise the first worker exception as soon as it happens.
+
+    Waits in short slices so a Ctrl+C is seen even where lock waits are not interruptible (Windows).
+    """
+    pending: set[Future[None]] = set(futures)
+    while pending:
+        done, pending = wait(pending, timeout=STOP_CHECK_INTERVAL, return_when=FIRST_EXCEPTION)
+        for future in done:
+            error = future.exception()
+            if error is not None:
+                raise error
+
+
+def _send_and_wait(
+    client: Modellix, job: Job, run: Run, timeout: float | None, tally: Tally, position: int
+) -> BatchOutcome | None:
+    """One input's submit (or re-attach) + wait as an outcome; None when the batch stopped before its POST.
+
+    Slots are taken in input order (``position``): the spare worker must not let a later input overtake.
+    """
+    stopped = tally.stopped
+    tally.wait_turn(position)
+    try:
+        slot, waited = _take_slot(client._limiter, stopped)
+    finally:
+        tally.pass_turn(position)
+    if slot is None:
+        return None
+    refused = tally.cleared(job.index, job.item.slug, waited) if job.task_id is None else None
+    if stopped.is_set() or refused is not None:  # checked right before the POST
+        client._limiter.release(slot)
+        return refused
+    index, item, task_id = job.index, job.item, job.task_id
+    slot.task_id = task_id
+    result = None
+    try:
+        if task_id is None:
+            with tally.posting():
+                task_id = _post(client, job, slot, run.journal).task_id
+        result = client.tasks._wait(task_id, timeout, None, item.task_type, job.task_id is not None, stop=stopped)
+        batch_finished(run.journal, index, task_id, None)
+        if run.download is not None:
+            batch_saved(run.journal, index, client.download(result, run.download, overwrite=True), task_id)
+        return BatchOutcome(index, item.slug, "success", task_id, result)
+    except ModellixError as exc:
+        return batch_failure(run.journal, index, item.slug, task_id, result, exc)
+    finally:
+        if task_id is not None:
+            client._limiter.release(task_id=task_id)  # after a timeout too: a batch must not deadlock
+
+
+def _post(client: Modellix, job: Job, slot: Slot, journal: Journal | None) -> Task:
+    if journal is None:
+        return client._submit(job.item, slot)
+    return journal.post(job.index, lambda: client._submit(job.item, slot), task_id_of)
+
+
+def _take_slot(limiter: Limiter, stopped: threading.Event) -> tuple[Slot | None, bool]:
+    """A slot, or None once the batch is stopped (slots held outside the batch may never come back); and
+    whether it had to wait for it (then someone just freed it)."""
+    slot = limiter.acquire(timeout=0)
+    if slot is not None:
+        return slot, False
+    while not stopped.is_set():
+        slot = limiter.acquire(timeout=STOP_CHECK_INTERVAL)
+        if slot is not None:
+            return slot, True
+    return None, True

@@ -1,0 +1,84 @@
+"""Where a request is sent (sync): the send-and-read loop around the core's :class:`Exchange`."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import httpx
+
+from .._core import exchange
+from .._core.exchange import (
+    Call,
+    Exchange,
+    Reply,
+    TooLarge,
+    add_capped,
+    check_open,
+    declared_too_large,
+)
+from ..config import ClientConfig
+from ..retry import RetryPolicy
+
+logger = logging.getLogger("modellix_typed")
+
+
+class SyncTransport:
+    """Sends :class:`Call` objects with an ``httpx.Client`` (owned unless injected)."""
+
+    def __init__(
+        self, config: ClientConfig, policy: RetryPolicy, http_client: httpx.Client | None = None
+    ) -> None:
+        self.config = config
+        self.policy = policy
+        self._owned = http_client is None
+        self._closed = False
+        self.http = http_client or httpx.Client(follow_redirects=False)
+
+    def open_http(self) -> httpx.Client:
+        """The httpx client, or ClientClosed (a typed error, not httpx's bare RuntimeError)."""
+        check_open(self._closed or self.http.is_closed)
+        return self.http
+
+    def send(self, call: Call) -> dict[str, Any]:
+        return self.send_reply(call).payload
+
+    def send_reply(self, call: Call) -> Reply:
+        self.open_http()
+        exchange = Exchange(self.config, self.policy, call)
+        while True:
+            request = self.http.build_request(**exchange.request_kwargs())
+            try:
+                response = self.http.send(request, stream=True, follow_redirects=False)
+                try:
+                    content = self._read(response)
+                finally:
+                    response.close()
+            except httpx.TransportError as exc:
+                step = exchange.on_exception(exc)
+            except TooLarge:
+                step = exchange.on_too_large(response.status_code)
+            else:
+                step = exchange.on_response(response.status_code, response.headers, content)
+            if step.retry is not None:
+                time.sleep(step.retry.delay)
+                continue
+            if step.error is not None:
+                raise step.error
+            return Reply(response.status_code, step.value)
+
+    @staticmethod
+    def _read(response: httpx.Response) -> bytes:
+        """The body, or TooLarge once it passes the cap (a hostile or broken server cannot fill memory)."""
+        declared_too_large(response, exchange.MAX_API_RESPONSE_BYTES)
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in response.iter_bytes():
+            size = add_capped(chunks, size, chunk, exchange.MAX_API_RESPONSE_BYTES)
+        return b"".join(chunks)
+
+    def close(self) -> None:
+        self._closed = True
+        if self._owned:
+            self.http.close()
