@@ -20,13 +20,13 @@ setup: $(VENV)/.installed
 
 specs: setup
 ifeq ($(DOCS_URL),)
-	$(PY) -m codegen crawl --mirror $(MIRROR) --out specs
+	$(PY) -m modellix_typed.codegen crawl --mirror $(MIRROR) --out specs
 else
-	$(PY) -m codegen crawl --docs-url $(DOCS_URL) --out specs
+	$(PY) -m modellix_typed.codegen crawl --docs-url $(DOCS_URL) --out specs
 endif
 
 generate: setup
-	$(PY) -m codegen generate --specs specs --out generated
+	$(PY) -m modellix_typed.codegen generate --specs specs --out generated
 
 # The main job: regenerate from the mirror, then run one task end to end against the local emulator.
 demo: specs generate
@@ -36,7 +36,7 @@ test: setup
 	$(PY) -m pytest -q
 
 mypy: setup
-	$(PY) -m mypy --strict -p modellix_typed -p codegen
+	$(PY) -m mypy --strict -p modellix_typed
 
 # What CI runs: type checks, then the whole suite (which also checks generated/ is reproducible).
 ci: setup mypy test

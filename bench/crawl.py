@@ -24,13 +24,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from codegen.crawl import crawl_docs, fetch_index
-from codegen.diff import diff_snapshots
-from codegen.docs_index import crawl_url, parse_llms_txt
-from codegen.failures import PageError
-from codegen.fetch import Fetcher, FetchPolicy
-from codegen.generate import SPECS_LABEL, generate
-from codegen.snapshot import write_snapshot
+from modellix_typed.codegen.crawl import crawl_docs, fetch_index
+from modellix_typed.codegen.diff import diff_snapshots
+from modellix_typed.codegen.docs_index import crawl_url, parse_llms_txt
+from modellix_typed.codegen.failures import PageError
+from modellix_typed.codegen.fetch import Fetcher, FetchPolicy
+from modellix_typed.codegen.generate import SPECS_LABEL, generate
+from modellix_typed.codegen.snapshot import write_snapshot
 
 MIRROR = Path(__file__).resolve().parents[1].parent / "shared" / "modellix-docs"
 ROUNDS = 3
@@ -80,7 +80,7 @@ def _fetch_seconds(url: str, concurrency: int) -> float:
 def _mirror_server(directory: Path = MIRROR) -> Iterator[str]:
     """The mirror served by a separate process (like a real docs host), so it does not share our GIL."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "codegen", "serve-docs", str(directory), "--port", "0"],
+        [sys.executable, "-m", "modellix_typed.codegen", "serve-docs", str(directory), "--port", "0"],
         stdout=subprocess.PIPE,
         text=True,
         cwd=Path(__file__).resolve().parents[1],
@@ -94,7 +94,7 @@ def _mirror_server(directory: Path = MIRROR) -> Iterator[str]:
 
 
 def _crawl_and_generate(url: str, specs: Path, generated: Path) -> float:
-    """What `python -m codegen crawl` then `generate` do, via the same library functions; returns seconds."""
+    """What `python -m modellix_typed.codegen crawl` then `generate` do, via the same library functions; returns seconds."""
     started = time.perf_counter()
     write_snapshot(specs, asyncio.run(crawl_docs(url, FetchPolicy(concurrency=8))))
     generate(specs, generated)

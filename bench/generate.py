@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from codegen.generate import generate, load_specs
+from modellix_typed.codegen.generate import generate, load_specs
 
 SPECS = Path(__file__).resolve().parents[1] / "specs"
 ROUNDS = 5

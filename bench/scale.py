@@ -17,11 +17,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from codegen.crawl import crawl_docs
-from codegen.fetch import FetchPolicy
-from codegen.generate import generate
-from codegen.mirror_server import serve_directory
-from codegen.snapshot import write_snapshot
+from modellix_typed.codegen.crawl import crawl_docs
+from modellix_typed.codegen.fetch import FetchPolicy
+from modellix_typed.codegen.generate import generate
+from modellix_typed.codegen.mirror_server import serve_directory
+from modellix_typed.codegen.snapshot import write_snapshot
 
 MIRROR = Path(__file__).resolve().parents[1].parent / "shared" / "modellix-docs"
 BASE = "https://docs.modellix.ai/"

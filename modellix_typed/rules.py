@@ -24,7 +24,7 @@ _TOLERANCE: Final = 1e-9
 class Rule:
     """One documented rule; ``sentence`` is the docs' own words, quoted in every error it causes.
 
-    ``kind`` (see ``codegen/SPEC_FORMAT.md``): ``pixels``/``aspect_ratio``/``side`` (``low``..``high``) of a
+    ``kind`` (see ``modellix_typed/codegen/SPEC_FORMAT.md``): ``pixels``/``aspect_ratio``/``side`` (``low``..``high``) of a
     ``W*H`` size string, ``multiple_of`` (``divisor``), ``requires``/``excludes`` (the first field needs / rules
     out each other one), ``exactly_one``/``at_least_one`` (of ``fields``), ``when`` (``fields[0]`` is present,
     or has one of ``when_values`` -> ``fields[1]`` must be ``then``: ``present``, ``absent`` or ``one_of``

@@ -9,7 +9,7 @@ from __future__ import annotations
 import click
 
 try:
-    from codegen.cli import main as _codegen_group
+    from modellix_typed.codegen.cli import main as _codegen_group
 except ImportError as exc:  # an installed wheel without the [codegen] extra
     _missing = str(exc)
 

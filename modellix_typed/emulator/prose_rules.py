@@ -1,4 +1,4 @@
-"""The emulator's own reading of a spec's prose ``rules`` (codegen/SPEC_FORMAT.md), worded like the API.
+"""The emulator's own reading of a spec's prose ``rules`` (modellix_typed/codegen/SPEC_FORMAT.md), worded like the API.
 
 Deliberately independent of ``modellix_typed.rules`` (which the generated classes use): written from the format
 description alone, over the plain JSON rule dicts, so a test comparing the two catches a mistake in either.

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from codegen.crawl import crawl_docs
-from codegen.fetch import FetchPolicy
-from codegen.mirror_server import serve_directory
-from codegen.snapshot import SnapshotSummary, write_snapshot
+from modellix_typed.codegen.crawl import crawl_docs
+from modellix_typed.codegen.fetch import FetchPolicy
+from modellix_typed.codegen.mirror_server import serve_directory
+from modellix_typed.codegen.snapshot import SnapshotSummary, write_snapshot
 
 REPO = Path(__file__).resolve().parents[2]
 MIRROR = REPO.parent / "shared" / "modellix-docs"

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from codegen.api_schema import wrap_api_schema
-from codegen.cli import main
-from codegen.failures import PageError, Reason
+from modellix_typed.codegen.api_schema import wrap_api_schema
+from modellix_typed.codegen.cli import main
+from modellix_typed.codegen.failures import PageError, Reason
 
 SCHEMA = {
     "servers": [{"url": "https://api.modellix.ai/api/v1/acme/acme-img-1"}],

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from codegen.cli import main
-from codegen.diff import diff_snapshots, render_text
+from modellix_typed.codegen.cli import main
+from modellix_typed.codegen.diff import diff_snapshots, render_text
 
 SPECS = Path(__file__).resolve().parents[2] / "specs"
 IMAGEN = "google/imagen-4.0-generate-001.json"

@@ -18,11 +18,11 @@ from typing import Any
 import pytest
 import vcr  # type: ignore[import-untyped]
 
-from codegen.docs_index import IndexEntry, parse_llms_txt
-from codegen.failures import PageError, Reason
-from codegen.fetch import Fetcher, FetchPolicy
-from codegen.mirror_server import serve_directory
-from codegen.page import spec_from_page
+from modellix_typed.codegen.docs_index import IndexEntry, parse_llms_txt
+from modellix_typed.codegen.failures import PageError, Reason
+from modellix_typed.codegen.fetch import Fetcher, FetchPolicy
+from modellix_typed.codegen.mirror_server import serve_directory
+from modellix_typed.codegen.page import spec_from_page
 
 HERE = Path(__file__).resolve().parent
 CASSETTE = HERE / "cassettes" / "fetch_mirror.yaml"

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from codegen.failures import PageError, Reason
-from codegen.fetch import (
+from modellix_typed.codegen.failures import PageError, Reason
+from modellix_typed.codegen.fetch import (
     Fetcher,
     FetchPolicy,
     looks_like_html,

@@ -9,9 +9,9 @@ from urllib.parse import urlsplit
 
 from click.testing import CliRunner
 
-from codegen.cli import main
-from codegen.docs_index import parse_llms_txt
-from codegen.snapshot import SnapshotSummary
+from modellix_typed.codegen.cli import main
+from modellix_typed.codegen.docs_index import parse_llms_txt
+from modellix_typed.codegen.snapshot import SnapshotSummary
 
 REPO = Path(__file__).resolve().parents[2]
 SPECS = REPO / "specs"

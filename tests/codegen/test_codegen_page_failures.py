@@ -8,8 +8,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from codegen.cli import EXIT_INDEX_UNAVAILABLE, main
-from codegen.snapshot import SnapshotSummary
+from modellix_typed.codegen.cli import EXIT_INDEX_UNAVAILABLE, main
+from modellix_typed.codegen.snapshot import SnapshotSummary
 
 Serve = Callable[[Path], str]
 Crawl = Callable[[str, Path], SnapshotSummary]

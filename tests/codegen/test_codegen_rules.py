@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from codegen.cli import main
-from codegen.coverage import coverage_report
-from codegen.diff import diff_specs
-from codegen.lint import lint_snapshot
-from codegen.overlay import apply_overlay
-from codegen.rules import classify_sentences, extract_rules
-from codegen.snapshot import dump_json
+from modellix_typed.codegen.cli import main
+from modellix_typed.codegen.coverage import coverage_report
+from modellix_typed.codegen.diff import diff_specs
+from modellix_typed.codegen.lint import lint_snapshot
+from modellix_typed.codegen.overlay import apply_overlay
+from modellix_typed.codegen.rules import classify_sentences, extract_rules
+from modellix_typed.codegen.snapshot import dump_json
 
 REPO = Path(__file__).resolve().parents[2]
 SPECS = REPO / "specs"

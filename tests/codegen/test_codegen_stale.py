@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from codegen.snapshot import SnapshotSummary
+from modellix_typed.codegen.snapshot import SnapshotSummary
 
 Serve = Callable[[Path], str]
 Crawl = Callable[[str, Path], SnapshotSummary]

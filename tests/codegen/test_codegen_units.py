@@ -9,10 +9,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from codegen.docs_index import crawl_url, parse_llms_txt
-from codegen.failures import PageError, Reason
-from codegen.fence import extract_fence, page_summary, page_title
-from codegen.normalize import add_x_order, model_id_from_path, task_type_from_spec_file
+from modellix_typed.codegen.docs_index import crawl_url, parse_llms_txt
+from modellix_typed.codegen.failures import PageError, Reason
+from modellix_typed.codegen.fence import extract_fence, page_summary, page_title
+from modellix_typed.codegen.normalize import add_x_order, model_id_from_path, task_type_from_spec_file
 
 LLMS = """# Site
 
@@ -121,7 +121,7 @@ def test_normalization_helpers() -> None:
 def test_serve_docs_command(tmp_path: Path) -> None:
     (tmp_path / "llms.txt").write_text("# hi\n")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "codegen", "serve-docs", str(tmp_path), "--port", "0"],
+        [sys.executable, "-m", "modellix_typed.codegen", "serve-docs", str(tmp_path), "--port", "0"],
         stdout=subprocess.PIPE,
         text=True,
         cwd=Path(__file__).resolve().parents[2],
@@ -139,7 +139,7 @@ def test_serve_docs_command(tmp_path: Path) -> None:
 
 
 def test_duplicate_model_ids_keep_the_first_page() -> None:
-    from codegen.crawl import PageOutcome, dedupe_models
+    from modellix_typed.codegen.crawl import PageOutcome, dedupe_models
 
     first = PageOutcome("https://docs.modellix.ai/a/x.md", {"slug": "a/m"}, None)
     second = PageOutcome("https://docs.modellix.ai/a/y.md", {"slug": "a/m"}, None)

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from codegen.generate import generate
+from modellix_typed.codegen.generate import generate
 
 REPO = Path(__file__).resolve().parents[2]
 SPECS = REPO / "specs"

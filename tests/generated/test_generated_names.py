@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from codegen.gen_names import class_name, module_name
+from modellix_typed.codegen.gen_names import class_name, module_name
 
 
 @pytest.mark.parametrize(

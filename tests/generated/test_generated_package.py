@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from codegen.cli import main as codegen_cli
-from codegen.generate import diff_tree, render
+from modellix_typed.codegen.cli import main as codegen_cli
+from modellix_typed.codegen.generate import diff_tree, render
 from modellix_typed import registry
 
 from .conftest import FIXTURE_SPECS, REPO, SPECS, load_index

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from codegen.cli import main as codegen_cli
+from modellix_typed.codegen.cli import main as codegen_cli
 from modellix_typed.patterns import Pattern, backtracking_safe, engine_for
 from modellix_typed.validation import Issue, check_pattern
 

@@ -165,7 +165,7 @@ def test_example_bodies_with_url_fields_are_accepted() -> None:
     ],
 )
 def test_rule_derivation_from_prose(description: str, parent: str, accept: str, base64: bool) -> None:
-    from codegen.gen_checks import UriRule, uri_rule
+    from modellix_typed.codegen.gen_checks import UriRule, uri_rule
 
     assert uri_rule({"type": "string", "description": description}, parent) == UriRule(accept, base64)
 
@@ -176,7 +176,7 @@ def test_rule_derivation_from_prose(description: str, parent: str, accept: str, 
 )
 def test_no_url_rule_where_the_prose_is_not_about_a_url_value(description: str) -> None:
     """Only unambiguous text restricts a field: raw base64, or an enum that merely mentions 'url', stay free."""
-    from codegen.gen_checks import uri_rule
+    from modellix_typed.codegen.gen_checks import uri_rule
 
     node: dict[str, Any] = {"type": "string", "description": description}
     if "url" in description:

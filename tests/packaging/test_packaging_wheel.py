@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-SOURCES = ("codegen", "modellix_typed", "generated", "specs")
+SOURCES = ("modellix_typed", "generated", "specs")
 PYTEST_PIN = "pytest==9.2.0"  # as in the dev extra
 
 USER_TEST = '''

@@ -1,7 +1,7 @@
 """Rules stated only in words: extract them from a request schema's descriptions, deterministically.
 
 Each description is split into sentences; a sentence that matches one of the patterns below becomes one or more
-rule dicts (format: ``codegen/SPEC_FORMAT.md``, "rules"), each keeping the sentence it came from. Extraction is
+rule dicts (format: ``modellix_typed/codegen/SPEC_FORMAT.md``, "rules"), each keeping the sentence it came from. Extraction is
 conservative: a sentence naming a field the schema does not document, or worded in a way no pattern fully
 understands, makes no rule; it is only classified (:func:`classify_sentences`) for the coverage report.
 """

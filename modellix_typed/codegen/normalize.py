@@ -9,8 +9,8 @@ from urllib.parse import urlsplit
 
 import attrs
 
-from codegen.failures import PageError, Reason
-from codegen.rules import extract_rules
+from modellix_typed.codegen.failures import PageError, Reason
+from modellix_typed.codegen.rules import extract_rules
 
 FORMAT_VERSION = 1
 JSON = Any

@@ -9,16 +9,16 @@ from typing import Any
 import attrs
 import httpx
 
-from codegen.docs_index import (
+from modellix_typed.codegen.docs_index import (
     CANONICAL_DOCS_URL,
     DocsIndex,
     IndexEntry,
     crawl_url,
     parse_llms_txt,
 )
-from codegen.failures import Failure, PageError, Reason
-from codegen.fetch import Fetched, Fetcher, FetchPolicy
-from codegen.page import spec_from_page
+from modellix_typed.codegen.failures import Failure, PageError, Reason
+from modellix_typed.codegen.fetch import Fetched, Fetcher, FetchPolicy
+from modellix_typed.codegen.page import spec_from_page
 
 INDEX_PATH = "/llms.txt"
 

@@ -16,7 +16,7 @@ from typing import Self
 import attrs
 import httpx
 
-from codegen.failures import PageError, Reason
+from modellix_typed.codegen.failures import PageError, Reason
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 USER_AGENT = "modellix-typed-codegen/0.1"

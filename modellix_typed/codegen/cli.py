@@ -1,4 +1,4 @@
-"""``python -m codegen``: crawl the docs into specs/, diff snapshots, serve a docs mirror.
+"""``python -m modellix_typed.codegen``: crawl the docs into specs/, diff snapshots, serve a docs mirror.
 
 Other commands (e.g. ``generate``) register themselves on :data:`main` with ``@main.command()``.
 """
@@ -17,13 +17,13 @@ from urllib.parse import urlsplit
 
 import click
 
-from codegen.crawl import CrawlResult, IndexUnavailable, crawl_docs
-from codegen.docs_index import CANONICAL_DOCS_URL
-from codegen.fetch import FetchPolicy
-from codegen.lint import LINT_FILE, write_lint_report
-from codegen.mirror_server import serve_directory
-from codegen.overlay import OVERLAY_DIR
-from codegen.snapshot import dump_json, write_snapshot
+from modellix_typed.codegen.crawl import CrawlResult, IndexUnavailable, crawl_docs
+from modellix_typed.codegen.docs_index import CANONICAL_DOCS_URL
+from modellix_typed.codegen.fetch import FetchPolicy
+from modellix_typed.codegen.lint import LINT_FILE, write_lint_report
+from modellix_typed.codegen.mirror_server import serve_directory
+from modellix_typed.codegen.overlay import OVERLAY_DIR
+from modellix_typed.codegen.snapshot import dump_json, write_snapshot
 
 EXIT_OK = 0
 EXIT_INDEX_UNAVAILABLE = 1
@@ -49,7 +49,7 @@ def run_crawl(
 ) -> CrawlResult:
     with _docs_origin(docs_url, mirror) as origin:
         if source == "api-schema":
-            from codegen.api_schema import crawl_api_schemas
+            from modellix_typed.codegen.api_schema import crawl_api_schemas
 
             # --mirror serves a directory laid out as models/<provider>/<model_id>/api_schema
             return asyncio.run(crawl_api_schemas(origin if mirror is not None else schema_url, out, policy))
@@ -204,7 +204,7 @@ def diff(
 
     Exit codes: 0 (whether or not anything changed); 1 the docs index could not be fetched; 2 usage error.
     """
-    from codegen.diff import diff_snapshots, render_text
+    from modellix_typed.codegen.diff import diff_snapshots, render_text
 
     if new is not None and (docs_url or mirror):
         raise click.UsageError("give either a NEW directory or --docs-url/--mirror, not both")
@@ -239,7 +239,7 @@ def lint(specs: Path, as_json: bool) -> None:
 def rules(specs: Path, show_report: bool, as_json: bool) -> None:
     """The rules of every model spec; with --report, the coverage of constraint-like sentences (rule /
     informational / not understood)."""
-    from codegen.coverage import coverage_report, render_coverage
+    from modellix_typed.codegen.coverage import coverage_report, render_coverage
 
     report = coverage_report(specs)
     if as_json:
@@ -259,7 +259,7 @@ def rules(specs: Path, show_report: bool, as_json: bool) -> None:
 )
 def serve_docs(directory: Path, host: str, port: int) -> None:
     """Serve a docs mirror DIRECTORY over HTTP until interrupted (prints the base URL)."""
-    from codegen.mirror_server import base_url, make_server
+    from modellix_typed.codegen.mirror_server import base_url, make_server
 
     server = make_server(directory, host, port)
     click.echo(base_url(server), err=False)
@@ -272,6 +272,6 @@ def serve_docs(directory: Path, host: str, port: int) -> None:
         server.server_close()
 
 
-from codegen.gen_cli import generate as _generate
+from modellix_typed.codegen.gen_cli import generate as _generate
 
 main.add_command(_generate)

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 import attrs
 
-from codegen.snapshot import load_specs
+from modellix_typed.codegen.snapshot import load_specs
 
 CONSTRAINT_KEYS = (
     "enum",

@@ -10,7 +10,7 @@ import re
 
 import attrs
 
-from codegen.failures import PageError, Reason
+from modellix_typed.codegen.failures import PageError, Reason
 
 _OPEN = re.compile(r"^````yaml[ \t]+(?P<spec>\S+)[ \t]+(?P<method>[A-Za-z]+)[ \t]+(?P<path>/\S*)[ \t]*$", re.MULTILINE)
 _CLOSE = re.compile(r"^````[ \t]*$", re.MULTILINE)

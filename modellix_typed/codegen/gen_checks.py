@@ -13,7 +13,7 @@ from typing import Any
 
 import attrs
 
-from codegen.gen_literal import pyrepr
+from modellix_typed.codegen.gen_literal import pyrepr
 from modellix_typed.patterns import backtracking_safe
 
 _SIZE_VALUE = re.compile(r"^\s*(\d+)\s*([*xX×])\s*(\d+)\s*$")

@@ -16,10 +16,10 @@ from typing import Any
 
 import jsonschema
 
-from codegen.normalize import FORMAT_VERSION
-from codegen.overlay import apply_overlay, load_overlay, overlay_path
-from codegen.rules import extract_rules, sentences_of
-from codegen.snapshot import dump_json, load_specs, write_text_atomic
+from modellix_typed.codegen.normalize import FORMAT_VERSION
+from modellix_typed.codegen.overlay import apply_overlay, load_overlay, overlay_path
+from modellix_typed.codegen.rules import extract_rules, sentences_of
+from modellix_typed.codegen.snapshot import dump_json, load_specs, write_text_atomic
 from modellix_typed.rules import Rule, violations
 
 LINT_FILE = "lint-report.json"

@@ -8,7 +8,7 @@ import yaml
 from openapi_spec_validator import validate
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
-from codegen.failures import PageError, Reason
+from modellix_typed.codegen.failures import PageError, Reason
 
 JSON = Any
 # libyaml's C loader is ~10x faster and equally safe; fall back to the pure-Python one.

@@ -26,9 +26,9 @@ import click
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 if OUT differs from what the specs generate.")
 def generate(specs_dir: Path, out: Path, check: bool) -> None:
     """Generate one typed, validating request class per model from SPECS into OUT/models/."""
-    from codegen.gen_model import GenerateError
-    from codegen.generate import diff_tree, render
-    from codegen.generate import generate as run_generate
+    from modellix_typed.codegen.gen_model import GenerateError
+    from modellix_typed.codegen.generate import diff_tree, render
+    from modellix_typed.codegen.generate import generate as run_generate
 
     try:
         if check:

@@ -10,9 +10,9 @@ from typing import Any
 
 import attrs
 
-from codegen.crawl import CrawlResult
-from codegen.normalize import FORMAT_VERSION
-from codegen.overlay import apply_overlay, load_overlay, overlay_path
+from modellix_typed.codegen.crawl import CrawlResult
+from modellix_typed.codegen.normalize import FORMAT_VERSION
+from modellix_typed.codegen.overlay import apply_overlay, load_overlay, overlay_path
 
 INDEX_FILE = "index.json"
 REPORT_FILE = "crawl-report.json"

@@ -16,11 +16,11 @@ from urllib.parse import urlsplit
 import attrs
 import httpx
 
-from codegen.crawl import CrawlResult, IndexUnavailable, PageOutcome, fetch_page
-from codegen.failures import PageError, Reason
-from codegen.fetch import Fetcher, FetchPolicy, looks_like_html
-from codegen.normalize import PageContext, SourceInfo, normalize_operation
-from codegen.openapi_doc import prepare_openapi
+from modellix_typed.codegen.crawl import CrawlResult, IndexUnavailable, PageOutcome, fetch_page
+from modellix_typed.codegen.failures import PageError, Reason
+from modellix_typed.codegen.fetch import Fetcher, FetchPolicy, looks_like_html
+from modellix_typed.codegen.normalize import PageContext, SourceInfo, normalize_operation
+from modellix_typed.codegen.openapi_doc import prepare_openapi
 
 CANONICAL_SCHEMA_URL = "https://www.modellix.ai"
 SCHEMA_MAX_BYTES = 8 * 1024 * 1024  # the platform's own client caps api_schema at 8 MiB

@@ -26,7 +26,7 @@ from typing import Any
 
 import yaml
 
-from codegen.rules import RULE_KINDS, rule_id, sentences_of
+from modellix_typed.codegen.rules import RULE_KINDS, rule_id, sentences_of
 
 OVERLAY_DIR = "rules"
 _PARAMS = frozenset({"min", "max", "divisor", "when_values", "then", "values"})

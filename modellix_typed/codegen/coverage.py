@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from codegen.rules import classify_sentences
-from codegen.snapshot import load_specs
+from modellix_typed.codegen.rules import classify_sentences
+from modellix_typed.codegen.snapshot import load_specs
 
 CLASSES = ("rule", "informational", "not_understood")
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from codegen.docs_index import IndexEntry
-from codegen.failures import PageError, Reason
-from codegen.fence import extract_fence, page_summary, page_title
-from codegen.fetch import Fetched, looks_like_html
-from codegen.normalize import PageContext, SourceInfo, normalize_operation
-from codegen.openapi_doc import load_openapi
+from modellix_typed.codegen.docs_index import IndexEntry
+from modellix_typed.codegen.failures import PageError, Reason
+from modellix_typed.codegen.fence import extract_fence, page_summary, page_title
+from modellix_typed.codegen.fetch import Fetched, looks_like_html
+from modellix_typed.codegen.normalize import PageContext, SourceInfo, normalize_operation
+from modellix_typed.codegen.openapi_doc import load_openapi
 
 COMMON_PROVIDER = "common"
 

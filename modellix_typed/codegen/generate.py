@@ -16,9 +16,9 @@ from typing import Any
 import attrs
 import jinja2
 
-from codegen.gen_literal import pyrepr
-from codegen.gen_model import GenerateError, ModelView, build_model, doc_safe, parse_provider
-from codegen.gen_names import package_name
+from modellix_typed.codegen.gen_literal import pyrepr
+from modellix_typed.codegen.gen_model import GenerateError, ModelView, build_model, doc_safe, parse_provider
+from modellix_typed.codegen.gen_names import package_name
 from modellix_typed.patterns import engine_for
 
 TEMPLATES = Path(__file__).parent / "templates"

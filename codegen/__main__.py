@@ -1,3 +1,0 @@
-from codegen.cli import main
-
-main(prog_name="python -m codegen")
