@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import inspect
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import attrs
 
@@ -24,10 +25,19 @@ logger = logging.getLogger("modellix_typed")
 
 
 class Downloader(Protocol):
-    """What a bound result calls to save its files (the client's ``download``)."""
+    """What a bound result calls to save its files (the sync client's ``download``)."""
 
     def __call__(self, result: TaskResult, folder: Path, *, max_bytes: int | None, overwrite: bool) -> list[Path]:
         ...
+
+
+class AsyncDownloader(Protocol):
+    """What a result bound to an async client awaits to save its files (its ``download``)."""
+
+    def __call__(
+        self, result: TaskResult, folder: Path, *, max_bytes: int | None, overwrite: bool
+    ) -> Awaitable[list[Path]]: ...
+
 
 RESULT_TTL = dt.timedelta(hours=24)  # documented retention; newer sources say 7 days, we warn on the safe side
 
@@ -103,7 +113,7 @@ class TaskResult:
     raw_status: str = attrs.field(default=attrs.Factory(lambda self: self.status.value, takes_self=True))
     fetched_at: dt.datetime = attrs.field(factory=lambda: dt.datetime.now(dt.timezone.utc), eq=False)
     raw: Mapping[str, Any] = attrs.field(factory=dict, repr=False, eq=False)
-    _downloader: Downloader | None = attrs.field(default=None, repr=False, eq=False, alias="downloader")
+    _downloader: Downloader | AsyncDownloader | None = attrs.field(default=None, repr=False, eq=False, alias="downloader")
 
     @property
     def done(self) -> bool:
@@ -123,17 +133,32 @@ class TaskResult:
         return None if base is None else base + RESULT_TTL
 
     def download(self, folder: str | Path, *, max_bytes: int | None = None, overwrite: bool = False) -> list[Path]:
-        """Save every resource into ``folder`` (sync clients). Async: ``await client.download(result, ...)``."""
-        if self._downloader is None:
+        """Save every resource into ``folder`` with the sync client that read this result."""
+        if self._downloader is None or inspect.iscoroutinefunction(self._downloader):
             from .errors import ModellixError
 
             raise ModellixError(
                 "this result is not bound to a sync client; use client.download(result, folder) "
-                "(or `await async_client.download(result, folder)`)"
+                "(or, from an async client, `await result.adownload(folder)`)"
             )
-        return self._downloader(self, Path(folder), max_bytes=max_bytes, overwrite=overwrite)
+        return cast(Downloader, self._downloader)(self, Path(folder), max_bytes=max_bytes, overwrite=overwrite)
 
-    def bind(self, downloader: Downloader | None) -> TaskResult:
+    async def adownload(
+        self, folder: str | Path, *, max_bytes: int | None = None, overwrite: bool = False
+    ) -> list[Path]:
+        """Save every resource into ``folder`` with the async client that read this result."""
+        if self._downloader is None or not inspect.iscoroutinefunction(self._downloader):
+            from .errors import ModellixError
+
+            raise ModellixError(
+                "this result is not bound to an async client; use `await client.download(result, folder)` "
+                "(or, from a sync client, result.download(folder))"
+            )
+        downloader = cast(AsyncDownloader, self._downloader)
+        return await downloader(self, Path(folder), max_bytes=max_bytes, overwrite=overwrite)
+
+    def bind(self, downloader: Downloader | AsyncDownloader | None) -> TaskResult:
+        """This result, its ``download`` (sync client) or ``adownload`` (async client) saving with ``downloader``."""
         return attrs.evolve(self, downloader=downloader)
 
     def failure(self) -> TaskFailed:

@@ -9,6 +9,7 @@ import os
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from .._core.async_ports import AsyncBatchClient
 from .._core.batch_book import (
     BatchItem,
     BatchOutcome,
@@ -37,12 +38,11 @@ from ..polling import check_timeout
 
 if TYPE_CHECKING:
     from ..journal import Journal
-    from .client import AsyncModellix
 logger = logging.getLogger("modellix_typed")
 
 
 async def run_batch_async(
-    client: AsyncModellix,
+    client: AsyncBatchClient,
     requests: Iterable[BatchItem],
     *,
     max_concurrency: int | None = None,
@@ -60,7 +60,7 @@ async def run_batch_async(
 
 
 async def resume_batch_async(
-    client: AsyncModellix,
+    client: AsyncBatchClient,
     journal: JournalPath | Journal,
     *,
     resubmit_unknown: bool = False,
@@ -78,7 +78,7 @@ async def resume_batch_async(
 
 
 async def _run_async(
-    client: AsyncModellix,
+    client: AsyncBatchClient,
     run: Run,
     max_concurrency: int | None,
     timeout: float | None,
@@ -148,7 +148,7 @@ async def _run_async(
 
 
 async def _send_and_wait_async(
-    client: AsyncModellix,
+    client: AsyncBatchClient,
     job: Job,
     run: Run,
     timeout: float | None,
@@ -191,7 +191,7 @@ async def _send_and_wait_async(
         client._limiter.release(task_id=task_id)
 
 
-async def _save_async(client: AsyncModellix, run: Run, outcome: BatchOutcome) -> BatchOutcome:
+async def _save_async(client: AsyncBatchClient, run: Run, outcome: BatchOutcome) -> BatchOutcome:
     """Save a success's files into ``run.download`` (journaled); a failure keeps the result."""
     assert run.download is not None and outcome.result is not None and outcome.task_id is not None
     try:
@@ -202,14 +202,14 @@ async def _save_async(client: AsyncModellix, run: Run, outcome: BatchOutcome) ->
     return outcome
 
 
-async def _post_async(client: AsyncModellix, job: Job, slot: Slot, journal: Journal | None) -> str:
+async def _post_async(client: AsyncBatchClient, job: Job, slot: Slot, journal: Journal | None) -> str:
     if journal is None:
         return (await client._submit(job.item, slot)).task_id
     task = await journal.post_async(job.index, lambda: client._submit(job.item, slot), task_id_of)
     return task.task_id
 
 
-def _account_post(post: asyncio.Future[str], client: AsyncModellix, index: int, slug: str, tally: Tally) -> None:
+def _account_post(post: asyncio.Future[str], client: AsyncBatchClient, index: int, slug: str, tally: Tally) -> None:
     """A POST that outlived its cancelled batch: record its task (still running) and free its slot."""
     if post.cancelled():
         return

@@ -1,11 +1,13 @@
-"""``AsyncModellix``, the asynchronous client: the same API as ``Modellix`` with awaitable methods."""
+"""``AsyncModellix``, the asynchronous client: submit, poll, wait, batch, download, common API.
+
+Written once, in async (``_async/``); ``tools/unasync.py`` generates the sync twin (``_sync/``).
+"""
 
 from __future__ import annotations
 
-import asyncio
-import inspect
 import logging
-from collections.abc import Awaitable, Iterable, Mapping
+import threading
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
@@ -21,6 +23,7 @@ from .._core.batch_book import (
     OnProgress,
 )
 from .._core.client_core import ClientBase, ClientCore, journal_finished, open_journal
+from .._core.download_plan import download_timeout
 from .._core.limiter_book import Slot
 from .._core.prepare import Prepared, RequestLike, prepare
 from .._core.wait import OnUpdate, task_id_of
@@ -39,6 +42,7 @@ from ..slots import SlotStore, keeper_for
 from .batch import resume_batch_async, run_batch_async
 from .download import download_async
 from .limiter import AsyncLimiter
+from .pause import pause, settle
 from .task import AsyncTask
 from .transport import AsyncTransport
 
@@ -48,7 +52,13 @@ logger = logging.getLogger("modellix_typed")
 
 
 class AsyncModellix(ClientBase):
-    """Asynchronous client: the same API as :class:`Modellix`, with awaitable methods."""
+    """Asynchronous client. Use as a context manager (or call :meth:`aclose`).
+
+    ``poll_stats``: where completion times are learned (:mod:`modellix_typed.pollstats`): None for
+    ``MODELLIX_POLL_STATS`` or the default file, a path, or False to poll without history.
+    The key: ``api_key``, else ``MODELLIX_API_KEY``, else the saved ``profile`` (else ``MODELLIX_PROFILE``,
+    else the current one) from ``modellix-typed auth login`` / modellix-cli (:mod:`modellix_typed.profiles`).
+    """
 
     def __init__(
         self,
@@ -108,22 +118,29 @@ class AsyncModellix(ClientBase):
         validate: bool = True,
         journal: JournalPath | Journal | None = None,
     ) -> AsyncTask:
-        """Like :meth:`Modellix.submit`."""
+        """POST once (waiting for a free slot first); returns a task handle.
+
+        ``submit("provider/model-id", {...}, validate=False)`` sends a body unvalidated (a raw call).
+        ``journal=``: the intent is recorded before the POST and the task id after (see :meth:`batch`), so
+        :meth:`resume` finishes the task if this process dies; pass an open
+        :class:`~modellix_typed.journal.Journal` to record its ``done``/``saved`` events yourself.
+        """
         prepared = prepare(request, data, validate=validate)
         with open_journal(journal, prepared) as book:
             return await self._post(prepared, book)
 
     async def _post(self, prepared: Prepared, book: Journal | None) -> AsyncTask:
-        """Like :meth:`Modellix._post`."""
+        """The paid POST, recorded before and after in ``book`` when there is one."""
         if book is None:
             return await self._submit(prepared)
         return await book.post_async(0, lambda: self._submit(prepared), task_id_of)
 
     async def _submit(self, prepared: Prepared, slot: Slot | None = None) -> AsyncTask:
-        """POST once, holding ``slot`` (one the caller took, e.g. a batch that shields the POST itself)."""
+        """POST once, holding ``slot`` (one the caller took, e.g. a batch that must stay interruptible)."""
         self.config.require_key()
         if slot is None:
             slot = await self._limiter.acquire()
+            assert slot is not None
         try:
             calls = self._core.submit_calls(prepared)
             for index, call in enumerate(calls):
@@ -152,8 +169,16 @@ class AsyncModellix(ClientBase):
         validate: bool = True,
         journal: JournalPath | Journal | None = None,
     ) -> TaskResult:
-        """Submit and wait; like :meth:`Modellix.run`, a wait that gives up frees the task's slot."""
-        check_timeout(timeout)
+        """Submit and wait: the successful result, or TaskFailed / TaskTimeout / an API error.
+
+        The caller never holds the task handle, so a wait that gives up frees the slot here; otherwise a few
+        timed-out runs would block every later submit. (If the task still runs server-side, a later 429 is a
+        definite rejection and is retried safely.) Resume with ``client.tasks.wait(error.task_id)``.
+
+        With ``journal=PATH`` the submission is journaled first (see :meth:`batch`): a killed process is
+        finished by :meth:`resume` without paying twice.
+        """
+        check_timeout(timeout)  # before the paid POST: a bad argument must not cost a task
         prepared = prepare(request, data, validate=validate)
         with open_journal(journal, prepared) as book:
             task = await self._post(prepared, book)
@@ -177,9 +202,16 @@ class AsyncModellix(ClientBase):
         download: str | Path | None = None,
         stop_on_unknown: bool = False,
     ) -> list[BatchOutcome]:
-        """Like :meth:`Modellix.batch`; cancelling it submits nothing more (``CancelledError.outcomes``).
+        """Run many requests with full slots; one outcome per input, in input order, never raising per item.
 
-        ``on_progress`` may be a plain function or an ``async def`` (awaited before the next report).
+        Ctrl+C (or, async, cancelling it) stops it promptly with nothing more submitted; the exception carries
+        the outcomes so far as ``exc.outcomes`` (see :mod:`modellix_typed.batch`). With ``journal=PATH`` (a new
+        file) every input's intent, each POST and each task id is recorded durably
+        (:mod:`modellix_typed.journal`), so a killed batch is finished by :meth:`resume`. ``download=DIR``
+        saves each success's files there as soon as it finishes, after its slot went to the next input (a
+        failed download is an ``error`` outcome that keeps the result). ``stop_on_unknown``: after a submission
+        whose outcome is unknown, send nothing more (the rest are "skipped"; running tasks are still waited
+        on). The async client awaits what ``on_progress`` returns when awaitable (a coroutine function).
         """
 
         return await run_batch_async(
@@ -197,7 +229,15 @@ class AsyncModellix(ClientBase):
         timeout: float | None = None,
         on_progress: OnProgress | None = None,
     ) -> list[BatchOutcome]:
-        """Like :meth:`Modellix.resume`."""
+        """Finish the batch (or run) a journal records; one outcome per input, in input order.
+
+        Re-attaches to every task it created, sends inputs that were never sent (or were refused), and
+        downloads into ``download`` (default: the folder the journal names, if any) what is not saved yet
+        (an input already saved is reported as a success with ``result=None``, without a request).
+        An input whose POST may have created a task is reported as ``outcome_unknown`` and not sent again
+        unless ``resubmit_unknown=True`` (that may pay twice). Holds the journal's lock while it runs: a
+        second resume of the same file raises :class:`~modellix_typed.journal.JournalLocked`.
+        """
 
         return await resume_batch_async(
             self, journal, resubmit_unknown=resubmit_unknown, download=download,
@@ -207,19 +247,23 @@ class AsyncModellix(ClientBase):
     async def download(
         self, result: TaskResult, folder: str | Path, *, max_bytes: int | None = None, overwrite: bool = False
     ) -> list[Path]:
+        """Save every resource of ``result`` into ``folder`` atomically; returns the paths."""
         return await download_async(
             self._transport.open_http(),
             result,
             Path(folder),
             max_bytes=max_bytes,
             overwrite=overwrite,
-            timeout=self._core.download_timeout(),
+            timeout=download_timeout(self.config.timeouts),
         )
+
+    # -- common API -----------------------------------------------------------------------------------------
 
     async def models(self) -> list[common_api.ModelInfo]:
         return common_api.parse_models(await self._transport.send(common_api.models_call()))
 
     async def validate_key(self) -> bool:
+        """True when the server accepts the key (a 401 counts as invalid, not as an error)."""
         try:
             return common_api.parse_validate_key(await self._transport.send(common_api.validate_key_call()))
         except AuthenticationError:
@@ -230,6 +274,8 @@ class AsyncModellix(ClientBase):
 
 
 class AsyncTasks:
+    """``client.tasks``: read and wait on tasks by id (including tasks from an earlier process)."""
+
     def __init__(self, client: AsyncModellix) -> None:
         self._client = client
 
@@ -238,9 +284,10 @@ class AsyncTasks:
         call = core.poll_call(task_id, retries=retries)
         result = core.parse_result(await self._client._transport.send(call), task_id, call)
         core.observe(task_id, result, self._client._limiter)
-        return result
+        return result.bind(self._client.download)  # bound: TaskResult.download / .adownload work
 
     async def get(self, task_id: str) -> TaskResult:
+        """One status read (retried on 429/5xx/network errors)."""
         return await self._fetch(task_id, retries=True)
 
     async def wait(
@@ -251,24 +298,22 @@ class AsyncTasks:
         on_update: OnUpdate | None = None,
         task_type: str | None = None,
         poll_first: bool = True,
+        stop: threading.Event | None = None,
     ) -> TaskResult:
-        """Like :meth:`Tasks.wait`; ``on_update`` may be a plain function or an ``async def``."""
+        """Poll until success/failed or the deadline (TaskTimeout carries the id: call wait again to resume).
+
+        ``on_update`` is called on every status change (the async client awaits what it returns when
+        awaitable: a coroutine function). ``stop``: once set (from any thread), the wait gives up with the same
+        resumable TaskTimeout, e.g. an interrupted batch.
+        """
         limiter = self._client._limiter
-        pending: list[Awaitable[Any]] = []
-
-        def notify(result: TaskResult) -> None:
-            # WaitState calls back synchronously; an async callback's awaitable is awaited right after.
-            value = on_update(result) if on_update is not None else None
-            if inspect.isawaitable(value):
-                pending.append(value)
-
         state = self._client._core.wait_state(
-            task_id, timeout, notify, task_type, poll_first, urgent=lambda: limiter.waiting > 0
+            task_id, timeout, on_update, task_type, poll_first, urgent=lambda: limiter.waiting > 0
         )
         delay = state.first_delay
         while True:
-            if delay > 0:
-                await asyncio.sleep(delay)
+            if await pause(delay, stop):
+                raise state.timeout()
             try:
                 result = await self._fetch(task_id, retries=False)
             except ModellixError as exc:
@@ -277,14 +322,15 @@ class AsyncTasks:
             try:
                 verdict = state.on_result(result)
             finally:
-                while pending:
-                    await pending.pop(0)
+                await settle(state)
             if isinstance(verdict, TaskResult):
                 return verdict
             delay = verdict
 
 
 class AsyncMedia:
+    """``client.media``: upload (never auto-replayed), list and delete media files."""
+
     def __init__(self, client: AsyncModellix) -> None:
         self._client = client
 

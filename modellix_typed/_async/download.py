@@ -1,4 +1,7 @@
-"""Where result files are fetched (async): redirects followed by hand, streamed into the core's :class:`Sink`."""
+"""Where result files are fetched (async): redirects followed by hand, streamed into the core's :class:`Sink`.
+
+Written once, in async (``_async/``); ``tools/unasync.py`` generates the sync twin (``_sync/``).
+"""
 
 from __future__ import annotations
 
@@ -28,6 +31,7 @@ logger = logging.getLogger("modellix_typed")
 async def open_result_async(
     http: httpx.AsyncClient, url: str, timeout: httpx.Timeout | None
 ) -> AsyncIterator[httpx.Response]:
+    """The streamed final response after following redirects."""
     for hops in range(MAX_REDIRECTS + 1):
         response = await http.send(result_request(http, url, timeout), stream=True, follow_redirects=False)
         try:

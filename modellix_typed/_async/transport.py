@@ -1,4 +1,7 @@
-"""Where a request is sent (async): the send-and-read loop around the core's :class:`Exchange`."""
+"""Where a request is sent (async): the send-and-read loop around the core's :class:`Exchange`.
+
+Written once, in async (``_async/``); ``tools/unasync.py`` generates the sync twin (``_sync/``).
+"""
 
 from __future__ import annotations
 
@@ -25,7 +28,7 @@ logger = logging.getLogger("modellix_typed")
 
 
 class AsyncTransport:
-    """Same as :class:`SyncTransport` on an ``httpx.AsyncClient``."""
+    """Sends :class:`Call` objects with an ``httpx.AsyncClient`` (owned unless injected)."""
 
     def __init__(
         self, config: ClientConfig, policy: RetryPolicy, http_client: httpx.AsyncClient | None = None
@@ -37,6 +40,7 @@ class AsyncTransport:
         self.http = http_client or httpx.AsyncClient(follow_redirects=False)
 
     def open_http(self) -> httpx.AsyncClient:
+        """The httpx client, or ClientClosed (a typed error, not httpx's bare RuntimeError)."""
         check_open(self._closed or self.http.is_closed)
         return self.http
 
@@ -69,6 +73,7 @@ class AsyncTransport:
 
     @staticmethod
     async def _read(response: httpx.Response) -> bytes:
+        """The body, or TooLarge once it passes the cap (a hostile or broken server cannot fill memory)."""
         declared_too_large(response, exchange.MAX_API_RESPONSE_BYTES)
         chunks: list[bytes] = []
         size = 0

@@ -11,8 +11,6 @@ import urllib.parse
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-import httpx
-
 from ..config import DOCUMENTED_PATH, ClientConfig, Timeouts
 from ..errors import (
     ConfigurationError,
@@ -228,10 +226,6 @@ class ClientCore:
             stats.record(key, completion_sample(result, upper + offset, None if lower is None else lower + offset))
 
         return plan, learn
-
-    def download_timeout(self) -> httpx.Timeout:
-        t = self.config.timeouts
-        return httpx.Timeout(connect=t.connect, read=t.download_read, write=t.read, pool=t.connect)
 
 
 class ClientBase:

@@ -20,7 +20,7 @@ from typing import IO
 
 import httpx
 
-from ..config import check_url
+from ..config import Timeouts, check_url
 from ..errors import ConfigurationError, DownloadError, DownloadTooLarge, ResultExpired
 from ..fileio import fsync_dir
 from ..results import Resource, TaskResult, TaskStatus, RESOURCE_PLACES
@@ -172,6 +172,11 @@ def check_media_type(content_type: str | None, resource: Resource, url: str) -> 
     if media_type.split("/", 1)[0] not in expected:
         wanted = " or ".join(f"{k}/*" for k in sorted(expected))
         raise DownloadError(f"GET {url}: Content-Type {media_type!r} is not {wanted}; not saved")
+
+
+def download_timeout(t: Timeouts) -> httpx.Timeout:
+    """A download's timeouts: the read timeout of downloads (files are large), the connect one for the rest."""
+    return httpx.Timeout(connect=t.connect, read=t.download_read, write=t.read, pool=t.connect)
 
 
 def result_request(http: httpx.Client | httpx.AsyncClient, url: str, timeout: httpx.Timeout | None) -> httpx.Request:

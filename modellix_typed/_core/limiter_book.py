@@ -99,6 +99,18 @@ class SlotHolder(Protocol):
     def add_demand(self, n: int) -> None: ...
 
 
+class SyncSlots(SlotHolder, Protocol):
+    """The thread limiter as its users see it: a slot, or None once ``timeout`` passes."""
+
+    def acquire(self, timeout: float | None = None) -> Slot | None: ...
+
+
+class AsyncSlots(SlotHolder, Protocol):
+    """The event-loop limiter as its users see it: a slot (a waiter can be cancelled)."""
+
+    async def acquire(self) -> Slot: ...
+
+
 class Counts:
     """The read-only view both limiters give: the limit and the slots held."""
 

@@ -49,6 +49,7 @@ class WaitState:
         self.on_update = on_update
         self.last: TaskResult | None = None
         self.last_error: Exception | None = None
+        self.update: Any = None  # what the last on_update call returned (the async shell awaits it)
         self.first_delay = 0.0 if poll_first else self.schedule.next_delay()
 
     def on_result(self, result: TaskResult) -> TaskResult | float:
@@ -58,7 +59,7 @@ class WaitState:
         if changed:
             logger.debug("task %s: %s", self.task_id, result.raw_status)
             if self.on_update is not None:
-                self.on_update(result)
+                self.update = self.on_update(result)
         if result.status is TaskStatus.SUCCESS:
             if self.learn is not None:
                 self.learn(result, self.schedule.elapsed(), self.running_seen)
@@ -67,6 +68,11 @@ class WaitState:
             raise result.failure()
         self.running_seen = self.schedule.elapsed()
         return self._next()
+
+    def take_update(self) -> Any:
+        """What the last ``on_update`` call returned (once): an ``async def`` callback's awaitable."""
+        value, self.update = self.update, None
+        return value
 
     def on_error(self, error: Exception) -> float:
         """A transient poll error: keep polling (honouring Retry-After) until the deadline; else re-raise."""

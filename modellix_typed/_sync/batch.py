@@ -27,23 +27,21 @@ from .._core.batch_book import (
     resume_run,
     started,
 )
-from .._core.limiter_book import Slot
-from .._core.wait import task_id_of
+from .._core.limiter_book import Slot, SyncSlots
+from .._core.sync_ports import SyncBatchClient
+from .._core.wait import Submitted, task_id_of
 from ..errors import (
     ModellixError,
 )
 from ..polling import check_timeout
-from .limiter import Limiter
-from .task import Task
 
 if TYPE_CHECKING:
     from ..journal import Journal
-    from .client import Modellix
 logger = logging.getLogger("modellix_typed")
 
 
 def run_batch(
-    client: Modellix,
+    client: SyncBatchClient,
     requests: Iterable[BatchItem],
     *,
     max_concurrency: int | None = None,
@@ -61,7 +59,7 @@ def run_batch(
 
 
 def resume_batch(
-    client: Modellix,
+    client: SyncBatchClient,
     journal: JournalPath | Journal,
     *,
     resubmit_unknown: bool = False,
@@ -78,7 +76,7 @@ def resume_batch(
 
 
 def _run_sync(
-    client: Modellix,
+    client: SyncBatchClient,
     run: Run,
     max_concurrency: int | None,
     timeout: float | None,
@@ -89,14 +87,20 @@ def _run_sync(
     for outcome in run.known:
         tally.record(outcome)
 
+    width = batch_width(client.config.max_concurrency, max_concurrency)
+    # The batch's own cap when it is narrower than the client's limiter (otherwise the limiter is the gate).
+    gate = threading.BoundedSemaphore(width) if width < client.config.max_concurrency else None
+
     def one(position: int, job: Job) -> None:
         try:
             if tally.stopped.is_set():
                 return  # interrupted before this input started: never sent, no outcome
             outcome = tally.begin(job.index, job.item.slug, client._limiter)
             if outcome is None:
-                outcome = _send_and_wait(client, job, run, timeout, tally, position)
+                outcome = _send_and_wait(client, job, run, timeout, tally, position, gate)
             tally.pass_turn(position)
+            if outcome is not None and outcome.ok and run.download is not None:
+                outcome = _save(client, run, outcome)  # outside the gate: the next input goes now
             if outcome is not None:
                 tally.record(outcome)
         except BaseException:
@@ -105,7 +109,7 @@ def _run_sync(
         finally:
             tally.pass_turn(position)
 
-    workers = min(_workers(client, batch_width(client.config.max_concurrency, max_concurrency), run.download is not None), len(run.jobs) or 1)
+    workers = min(_workers(width, run.download is not None), len(run.jobs) or 1)
     client._limiter.add_demand(len(run.jobs))  # queued inputs: running tasks are polled more eagerly
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="modellix-batch")
     futures: list[Future[None]] = []
@@ -129,14 +133,12 @@ def _run_sync(
     return tally.results()
 
 
-def _workers(client: Modellix, width: int, downloading: bool) -> int:
-    """Threads for ``width`` inputs in flight. When the client's limiter is what caps the batch, one spare
-    thread waits on it: it takes a slot the moment a poll sees a task end and POSTs the next input, while
-    the thread that saw the end is still recording its outcome (otherwise the slot idles meanwhile). Saving
-    files (``download=``) happens after the task's slot is freed: ``width`` more threads, so downloads in
-    progress never leave a slot without a thread to fill it."""
-    if width < client.config.max_concurrency:
-        return width  # the threads are the batch's only cap
+def _workers(width: int, downloading: bool) -> int:
+    """Threads for ``width`` inputs in flight. One spare thread waits on the batch's cap (its gate, or the
+    client's limiter when that is the cap): it takes the place the moment a poll sees a task end and POSTs the
+    next input, while the thread that saw the end is still recording its outcome (otherwise the place idles
+    meanwhile). Saving files (``download=``) happens after the input left the gate, as the async runner does:
+    ``width`` more threads, so downloads in progress do not leave a place without a thread to fill it."""
     return width + 1 + (width if downloading else 0)
 
 
@@ -155,20 +157,37 @@ def _raise_first_error(futures: list[Future[None]]) -> None:
 
 
 def _send_and_wait(
-    client: Modellix, job: Job, run: Run, timeout: float | None, tally: Tally, position: int
+    client: SyncBatchClient,
+    job: Job,
+    run: Run,
+    timeout: float | None,
+    tally: Tally,
+    position: int,
+    gate: threading.BoundedSemaphore | None,
 ) -> BatchOutcome | None:
-    """One input's submit (or re-attach) + wait as an outcome; None when the batch stopped before its POST.
+    """One input's submit (or re-attach) + wait as an outcome, inside ``gate``; None when the batch stopped
+    before its POST.
 
     Slots are taken in input order (``position``): the spare worker must not let a later input overtake.
     """
-    stopped = tally.stopped
     tally.wait_turn(position)
     try:
-        slot, waited = _take_slot(client._limiter, stopped)
+        slot, waited = _take_slot(client._limiter, tally.stopped, gate)
     finally:
         tally.pass_turn(position)
     if slot is None:
         return None
+    try:
+        return _submit_and_wait(client, job, run, timeout, tally, slot, waited)
+    finally:
+        if gate is not None:
+            gate.release()
+
+
+def _submit_and_wait(
+    client: SyncBatchClient, job: Job, run: Run, timeout: float | None, tally: Tally, slot: Slot, waited: bool
+) -> BatchOutcome | None:
+    stopped = tally.stopped
     refused = tally.cleared(job.index, job.item.slug, waited) if job.task_id is None else None
     if stopped.is_set() or refused is not None:  # checked right before the POST
         client._limiter.release(slot)
@@ -180,10 +199,10 @@ def _send_and_wait(
         if task_id is None:
             with tally.posting():
                 task_id = _post(client, job, slot, run.journal).task_id
-        result = client.tasks._wait(task_id, timeout, None, item.task_type, job.task_id is not None, stop=stopped)
+        result = client.tasks.wait(
+            task_id, timeout=timeout, task_type=item.task_type, poll_first=job.task_id is not None, stop=stopped
+        )
         batch_finished(run.journal, index, task_id, None)
-        if run.download is not None:
-            batch_saved(run.journal, index, client.download(result, run.download, overwrite=True), task_id)
         return BatchOutcome(index, item.slug, "success", task_id, result)
     except ModellixError as exc:
         return batch_failure(run.journal, index, item.slug, task_id, result, exc)
@@ -192,20 +211,41 @@ def _send_and_wait(
             client._limiter.release(task_id=task_id)  # after a timeout too: a batch must not deadlock
 
 
-def _post(client: Modellix, job: Job, slot: Slot, journal: Journal | None) -> Task:
+def _save(client: SyncBatchClient, run: Run, outcome: BatchOutcome) -> BatchOutcome:
+    """Save a success's files into ``run.download`` (journaled); a failure keeps the result."""
+    assert run.download is not None and outcome.result is not None and outcome.task_id is not None
+    try:
+        files = client.download(outcome.result, run.download, overwrite=True)
+    except ModellixError as exc:
+        return batch_failure(run.journal, outcome.index, outcome.slug, outcome.task_id, outcome.result, exc)
+    batch_saved(run.journal, outcome.index, files, outcome.task_id)
+    return outcome
+
+
+def _post(client: SyncBatchClient, job: Job, slot: Slot, journal: Journal | None) -> Submitted:
     if journal is None:
         return client._submit(job.item, slot)
     return journal.post(job.index, lambda: client._submit(job.item, slot), task_id_of)
 
 
-def _take_slot(limiter: Limiter, stopped: threading.Event) -> tuple[Slot | None, bool]:
-    """A slot, or None once the batch is stopped (slots held outside the batch may never come back); and
-    whether it had to wait for it (then someone just freed it)."""
+def _take_slot(
+    limiter: SyncSlots, stopped: threading.Event, gate: threading.BoundedSemaphore | None
+) -> tuple[Slot | None, bool]:
+    """A place in ``gate`` (if any) and a slot, or None once the batch is stopped (slots held outside the
+    batch may never come back); and whether it had to wait (then someone just freed one)."""
+    waited = False
+    if gate is not None and not gate.acquire(timeout=0):
+        waited = True
+        while not gate.acquire(timeout=STOP_CHECK_INTERVAL):
+            if stopped.is_set():
+                return None, True
     slot = limiter.acquire(timeout=0)
     if slot is not None:
-        return slot, False
+        return slot, waited
     while not stopped.is_set():
         slot = limiter.acquire(timeout=STOP_CHECK_INTERVAL)
         if slot is not None:
             return slot, True
+    if gate is not None:
+        gate.release()
     return None, True

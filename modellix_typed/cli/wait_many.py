@@ -94,7 +94,7 @@ def _one(client: Modellix, task_id: str, deadline: float | None, stop: threading
     left = None if deadline is None else max(deadline - time.monotonic(), 0.001)
     try:
         # The SDK's stoppable wait (the one an interrupted batch uses): Ctrl+C ends every wait at once.
-        result = client.tasks._wait(task_id, left, None, None, True, stop=stop)
+        result = client.tasks.wait(task_id, timeout=left, stop=stop)
     except TaskFailed as exc:
         return Waited(task_id, "failed", exc.result if isinstance(exc.result, TaskResult) else None, exc)
     except TaskTimeout as exc:

@@ -1,0 +1,58 @@
+"""What the (async) shells need from a client, as Protocols: task handles and the batch runner are typed
+against these, never against the client class, so no shell module imports the client (no import circle).
+Written once, in async (``_async/``); ``tools/unasync.py`` generates the sync twin (``_sync/``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from ..config import ClientConfig
+from ..results import TaskResult
+from .limiter_book import AsyncSlots, Slot
+from .prepare import Prepared
+from .wait import OnUpdate, Submitted
+
+if TYPE_CHECKING:
+    import threading
+
+
+class AsyncTaskReader(Protocol):
+    """``client.tasks``: one status read, or a wait (that ``stop`` cuts short)."""
+
+    async def get(self, task_id: str) -> TaskResult: ...
+
+    async def wait(
+        self,
+        task_id: str,
+        *,
+        timeout: float | None = None,
+        on_update: OnUpdate | None = None,
+        task_type: str | None = None,
+        poll_first: bool = True,
+        stop: threading.Event | None = None,
+    ) -> TaskResult: ...
+
+
+class AsyncTaskOwner(Protocol):
+    """What a task handle asks of its client: its tasks, and its limiter to give a slot back."""
+
+    @property
+    def tasks(self) -> AsyncTaskReader: ...
+
+    @property
+    def _limiter(self) -> AsyncSlots: ...
+
+
+class AsyncBatchClient(AsyncTaskOwner, Protocol):
+    """What the batch runner asks of a client: its settings, one paid POST holding a given slot, waits and
+    downloads."""
+
+    @property
+    def config(self) -> ClientConfig: ...
+
+    async def _submit(self, prepared: Prepared, slot: Slot | None = None) -> Submitted: ...
+
+    async def download(
+        self, result: TaskResult, folder: str | Path, *, max_bytes: int | None = None, overwrite: bool = False
+    ) -> list[Path]: ...
