@@ -6,7 +6,7 @@ MIRROR ?= ../shared/modellix-docs
 # Where `make specs` crawls: a docs base URL (live site or a server of the mirror). Empty = serve $(MIRROR) on loopback.
 DOCS_URL ?=
 
-.PHONY: setup specs generate demo test ci check mypy bench clean
+.PHONY: setup specs generate demo test ci check mypy bench clean unasync unasync-check
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,8 +38,16 @@ test: setup
 mypy: setup
 	$(PY) -m mypy --strict -p modellix_typed
 
-# What CI runs: type checks, then the whole suite (which also checks generated/ is reproducible).
-ci: setup mypy test
+# The sync twins (_sync/client.py, task.py, transport.py, download.py; _core/sync_ports.py) are generated from
+# their async sources: write them, or fail (printing the diff) when one is stale or was edited by hand.
+unasync: setup
+	$(PY) tools/unasync.py
+
+unasync-check: setup
+	$(PY) tools/unasync.py --check
+
+# What CI runs: the twins, type checks, then the whole suite (which also checks generated/ is reproducible).
+ci: setup unasync-check mypy test
 
 bench: setup
 	$(PY) -m bench
