@@ -5,16 +5,13 @@ Written once, in async (``_async/``); ``tools/unasync.py`` generates the sync tw
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol, Unpack
 
 from ..config import ClientConfig
 from ..results import TaskResult
 from .limiter_book import AsyncSlots, Slot
 from .prepare import Prepared
-from .wait import OnUpdate, Submitted
-
-if TYPE_CHECKING:
-    import threading
+from .wait import Submitted, WaitOptions
 
 
 class AsyncTaskReader(Protocol):
@@ -22,16 +19,7 @@ class AsyncTaskReader(Protocol):
 
     async def get(self, task_id: str) -> TaskResult: ...
 
-    async def wait(
-        self,
-        task_id: str,
-        *,
-        timeout: float | None = None,
-        on_update: OnUpdate | None = None,
-        task_type: str | None = None,
-        poll_first: bool = True,
-        stop: threading.Event | None = None,
-    ) -> TaskResult: ...
+    async def wait(self, task_id: str, **options: Unpack[WaitOptions]) -> TaskResult: ...
 
 
 class AsyncTaskOwner(Protocol):

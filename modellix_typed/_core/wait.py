@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import attrs
 
@@ -17,10 +17,25 @@ from ..polling import LearnedPlan, PollPolicy, PollSchedule
 from ..results import TaskResult, TaskStatus
 from ..retry import transient_poll_error
 
+if TYPE_CHECKING:
+    import threading
+
 logger = logging.getLogger("modellix_typed")
 
 
 OnUpdate = Callable[[TaskResult], Any]
+
+
+class WaitOptions(TypedDict, total=False):
+    """The keyword arguments of both clients' ``tasks.wait`` (see there)."""
+
+    timeout: float | None
+    on_update: OnUpdate | None
+    task_type: str | None
+    poll_first: bool
+    stop: threading.Event | None
+
+
 # Called with a successful result, when we saw it done and when we last saw it running (seconds since the
 # wait started; None if never): how :mod:`.pollstats` learns a model's completion time.
 Learn = Callable[[TaskResult, float, float | None], None]
