@@ -23,7 +23,8 @@ from openapi_python_client.parser.properties.model_property import ModelProperty
 from openapi_python_client.parser.properties.protocol import PropertyProtocol as Property
 from openapi_python_client.parser.properties.union import UnionProperty
 
-from modellix_typed.codegen.gen_checks import CheckContext, Emitter, fast_accept, size_bounds, size_separator, uri_rule
+from modellix_typed.codegen.gen_checks import CheckContext, Emitter, fast_accept
+from modellix_typed.codegen.gen_field_rules import size_bounds, size_separator, uri_rule
 from modellix_typed.codegen.gen_literal import pyblock, pyrepr
 from modellix_typed.codegen.gen_names import class_name, module_name, package_name
 
