@@ -4,6 +4,7 @@ inside functions, under ``TYPE_CHECKING``; relative or absolute), found with :mo
 from __future__ import annotations
 
 import ast
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,9 +12,13 @@ PACKAGE = "modellix_typed"
 
 
 def modules(root: Path) -> dict[str, Path]:
-    """Every module of the package under ``root`` (the folder holding ``modellix_typed``) by dotted name."""
+    """Every module of the package under ``root`` (the folder holding ``modellix_typed``) by dotted name,
+    the generated models included."""
     found = {}
-    for path in sorted((root / PACKAGE).rglob("*.py")):
+    paths = []
+    for folder, _, files in os.walk(root / PACKAGE, followlinks=True):  # models/ links into generated/
+        paths += [Path(folder) / name for name in files if name.endswith(".py")]
+    for path in sorted(paths):
         parts = list(path.relative_to(root).with_suffix("").parts)
         if parts[-1] == "__init__":
             parts.pop()
