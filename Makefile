@@ -45,7 +45,7 @@ ci: setup mypy test
 
 # The whole suite once more against the OLDEST versions pyproject.toml allows (constraints-lowest.txt; everything
 # else at its newest fitting version), in a venv of its own: the declared floors are true. .ci/run calls it
-# after `make ci`. Two pytest workers when pytest-xdist is installed.
+# after `make ci`. Two pytest workers when pytest-xdist is installed; LOWEST_ARGS=tests/cli runs a part.
 $(LOWEST)/.installed: pyproject.toml constraints-lowest.txt
 	rm -rf $(LOWEST)
 	$(PYTHON) -m venv $(LOWEST)
@@ -55,7 +55,7 @@ $(LOWEST)/.installed: pyproject.toml constraints-lowest.txt
 
 ci-lowest: $(LOWEST)/.installed
 	$(LOWEST)/bin/python -m pip list 2>/dev/null | grep -i -E "^($(LOWEST_NAMES)) " | tr -s ' '
-	$(LOWEST)/bin/python -m pytest -q $$($(LOWEST)/bin/python -c 'import xdist' 2>/dev/null && printf -- '-n 2')
+	$(LOWEST)/bin/python -m pytest -q $$($(LOWEST)/bin/python -c 'import xdist' 2>/dev/null && printf -- '-n 2') $(LOWEST_ARGS)
 
 bench: setup
 	$(PY) -m bench
