@@ -2,18 +2,20 @@
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
+LOWEST := .venv-lowest
+LOWEST_NAMES := $(shell sed -n 's/==.*//p' constraints-lowest.txt | paste -sd'|')
 MIRROR ?= ../shared/modellix-docs
 # Where `make specs` crawls: a docs base URL (live site or a server of the mirror). Empty = serve $(MIRROR) on loopback.
 DOCS_URL ?=
 
-.PHONY: setup specs generate demo test ci check mypy bench clean unasync unasync-check
+.PHONY: setup specs generate demo test ci ci-lowest check mypy bench clean unasync unasync-check
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	# compat: a plain path entry, so mypy/pyright run from any directory see the package (strict mode's import
-	# hook is invisible to them).
-	$(PY) -m pip install -q -e '.[dev]' --config-settings editable_mode=compat
+	# hook is invisible to them). constraints.txt: the exact versions (pyproject.toml declares ranges).
+	$(PY) -m pip install -q -c constraints.txt -e '.[dev]' --config-settings editable_mode=compat
 	touch $@
 
 setup: $(VENV)/.installed
@@ -49,8 +51,22 @@ unasync-check: setup
 # What CI runs: the twins, type checks, then the whole suite (which also checks generated/ is reproducible).
 ci: setup unasync-check mypy test
 
+# The whole suite once more against the OLDEST versions pyproject.toml allows (constraints-lowest.txt; everything
+# else at its newest fitting version), in a venv of its own: the declared floors are true. .ci/run calls it
+# after `make ci`. Two pytest workers when pytest-xdist is installed; LOWEST_ARGS=tests/cli runs a part.
+$(LOWEST)/.installed: pyproject.toml constraints-lowest.txt
+	rm -rf $(LOWEST)
+	$(PYTHON) -m venv $(LOWEST)
+	$(LOWEST)/bin/python -m pip install -q --upgrade pip
+	$(LOWEST)/bin/python -m pip install -q -c constraints-lowest.txt -e '.[dev]' --config-settings editable_mode=compat
+	touch $@
+
+ci-lowest: $(LOWEST)/.installed
+	$(LOWEST)/bin/python -m pip list 2>/dev/null | grep -i -E "^($(LOWEST_NAMES)) " | tr -s ' '
+	$(LOWEST)/bin/python -m pytest -q $$($(LOWEST)/bin/python -c 'import xdist' 2>/dev/null && printf -- '-n 2') $(LOWEST_ARGS)
+
 bench: setup
 	$(PY) -m bench
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache
+	rm -rf $(VENV) $(LOWEST) .mypy_cache .pytest_cache

@@ -150,7 +150,7 @@ class SubmissionOutcomeUnknown(ModellixError):
         self.slug = slug
         self.body_sha256 = body_sha256
         self.status = status
-        self.partial = dict(partial or {})
+        self.partial: dict[str, Any] = dict(partial or {})
         super().__init__(
             f"outcome of POST for {slug} is unknown ({reason}); it was not retried to avoid a duplicate "
             f"charge. body sha256={body_sha256[:16]}... Check the task list/balance before resubmitting."
@@ -181,7 +181,7 @@ class TaskCancelled(TaskFailed):
 
     def __init__(self, task_id: str, message: str, result: Any = None) -> None:
         super().__init__(task_id, message, result)
-        self.args = (f"task {task_id} was cancelled: {message or 'no reason given by the server'}",)
+        self.args: tuple[Any, ...] = (f"task {task_id} was cancelled: {message or 'no reason given by the server'}",)
 
 
 class TaskTimeout(TaskError):
@@ -196,6 +196,7 @@ class TaskTimeout(TaskError):
         self.waited = waited
         self.last_status = last_status
         self.last_error = last_error
+        self.seen: str
         if last_status is not None:
             self.seen = f"last status: {last_status}"
         elif last_error is not None:

@@ -103,7 +103,7 @@ class Journal:
     def __init__(self, path: Path, fd: int, header: dict[str, Any], entries: dict[int, Entry]) -> None:
         self.path = path
         self._fd = fd
-        self.header = header
+        self.header: dict[str, Any] = header
         self.entries = entries
         self._lock = threading.Lock()
         self._download: str | None = None

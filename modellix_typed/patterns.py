@@ -36,8 +36,8 @@ class Pattern:
     __slots__ = ("pattern", "backtracking_safe", "_search", "_engine")
 
     def __init__(self, pattern: str, *, backtracking_safe: bool) -> None:
-        self.pattern = pattern
-        self.backtracking_safe = backtracking_safe
+        self.pattern: str = pattern
+        self.backtracking_safe: bool = backtracking_safe
         self._search: Any = None
         self._engine: Engine | None = None
 

@@ -128,12 +128,12 @@ class PollSchedule:
         check_timeout(timeout)
         self.policy = policy
         self.plan = plan
-        self.late_polls = 0  # polls after the learned window
+        self.late_polls: int = 0  # polls after the learned window
         self.clock = clock
         self.rng = rng
-        self.started = clock()
-        self.deadline = self.started + (policy.default_timeout if timeout is None else timeout)
-        self.polls = 0
+        self.started: float = clock()
+        self.deadline: float = self.started + (policy.default_timeout if timeout is None else timeout)
+        self.polls: int = 0
 
     def elapsed(self) -> float:
         return self.clock() - self.started

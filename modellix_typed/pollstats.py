@@ -27,7 +27,7 @@ import attrs
 from .fileio import lock, replace_atomically, unlock
 from .results import TaskResult
 
-logger = logging.getLogger("modellix_typed")
+logger: logging.Logger = logging.getLogger("modellix_typed")
 
 ENV_POLL_STATS = "MODELLIX_POLL_STATS"
 OFF = ("off", "0", "false", "no", "")

@@ -21,7 +21,7 @@ import attrs
 
 from .errors import TaskCancelled, TaskFailed
 
-logger = logging.getLogger("modellix_typed")
+logger: logging.Logger = logging.getLogger("modellix_typed")
 
 
 class Downloader(Protocol):

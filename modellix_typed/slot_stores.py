@@ -22,7 +22,7 @@ from typing import Any
 from .config import DEFAULT_MAX_CONCURRENCY
 from .errors import ConfigurationError, ModellixError
 
-logger = logging.getLogger("modellix_typed")
+logger: logging.Logger = logging.getLogger("modellix_typed")
 
 DEFAULT_LEASE = 30.0  # seconds a slot outlives its owner; renewed every third of it while the task runs
 CONTENDED_FOR = 1.0  # seconds a failed acquire marks the team as wanted (running tasks are polled promptly)
@@ -40,9 +40,9 @@ class SlotStore(abc.ABC):
     """
 
     def __init__(self, *, limit: int, lease: float, team: str | None) -> None:
-        self.limit = _check_limit(limit)
-        self.lease = _check_lease(lease)
-        self.team = None if team is None else _check_team(team)
+        self.limit: int = _check_limit(limit)
+        self.lease: float = _check_lease(lease)
+        self.team: str | None = None if team is None else _check_team(team)
 
     @abc.abstractmethod
     def acquire(self, team: str) -> str | None:
@@ -106,8 +106,8 @@ class FileSlots(SlotStore):
             import fcntl  # noqa: F401  (POSIX only)
         except ImportError:
             raise ConfigurationError("limiter: file:// needs fcntl (POSIX); use redis:// on this platform") from None
-        self.path = Path(path)
-        self.host = socket.gethostname()
+        self.path: Path = Path(path)
+        self.host: str = socket.gethostname()
 
     def where(self) -> str:
         return f"file {str(self.path)!r}"

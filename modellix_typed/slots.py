@@ -39,7 +39,7 @@ __all__ = ["CONTENDED_FOR", "DEFAULT_LEASE", "ENV_LIMITER_URL", "POLL_INTERVAL",
 __all__ += ["LimiterUnavailable", "RedisSlots", "SlotStore", "keeper_for", "resolve_store", "store_from_url"]
 __all__ += ["team_for_key"]
 
-logger = logging.getLogger("modellix_typed")
+logger: logging.Logger = logging.getLogger("modellix_typed")
 
 ENV_LIMITER_URL = "MODELLIX_LIMITER_URL"
 POLL_INTERVAL = 0.05  # how often a blocked acquire asks the shared store again (jittered)

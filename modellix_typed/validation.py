@@ -37,7 +37,7 @@ class ValidationError(ModellixError, ValueError):
 
     def __init__(self, model: str, issues: list[Issue]) -> None:
         self.model = model
-        self.issues = list(issues)
+        self.issues: list[Issue] = list(issues)
         lines = "\n".join(f"  - {issue}" for issue in self.issues)
         super().__init__(f"{len(self.issues)} validation error(s) for {model}:\n{lines}")
 

@@ -95,8 +95,8 @@ class AsyncModellix(ClientBase):
         self._limiter = AsyncLimiter(core.config.max_concurrency, keeper_for(limiter, core.config.api_key))
         core.on_rate_limited = self._limiter.rate_limited
         core.poll_stats = resolve_poll_stats(poll_stats)
-        self.tasks = AsyncTasks(self)
-        self.media = AsyncMedia(self)
+        self.tasks: AsyncTasks = AsyncTasks(self)
+        self.media: AsyncMedia = AsyncMedia(self)
 
     async def __aenter__(self) -> Self:
         return self

@@ -37,7 +37,7 @@ class AsyncTransport:
         self.policy = policy
         self._owned = http_client is None
         self._closed = False
-        self.http = http_client or httpx.AsyncClient(follow_redirects=False)
+        self.http: httpx.AsyncClient = http_client or httpx.AsyncClient(follow_redirects=False)
 
     def open_http(self) -> httpx.AsyncClient:
         """The httpx client, or ClientClosed (a typed error, not httpx's bare RuntimeError)."""

@@ -98,11 +98,14 @@ class Sink:
     def __init__(self, target: Path, url: str, max_bytes: int | None, expected: int | None) -> None:
         if expected is not None and max_bytes is not None and expected > max_bytes:
             raise DownloadTooLarge(f"{url}: Content-Length {expected} exceeds max_bytes={max_bytes}")
-        self.target, self.url, self.max_bytes, self.expected = target, url, max_bytes, expected
-        self.size = 0
+        self.target: Path = target
+        self.url: str = url
+        self.max_bytes: int | None = max_bytes
+        self.expected: int | None = expected
+        self.size: int = 0
         fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
         os.chmod(name, 0o666 & ~_UMASK)  # mkstemp's 0600 would make saved results private to this user
-        self.tmp = Path(name)
+        self.tmp: Path = Path(name)
         self.file: IO[bytes] = os.fdopen(fd, "wb")
 
     def write(self, chunk: bytes) -> None:

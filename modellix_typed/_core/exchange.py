@@ -115,10 +115,10 @@ class Exchange:
         self, config: ClientConfig, policy: RetryPolicy, call: Call, rng: random.Random | None = None
     ) -> None:
         self.config = config
-        self.policy = policy if call.retries else attrs.evolve(policy, max_retries=0)
+        self.policy: RetryPolicy = policy if call.retries else attrs.evolve(policy, max_retries=0)
         self.call = call
         self.rng = rng
-        self.attempts = 0
+        self.attempts: int = 0
 
     def request_kwargs(self) -> dict[str, Any]:
         call, t = self.call, self.config.timeouts

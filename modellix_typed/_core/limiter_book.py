@@ -24,7 +24,7 @@ class Slot:
     __slots__ = ("token", "task_id", "lease")
 
     def __init__(self) -> None:
-        self.token = next(_tokens)
+        self.token: int = next(_tokens)
         self.task_id: str | None = None
         self.lease: str | None = None  # its lease in the shared store, if any
 

@@ -57,7 +57,7 @@ class WaitState:
         learn: Learn | None = None,
     ) -> None:
         self.task_id = task_id
-        self.schedule = PollSchedule(policy, timeout, plan=plan)
+        self.schedule: PollSchedule = PollSchedule(policy, timeout, plan=plan)
         self.learn = learn
         self.running_seen: float | None = None
         self.urgent = urgent
@@ -65,7 +65,7 @@ class WaitState:
         self.last: TaskResult | None = None
         self.last_error: Exception | None = None
         self.update: Any = None  # what the last on_update call returned (the async shell awaits it)
-        self.first_delay = 0.0 if poll_first else self.schedule.next_delay()
+        self.first_delay: float = 0.0 if poll_first else self.schedule.next_delay()
 
     def on_result(self, result: TaskResult) -> TaskResult | float:
         """The finished result, or the seconds to sleep before the next poll. Raises TaskFailed/TaskTimeout."""

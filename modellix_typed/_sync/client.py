@@ -97,8 +97,8 @@ class Modellix(ClientBase):
         self._limiter = Limiter(core.config.max_concurrency, keeper_for(limiter, core.config.api_key))
         core.on_rate_limited = self._limiter.rate_limited
         core.poll_stats = resolve_poll_stats(poll_stats)
-        self.tasks = Tasks(self)
-        self.media = Media(self)
+        self.tasks: Tasks = Tasks(self)
+        self.media: Media = Media(self)
 
     def __enter__(self) -> Self:
         return self

@@ -39,7 +39,7 @@ class SyncTransport:
         self.policy = policy
         self._owned = http_client is None
         self._closed = False
-        self.http = http_client or httpx.Client(follow_redirects=False)
+        self.http: httpx.Client = http_client or httpx.Client(follow_redirects=False)
 
     def open_http(self) -> httpx.Client:
         """The httpx client, or ClientClosed (a typed error, not httpx's bare RuntimeError)."""

@@ -46,7 +46,7 @@ class Downloads:
     def __init__(self, folder: Path | None, workers: int, journal: Journal | None = None) -> None:
         self.folder = folder
         self.journal = journal
-        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="modellix-download")
+        self.pool: ThreadPoolExecutor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="modellix-download")
         self.futures: dict[int, Future[list[Path]]] = {}
 
     def start(self, outcome: BatchOutcome) -> None:

@@ -10,8 +10,8 @@ import click
 
 try:
     from modellix_typed.codegen.cli import main as _codegen_group
-except ImportError as exc:  # an installed wheel without the [codegen] extra
-    _missing = str(exc)
+except ImportError as _exc:  # an installed wheel without the [codegen] extra
+    _missing = str(_exc)
 
     @click.command("codegen", context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
     def codegen() -> None:

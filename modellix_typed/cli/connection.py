@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
     from .._sync.client import Modellix
 
-base_url_option = click.option(
+_BASE_URL_OPTION = click.option(
     "--base-url",
     envvar="MODELLIX_BASE_URL",
     default=None,
@@ -32,6 +32,11 @@ base_url_option = click.option(
     help="API origin (env MODELLIX_BASE_URL; default https://api.modellix.ai). The key is read from "
     "MODELLIX_API_KEY or a saved profile (`auth login`), never from the command line.",
 )
+
+
+def base_url_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    """``--base-url URL`` (env ``MODELLIX_BASE_URL``) on a command."""
+    return _BASE_URL_OPTION(command)
 
 _TIMING = threading.local()  # seconds of the last HTTP exchange of this thread (set by the response hook)
 _RESPONSE_RECORD = "%s %s -> HTTP %s (attempt %d)"  # the transport's per-response debug record

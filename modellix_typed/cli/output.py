@@ -12,7 +12,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -184,7 +184,13 @@ def json_option(command: Callable[..., Any]) -> Callable[..., Any]:
 global_options = json_option
 
 
-class Duration(click.ParamType[float]):
+if TYPE_CHECKING:
+    _FloatType = click.ParamType[float]
+else:  # click < 8.4 (the floor is 8.1): ParamType is not subscriptable at run time
+    _FloatType = click.ParamType
+
+
+class Duration(_FloatType):
     """Seconds: a bare number, or modellix-cli's forms ``500ms``, ``30s``, ``5m``, ``2h`` (> 0)."""
 
     name = "duration"

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 wait_option_help = "Wait until the task finishes (default) or print the task id and return at once."
 
-timeout_option = click.option(
+_TIMEOUT_OPTION = click.option(
     "--timeout",
     type=Duration(),
     default=None,
@@ -29,6 +29,11 @@ timeout_option = click.option(
     help="Stop waiting after DURATION (seconds, or 500ms/30s/5m/2h); exit 5, the task keeps running: resume "
     "with `task wait ID`.",
 )
+
+
+def timeout_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    """``--timeout DURATION`` on a command that waits for tasks."""
+    return _TIMEOUT_OPTION(command)
 
 
 def download_to(

@@ -86,7 +86,7 @@ class Fetcher:
         transport: httpx.AsyncBaseTransport | None = None,
         follow_redirects: bool = True,
     ) -> None:
-        self.policy = policy or FetchPolicy()
+        self.policy: FetchPolicy = policy or FetchPolicy()
         self._semaphore = asyncio.Semaphore(self.policy.concurrency)
         self._client = httpx.AsyncClient(
             timeout=httpx.Timeout(self.policy.timeout),
@@ -98,7 +98,7 @@ class Fetcher:
             transport=transport,
             limits=httpx.Limits(max_connections=self.policy.concurrency),
         )
-        self.requests_sent = 0
+        self.requests_sent: int = 0
 
     async def __aenter__(self) -> Self:
         return self

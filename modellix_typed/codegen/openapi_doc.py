@@ -57,23 +57,28 @@ def _pointer(doc: JSON, ref: str) -> JSON:
     return node
 
 
-def resolve_refs(doc: dict[str, JSON], node: JSON, _stack: tuple[str, ...] = ()) -> JSON:
+def resolve_refs(doc: dict[str, JSON], node: JSON) -> JSON:
     """Inline every local $ref. A ref that recurses into itself stays a $ref (marked x-recursive)
     instead of expanding forever; sibling keys next to a $ref are kept (OpenAPI 3.1 allows them)."""
+    return _resolve(doc, node, ())
+
+
+def _resolve(doc: dict[str, JSON], node: JSON, stack: tuple[str, ...]) -> JSON:
+    """:func:`resolve_refs` below the refs in ``stack`` (the ones being expanded)."""
     if isinstance(node, list):
-        return [resolve_refs(doc, item, _stack) for item in node]
+        return [_resolve(doc, item, stack) for item in node]
     if not isinstance(node, dict):
         return node
     ref = node.get("$ref")
     if isinstance(ref, str):
-        siblings = {k: resolve_refs(doc, v, _stack) for k, v in node.items() if k != "$ref"}
-        if ref in _stack:
+        siblings = {k: _resolve(doc, v, stack) for k, v in node.items() if k != "$ref"}
+        if ref in stack:
             return {"$ref": ref, "x-recursive": True, **siblings}
-        target = resolve_refs(doc, _pointer(doc, ref), (*_stack, ref))
+        target = _resolve(doc, _pointer(doc, ref), (*stack, ref))
         if isinstance(target, dict):
             return {**target, **siblings}
         return target
-    return {k: resolve_refs(doc, v, _stack) for k, v in node.items()}
+    return {k: _resolve(doc, v, stack) for k, v in node.items()}
 
 
 def load_openapi(text: str) -> dict[str, JSON]:

@@ -122,7 +122,7 @@ class EmulatorApp:
 
     def __init__(self, state: EmulatorState) -> None:
         self.state = state
-        self.starlette = Starlette(
+        self.starlette: Starlette = Starlette(
             routes=_routes(),
             exception_handlers={HTTPException: _http_error, Exception: _internal_error},
         )

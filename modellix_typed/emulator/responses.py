@@ -68,7 +68,7 @@ class TruncatedResponse(Response):
 
     def __init__(self, inner: Response) -> None:
         super().__init__(bytes(inner.body), status_code=inner.status_code)
-        self.raw_headers = [(k, v) for k, v in inner.raw_headers if k != b"content-length"]
+        self.raw_headers: list[tuple[bytes, bytes]] = [(k, v) for k, v in inner.raw_headers if k != b"content-length"]
         self.raw_headers.append((b"content-length", str(len(self.body) + 128).encode()))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

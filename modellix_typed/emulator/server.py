@@ -14,6 +14,7 @@ import uvicorn
 
 from .app import EmulatorApp, create_app
 from .config import EmulatorConfig, Fault
+from .state import EmulatorState
 
 STARTUP_TIMEOUT = 15.0
 
@@ -38,7 +39,7 @@ class EmulatorServer:
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._run, name="modellix-emulator", daemon=True)
         self._error: BaseException | None = None
-        self.port = 0
+        self.port: int = 0
 
     def _run(self) -> None:
         try:
@@ -94,7 +95,7 @@ class RunningEmulator:
 
     def __init__(self, server: EmulatorServer) -> None:
         self._server = server
-        self.state = server.app.state
+        self.state: EmulatorState = server.app.state
 
     @property
     def base_url(self) -> str:

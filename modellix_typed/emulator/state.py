@@ -24,7 +24,7 @@ class EmulatorState:
 
     def __init__(self, config: EmulatorConfig, catalog: Catalog | None = None) -> None:
         self.config = config
-        self.catalog = catalog if catalog is not None else Catalog.load(config.specs_dir)
+        self.catalog: Catalog = catalog if catalog is not None else Catalog.load(config.specs_dir)
         self.validators: dict[str, RequestValidator] = {}
         for model in self.catalog.models:
             try:
@@ -33,11 +33,11 @@ class EmulatorState:
                 )
             except Exception as exc:  # jsonschema.SchemaError and friends, reported per model
                 raise CatalogError(f"{model.slug}: request_schema is not valid JSON Schema ({exc})") from None
-        self.tasks = TaskStore(seed=config.seed, failure_rate=config.failure_rate)
-        self.media = MediaStore(max_files=config.max_files_per_team, ttl=config.media_ttl)
-        self.rpm = RpmLimiter(config.rpm_limit)
-        self.faults = FaultEngine(config.faults)
-        self.submit_lock = threading.Lock()  # concurrency check + task creation are one step
+        self.tasks: TaskStore = TaskStore(seed=config.seed, failure_rate=config.failure_rate)
+        self.media: MediaStore = MediaStore(max_files=config.max_files_per_team, ttl=config.media_ttl)
+        self.rpm: RpmLimiter = RpmLimiter(config.rpm_limit)
+        self.faults: FaultEngine = FaultEngine(config.faults)
+        self.submit_lock: threading.Lock = threading.Lock()  # concurrency check + task creation are one step
         self._log_lock = threading.Lock()
         self.requests: deque[dict[str, Any]] = deque(maxlen=REQUEST_LOG_SIZE)
 
