@@ -23,6 +23,7 @@ from .._core.batch_book import (
 from .._core.client_core import ClientBase, ClientCore, journal_finished, open_journal
 from .._core.limiter_book import Slot
 from .._core.prepare import Prepared, RequestLike, prepare
+from .._core.uploads import distinct, listed_on, run_leftovers, with_uploads
 from .._core.wait import OnUpdate, task_id_of
 from ..config import DEFAULT_MAX_CONCURRENCY, Timeouts
 from ..errors import (
@@ -30,6 +31,7 @@ from ..errors import (
     ModellixError,
     NotFound,
 )
+from ..local_file import LocalFile
 from ..polling import PollPolicy, check_timeout
 from ..pollstats import PollStatsSetting
 from ..pollstats import resolve as resolve_poll_stats
@@ -109,7 +111,7 @@ class AsyncModellix(ClientBase):
         journal: JournalPath | Journal | None = None,
     ) -> AsyncTask:
         """Like :meth:`Modellix.submit`."""
-        prepared = prepare(request, data, validate=validate)
+        prepared = (await self._upload_locals([prepare(request, data, validate=validate)]))[0]
         with open_journal(journal, prepared) as book:
             return await self._post(prepared, book)
 
@@ -140,7 +142,7 @@ class AsyncModellix(ClientBase):
             self._limiter.release(slot)
             raise
         slot.task_id = task_id
-        return AsyncTask(task_id, prepared.slug, submitted_at, prepared.task_type, client=self)
+        return AsyncTask(task_id, prepared.slug, submitted_at, prepared.task_type, client=self, uploads=prepared.uploads)
 
     async def run(
         self,
@@ -151,20 +153,29 @@ class AsyncModellix(ClientBase):
         on_update: OnUpdate | None = None,
         validate: bool = True,
         journal: JournalPath | Journal | None = None,
+        cleanup_uploads: bool = True,
     ) -> TaskResult:
         """Submit and wait; like :meth:`Modellix.run`, a wait that gives up frees the task's slot."""
         check_timeout(timeout)
-        prepared = prepare(request, data, validate=validate)
-        with open_journal(journal, prepared) as book:
-            task = await self._post(prepared, book)
-            try:
-                result = await task.wait(timeout=timeout, on_update=on_update)
-            except BaseException as exc:
-                task.release()
-                journal_finished(book, task.task_id, exc)
-                raise
-            journal_finished(book, task.task_id, None)
-            return result
+        prepared = (await self._upload_locals([prepare(request, data, validate=validate)]))[0]
+        task: AsyncTask | None = None
+        try:
+            with open_journal(journal, prepared) as book:
+                task = await self._post(prepared, book)
+                try:
+                    result = await task.wait(timeout=timeout, on_update=on_update)
+                except BaseException as exc:
+                    task.release()
+                    journal_finished(book, task.task_id, exc)
+                    raise
+                journal_finished(book, task.task_id, None)
+        except BaseException as exc:
+            if cleanup_uploads:
+                await self._delete_uploads(run_leftovers(prepared.uploads, exc, task is not None))
+            raise
+        if cleanup_uploads:
+            await self._delete_uploads(prepared.uploads)
+        return listed_on(result, prepared.uploads)
 
     async def batch(
         self,
@@ -176,6 +187,7 @@ class AsyncModellix(ClientBase):
         journal: JournalPath | Journal | None = None,
         download: str | Path | None = None,
         stop_on_unknown: bool = False,
+        cleanup_uploads: bool = False,
     ) -> list[BatchOutcome]:
         """Like :meth:`Modellix.batch`; cancelling it submits nothing more (``CancelledError.outcomes``).
 
@@ -184,7 +196,7 @@ class AsyncModellix(ClientBase):
 
         return await run_batch_async(
             self, requests, max_concurrency=max_concurrency, timeout=timeout, on_progress=on_progress,
-            journal=journal, download=download, stop_on_unknown=stop_on_unknown,
+            journal=journal, download=download, stop_on_unknown=stop_on_unknown, cleanup_uploads=cleanup_uploads,
         )
 
     async def resume(
@@ -192,6 +204,7 @@ class AsyncModellix(ClientBase):
         journal: JournalPath | Journal,
         *,
         resubmit_unknown: bool = False,
+        retry_rate_limited: bool = False,
         download: str | Path | None = None,
         max_concurrency: int | None = None,
         timeout: float | None = None,
@@ -200,9 +213,28 @@ class AsyncModellix(ClientBase):
         """Like :meth:`Modellix.resume`."""
 
         return await resume_batch_async(
-            self, journal, resubmit_unknown=resubmit_unknown, download=download,
-            max_concurrency=max_concurrency, timeout=timeout, on_progress=on_progress,
+            self, journal, resubmit_unknown=resubmit_unknown, retry_rate_limited=retry_rate_limited,
+            download=download, max_concurrency=max_concurrency, timeout=timeout, on_progress=on_progress,
         )
+
+    async def _upload_locals(self, prepared: list[Prepared]) -> list[Prepared]:
+        """Upload each distinct local file the requests name once (checked already), put its URL in their bodies."""
+        made: dict[str, common_api.MediaFile] = {}
+        try:
+            for key, local in distinct(p.pending for p in prepared).items():
+                made[key] = await self.media.upload(local.data, filename=local.name, content_type=local.content_type)
+        except BaseException:
+            await self._delete_uploads(made.values())  # nothing was paid: the uploads made so far are unused
+            raise
+        return [with_uploads(p, made) for p in prepared]
+
+    async def _delete_uploads(self, files: Iterable[common_api.MediaFile]) -> None:
+        """Delete uploads this client made that no task needs any more; a failure is logged, never raised."""
+        for media in files:
+            try:
+                await self.media.delete(media.file_id)
+            except ModellixError as exc:
+                logger.warning("upload %s not deleted (%s); the server's retention removes it", media.file_id, exc)
 
     async def download(
         self, result: TaskResult, folder: str | Path, *, max_bytes: int | None = None, overwrite: bool = False
@@ -289,8 +321,9 @@ class AsyncMedia:
         self._client = client
 
     async def upload(
-        self, file: str | Path | bytes, *, filename: str | None = None, content_type: str | None = None
+        self, file: str | LocalFile, *, filename: str | None = None, content_type: str | None = None
     ) -> common_api.MediaFile:
+        """Upload one PNG/JPEG/WebP file (at most 16 MiB, checked first); sent once, never re-sent."""
         call = common_api.upload_call(file, filename=filename, content_type=content_type)
         return common_api.parse_media_file(await self._client._transport.send(call))
 

@@ -105,6 +105,8 @@ class ClientCore:
 
     def submit_calls(self, prepared: Prepared) -> list[Call]:
         """The POST to send, then (only after a 404, which created nothing) the one legacy path to try."""
+        if prepared.pending:
+            raise ConfigurationError(f"{prepared.slug}: the body's local files must be uploaded before the POST")
         return [
             Call(
                 "POST",
@@ -112,6 +114,7 @@ class ClientCore:
                 kind=RequestKind.SUBMIT,
                 content=prepared.content,
                 slug=prepared.slug,
+                request_id=prepared.request_id,
                 on_rate_limited=self.on_rate_limited,
             )
             for path in self.submit_paths(prepared)

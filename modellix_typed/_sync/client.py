@@ -23,6 +23,7 @@ from .._core.batch_book import (
 from .._core.client_core import ClientBase, ClientCore, journal_finished, open_journal
 from .._core.limiter_book import Slot
 from .._core.prepare import Prepared, RequestLike, prepare
+from .._core.uploads import distinct, listed_on, run_leftovers, with_uploads
 from .._core.wait import OnUpdate, task_id_of
 from ..config import DEFAULT_MAX_CONCURRENCY, Timeouts
 from ..errors import (
@@ -30,6 +31,7 @@ from ..errors import (
     ModellixError,
     NotFound,
 )
+from ..local_file import LocalFile
 from ..polling import PollPolicy, check_timeout
 from ..pollstats import PollStatsSetting
 from ..pollstats import resolve as resolve_poll_stats
@@ -121,7 +123,7 @@ class Modellix(ClientBase):
         :meth:`resume` finishes the task if this process dies; pass an open
         :class:`~modellix_typed.journal.Journal` to record its ``done``/``saved`` events yourself.
         """
-        prepared = prepare(request, data, validate=validate)
+        prepared = (self._upload_locals([prepare(request, data, validate=validate)]))[0]
         with open_journal(journal, prepared) as book:
             return self._post(prepared, book)
 
@@ -151,7 +153,7 @@ class Modellix(ClientBase):
             self._limiter.release(slot)
             raise
         slot.task_id = task_id
-        return Task(task_id, prepared.slug, submitted_at, prepared.task_type, client=self)
+        return Task(task_id, prepared.slug, submitted_at, prepared.task_type, client=self, uploads=prepared.uploads)
 
     def run(
         self,
@@ -162,6 +164,7 @@ class Modellix(ClientBase):
         on_update: OnUpdate | None = None,
         validate: bool = True,
         journal: JournalPath | Journal | None = None,
+        cleanup_uploads: bool = True,
     ) -> TaskResult:
         """Submit and wait: the successful result, or TaskFailed / TaskTimeout / an API error.
 
@@ -173,17 +176,25 @@ class Modellix(ClientBase):
         finished by :meth:`resume` without paying twice.
         """
         check_timeout(timeout)  # before the paid POST: a bad argument must not cost a task
-        prepared = prepare(request, data, validate=validate)
-        with open_journal(journal, prepared) as book:
-            task = self._post(prepared, book)
-            try:
-                result = task.wait(timeout=timeout, on_update=on_update)
-            except BaseException as exc:
-                task.release()
-                journal_finished(book, task.task_id, exc)
-                raise
-            journal_finished(book, task.task_id, None)
-            return result
+        prepared = (self._upload_locals([prepare(request, data, validate=validate)]))[0]
+        task: Task | None = None
+        try:
+            with open_journal(journal, prepared) as book:
+                task = self._post(prepared, book)
+                try:
+                    result = task.wait(timeout=timeout, on_update=on_update)
+                except BaseException as exc:
+                    task.release()
+                    journal_finished(book, task.task_id, exc)
+                    raise
+                journal_finished(book, task.task_id, None)
+        except BaseException as exc:
+            if cleanup_uploads:
+                self._delete_uploads(run_leftovers(prepared.uploads, exc, task is not None))
+            raise
+        if cleanup_uploads:
+            self._delete_uploads(prepared.uploads)
+        return listed_on(result, prepared.uploads)
 
     def batch(
         self,
@@ -195,6 +206,7 @@ class Modellix(ClientBase):
         journal: JournalPath | Journal | None = None,
         download: str | Path | None = None,
         stop_on_unknown: bool = False,
+        cleanup_uploads: bool = False,
     ) -> list[BatchOutcome]:
         """Run many requests with full slots; one outcome per input, in input order, never raising per item.
 
@@ -209,7 +221,7 @@ class Modellix(ClientBase):
 
         return run_batch(
             self, requests, max_concurrency=max_concurrency, timeout=timeout, on_progress=on_progress,
-            journal=journal, download=download, stop_on_unknown=stop_on_unknown,
+            journal=journal, download=download, stop_on_unknown=stop_on_unknown, cleanup_uploads=cleanup_uploads,
         )
 
     def resume(
@@ -217,6 +229,7 @@ class Modellix(ClientBase):
         journal: JournalPath | Journal,
         *,
         resubmit_unknown: bool = False,
+        retry_rate_limited: bool = False,
         download: str | Path | None = None,
         max_concurrency: int | None = None,
         timeout: float | None = None,
@@ -228,14 +241,34 @@ class Modellix(ClientBase):
         downloads into ``download`` (default: the folder the journal names, if any) what is not saved yet
         (an input already saved is reported as a success with ``result=None``, without a request).
         An input whose POST may have created a task is reported as ``outcome_unknown`` and not sent again
-        unless ``resubmit_unknown=True`` (that may pay twice). Holds the journal's lock while it runs: a
+        unless ``resubmit_unknown=True`` (that may pay twice); one a 429 turned away (nothing was created) is
+        reported as ``rate_limited`` and sent again only with ``retry_rate_limited=True``. Holds the journal's lock while it runs: a
         second resume of the same file raises :class:`~modellix_typed.journal.JournalLocked`.
         """
 
         return resume_batch(
-            self, journal, resubmit_unknown=resubmit_unknown, download=download,
-            max_concurrency=max_concurrency, timeout=timeout, on_progress=on_progress,
+            self, journal, resubmit_unknown=resubmit_unknown, retry_rate_limited=retry_rate_limited,
+            download=download, max_concurrency=max_concurrency, timeout=timeout, on_progress=on_progress,
         )
+
+    def _upload_locals(self, prepared: list[Prepared]) -> list[Prepared]:
+        """Upload each distinct local file the requests name once (checked already), put its URL in their bodies."""
+        made: dict[str, common_api.MediaFile] = {}
+        try:
+            for key, local in distinct(p.pending for p in prepared).items():
+                made[key] = self.media.upload(local.data, filename=local.name, content_type=local.content_type)
+        except BaseException:
+            self._delete_uploads(made.values())  # nothing was paid: the uploads made so far are unused
+            raise
+        return [with_uploads(p, made) for p in prepared]
+
+    def _delete_uploads(self, files: Iterable[common_api.MediaFile]) -> None:
+        """Delete uploads this client made that no task needs any more; a failure is logged, never raised."""
+        for media in files:
+            try:
+                self.media.delete(media.file_id)
+            except ModellixError as exc:
+                logger.warning("upload %s not deleted (%s); the server's retention removes it", media.file_id, exc)
 
     def download(
         self, result: TaskResult, folder: str | Path, *, max_bytes: int | None = None, overwrite: bool = False
@@ -333,8 +366,9 @@ class Media:
         self._client = client
 
     def upload(
-        self, file: str | Path | bytes, *, filename: str | None = None, content_type: str | None = None
+        self, file: str | LocalFile, *, filename: str | None = None, content_type: str | None = None
     ) -> common_api.MediaFile:
+        """Upload one PNG/JPEG/WebP file (at most 16 MiB, checked first); sent once, never re-sent."""
         call = common_api.upload_call(file, filename=filename, content_type=content_type)
         return common_api.parse_media_file(self._client._transport.send(call))
 

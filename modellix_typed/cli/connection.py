@@ -34,7 +34,7 @@ base_url_option = click.option(
 )
 
 _TIMING = threading.local()  # seconds of the last HTTP exchange of this thread (set by the response hook)
-_RESPONSE_RECORD = "%s %s -> HTTP %s (attempt %d)"  # the transport's per-response debug record
+_RESPONSE_RECORD = "%s %s -> HTTP %s (attempt %d)%s"  # the transport's per-response debug record (+ request ids)
 
 
 class _StderrTrace(logging.Handler):
