@@ -26,6 +26,7 @@ from ..errors import (
     SubmissionOutcomeUnknown,
     TaskFailed,
     TaskTimeout,
+    UnsupportedUpload,
 )
 from ..results import TaskResult
 from ..validation import Issue, ValidationError
@@ -329,6 +330,8 @@ def describe_error(exc: BaseException) -> tuple[ExitCode, dict[str, Any]]:
         )
         code = ExitCode.USAGE
     elif isinstance(exc, ConfigurationError):
+        if isinstance(exc, UnsupportedUpload):  # a local file refused before anything was sent
+            error.update(field=exc.field, rule=exc.rule)
         code = ExitCode.USAGE
     elif isinstance(exc, APIError):
         error.update(status=exc.status, category=exc.category, detail=exc.detail, request_id=exc.request_id)
