@@ -142,7 +142,9 @@ class AsyncModellix(ClientBase):
             self._limiter.release(slot)
             raise
         slot.task_id = task_id
-        return AsyncTask(task_id, prepared.slug, submitted_at, prepared.task_type, client=self, uploads=prepared.uploads)
+        return AsyncTask(
+            task_id, prepared.slug, submitted_at, prepared.task_type, client=self, uploads=prepared.uploads
+        )
 
     async def run(
         self,

@@ -143,7 +143,8 @@ def expiry_note(result: TaskResult) -> str:
     if expires is None:
         return "results are kept about 7 days"
     basis = "as the server stated" if result.expires_at_from_server else "estimated, 7 days after the end"
-    return f"its results expire{'d' if expires <= dt.datetime.now(dt.timezone.utc) else ''} at {expires.isoformat()} ({basis})"
+    tense = "expired" if expires <= dt.datetime.now(dt.timezone.utc) else "expire"
+    return f"its results {tense} at {expires.isoformat()} ({basis})"
 
 
 def check_response(response: httpx.Response, result: TaskResult, resource: Resource) -> int | None:

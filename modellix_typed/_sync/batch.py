@@ -88,7 +88,8 @@ def resume_batch(
     client.config.require_key()
     check_timeout(timeout)
     with reopened(journal) as book:
-        return _run_sync(client, resume_run(book, resubmit_unknown, download, retry_rate_limited), max_concurrency, timeout, on_progress)
+        run = resume_run(book, resubmit_unknown, download, retry_rate_limited)
+        return _run_sync(client, run, max_concurrency, timeout, on_progress)
 
 
 def _run_sync(

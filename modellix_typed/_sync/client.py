@@ -153,7 +153,9 @@ class Modellix(ClientBase):
             self._limiter.release(slot)
             raise
         slot.task_id = task_id
-        return Task(task_id, prepared.slug, submitted_at, prepared.task_type, client=self, uploads=prepared.uploads)
+        return Task(
+            task_id, prepared.slug, submitted_at, prepared.task_type, client=self, uploads=prepared.uploads
+        )
 
     def run(
         self,
@@ -242,8 +244,9 @@ class Modellix(ClientBase):
         (an input already saved is reported as a success with ``result=None``, without a request).
         An input whose POST may have created a task is reported as ``outcome_unknown`` and not sent again
         unless ``resubmit_unknown=True`` (that may pay twice); one a 429 turned away (nothing was created) is
-        reported as ``rate_limited`` and sent again only with ``retry_rate_limited=True``. Holds the journal's lock while it runs: a
-        second resume of the same file raises :class:`~modellix_typed.journal.JournalLocked`.
+        reported as ``rate_limited`` and sent again only with ``retry_rate_limited=True``. Holds the
+        journal's lock while it runs: a second resume of the same file raises
+        :class:`~modellix_typed.journal.JournalLocked`.
         """
 
         return resume_batch(

@@ -74,7 +74,10 @@ def exit_code(reports: list[ItemReport]) -> ExitCode:
 
 def summary(reports: list[ItemReport]) -> dict[str, int]:
     counts = Counter(r.kind for r in reports)
-    kinds = ("success", "failed", "rejected", "rate_limited", "outcome_unknown", "skipped", "timeout", "error", "download_failed")
+    kinds = (
+        "success", "failed", "rejected", "rate_limited", "outcome_unknown", "skipped", "timeout", "error",
+        "download_failed",
+    )
     return {"total": len(reports), **{kind: counts.get(kind, 0) for kind in kinds}}
 
 
