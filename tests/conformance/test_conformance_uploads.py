@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 
 from modellix_typed import AsyncModellix, Modellix
@@ -230,3 +231,41 @@ def test_a_batch_uploads_each_distinct_file_once_and_cleans_up_after_the_last_ta
     urls = [[u.url for u in o.result.uploads] for o in outcomes]
     assert urls[0] == urls[2] and len(set(urls[1])) == 2 and urls[0][0] in urls[1] and urls[3] == []
     assert left == [] and emu.stats()["media_files"] == 0  # deleted once the last task that used them ended
+
+
+# --- the generated classes and the cleanup rule, without a server ------------------------------------------
+
+
+def test_generated_media_url_fields_take_local_files_and_say_so(tmp_path: Path) -> None:
+    import inspect
+
+    from modellix_typed.models.google import NanoBananaEdit
+    from modellix_typed.validation import ValidationError
+
+    picture = tmp_path / "cat.png"
+    picture.write_bytes(PNG)
+    request = NanoBananaEdit(prompt="x", image=[picture, io.BytesIO(PNG), "https://example.com/a.png"])
+    assert request.to_dict()["image"][0] == picture  # kept as given: the client uploads it before the POST
+    assert NanoBananaEdit(prompt="x", image=[PNG]).image == [PNG]
+    assert "LocalFile" in str(inspect.signature(NanoBananaEdit).parameters["image"].annotation)
+    with pytest.raises(ValidationError) as caught:
+        NanoBananaEdit(prompt=picture, image=["not a url"])  # type: ignore[arg-type]
+    assert sorted(i.path for i in caught.value.issues) == ["image[0]", "prompt"]  # only media-URL fields take files
+
+
+def test_a_batch_deletes_only_uploads_whose_every_task_finished() -> None:
+    from modellix_typed._core.batch_book import BatchOutcome
+    from modellix_typed._core.prepare import prepare_raw
+    from modellix_typed._core.uploads import batch_leftovers
+    from modellix_typed.common_api import MediaFile
+
+    shared, own = MediaFile("f-shared", "https://f/shared.png"), MediaFile("f-own", "https://f/own.png")
+    items = [prepare_raw("a/b", {"i": n}) for n in range(3)]
+    items = [attrs.evolve(items[0], uploads=(shared, own)), attrs.evolve(items[1], uploads=(shared,)), items[2]]
+    done = [BatchOutcome(0, "a/b", "success", "t-0"), BatchOutcome(2, "a/b", "success", "t-2")]
+    assert batch_leftovers(items, [*done, BatchOutcome(1, "a/b", "timeout", "t-1")]) == [own]  # t-1 may read it
+    assert batch_leftovers(items, done) == [own]  # input 1 has no outcome (interrupted): its task may run
+    finished = [*done, BatchOutcome(1, "a/b", "failed", "t-1")]
+    assert sorted(f.file_id for f in batch_leftovers(items, finished)) == ["f-own", "f-shared"]
+    refused = [*done, BatchOutcome(1, "a/b", "rate_limited")]  # nothing was created for input 1
+    assert sorted(f.file_id for f in batch_leftovers(items, refused)) == ["f-own", "f-shared"]
