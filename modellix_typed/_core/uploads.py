@@ -93,7 +93,7 @@ def read_local(value: object, field: str, name: str = "") -> LocalInput:
     elif isinstance(value, (bytes, bytearray)):
         data = bytes(value)
     else:
-        raw = getattr(value, "read")()
+        raw = _read_and_rewind(value)
         if not isinstance(raw, bytes):
             raise UnsupportedUpload(field, "a binary file object", type(value).__name__, "the file must be opened 'rb'")
         data, name = raw, name or Path(str(getattr(value, "name", "") or "")).name
@@ -102,6 +102,20 @@ def read_local(value: object, field: str, name: str = "") -> LocalInput:
     if not name or "." not in name:
         name = f"upload-{digest[:12]}.{_EXTENSIONS[kind]}"
     return LocalInput(digest, name, data, kind)
+
+
+def _read_and_rewind(stream: Any) -> Any:
+    """A file object's content from its current position, left where it was (several inputs may name it)."""
+    try:
+        start = stream.tell()
+    except (AttributeError, OSError, ValueError):
+        return stream.read()
+    data = stream.read()
+    try:
+        stream.seek(start)
+    except (AttributeError, OSError, ValueError):
+        pass
+    return data
 
 
 def localize(body: Any, found: dict[str, LocalInput], path: str = "") -> Any:

@@ -206,11 +206,13 @@ def test_a_batch_uploads_each_distinct_file_once_and_cleans_up_after_the_last_ta
     a, b = tmp_path / "a.png", tmp_path / "b.webp"
     a.write_bytes(PNG)
     b.write_bytes(WEBP)
+    shared = io.BytesIO(JPEG)
     requests: list[Any] = [
         ("google/nano-banana-edit", {"prompt": "one", "image": [a]}),
         ("google/nano-banana-edit", {"prompt": "two", "image": [a, b]}),
         ("google/nano-banana-edit", {"prompt": "three", "image": [a.read_bytes()]}),  # same content as a
         ("google/nano-banana-edit", {"prompt": "four", "image": ["https://example.com/x.png"]}),
+        ("google/nano-banana-edit", {"prompt": "five", "image": [shared, shared]}),  # one file object, twice
     ]
     before = _media_posts(emu)
     kw: dict[str, Any] = {"base_url": emu.base_url, "poll_policy": FAST_POLL, "retry_policy": FAST_RETRY}
@@ -226,10 +228,11 @@ def test_a_batch_uploads_each_distinct_file_once_and_cleans_up_after_the_last_ta
                 return done, await client.media.list()
 
         outcomes, left = asyncio.run(go())
-    assert [o.kind for o in outcomes] == ["success"] * 4
-    assert _media_posts(emu) - before == 2  # a (three times, once as bytes) and b: one upload each
+    assert [o.kind for o in outcomes] == ["success"] * 5
+    assert _media_posts(emu) - before == 3  # a (three times, once as bytes), b, the JPEG stream: one upload each
     urls = [[u.url for u in o.result.uploads] for o in outcomes]
     assert urls[0] == urls[2] and len(set(urls[1])) == 2 and urls[0][0] in urls[1] and urls[3] == []
+    assert len(urls[4]) == 1 and urls[4][0] not in urls[1]
     assert left == [] and emu.stats()["media_files"] == 0  # deleted once the last task that used them ended
 
 
