@@ -84,3 +84,16 @@ def test_a_batch_file_with_at_paths_uploads_each_file_once_and_cleans_up(
     assert [r["outcome"] for r in result.json()["results"]] == ["success"] * 3
     assert media_posts(emulator) == before + 1
     assert emulator.stats()["media_files"] == 0
+
+
+def test_validate_checks_at_path_files_offline(tmp_path: Path) -> None:
+    good, bad = tmp_path / "cat.png", tmp_path / "cat.gif"
+    good.write_bytes(PNG)
+    bad.write_bytes(b"GIF89a" + bytes(10))
+    body = tmp_path / "body.json"
+    body.write_text(json.dumps({"prompt": "x", "image": [f"@{good}"]}))
+    assert cli("validate", "google/nano-banana-edit", str(body)).code == 0
+    body.write_text(json.dumps({"prompt": "x", "image": [f"@{bad}"]}))
+    refused = cli("validate", "google/nano-banana-edit", str(body), "--json")
+    assert refused.code == 2 and refused.json()["error"]["rule"] == "PNG, JPEG or WebP"
+    assert refused.json()["error"]["field"] == "image[0]"
