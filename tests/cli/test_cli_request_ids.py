@@ -26,7 +26,8 @@ def test_verbose_shows_the_sent_and_the_servers_request_ids(emu: RunningEmulator
     result = cli("run", SLUG, "--body", json.dumps({"prompt": "x"}), "-v", env=env)
     assert result.code == 0, result.out + result.err
     [line] = [line for line in result.err.splitlines() if line.startswith(f"[http] POST /api/v1/{SLUG}")]
-    match = re.search(r"\[x-request-id sent (mxt-[0-9a-f]{32}), server (emu-[0-9a-f]{16})\]", line)
+    ids = r"\(attempt 1\) in \d+ ms \[x-request-id sent (mxt-[0-9a-f]{32}), server (emu-[0-9a-f]{16})\]"
+    match = re.search(ids, line)
     assert match is not None, line
     [post] = [r for r in emu.stats()["requests"] if r["method"] == "POST"]
     assert post["sent_id"] == match[1]  # what the server received
