@@ -169,6 +169,7 @@ class ClientCore:
                 body_sha256=call.body_sha256,
                 status=reply.status,
                 partial=excerpt,
+                request_id=call.request_id,
             )
         self.task_types[task_id] = prepared.task_type
         self.accepted_at[task_id] = (prepared.slug, time.monotonic())
