@@ -8,12 +8,12 @@ usual envelope).
 from __future__ import annotations
 
 import datetime as dt
-import mimetypes
+import os
 import urllib.parse
 from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import attrs
 
@@ -26,7 +26,7 @@ MODELS_PATH = "/api/v1/models"
 VALIDATE_KEY_PATH = "/api/v1/apikey/validate"
 BALANCE_PATH = "/api/v1/team/balance"
 MEDIA_PATH = "/api/v1/media/files"
-MAX_UPLOAD_BYTES = 16 * 1024 * 1024  # documented default limit
+MAX_UPLOAD_BYTES = 16 * 1024 * 1024  # documented default limit (the check is _core.uploads.check_upload)
 
 
 @attrs.frozen
@@ -105,26 +105,24 @@ def parse_balance(payload: Mapping[str, Any]) -> Decimal:
         ) from None
 
 
-def upload_call(file: str | Path | bytes, *, filename: str | None = None, content_type: str | None = None) -> Call:
-    """Multipart upload (field ``file``). A side-effecting POST: never replayed on an unknown outcome."""
-    if isinstance(file, bytes):
-        if not filename:
-            raise ConfigurationError("upload: pass filename=... when uploading bytes")
-        data = file
-    else:
-        path = Path(file)
-        if not path.is_file():
-            raise ConfigurationError(f"upload: {str(path)!r} is not a file")
-        data = path.read_bytes()
-        filename = filename or path.name
-    if not data:
-        raise ConfigurationError(f"upload: {filename!r} is empty")
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise ConfigurationError(f"upload: {filename!r} is {len(data)} bytes; the limit is {MAX_UPLOAD_BYTES}")
-    assert filename is not None
-    ctype = content_type or mimetypes.guess_type(filename)[0] or "application/octet-stream"
-    return Call("POST", MEDIA_PATH, kind=RequestKind.SIDE_EFFECT, files={"file": (filename, data, ctype)},
-                slug="media upload")
+def upload_call(
+    file: str | os.PathLike[str] | bytes | bytearray | IO[bytes],
+    *,
+    filename: str | None = None,
+    content_type: str | None = None,
+) -> Call:
+    """Multipart upload (field ``file``), checked before sending: 1 byte to 16 MiB, PNG/JPEG/WebP by the first
+    bytes (:class:`~modellix_typed.errors.UnsupportedUpload` names the limit). A side-effecting POST: never
+    re-sent after an answer (408/409/425/429/5xx mean its outcome is unknown)."""
+    from ._core.uploads import read_local
+
+    if isinstance(file, str):
+        file = Path(file)
+    if isinstance(file, os.PathLike) and not Path(file).is_file():
+        raise ConfigurationError(f"upload: {os.fspath(file)!r} is not a file")
+    local = read_local(file, "file", filename or "")
+    return Call("POST", MEDIA_PATH, kind=RequestKind.SIDE_EFFECT,
+                files={"file": (local.name, local.data, content_type or local.content_type)}, slug="media upload")
 
 
 def parse_media_file(payload: Mapping[str, Any], *, path: str = MEDIA_PATH) -> MediaFile:

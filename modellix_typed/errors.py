@@ -22,6 +22,18 @@ class MissingAPIKey(ConfigurationError):
     """No API key was given and ``MODELLIX_API_KEY`` is unset; raised at the first call that needs one."""
 
 
+class UnsupportedUpload(ConfigurationError):
+    """A file refused before it is uploaded (nothing was sent or paid): empty, over the 16 MiB limit, or not
+    PNG/JPEG/WebP by its first bytes (the limits modellix-agent-canvas and dsh-modellix check). ``field`` is
+    the body field (or ``file``), ``rule`` the limit broken, ``value`` what was found."""
+
+    def __init__(self, field: str, rule: str, value: object, message: str) -> None:
+        self.field = field
+        self.rule = rule
+        self.value = value
+        super().__init__(f"{field}: {message} (rule: {rule}, got {value!r})")
+
+
 class ClientClosed(ModellixError, RuntimeError):
     """The client (or the ``httpx`` client it was given) is closed; create a new one."""
 
@@ -64,6 +76,17 @@ class BadRequest(APIError):
     """400: invalid parameters; fix the request, never retried."""
 
 
+class Conflict(BadRequest):
+    """409: the request conflicts with the server's state (a BadRequest, as dsh-modellix maps it).
+
+    To a paid POST or an upload a 409 is not raised as this: its outcome is unknown (SubmissionOutcomeUnknown).
+    """
+
+
+class UnprocessableEntity(BadRequest):
+    """422: well-formed but refused parameters (a BadRequest, as dsh-modellix maps it)."""
+
+
 class AuthenticationError(APIError):
     """401: invalid, missing or expired API key."""
 
@@ -72,16 +95,33 @@ class InsufficientBalance(APIError):
     """402: the team balance is too low; recharge, never retried."""
 
 
+class PolicyBlocked(APIError):
+    """403: the request is refused by a policy (content, region, account restriction); never retried."""
+
+
 class NotFound(APIError):
     """404: unknown task, model or file (or an expired task)."""
 
 
 class RateLimited(APIError):
-    """429: rate or concurrency limit; ``retry_after`` is in seconds when the server said so."""
+    """429: rate or concurrency limit. To a paid POST it means no task was created, and it is not re-sent
+    (unless ``RetryPolicy(retry_submissions=True)``). ``retry_after`` is in seconds when the server said so
+    (``Retry-After``, else ``X-RateLimit-Reset`` with no quota left); ``reset_at`` is the raw
+    ``X-RateLimit-Reset`` as a Unix time, when sent."""
 
-    def __init__(self, *args: Any, retry_after: float | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, retry_after: float | None = None, reset_at: float | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.retry_after = retry_after
+        self.reset_at = reset_at
+        hints = []
+        if retry_after is not None:
+            hints.append(f"Retry-After {retry_after:g}s")
+        if reset_at is not None:
+            hints.append(f"X-RateLimit-Reset {reset_at:.0f}")
+        if hints:
+            self.args = (f"{self.args[0]} ({', '.join(hints)})",)
 
 
 class ServerError(APIError):
@@ -145,15 +185,23 @@ class SubmissionOutcomeUnknown(ModellixError):
         body_sha256: str,
         status: int | None = None,
         partial: Mapping[str, Any] | None = None,
+        request_id: str | None = None,
+        server_request_id: str | None = None,
     ) -> None:
         self.reason = reason
         self.slug = slug
         self.body_sha256 = body_sha256
         self.status = status
         self.partial: dict[str, Any] = dict(partial or {})
+        self.request_id = request_id  # the x-request-id this client sent (the journal's key for it)
+        self.server_request_id = server_request_id  # the x-request-id of the reply, if any
+        ids = "".join(
+            f" {name}={value}" for name, value in (("x-request-id", request_id), ("server request id", server_request_id))
+            if value
+        )
         super().__init__(
             f"outcome of POST for {slug} is unknown ({reason}); it was not retried to avoid a duplicate "
-            f"charge. body sha256={body_sha256[:16]}... Check the task list/balance before resubmitting."
+            f"charge. body sha256={body_sha256[:16]}...{ids} Check the task list/balance before resubmitting."
         )
 
 
@@ -210,7 +258,8 @@ class TaskTimeout(TaskError):
 
 
 class ResultExpired(NotFound):
-    """A result file (or task) is gone because its retention window passed."""
+    """A result file (or task) is gone because its retention window passed (the server's ``ASSET_EXPIRED``,
+    an HTTP 410, or a download after the known expiry); a NotFound, so existing handlers keep working."""
 
 
 # --- downloads -------------------------------------------------------------------------------------------
@@ -230,10 +279,17 @@ _BY_STATUS: dict[int, type[APIError]] = {
     400: BadRequest,
     401: AuthenticationError,
     402: InsufficientBalance,
+    403: PolicyBlocked,
     404: NotFound,
+    409: Conflict,
+    410: ResultExpired,
+    422: UnprocessableEntity,
     429: RateLimited,
     503: ServiceUnavailable,
 }
+
+
+ASSET_EXPIRED = "ASSET_EXPIRED"  # dsh-modellix's error code for a result past its retention
 
 
 def split_message(message: str) -> tuple[str, str]:
@@ -252,8 +308,11 @@ def api_error_for(
     path: str = "",
     request_id: str | None = None,
     retry_after: float | None = None,
+    reset_at: float | None = None,
 ) -> APIError:
-    """Build the typed error for an error response; tolerant of non-JSON bodies (HTML from a proxy...)."""
+    """Build the typed error for an error response; tolerant of non-JSON bodies (HTML from a proxy...).
+
+    A body naming ``ASSET_EXPIRED`` (as ``code``, ``error_code`` or in the message) is a ResultExpired."""
     import json  # only on an error response: importing a model class must not load it
 
     text = content[:2000].decode("utf-8", errors="replace")
@@ -268,7 +327,9 @@ def api_error_for(
     else:
         category, detail = "", ""
     cls = _BY_STATUS.get(status) or (ServerError if status >= 500 else APIError)
+    if status < 500 and ASSET_EXPIRED in text:
+        cls = ResultExpired
     kwargs: dict[str, Any] = {"method": method, "path": path, "request_id": request_id, "body": text}
     if cls is RateLimited:
-        return RateLimited(status, category, detail, retry_after=retry_after, **kwargs)
+        return RateLimited(status, category, detail, retry_after=retry_after, reset_at=reset_at, **kwargs)
     return cls(status, category, detail, **kwargs)

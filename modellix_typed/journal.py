@@ -4,10 +4,11 @@ JSON Lines, one event per line, each appended with a single write and fsynced be
 
 - ``batch``: the header (format version, number of inputs, the download folder if any);
 - ``intent``: one per input, all written before the first POST (index, slug, documented path, task type, the sha256
-  of the exact bytes sent and the body itself);
+  of the exact bytes sent, the body itself and the ``x-request-id`` its POST carries);
 - ``sending``: written right before that input's paid POST;
-- ``task`` (its task id), ``unknown`` (the POST may have created a task) or ``rejected`` (the server
-  definitely refused it, nothing was created): right after the POST;
+- ``task`` (its task id), ``unknown`` (the POST may have created a task), ``rate_limited`` (a 429: nothing was
+  created, resent by a resume only when asked) or ``rejected`` (the server definitely refused it, nothing was
+  created): right after the POST;
 - ``done`` (``success`` or ``failed``) when the task is seen finished, ``saved`` with the files written.
 
 Reading it back, an input with an intent but no ``sending`` was never sent (resume submits it); one with
@@ -29,7 +30,7 @@ from typing import Any, Protocol, TypeVar
 
 import attrs
 
-from .errors import APIError, ClientClosed, ConfigurationError, TaskFailed
+from .errors import APIError, ClientClosed, ConfigurationError, RateLimited, TaskFailed
 from .fileio import fsync_dir, lock, unlock
 
 FORMAT_VERSION = 1
@@ -59,6 +60,9 @@ class Submission(Protocol):
     @property
     def content(self) -> bytes: ...
 
+    @property
+    def request_id(self) -> str: ...
+
 
 @attrs.define
 class Entry:
@@ -71,19 +75,23 @@ class Entry:
     sha256: str
     body: Any
     label: dict[str, Any] | None = None  # the caller's own reference (the CLI: input line number and id)
+    request_id: str | None = None  # the x-request-id of this intent's POST (None in journals written before it)
     sending: bool = False
     task_id: str | None = None
     unknown: str | None = None  # why the POST's outcome is unknown
     rejected: str | None = None  # the server's definite refusal (nothing was created)
+    rate_limited: str | None = None  # a 429 answered the POST (nothing was created; resend only when asked)
     final: str | None = None  # "success" / "failed"
     error: str | None = None  # the failure message of a failed task
     files: list[str] = attrs.Factory(list)
 
     @property
     def state(self) -> str:
-        """``task`` / ``unknown`` / ``rejected`` / ``never_sent``: what resume does with this input."""
+        """``task`` / ``unknown`` / ``rate_limited`` / ``rejected`` / ``never_sent``: what resume does with it."""
         if self.task_id is not None:
             return "task"
+        if self.rate_limited is not None:
+            return "rate_limited"
         if self.rejected is not None:
             return "rejected"
         if self.sending or self.unknown is not None:
@@ -149,10 +157,12 @@ class Journal:
         for index, item in enumerate(items):
             body = json.loads(item.content) if item.content else None
             label = dict(labels[index]) if labels is not None else None
-            entry = Entry(index, item.slug, item.documented_path, item.task_type, _sha256(item.content), body, label)
+            entry = Entry(index, item.slug, item.documented_path, item.task_type, _sha256(item.content), body, label,
+                          item.request_id)
             self.entries[index] = entry
             lines.append({"event": "intent", "index": index, "slug": item.slug, "documented_path": item.documented_path,
-                          "task_type": item.task_type, "sha256": entry.sha256, "body": body, "label": label})
+                          "task_type": item.task_type, "sha256": entry.sha256, "body": body, "label": label,
+                          "request_id": item.request_id})
         self._append(lines)
         self.header = header
         fsync_dir(self.path.parent)
@@ -249,6 +259,9 @@ class Journal:
         """An API error answer, or a client refusing before sending, means nothing was created; anything
         else (no answer, a broken one, an interrupt mid-POST) may have created a task."""
         reason = f"{type(error).__name__}: {error}"
+        if isinstance(error, RateLimited):
+            self._event("rate_limited", index, error=reason, retry_after=error.retry_after, reset_at=error.reset_at)
+            return
         nothing_sent = isinstance(error, (APIError, ConfigurationError, ClientClosed))
         self._event("rejected" if nothing_sent else "unknown", index, error=reason)
 
@@ -291,7 +304,8 @@ def _replay(path: Path, data: bytes) -> tuple[dict[str, Any], dict[int, Entry], 
             elif event == "intent":
                 index = record["index"]
                 entries[index] = Entry(index, record["slug"], record.get("documented_path"), record.get("task_type"),
-                                       record["sha256"], record.get("body"), record.get("label"))
+                                       record["sha256"], record.get("body"), record.get("label"),
+                                       record.get("request_id"))
             else:
                 _apply(entries[record["index"]], event, record)
         except (ValueError, KeyError, TypeError) as exc:
@@ -302,7 +316,7 @@ def _replay(path: Path, data: bytes) -> tuple[dict[str, Any], dict[int, Entry], 
 
 def _apply(entry: Entry, event: Any, fields: Mapping[str, Any]) -> None:
     if event == "sending":
-        entry.sending, entry.rejected = True, None
+        entry.sending, entry.rejected, entry.rate_limited = True, None, None
     elif event == "task":
         entry.task_id = str(fields["task_id"])
     elif event == "unknown":
@@ -310,6 +324,9 @@ def _apply(entry: Entry, event: Any, fields: Mapping[str, Any]) -> None:
     elif event == "rejected":
         entry.rejected = str(fields.get("error") or "rejected")
         entry.sending = False  # a later resume may send it again: nothing was created
+    elif event == "rate_limited":
+        entry.rate_limited = str(fields.get("error") or "rate limited")
+        entry.sending = False  # nothing was created; a resume resends it only when asked
     elif event == "done":
         entry.final, entry.error = str(fields["status"]), fields.get("error")
     elif event == "saved":

@@ -39,7 +39,23 @@ class AsyncDownloader(Protocol):
     ) -> Awaitable[list[Path]]: ...
 
 
-RESULT_TTL = dt.timedelta(hours=24)  # documented retention; newer sources say 7 days, we warn on the safe side
+# Retention when the server does not say: 7 days (modellix-plugin 04f4303 "correct result TTL to 7 days", dsh-modellix
+# DEFAULT_RESULT_TTL_MS; the 24 h of older pages is superseded, see FACTS.md section 4).
+RESULT_TTL = dt.timedelta(days=7)
+EXPIRY_KEYS = ("result_expires_at", "expires_at", "expiresAt", "resultExpiresAt")  # where servers state expiry
+
+
+def server_expiry(*places: Any) -> dt.datetime | None:
+    """The first expiry stated in ``places`` (most specific first): epoch seconds, epoch milliseconds
+    (numbers >= 1e11) or an ISO 8601 string, under one of :data:`EXPIRY_KEYS`."""
+    for place in places:
+        if not isinstance(place, Mapping):
+            continue
+        for key in EXPIRY_KEYS:
+            when = parse_time(place.get(key))
+            if when is not None:
+                return when
+    return None
 
 
 class TaskStatus(str, enum.Enum):
@@ -83,9 +99,12 @@ class Resource:
     format: str | None = None
     role: str | None = None
     extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
+    # What the server says about this file's expiry (its own field, else the result's, else the task's).
+    expires_at: dt.datetime | None = None
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Resource:
+    def from_dict(cls, data: Mapping[str, Any], *outer: Mapping[str, Any]) -> Resource:
+        """A resource object; ``outer`` (``data.result``, ``data``) supply an expiry the resource lacks."""
         known = {"url", "type", "width", "height", "format", "role"}
         return cls(
             url=str(data.get("url") or ""),
@@ -95,6 +114,7 @@ class Resource:
             format=opt_str(data.get("format")),
             role=opt_str(data.get("role")),
             extra={k: v for k, v in data.items() if k not in known},
+            expires_at=server_expiry(data, *outer),
         )
 
 
@@ -113,6 +133,9 @@ class TaskResult:
     raw_status: str = attrs.field(default=attrs.Factory(lambda self: self.status.value, takes_self=True))
     fetched_at: dt.datetime = attrs.field(factory=lambda: dt.datetime.now(dt.timezone.utc), eq=False)
     raw: Mapping[str, Any] = attrs.field(factory=dict, repr=False, eq=False)
+    # The uploads this client made for the request's local files (run/batch; deleted after the task when
+    # cleanup is on): ``MediaFile`` objects.
+    uploads: tuple[Any, ...] = attrs.field(default=(), eq=False)
     _downloader: Downloader | AsyncDownloader | None = attrs.field(default=None, repr=False, eq=False, alias="downloader")
 
     @property
@@ -125,8 +148,27 @@ class TaskResult:
         return parse_time(self.extensions.get("end_time"))
 
     @property
+    def server_expires_at(self) -> dt.datetime | None:
+        """The expiry the server stated, most specific first: the earliest of the resources' own, else
+        ``data.result``'s, else the task's (``result_expires_at``/``expires_at``); None when it said nothing."""
+        own = [r.expires_at for r in self.resources if r.expires_at is not None]
+        if own:
+            return min(own)
+        return server_expiry(self.raw.get("result"), self.raw)
+
+    @property
+    def expires_at_from_server(self) -> bool:
+        """True when :attr:`expires_at` is the server's word, False when it is this client's estimate."""
+        return self.server_expires_at is not None
+
+    @property
     def expires_at(self) -> dt.datetime | None:
-        """Best estimate of when the result files disappear (24 h after completion/submission)."""
+        """When the result files disappear: the server's stated expiry (:attr:`server_expires_at`), else an
+        estimate, 7 days (:data:`RESULT_TTL`) after the end time (or the submit time, or when first seen done);
+        :attr:`expires_at_from_server` tells which."""
+        stated = self.server_expires_at
+        if stated is not None:
+            return stated
         base = self.completed_at or parse_time(self.extensions.get("submit_time"))
         if base is None and self.status is TaskStatus.SUCCESS:
             base = self.fetched_at  # lower bound unknown: the task was already done when we saw it
@@ -181,8 +223,11 @@ def parse_status(raw_status: Any) -> TaskStatus:
 
 
 def find_resources(data: Mapping[str, Any]) -> tuple[Resource, ...]:
-    """Resources under ``data.result.resources``, else ``data.resources``; objects with a url or bare URLs."""
+    """Resources under ``data.result.resources``, else ``data.resources``; objects with a url or bare URLs.
+
+    Each carries the most specific expiry the server stated (its own, ``data.result``'s, the task's)."""
     result = data.get("result")
+    outer = (result, data) if isinstance(result, Mapping) else (data,)
     items = result.get("resources") if isinstance(result, Mapping) else None
     if not isinstance(items, Sequence) or isinstance(items, str):
         items = data.get("resources")
@@ -191,9 +236,9 @@ def find_resources(data: Mapping[str, Any]) -> tuple[Resource, ...]:
     found = []
     for item in items:
         if isinstance(item, str) and item.strip():
-            found.append(Resource(url=item.strip()))
+            found.append(Resource(url=item.strip(), expires_at=server_expiry(*outer)))
         elif isinstance(item, Mapping) and isinstance(item.get("url"), str) and item["url"]:
-            found.append(Resource.from_dict(item))
+            found.append(Resource.from_dict(item, *outer))
     return tuple(found)
 
 
@@ -256,12 +301,18 @@ def _error_text(data: Mapping[str, Any]) -> str | None:
 
 
 def parse_time(value: Any) -> dt.datetime | None:
-    """ISO 8601 string or epoch seconds/milliseconds -> aware datetime; None when absent/unparseable."""
+    """ISO 8601 string or epoch seconds/milliseconds (a number below 1e11 is seconds, as modellix-agent-canvas
+    reads it; a string of digits too) -> aware datetime; None when absent/unparseable."""
     if value is None or value == "":
         return None
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        seconds = value / 1000 if value > 1e11 else value
-        return dt.datetime.fromtimestamp(seconds, dt.timezone.utc)
+        seconds = value / 1000 if value >= 1e11 else value
+        try:
+            return dt.datetime.fromtimestamp(seconds, dt.timezone.utc)
+        except (OverflowError, OSError, ValueError):
+            return None
     if isinstance(value, str):
         try:
             when = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))

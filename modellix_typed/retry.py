@@ -1,9 +1,12 @@
 """Where a retry is decided: which failures are retried, how long to wait, and the POST-vs-GET rules.
 
-Pure logic shared by the sync and async transports. The rules follow the API's own guidance: reads
-retry on 408/429/5xx and network errors with exponential backoff; a paid POST is submitted once and
-only retried when the server certainly did not act on it (429 with a definite rejection, or a
-connection that failed before any byte was sent).
+Pure logic shared by the sync and async transports. Reads retry on 408/429/5xx and network errors with
+exponential backoff. A paid POST (or a media upload) is sent once, whatever the answer, 429 included: what
+every official client does (modellix-cli ``maxAttempts = 1``, dsh-modellix, the plugin's "Do not automatically
+repeat a paid POST, including after 429"). ``RetryPolicy(retry_submissions=True)`` is an opt-in no official
+client makes: a paid POST is then repeated (within ``max_retries``) only when the server certainly did not act
+on it (a 429, or a connection that failed before any byte was sent). An upload is never re-sent after an
+answer: 408/409/425/429/5xx there mean "outcome unknown" (dsh ``media-upload-client.ts``).
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ DEFAULT_MAX_RETRIES = 3
 # Answers to a paid POST that certainly created nothing (the official CLI's list). Any other status after the
 # body was sent (409, 3xx, an unlisted 4xx, 408, 5xx) leaves the outcome unknown.
 DEFINITE_REJECTIONS = frozenset({400, 401, 402, 403, 404, 405, 413, 415, 422, 429})
+# An upload's answers that created nothing; 408/409/425/429/5xx and anything else leave its outcome unknown (dsh).
+UPLOAD_REJECTIONS = DEFINITE_REJECTIONS - {429}
 
 
 def retryable_read_status(status: int) -> bool:
@@ -46,9 +51,11 @@ class RetryPolicy:
     base_delay: float = 1.0
     max_delay: float = 10.0
     max_retry_after: float = 60.0  # never sleep longer than this on a server's say-so
-    # False: a paid/side-effecting POST is never repeated, not even after a 429 or a connection that never
-    # opened (the official CLI's choice); reads still retry.
-    retry_submissions: bool = True
+    # False (the default, every official client's choice): a paid/side-effecting POST is sent once, never
+    # repeated, not even after a 429 or a connection that never opened; reads still retry. True: a paid POST
+    # is repeated after a 429 or a connection that never opened (bounded by max_retries); uploads still
+    # are not repeated after an answer.
+    retry_submissions: bool = False
 
     def backoff(self, attempt: int, rng: random.Random | None = None) -> float:
         """Delay before retry number ``attempt`` (1-based): uniform in [cap/2, cap], cap = base*2^(n-1)."""
@@ -99,6 +106,16 @@ def retry_after_from(headers: Mapping[str, str], now: float | None = None) -> fl
     return None
 
 
+def rate_limit_reset(headers: Mapping[str, str]) -> float | None:
+    """``X-RateLimit-Reset`` as a Unix time (what modellix-cli's 429 message names), or None."""
+    value = headers.get("x-ratelimit-reset")
+    try:
+        reset = float(value) if value is not None else None
+    except ValueError:
+        return None
+    return reset if reset is not None and reset == reset and reset not in (float("inf"), float("-inf")) else None
+
+
 @attrs.frozen
 class Decision:
     """What to do after one attempt: retry after ``delay`` seconds, or stop.
@@ -124,14 +141,16 @@ def decide_on_status(
     rng: random.Random | None = None,
 ) -> Decision:
     """After an HTTP error status. ``attempt`` is the number of attempts already made (1-based)."""
+    if kind is RequestKind.SIDE_EFFECT and status not in UPLOAD_REJECTIONS:
+        return UNKNOWN  # an upload is never re-sent after an answer; a 429 may still have stored the file
     if kind is not RequestKind.READ and status not in DEFINITE_REJECTIONS:
         return UNKNOWN  # the body was received and the answer does not say nothing was created
     if attempt > policy.max_retries:
         return STOP
     if kind is RequestKind.READ and retryable_read_status(status):
         return Decision(True, policy.delay(attempt, retry_after, rng))
-    if kind is not RequestKind.READ and status == 429 and policy.retry_submissions:
-        # A 429 is a definite rejection: the task was not created, so trying again cannot double-charge.
+    if kind is RequestKind.SUBMIT and status == 429 and policy.retry_submissions:
+        # Opt-in only: a 429 is a definite rejection (no task was created), so trying again cannot double-charge.
         return Decision(True, policy.delay(attempt, retry_after, rng))
     return STOP
 

@@ -16,6 +16,7 @@ from typing import Any, Final
 import attrs
 
 from .errors import ModellixError
+from .local_file import LocalFile as LocalFile, is_local_file as is_local_file  # media-URL fields take files too
 from .patterns import Pattern as Pattern  # generated modules build their patterns as ``v.Pattern(...)``
 
 

@@ -29,6 +29,7 @@ from .._core.batch_book import (
     started,
 )
 from .._core.limiter_book import Slot
+from .._core.uploads import batch_leftovers, listed
 from .._core.wait import task_id_of
 from ..errors import (
     ModellixError,
@@ -51,12 +52,24 @@ async def run_batch_async(
     journal: JournalPath | Journal | None = None,
     download: str | os.PathLike[str] | None = None,
     stop_on_unknown: bool = False,
+    cleanup_uploads: bool = False,
 ) -> list[BatchOutcome]:
+    """Each distinct local file of the bodies is uploaded once before the first POST; with ``cleanup_uploads``
+    those uploads are deleted at the end, except any a task that may still run could read."""
     prepared = prepare_all(requests)
     client.config.require_key()
     check_timeout(timeout)
-    with started(journal, prepared, download) as run:
-        return await _run_async(client, run, max_concurrency, timeout, on_progress, stop_on_unknown)
+    prepared = await client._upload_locals(prepared)
+    try:
+        with started(journal, prepared, download) as run:
+            outcomes = await _run_async(client, run, max_concurrency, timeout, on_progress, stop_on_unknown)
+    except BaseException as exc:
+        if cleanup_uploads:
+            await client._delete_uploads(batch_leftovers(prepared, getattr(exc, "outcomes", [])))
+        raise
+    if cleanup_uploads:
+        await client._delete_uploads(batch_leftovers(prepared, outcomes))
+    return [listed(outcome, prepared) for outcome in outcomes]
 
 
 async def resume_batch_async(
@@ -64,6 +77,7 @@ async def resume_batch_async(
     journal: JournalPath | Journal,
     *,
     resubmit_unknown: bool = False,
+    retry_rate_limited: bool = False,
     download: str | os.PathLike[str] | None = None,
     max_concurrency: int | None = None,
     timeout: float | None = None,
@@ -73,7 +87,7 @@ async def resume_batch_async(
     client.config.require_key()
     check_timeout(timeout)
     with reopened(journal) as book:
-        run = resume_run(book, resubmit_unknown, download)
+        run = resume_run(book, resubmit_unknown, download, retry_rate_limited)
         return await _run_async(client, run, max_concurrency, timeout, on_progress)
 
 

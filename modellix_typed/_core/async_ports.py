@@ -4,9 +4,11 @@ Written once, in async (``_async/``); ``tools/unasync.py`` generates the sync tw
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Protocol, Unpack
 
+from ..common_api import MediaFile
 from ..config import ClientConfig
 from ..results import TaskResult
 from .limiter_book import AsyncSlots, Slot
@@ -33,8 +35,8 @@ class AsyncTaskOwner(Protocol):
 
 
 class AsyncBatchClient(AsyncTaskOwner, Protocol):
-    """What the batch runner asks of a client: its settings, one paid POST holding a given slot, waits and
-    downloads."""
+    """What the batch runner asks of a client: its settings, one paid POST holding a given slot, waits,
+    downloads, and the uploads of local files named in the inputs (made once, deleted when unused)."""
 
     @property
     def config(self) -> ClientConfig: ...
@@ -44,3 +46,7 @@ class AsyncBatchClient(AsyncTaskOwner, Protocol):
     async def download(
         self, result: TaskResult, folder: str | Path, *, max_bytes: int | None = None, overwrite: bool = False
     ) -> list[Path]: ...
+
+    async def _upload_locals(self, prepared: list[Prepared]) -> list[Prepared]: ...
+
+    async def _delete_uploads(self, files: Iterable[MediaFile]) -> None: ...

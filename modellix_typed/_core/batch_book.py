@@ -41,6 +41,7 @@ from ..errors import (
     ConfigurationError,
     InsufficientBalance,
     ModellixError,
+    RateLimited,
     SubmissionOutcomeUnknown,
     TaskFailed,
     TaskTimeout,
@@ -63,7 +64,9 @@ STOP_CHECK_INTERVAL = 0.1
 
 BatchItem = RequestModel | tuple[str, Mapping[str, Any]]
 JournalPath = str | os.PathLike[str]
-OutcomeKind = Literal["success", "failed", "rejected", "outcome_unknown", "timeout", "error", "skipped"]
+OutcomeKind = Literal[
+    "success", "failed", "rejected", "rate_limited", "outcome_unknown", "timeout", "error", "skipped"
+]
 
 
 class NotSent(ModellixError):
@@ -133,6 +136,8 @@ def classify(index: int, slug: str, task_id: str | None, error: ModellixError) -
         kind = "timeout"
     elif isinstance(error, SubmissionOutcomeUnknown):
         kind = "outcome_unknown"
+    elif isinstance(error, RateLimited) and task_id is None:
+        kind = "rate_limited"  # a 429 to the POST: nothing created, not re-sent (resume can, when asked)
     elif isinstance(error, APIError) and task_id is None:
         kind = "rejected"
     else:
@@ -160,9 +165,12 @@ class Run:
     download: Path | None = None
 
 
-def plan_resume(journal: Journal, *, resubmit_unknown: bool) -> tuple[list[Job], list[BatchOutcome]]:
+def plan_resume(
+    journal: Journal, *, resubmit_unknown: bool, retry_rate_limited: bool = False
+) -> tuple[list[Job], list[BatchOutcome]]:
     """What a journal leaves to do: re-attach known tasks, send never-sent (or refused) inputs, and report
-    inputs whose POST may have created a task (unless ``resubmit_unknown``) instead of paying twice."""
+    inputs whose POST may have created a task (unless ``resubmit_unknown``) instead of paying twice, and
+    inputs a 429 turned away (unless ``retry_rate_limited``). A re-sent input keeps its intent's x-request-id."""
     from ..journal import JournalError
 
     jobs: list[Job] = []
@@ -173,6 +181,8 @@ def plan_resume(journal: Journal, *, resubmit_unknown: bool) -> tuple[list[Job],
             raise JournalError(f"journal {str(journal.path)!r}: the body of input {index} does not match its sha256")
         provider, model_id = parse_slug(entry.slug)
         item = Prepared(entry.slug, entry.task_type, provider, model_id, entry.documented_path, content)
+        if entry.request_id:  # the intent's own id (journals written before request ids get a fresh one)
+            item = attrs.evolve(item, request_id=entry.request_id)
         state = entry.state
         if state == "task" and entry.task_id is not None:
             if entry.final == "failed":
@@ -185,6 +195,10 @@ def plan_resume(journal: Journal, *, resubmit_unknown: bool) -> tuple[list[Job],
             reason = f"journal: the POST may have created a task ({entry.unknown or 'the process stopped during it'})"
             error = SubmissionOutcomeUnknown(reason, slug=entry.slug, body_sha256=entry.sha256)
             known.append(classify(index, entry.slug, None, error))
+        elif state == "rate_limited" and not retry_rate_limited:
+            limited = RateLimited(429, "rate limited", f"journal: {entry.rate_limited} (resume with "
+                                  "retry_rate_limited=True / --retry-rate-limited to send it again)")
+            known.append(classify(index, entry.slug, None, limited))
         else:
             jobs.append(Job(index, item))
     return jobs, known
@@ -368,8 +382,10 @@ def reopened(journal: JournalPath | Journal) -> Iterator[Journal]:
             yield book
 
 
-def resume_run(book: Journal, resubmit_unknown: bool, download: str | os.PathLike[str] | None) -> Run:
-    jobs, known = plan_resume(book, resubmit_unknown=resubmit_unknown)
+def resume_run(
+    book: Journal, resubmit_unknown: bool, download: str | os.PathLike[str] | None, retry_rate_limited: bool = False
+) -> Run:
+    jobs, known = plan_resume(book, resubmit_unknown=resubmit_unknown, retry_rate_limited=retry_rate_limited)
     folder = download if download is not None else book.header.get("download")
     return Run(jobs, len(book.entries), known, book, Path(folder) if folder else None)
 

@@ -103,6 +103,8 @@ class ClientCore:
 
     def submit_calls(self, prepared: Prepared) -> list[Call]:
         """The POST to send, then (only after a 404, which created nothing) the one legacy path to try."""
+        if prepared.pending:
+            raise ConfigurationError(f"{prepared.slug}: the body's local files must be uploaded before the POST")
         return [
             Call(
                 "POST",
@@ -110,6 +112,7 @@ class ClientCore:
                 kind=RequestKind.SUBMIT,
                 content=prepared.content,
                 slug=prepared.slug,
+                request_id=prepared.request_id,
                 on_rate_limited=self.on_rate_limited,
             )
             for path in self.submit_paths(prepared)
@@ -164,6 +167,7 @@ class ClientCore:
                 body_sha256=call.body_sha256,
                 status=reply.status,
                 partial=excerpt,
+                request_id=call.request_id,
             )
         self.task_types[task_id] = prepared.task_type
         self.accepted_at[task_id] = (prepared.slug, time.monotonic())

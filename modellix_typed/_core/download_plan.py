@@ -83,7 +83,8 @@ def warn_if_expiring(result: TaskResult, now: dt.datetime | None = None, *, stac
     now = now or dt.datetime.now(dt.timezone.utc)
     left = expires - now
     if left <= dt.timedelta(0):
-        message = f"task {result.task_id}: results probably expired at {expires.isoformat()} (24 h retention)"
+        basis = "the server's expiry" if result.expires_at_from_server else "estimated: 7-day retention"
+        message = f"task {result.task_id}: results probably expired at {expires.isoformat()} ({basis})"
     elif left <= EXPIRY_WARNING_WINDOW:
         message = f"task {result.task_id}: results expire in {left} (at {expires.isoformat()}); download now"
     else:
@@ -139,6 +140,16 @@ def _current_umask() -> int:
 _UMASK = _current_umask()
 
 
+def expiry_note(result: TaskResult) -> str:
+    """What is known about when ``result`` expires, for an error message."""
+    expires = result.expires_at
+    if expires is None:
+        return "results are kept about 7 days"
+    basis = "as the server stated" if result.expires_at_from_server else "estimated, 7 days after the end"
+    tense = "expired" if expires <= dt.datetime.now(dt.timezone.utc) else "expire"
+    return f"its results {tense} at {expires.isoformat()} ({basis})"
+
+
 def check_response(response: httpx.Response, result: TaskResult, resource: Resource) -> int | None:
     """Status and content verdict for a result download; returns the announced length, if any.
 
@@ -149,7 +160,7 @@ def check_response(response: httpx.Response, result: TaskResult, resource: Resou
         raise ResultExpired(
             response.status_code,
             "Result expired",
-            f"result file of task {result.task_id} is gone (HTTP {response.status_code}); results are kept ~24 h",
+            f"result file of task {result.task_id} is gone (HTTP {response.status_code}); {expiry_note(result)}",
             method="GET",
             path=httpx.URL(url).path,
         )

@@ -34,6 +34,7 @@ from ..retry import (
     RetryPolicy,
     decide_on_network_error,
     decide_on_status,
+    rate_limit_reset,
     retry_after_from,
 )
 
@@ -80,6 +81,7 @@ class Call:
     files: Mapping[str, tuple[str, bytes, str]] | None = None
     slug: str | None = None  # for submissions: which model, for error messages
     retries: bool = True
+    request_id: str | None = None  # sent as x-request-id (a paid POST: one stable id per submission intent)
     # Told of each 429 with its Retry-After (submissions: the limiter then takes fewer slots).
     on_rate_limited: Callable[[float | None], None] | None = attrs.field(default=None, eq=False, repr=False)
 
@@ -119,6 +121,7 @@ class Exchange:
         self.call = call
         self.rng = rng
         self.attempts: int = 0
+        self.server_request_id: str | None = None  # the last reply's x-request-id
 
     def request_kwargs(self) -> dict[str, Any]:
         call, t = self.call, self.config.timeouts
@@ -126,6 +129,8 @@ class Exchange:
         # httpx.Headers, not a dict: its repr masks Authorization (debuggers, tracebacks that show locals).
         headers = httpx.Headers({"Accept": "application/json", "User-Agent": self.config.user_agent})
         headers.update(self.config.auth_headers())
+        if call.request_id is not None:
+            headers["x-request-id"] = call.request_id
         kwargs: dict[str, Any] = {
             "method": call.method,
             "url": self.config.url(call.path),
@@ -163,10 +168,20 @@ class Exchange:
 
     def on_response(self, status: int, headers: Mapping[str, str], content: bytes) -> Step:
         call = self.call
-        logger.debug("%s %s -> HTTP %s (attempt %d)", call.method, call.path, status, self.attempts)
+        self.server_request_id = headers.get("x-request-id")
+        logger.debug(
+            "%s %s -> HTTP %s (attempt %d)%s", call.method, call.path, status, self.attempts, self._ids()
+        )
         if 200 <= status < 300:
             return self._on_success(status, headers, content)
         return self._on_error(status, headers, content, what=f"HTTP {status}", http_status=status)
+
+    def _ids(self) -> str:
+        """The request ids of the last exchange, for ``-v`` traces (sent by us, returned by the server)."""
+        ids = [f"sent {self.call.request_id}"] if self.call.request_id else []
+        if self.server_request_id:
+            ids.append(f"server {self.server_request_id}")
+        return f" [x-request-id {', '.join(ids)}]" if ids else ""
 
     def _on_error(
         self, code: int, headers: Mapping[str, str], content: bytes, *, what: str, http_status: int
@@ -174,13 +189,15 @@ class Exchange:
         """An error status (the HTTP one, or the ``code`` of a 2xx envelope): outcome unknown, retry, or raise."""
         call = self.call
         retry_after = retry_after_from(headers)
+        self.server_request_id = headers.get("x-request-id")
         error = api_error_for(
             code,
             content,
             method=call.method,
             path=call.path,
-            request_id=headers.get("x-request-id"),
+            request_id=self.server_request_id,
             retry_after=retry_after,
+            reset_at=rate_limit_reset(headers),
         )
         if code == 429 and call.on_rate_limited is not None:
             call.on_rate_limited(retry_after)
@@ -221,7 +238,13 @@ class Exchange:
         call = self.call
         logger.warning("%s %s: outcome unknown (%s); not retrying", call.method, call.path, reason)
         return SubmissionOutcomeUnknown(
-            reason, slug=call.slug or call.path, body_sha256=call.body_sha256, status=status, partial=partial
+            reason,
+            slug=call.slug or call.path,
+            body_sha256=call.body_sha256,
+            status=status,
+            partial=partial,
+            request_id=call.request_id,
+            server_request_id=self.server_request_id,
         )
 
     def _retry(self, decision: Decision, reason: str) -> Step:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import re
+import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -15,11 +17,23 @@ from ..request import RequestModel, parse_slug
 from .exchange import encode_json
 
 if TYPE_CHECKING:
-    pass
+    from ..common_api import MediaFile
+    from .uploads import LocalInput
 logger = logging.getLogger("modellix_typed")
 
 
 RequestLike = RequestModel | str
+REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,256}")  # what dsh-modellix sends as x-request-id
+
+
+def new_request_id() -> str:
+    """A fresh ``x-request-id`` for one submission intent (never shared with another intent)."""
+    return f"mxt-{uuid.uuid4().hex}"
+
+
+def _check_request_id(_: object, __: object, value: str) -> None:
+    if not isinstance(value, str) or REQUEST_ID.fullmatch(value) is None:
+        raise ConfigurationError(f"request_id: must match [A-Za-z0-9._:-]{{1,256}}, got {value!r}")
 
 
 @attrs.frozen
@@ -33,6 +47,26 @@ class Prepared:
     model_id: str
     documented_path: str | None
     content: bytes
+    # This submission intent's x-request-id: journaled before the POST, sent with it (and with its one legacy
+    # path fallback after a 404, or a resume's deliberate re-send of the same intent), never with another body.
+    request_id: str = attrs.field(factory=new_request_id, validator=_check_request_id)
+    # Local files the body names (read and checked, not uploaded yet): ``content`` is empty until the client
+    # uploads them and fills ``template`` with their URLs (:func:`.uploads.with_uploads`).
+    pending: Mapping[str, LocalInput] = attrs.field(factory=dict, eq=False, repr=False, kw_only=True)
+    template: Any = attrs.field(default=None, eq=False, repr=False, kw_only=True)
+    uploads: tuple[MediaFile, ...] = attrs.field(default=(), kw_only=True)  # this client's uploads it uses
+
+
+def _serialized(slug: str, body: Mapping[str, Any]) -> dict[str, Any]:
+    """``content`` (JSON bytes), or the pending local files and the template that will hold their URLs."""
+    from .uploads import localize
+
+    found: dict[str, LocalInput] = {}
+    template = localize(body, found)
+    if found:
+        logger.debug("%s: %d local file(s) to upload before the POST", slug, len(found))
+        return {"content": b"", "pending": found, "template": template}
+    return {"content": encode_json(body)}
 
 
 def prepare(request: RequestLike, data: Mapping[str, Any] | None = None, *, validate: bool = True) -> Prepared:
@@ -64,7 +98,7 @@ def prepare(request: RequestLike, data: Mapping[str, Any] | None = None, *, vali
         endpoint.provider,
         endpoint.model_id,
         endpoint.documented_path,
-        encode_json(request.to_dict()),
+        **_serialized(endpoint.slug, request.to_dict()),
     )
 
 
@@ -79,7 +113,9 @@ def prepare_raw(slug: str, data: Mapping[str, Any]) -> Prepared:
     if not isinstance(data, Mapping):
         raise ConfigurationError(f"submit({slug!r}, data): data must be a dict (a JSON object), got {type(data).__name__}")
     try:
-        content = encode_json(data)
+        serialized = _serialized(slug, data)
+    except ConfigurationError:
+        raise  # a local file refused (UnsupportedUpload) names its own field and limit
     except (TypeError, ValueError) as exc:
         raise ConfigurationError(f"submit({slug!r}, data): the body is not JSON-serializable ({exc})") from None
     try:
@@ -88,4 +124,4 @@ def prepare_raw(slug: str, data: Mapping[str, Any]) -> Prepared:
         entry = None
     task_type = entry.task_type if entry is not None else None
     documented = entry.documented_path if entry is not None else None
-    return Prepared(f"{provider}/{model_id}", task_type, provider, model_id, documented, content)
+    return Prepared(f"{provider}/{model_id}", task_type, provider, model_id, documented, **serialized)

@@ -6,9 +6,11 @@ Written once, in async (``_async/``); ``tools/unasync.py`` generates the sync tw
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Protocol, Unpack
 
+from ..common_api import MediaFile
 from ..config import ClientConfig
 from ..results import TaskResult
 from .limiter_book import Slot, SyncSlots
@@ -35,8 +37,8 @@ class SyncTaskOwner(Protocol):
 
 
 class SyncBatchClient(SyncTaskOwner, Protocol):
-    """What the batch runner asks of a client: its settings, one paid POST holding a given slot, waits and
-    downloads."""
+    """What the batch runner asks of a client: its settings, one paid POST holding a given slot, waits,
+    downloads, and the uploads of local files named in the inputs (made once, deleted when unused)."""
 
     @property
     def config(self) -> ClientConfig: ...
@@ -46,3 +48,7 @@ class SyncBatchClient(SyncTaskOwner, Protocol):
     def download(
         self, result: TaskResult, folder: str | Path, *, max_bytes: int | None = None, overwrite: bool = False
     ) -> list[Path]: ...
+
+    def _upload_locals(self, prepared: list[Prepared]) -> list[Prepared]: ...
+
+    def _delete_uploads(self, files: Iterable[MediaFile]) -> None: ...

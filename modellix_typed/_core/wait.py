@@ -128,3 +128,5 @@ class Submitted:
     slug: str
     submitted_at: dt.datetime
     task_type: str | None = None
+    # The uploads this client made for the request's local files (``MediaFile``; never deleted by a handle).
+    uploads: tuple[Any, ...] = attrs.field(default=(), kw_only=True)

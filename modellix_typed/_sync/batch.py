@@ -29,6 +29,7 @@ from .._core.batch_book import (
 )
 from .._core.limiter_book import Slot, SyncSlots
 from .._core.sync_ports import SyncBatchClient
+from .._core.uploads import batch_leftovers, listed
 from .._core.wait import Submitted, task_id_of
 from ..errors import (
     ModellixError,
@@ -50,12 +51,24 @@ def run_batch(
     journal: JournalPath | Journal | None = None,
     download: str | os.PathLike[str] | None = None,
     stop_on_unknown: bool = False,
+    cleanup_uploads: bool = False,
 ) -> list[BatchOutcome]:
+    """Each distinct local file of the bodies is uploaded once before the first POST; with ``cleanup_uploads``
+    those uploads are deleted at the end, except any a task that may still run could read."""
     prepared = prepare_all(requests)
     client.config.require_key()
     check_timeout(timeout)
-    with started(journal, prepared, download) as run:
-        return _run_sync(client, run, max_concurrency, timeout, on_progress, stop_on_unknown)
+    prepared = client._upload_locals(prepared)
+    try:
+        with started(journal, prepared, download) as run:
+            outcomes = _run_sync(client, run, max_concurrency, timeout, on_progress, stop_on_unknown)
+    except BaseException as exc:
+        if cleanup_uploads:
+            client._delete_uploads(batch_leftovers(prepared, getattr(exc, "outcomes", [])))
+        raise
+    if cleanup_uploads:
+        client._delete_uploads(batch_leftovers(prepared, outcomes))
+    return [listed(outcome, prepared) for outcome in outcomes]
 
 
 def resume_batch(
@@ -63,6 +76,7 @@ def resume_batch(
     journal: JournalPath | Journal,
     *,
     resubmit_unknown: bool = False,
+    retry_rate_limited: bool = False,
     download: str | os.PathLike[str] | None = None,
     max_concurrency: int | None = None,
     timeout: float | None = None,
@@ -72,7 +86,8 @@ def resume_batch(
     client.config.require_key()
     check_timeout(timeout)
     with reopened(journal) as book:
-        return _run_sync(client, resume_run(book, resubmit_unknown, download), max_concurrency, timeout, on_progress)
+        run = resume_run(book, resubmit_unknown, download, retry_rate_limited)
+        return _run_sync(client, run, max_concurrency, timeout, on_progress)
 
 
 def _run_sync(

@@ -28,6 +28,7 @@ from .._core.client_core import ClientBase, ClientCore, journal_finished, open_j
 from .._core.download_plan import download_timeout
 from .._core.limiter_book import Slot
 from .._core.prepare import Prepared, RequestLike, prepare
+from .._core.uploads import distinct, listed_on, run_leftovers, with_uploads
 from .._core.wait import OnUpdate, task_id_of
 from ..config import DEFAULT_MAX_CONCURRENCY, Timeouts
 from ..errors import (
@@ -35,6 +36,7 @@ from ..errors import (
     ModellixError,
     NotFound,
 )
+from ..local_file import LocalFile
 from ..polling import PollPolicy, check_timeout
 from ..pollstats import PollStatsSetting
 from ..pollstats import resolve as resolve_poll_stats
@@ -127,7 +129,7 @@ class Modellix(ClientBase):
         :meth:`resume` finishes the task if this process dies; pass an open
         :class:`~modellix_typed.journal.Journal` to record its ``done``/``saved`` events yourself.
         """
-        prepared = prepare(request, data, validate=validate)
+        prepared = (self._upload_locals([prepare(request, data, validate=validate)]))[0]
         with open_journal(journal, prepared) as book:
             return self._post(prepared, book)
 
@@ -159,7 +161,9 @@ class Modellix(ClientBase):
             self._limiter.release(slot)
             raise
         slot.task_id = task_id
-        return Task(task_id, prepared.slug, submitted_at, prepared.task_type, client=self)
+        return Task(
+            task_id, prepared.slug, submitted_at, prepared.task_type, client=self, uploads=prepared.uploads
+        )
 
     def run(
         self,
@@ -170,28 +174,40 @@ class Modellix(ClientBase):
         on_update: OnUpdate | None = None,
         validate: bool = True,
         journal: JournalPath | Journal | None = None,
+        cleanup_uploads: bool = True,
     ) -> TaskResult:
         """Submit and wait: the successful result, or TaskFailed / TaskTimeout / an API error.
 
         The caller never holds the task handle, so a wait that gives up frees the slot here; otherwise a few
         timed-out runs would block every later submit. (If the task still runs server-side, a later 429 is a
-        definite rejection and is retried safely.) Resume with ``client.tasks.wait(error.task_id)``.
+        definite rejection.) Resume with ``client.tasks.wait(error.task_id)``.
 
         With ``journal=PATH`` the submission is journaled first (see :meth:`batch`): a killed process is
         finished by :meth:`resume` without paying twice.
+
+        Local files in the body are uploaded first; with ``cleanup_uploads`` (default) the uploads this call
+        made are deleted once the task no longer needs them.
         """
         check_timeout(timeout)  # before the paid POST: a bad argument must not cost a task
-        prepared = prepare(request, data, validate=validate)
-        with open_journal(journal, prepared) as book:
-            task = self._post(prepared, book)
-            try:
-                result = task.wait(timeout=timeout, on_update=on_update)
-            except BaseException as exc:
-                task.release()
-                journal_finished(book, task.task_id, exc)
-                raise
-            journal_finished(book, task.task_id, None)
-            return result
+        prepared = (self._upload_locals([prepare(request, data, validate=validate)]))[0]
+        task: Task | None = None
+        try:
+            with open_journal(journal, prepared) as book:
+                task = self._post(prepared, book)
+                try:
+                    result = task.wait(timeout=timeout, on_update=on_update)
+                except BaseException as exc:
+                    task.release()
+                    journal_finished(book, task.task_id, exc)
+                    raise
+                journal_finished(book, task.task_id, None)
+        except BaseException as exc:
+            if cleanup_uploads:
+                self._delete_uploads(run_leftovers(prepared.uploads, exc, task is not None))
+            raise
+        if cleanup_uploads:
+            self._delete_uploads(prepared.uploads)
+        return listed_on(result, prepared.uploads)
 
     def batch(
         self,
@@ -203,6 +219,7 @@ class Modellix(ClientBase):
         journal: JournalPath | Journal | None = None,
         download: str | Path | None = None,
         stop_on_unknown: bool = False,
+        cleanup_uploads: bool = False,
     ) -> list[BatchOutcome]:
         """Run many requests with full slots; one outcome per input, in input order, never raising per item.
 
@@ -213,12 +230,14 @@ class Modellix(ClientBase):
         saves each success's files there as soon as it finishes, after its slot went to the next input (a
         failed download is an ``error`` outcome that keeps the result). ``stop_on_unknown``: after a submission
         whose outcome is unknown, send nothing more (the rest are "skipped"; running tasks are still waited
-        on). The async client awaits what ``on_progress`` returns when awaitable (a coroutine function).
+        on). ``cleanup_uploads``: delete the uploads made for local files in the inputs once every task that
+        used them has finished. The async client awaits what ``on_progress`` returns when awaitable (a
+        coroutine function).
         """
 
         return run_batch(
             self, requests, max_concurrency=max_concurrency, timeout=timeout, on_progress=on_progress,
-            journal=journal, download=download, stop_on_unknown=stop_on_unknown,
+            journal=journal, download=download, stop_on_unknown=stop_on_unknown, cleanup_uploads=cleanup_uploads,
         )
 
     def resume(
@@ -226,6 +245,7 @@ class Modellix(ClientBase):
         journal: JournalPath | Journal,
         *,
         resubmit_unknown: bool = False,
+        retry_rate_limited: bool = False,
         download: str | Path | None = None,
         max_concurrency: int | None = None,
         timeout: float | None = None,
@@ -237,14 +257,35 @@ class Modellix(ClientBase):
         downloads into ``download`` (default: the folder the journal names, if any) what is not saved yet
         (an input already saved is reported as a success with ``result=None``, without a request).
         An input whose POST may have created a task is reported as ``outcome_unknown`` and not sent again
-        unless ``resubmit_unknown=True`` (that may pay twice). Holds the journal's lock while it runs: a
-        second resume of the same file raises :class:`~modellix_typed.journal.JournalLocked`.
+        unless ``resubmit_unknown=True`` (that may pay twice); one a 429 turned away (nothing was created) is
+        reported as ``rate_limited`` and sent again only with ``retry_rate_limited=True``. Holds the
+        journal's lock while it runs: a second resume of the same file raises
+        :class:`~modellix_typed.journal.JournalLocked`.
         """
 
         return resume_batch(
-            self, journal, resubmit_unknown=resubmit_unknown, download=download,
-            max_concurrency=max_concurrency, timeout=timeout, on_progress=on_progress,
+            self, journal, resubmit_unknown=resubmit_unknown, retry_rate_limited=retry_rate_limited,
+            download=download, max_concurrency=max_concurrency, timeout=timeout, on_progress=on_progress,
         )
+
+    def _upload_locals(self, prepared: list[Prepared]) -> list[Prepared]:
+        """Upload each distinct local file the requests name once (checked already), put its URL in their bodies."""
+        made: dict[str, common_api.MediaFile] = {}
+        try:
+            for key, local in distinct(p.pending for p in prepared).items():
+                made[key] = self.media.upload(local.data, filename=local.name, content_type=local.content_type)
+        except BaseException:
+            self._delete_uploads(made.values())  # nothing was paid: the uploads made so far are unused
+            raise
+        return [with_uploads(p, made) for p in prepared]
+
+    def _delete_uploads(self, files: Iterable[common_api.MediaFile]) -> None:
+        """Delete uploads this client made that no task needs any more; a failure is logged, never raised."""
+        for media in files:
+            try:
+                self.media.delete(media.file_id)
+            except ModellixError as exc:
+                logger.warning("upload %s not deleted (%s); the server's retention removes it", media.file_id, exc)
 
     def download(
         self, result: TaskResult, folder: str | Path, *, max_bytes: int | None = None, overwrite: bool = False
@@ -337,8 +378,9 @@ class Media:
         self._client = client
 
     def upload(
-        self, file: str | Path | bytes, *, filename: str | None = None, content_type: str | None = None
+        self, file: str | LocalFile, *, filename: str | None = None, content_type: str | None = None
     ) -> common_api.MediaFile:
+        """Upload one PNG/JPEG/WebP file (at most 16 MiB, checked first); sent once, never re-sent."""
         call = common_api.upload_call(file, filename=filename, content_type=content_type)
         return common_api.parse_media_file(self._client._transport.send(call))
 

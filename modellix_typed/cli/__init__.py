@@ -50,6 +50,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "task": ("modellix_typed.cli.tasks", "task"),
     "codegen": ("modellix_typed.cli.codegen", "codegen"),
     "emulator": ("modellix_typed.cli.emulator", "emulator"),
+    "file": ("modellix_typed.cli.files", "file"),
 }
 
 

@@ -259,6 +259,7 @@ def _run(
                 on_progress=_both(started, show),
                 journal=journal,
                 stop_on_unknown=stop_on_unknown,
+                cleanup_uploads=True,  # the "@path" files this batch uploaded, once their tasks ended
             )
     except KeyboardInterrupt as stop:
         interrupted = True

@@ -18,6 +18,7 @@ import attrs
 from ..errors import ModellixError
 from ..request import RequestModel
 from ..validation import ValidationError, json_type_name
+from .body import local_files
 from .output import CLIError, ExitCode, describe_error, issue_json
 
 KEYS = ("model", "body", "id")
@@ -90,11 +91,15 @@ def _check_line(line: int, text: str, seen_ids: dict[str | int, int]) -> tuple[B
         return None, problems
 
     try:
+        body = local_files(body)  # "@path" values: local files, uploaded once per batch before the first POST
         request = registry.validate(model, body)  # an unknown slug raises UnknownModel before any body rule
     except ValidationError as exc:
         problems.extend(
             {"line": line, **issue_json(i), "path": f"body.{i.path}" if i.path else "body"} for i in exc.issues
         )
+        return None, problems
+    except CLIError as exc:  # an "@path" naming no file
+        problems.append(_problem(line, f"body.{exc.details.get('field') or ''}", "file", None, str(exc)))
         return None, problems
     except ModellixError as exc:  # UnknownModel: describe_error words it with did-you-mean suggestions
         problems.append(_problem(line, "model", "known_model", model, describe_error(exc)[1]["message"]))

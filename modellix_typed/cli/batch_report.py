@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 SEVERITY: dict[str, tuple[int, ExitCode]] = {
     "outcome_unknown": (4, ExitCode.OUTCOME_UNKNOWN),
     "rejected": (3, ExitCode.ERROR),
+    "rate_limited": (3, ExitCode.ERROR),  # nothing created; `batch resume --retry-rate-limited` sends it again
     "error": (3, ExitCode.ERROR),
     "download_failed": (3, ExitCode.ERROR),
     "timeout": (2, ExitCode.TIMEOUT),
@@ -73,7 +74,10 @@ def exit_code(reports: list[ItemReport]) -> ExitCode:
 
 def summary(reports: list[ItemReport]) -> dict[str, int]:
     counts = Counter(r.kind for r in reports)
-    kinds = ("success", "failed", "rejected", "outcome_unknown", "skipped", "timeout", "error", "download_failed")
+    kinds = (
+        "success", "failed", "rejected", "rate_limited", "outcome_unknown", "skipped", "timeout", "error",
+        "download_failed",
+    )
     return {"total": len(reports), **{kind: counts.get(kind, 0) for kind in kinds}}
 
 

@@ -52,6 +52,11 @@ class JournalLine:
     is_flag=True,
     help="Send again the inputs whose POST may already have created a task (this may pay twice).",
 )
+@click.option(
+    "--retry-rate-limited",
+    is_flag=True,
+    help="Send again the inputs a 429 turned away (nothing was created for them; off by default).",
+)
 @click.option("--max-concurrency", type=click.IntRange(min=1), default=None, metavar="N",
               help="Tasks in flight at once (default 3).")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None, metavar="SECONDS",
@@ -62,13 +67,15 @@ def resume(
     journal_path: Path,
     download_dir: Path | None,
     resubmit_unknown: bool,
+    retry_rate_limited: bool,
     max_concurrency: int | None,
     timeout: float | None,
     base_url: str | None,
 ) -> int:
     """Finish the journaled batch FILE: wait for every task it created, send what was never sent, save
     what is not saved yet. An input whose POST may have created a task is reported as outcome_unknown
-    (exit 6) and not sent again unless --resubmit-unknown. Output and exit codes as for `batch`."""
+    (exit 6) and not sent again unless --resubmit-unknown; one a 429 turned away is reported as rate_limited
+    and sent again only with --retry-rate-limited. Output and exit codes as for `batch`."""
     from ..journal import Journal
 
     with Journal.open(journal_path) as book, make_client(base_url, max_concurrency=max_concurrency) as client:
@@ -76,7 +83,8 @@ def resume(
         try:
             with batch_progress(len(book.entries)) as show:
                 outcomes = client.resume(
-                    book, resubmit_unknown=resubmit_unknown, download=download_dir,
+                    book, resubmit_unknown=resubmit_unknown, retry_rate_limited=retry_rate_limited,
+                    download=download_dir,
                     max_concurrency=max_concurrency, timeout=timeout, on_progress=show,
                 )
         except KeyboardInterrupt as stop:

@@ -1,7 +1,8 @@
 """Where a request body is read (``--body`` text, ``--body-file`` path, or ``-`` for stdin) and parsed as JSON.
 
 An unreadable source is a usage error (exit 2); text that is not a JSON object is a validation failure
-(exit 3) reported as an issue, so CI sees it like any other invalid payload.
+(exit 3) reported as an issue, so CI sees it like any other invalid payload. A string ``"@path"`` naming a
+file (relative to the working directory) is that local file: checked, uploaded once, its URL sent.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ import json
 import sys
 from pathlib import Path
 from typing import Any
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
 
 from ..validation import Issue, ValidationError, json_type_name
 from .output import CLIError, ExitCode
@@ -53,6 +56,26 @@ def load_body(slug: str, *, body: str | None, body_file: str | None, stdin: bool
             ExitCode.USAGE,
         )
     if body is not None:
-        return parse_body(body, "--body", slug)
+        return dict(local_files(parse_body(body, "--body", slug)))
     text, label = read_source(body_file if body_file is not None else "-")
-    return parse_body(text, label, slug)
+    return dict(local_files(parse_body(text, label, slug)))
+
+
+def local_files(body: Any, path: str = "") -> Any:
+    """``"@path"`` strings naming an existing file -> that file (uploaded by the client before the POST).
+
+    Any other ``@...`` string stays text (a prompt may start with ``@``), except one that looks like an
+    image path (no spaces, an image suffix) but names no file: that is a usage error naming the field."""
+    if isinstance(body, str) and body.startswith("@") and len(body) > 1:
+        target = Path(body[1:]).expanduser()
+        if target.is_file():
+            return target
+        if not any(c.isspace() for c in body) and target.suffix.lower() in IMAGE_SUFFIXES:
+            raise CLIError("InputError", f"{path or 'body'}: no such file {body[1:]!r} (from {body!r})",
+                           ExitCode.USAGE, field=path)
+        return body
+    if isinstance(body, dict):
+        return {k: local_files(v, f"{path}.{k}" if path else str(k)) for k, v in body.items()}
+    if isinstance(body, list):
+        return [local_files(v, f"{path}[{i}]") for i, v in enumerate(body)]
+    return body

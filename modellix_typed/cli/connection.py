@@ -39,18 +39,21 @@ def base_url_option(command: Callable[..., Any]) -> Callable[..., Any]:
     return _BASE_URL_OPTION(command)
 
 _TIMING = threading.local()  # seconds of the last HTTP exchange of this thread (set by the response hook)
-_RESPONSE_RECORD = "%s %s -> HTTP %s (attempt %d)"  # the transport's per-response debug record
+_RESPONSE_RECORD = "%s %s -> HTTP %s (attempt %d)%s"  # the transport's per-response debug record (+ request ids)
 
 
 class _StderrTrace(logging.Handler):
-    """Prints the SDK's log records on stderr; a response record gets the exchange's time appended."""
+    """Prints the SDK's log records on stderr; a response record gets the exchange's time, then its request
+    ids (``[x-request-id sent ..., server ...]``)."""
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
             line = record.getMessage()
-            if record.msg == _RESPONSE_RECORD:
+            if record.msg == _RESPONSE_RECORD and isinstance(record.args, tuple) and len(record.args) == 5:
                 elapsed = getattr(_TIMING, "elapsed", None)
+                line = _RESPONSE_RECORD.removesuffix("%s") % record.args[:4]
                 line += f" in {elapsed * 1000:.0f} ms" if elapsed is not None else ""
+                line += str(record.args[4])  # the request ids, last
             elif record.levelno < logging.INFO and MODE.verbosity < 2:
                 return
             label = "http" if record.msg == _RESPONSE_RECORD else record.levelname.lower()

@@ -74,14 +74,17 @@ def _probe(client: Modellix, path: str) -> tuple[int | None, str]:
     headers = {"Content-Type": "application/json", **client.config.auth_headers()}
     try:
         with httpx.Client(follow_redirects=False, timeout=15.0) as http:
-            status = http.post(client.config.url(path), content=PROBE_BODY, headers=headers).status_code
+            response = http.post(client.config.url(path), content=PROBE_BODY, headers=headers)
     except httpx.HTTPError as exc:
         return None, f"no answer ({type(exc).__name__})"
+    status = response.status_code
+    server_id = response.headers.get("x-request-id")
+    rid = f", x-request-id {server_id}" if server_id else ""  # what Modellix support asks for
     if status == 404:
-        return status, "404: not served"
+        return status, f"404: not served{rid}"
     if 200 <= status < 300:
-        return status, f"{status}: served (it accepted an unparseable body: check the task list)"
-    return status, f"{status}: served"
+        return status, f"{status}: served (it accepted an unparseable body: check the task list){rid}"
+    return status, f"{status}: served{rid}"
 
 
 def _submit_path(client: Modellix) -> Check:

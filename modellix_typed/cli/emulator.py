@@ -44,7 +44,12 @@ def _fault(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) 
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--concurrency-limit", default=3, show_default=True, type=click.IntRange(min=1))
 @click.option("--rpm-limit", default=None, type=click.IntRange(min=1))
-@click.option("--result-ttl", default=86400.0, show_default=True, type=click.FloatRange(min=0), help="Seconds.")
+@click.option("--result-ttl", default=7 * 86400.0, show_default=True, type=click.FloatRange(min=0),
+              help="Seconds results stay available (7 days).")
+@click.option("--expiry-form", type=click.Choice(["none", "seconds", "ms", "iso"]), default="none",
+              show_default=True, help="State each finished task's expiry: not at all, epoch seconds/ms or ISO.")
+@click.option("--expiry-at", type=click.Choice(["task", "result", "resource"]), default="task", show_default=True,
+              help="Where the expiry is stated: data.result_expires_at, data.result.expires_at, each resource.")
 @click.option("--balance", default=100.0, show_default=True, type=float)
 @click.option(
     "--fault",
@@ -80,6 +85,8 @@ def emulator(
     concurrency_limit: int,
     rpm_limit: int | None,
     result_ttl: float,
+    expiry_form: str,
+    expiry_at: str,
     balance: float,
     faults: list[Fault],
     legacy_paths: bool,
@@ -114,6 +121,8 @@ def emulator(
             concurrency_limit=concurrency_limit,
             rpm_limit=rpm_limit,
             result_ttl=result_ttl,
+            expiry_form=expiry_form,  # type: ignore[arg-type]  # click.Choice checked it
+            expiry_at=expiry_at,  # type: ignore[arg-type]
             balance=balance,
             faults=tuple(faults),
             legacy_paths=legacy_paths,

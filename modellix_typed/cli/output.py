@@ -22,9 +22,11 @@ from ..errors import (
     ConfigurationError,
     MissingAPIKey,
     ModellixError,
+    RateLimited,
     SubmissionOutcomeUnknown,
     TaskFailed,
     TaskTimeout,
+    UnsupportedUpload,
 )
 from ..results import TaskResult
 from ..validation import Issue, ValidationError
@@ -49,7 +51,7 @@ EXIT_CODES_HELP = (
     "input, no API key, batch cost guard); 3 validation failed; 4 task failed; 5 wait timed out; "
     "6 submission outcome unknown (not retried); 130 interrupted. --timeout-exit-code 124 turns 5 into 124 "
     "(timeout(1), modellix-cli). batch: 0 when every item succeeded, else the code of the worst item: "
-    "6 outcome unknown > 1 rejected/error/download failed > 5 timed out > 4 failed."
+    "6 outcome unknown > 1 rejected/rate limited/error/download failed > 5 timed out > 4 failed."
 )
 
 
@@ -281,6 +283,7 @@ def task_json(result: TaskResult) -> dict[str, Any]:
         "metadata": dict(result.metadata),
         "extensions": dict(result.extensions),
         "expires_at": expires.isoformat() if expires else None,
+        "expires_at_from_server": result.expires_at_from_server,  # False: an estimate (7 days after the end)
     }
 
 
@@ -323,7 +326,8 @@ def describe_error(exc: BaseException) -> tuple[ExitCode, dict[str, Any]]:
         )
         code = ExitCode.TIMEOUT
     elif isinstance(exc, SubmissionOutcomeUnknown):
-        error.update(slug=exc.slug, body_sha256=exc.body_sha256, status=exc.status, reason=exc.reason)
+        error.update(slug=exc.slug, body_sha256=exc.body_sha256, status=exc.status, reason=exc.reason,
+                     request_id=exc.request_id, server_request_id=exc.server_request_id)
         code = ExitCode.OUTCOME_UNKNOWN
     elif isinstance(exc, MissingAPIKey):
         error["message"] = (
@@ -332,9 +336,13 @@ def describe_error(exc: BaseException) -> tuple[ExitCode, dict[str, Any]]:
         )
         code = ExitCode.USAGE
     elif isinstance(exc, ConfigurationError):
+        if isinstance(exc, UnsupportedUpload):  # a local file refused before anything was sent
+            error.update(field=exc.field, rule=exc.rule)
         code = ExitCode.USAGE
     elif isinstance(exc, APIError):
         error.update(status=exc.status, category=exc.category, detail=exc.detail, request_id=exc.request_id)
+        if isinstance(exc, RateLimited):
+            error.update(retry_after=exc.retry_after, rate_limit_reset=exc.reset_at)
     elif isinstance(exc, APIConnectionError):
         error.update(reason=exc.reason)
     return code, error

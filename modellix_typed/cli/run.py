@@ -10,6 +10,7 @@ import click
 
 from ..errors import TaskFailed
 from .batch import open_journal
+from .._core.uploads import run_leftovers
 from .body import load_body
 from .connection import base_url_option, make_client, profile_name
 from .history import Recorded, record
@@ -95,7 +96,9 @@ def run(
                 book.finished(0, task.task_id, exc)
             if isinstance(exc, TaskFailed):
                 remember([Recorded(task.task_id, slug, "failed")])
+            client._delete_uploads(run_leftovers(task.uploads, exc, created=True))  # "@path" uploads, when done
             raise
+        client._delete_uploads(task.uploads)  # the task finished: its "@path" uploads are no longer needed
         if book is not None:
             book.finished(0, task.task_id, None)
         remember([Recorded(task.task_id, slug, result.status.value)])

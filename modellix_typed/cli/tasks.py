@@ -80,7 +80,9 @@ def render_result(result: TaskResult, saved: list[Path]) -> None:
         size = f" {resource.width}x{resource.height}" if resource.width and resource.height else ""
         click.echo(safe_text(f"  {resource.type or 'file'}{size}: {resource.url}"))
     if result.resources and result.expires_at:
-        click.echo(f"  (URLs expire around {result.expires_at.isoformat(timespec='minutes')})")
+        when = result.expires_at.isoformat(timespec="minutes")
+        basis = "as the server says" if result.expires_at_from_server else "estimated: 7 days after the end"
+        click.echo(f"  (URLs expire around {when}, {basis})")
     for path in saved:
         click.echo(f"saved {path}")
 

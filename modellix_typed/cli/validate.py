@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from .. import registry
-from .body import parse_body, read_source
+from .body import local_files, parse_body, read_source
 from .output import EXIT_CODES_HELP, emit, json_option
 
 
@@ -17,10 +17,13 @@ def validate(slug: str, source: str) -> None:
     """Validate the JSON request body in FILE (or stdin with -) against SLUG's documented rules.
 
     Exit 0 when valid; 3 with every problem listed (path, rule, value, message) when not; 2 when SLUG is
-    unknown or FILE unreadable. Nothing is sent anywhere.
+    unknown or FILE unreadable, or a "@path" file is not an uploadable image. Nothing is sent anywhere.
     """
+    from .._core.prepare import prepare
+
     registry.info(slug)  # unknown slug -> usage error with did-you-mean, before reading the input
     text, label = read_source(source)
-    request = registry.validate(slug, parse_body(text, label, slug))
+    request = registry.validate(slug, local_files(parse_body(text, label, slug)))
+    prepare(request)  # "@path" files: read and checked (type, size) as a submit would, before anything is paid
     body = request.to_dict()
     emit({"slug": slug, "source": label, "body": body}, lambda: click.echo(f"{label}: valid {slug} request"))

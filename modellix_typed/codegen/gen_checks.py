@@ -155,6 +155,10 @@ class Emitter:
             self._add(indent, f"{x} = v.coerce_nested({cls_name}, {x}, {path}, issues)")
             return
         types = schema_types(schema)
+        if _may_be_string(types) and uri_rule(schema, parent_description) is not None:
+            # A media-URL field also takes a local file (path, bytes, binary file): the client uploads it first.
+            self._add(indent, f"if not v.is_local_file({x}):")
+            indent += 1
         body_indent = indent
         if "integer" in types and "number" not in types:
             # jsonschema counts 2.0 as an integer: accept integral floats and send them as ints

@@ -268,10 +268,13 @@ class _ModuleBuilder:
             raise GenerateError(f"{self.root_name}: two different enums named {name}")
         return name
 
-    def py_type(self, prop: Property | None, raw: Mapping[str, Any]) -> str:
-        """Python annotation: the parser's property kind, refined with the raw enum order and our classes."""
+    def py_type(self, prop: Property | None, raw: Mapping[str, Any], parent_description: str = "") -> str:
+        """Python annotation: the parser's property kind, refined with the raw enum order and our classes;
+        a media-URL string also takes a local file (``v.LocalFile``, uploaded by the client)."""
         if prop is None:
             return "Any"
+        if type(prop).__name__ == "StringProperty" and uri_rule(raw, parent_description) is not None:
+            return "str | v.LocalFile"
         if isinstance(prop, LiteralEnumProperty):
             values = [value for value in raw.get("enum") or sorted(prop.values, key=repr) if value is not None]
             self.uses_literal = True
@@ -282,7 +285,8 @@ class _ModuleBuilder:
             return f"Literal[{pyrepr(raw.get('const'))}]"
         if isinstance(prop, ListProperty):
             items: Mapping[str, Any] = raw["items"] if isinstance(raw.get("items"), Mapping) else {}
-            return f"list[{self.py_type(prop.inner_property, items)}]"
+            item_type = self.py_type(prop.inner_property, items, str(raw.get("description") or ""))
+            return f"list[{item_type}]"
         if isinstance(prop, ModelProperty):
             return self.nested_by_id.get(id(raw), "dict[str, Any]")
         if isinstance(prop, UnionProperty):
@@ -423,7 +427,7 @@ def constraints_text(schema: Mapping[str, Any], name: str, parent_description: s
         parts.append(f"sizes written W{separator}H")
     uri = uri_rule(schema, parent_description)
     if uri is not None:
-        parts.append(f"accepts: {uri.describe()}")
+        parts.append(f"accepts: {uri.describe()}, or a local file (uploaded first)")
     bounds = size_bounds(name, schema)
     if bounds:
         parts.append("size bounds " + ", ".join(f"{key} {bounds[key]}" for key in sorted(bounds)))

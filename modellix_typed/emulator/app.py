@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -66,7 +67,9 @@ def guarded(route: str, endpoint: Endpoint) -> Endpoint:
                     response = malformed_json()
         for name, value in getattr(request.state, "rate_headers", {}).items():
             response.headers.setdefault(name, value)
-        state.record(method, path, response.status_code, route)
+        # Like the API behind dsh-modellix: every answer names its request (a client may send its own id).
+        response.headers.setdefault("x-request-id", f"emu-{uuid.uuid4().hex[:16]}")
+        state.record(method, path, response.status_code, route, sent_id=request.headers.get("x-request-id"))
         return response
 
     return run

@@ -32,7 +32,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--concurrency-limit", type=int, default=3)
     parser.add_argument("--rpm-limit", type=int, default=None)
-    parser.add_argument("--result-ttl", type=float, default=86400.0, help="seconds results stay available")
+    parser.add_argument("--result-ttl", type=float, default=7 * 86400.0,
+                        help="seconds results stay available (default 7 days)")
+    parser.add_argument("--expiry-form", choices=["none", "seconds", "ms", "iso"], default="none",
+                        help="state each finished task's expiry: not at all, epoch seconds/ms or ISO")
+    parser.add_argument("--expiry-at", choices=["task", "result", "resource"], default="task",
+                        help="where the expiry is stated: data.result_expires_at, data.result, each resource")
     parser.add_argument("--balance", type=float, default=100.0)
     parser.add_argument("--fault", type=_fault, action="append", default=[], metavar="JSON",
                         help='fault to arm, e.g. \'{"kind": "status", "route": "submit", "status": 503}\'')
@@ -61,6 +66,8 @@ def main(argv: list[str] | None = None) -> int:
             concurrency_limit=args.concurrency_limit,
             rpm_limit=args.rpm_limit,
             result_ttl=args.result_ttl,
+            expiry_form=args.expiry_form,
+            expiry_at=args.expiry_at,
             balance=args.balance,
             faults=tuple(args.fault),
             legacy_paths=args.legacy_paths,

@@ -16,6 +16,12 @@ ResultShape = Literal["result", "data", "urls", "none"]
 FailureIn = Literal["data.error", "message"]  # a failed task's reason: in data.error, or the envelope's message
 RESULT_SHAPES: tuple[str, ...] = get_args(ResultShape)
 FAILURE_PLACES: tuple[str, ...] = get_args(FailureIn)
+# How a finished task states its expiry (canvas's fixture: data.result_expires_at in epoch ms; dsh also reads
+# expires_at on result and on each resource): not at all, or as epoch seconds / milliseconds / an ISO string.
+ExpiryForm = Literal["none", "seconds", "ms", "iso"]
+ExpiryAt = Literal["task", "result", "resource"]
+EXPIRY_FORMS: tuple[str, ...] = get_args(ExpiryForm)
+EXPIRY_PLACES: tuple[str, ...] = get_args(ExpiryAt)
 STATUSES = ("pending", "processing", "success", "failed")
 FaultRoute = Literal["submit", "poll", "download", "common", "any"]
 
@@ -126,7 +132,7 @@ class EmulatorConfig:
     seed: int = 0
     concurrency_limit: int | None = 3
     rpm_limit: int | None = None
-    result_ttl: float = 86400.0
+    result_ttl: float = 7 * 86400.0  # results are kept 7 days (FACTS.md section 4)
     processing_after: float = 0.2
     balance: float = 100.0
     faults: tuple[Fault, ...] = attrs.field(default=(), converter=_faults)
@@ -138,6 +144,8 @@ class EmulatorConfig:
     status_words: Mapping[str, str] = attrs.field(factory=dict)  # e.g. {"processing": "running"}
     result_shape: ResultShape = "result"
     failure_in: FailureIn = "data.error"
+    expiry_form: ExpiryForm = "none"  # how a finished task states its expiry (end time + result_ttl)
+    expiry_at: ExpiryAt = "task"  # where: data.result_expires_at, data.result.expires_at, each resource's
     redirect_results: int = 0  # result URLs answer this many 302 hops before the file
     accept_unknown_models: bool = False  # a POST to /api/v1/{provider}/{model_id} with no spec creates a task
 
@@ -159,6 +167,11 @@ class EmulatorConfig:
         unknown_words = sorted(set(self.status_words) - set(STATUSES))
         if unknown_words:
             raise ValueError(f"EmulatorConfig.status_words keys must be among {list(STATUSES)}, got {unknown_words}")
+        if self.expiry_form not in EXPIRY_FORMS or self.expiry_at not in EXPIRY_PLACES:
+            raise ValueError(
+                f"EmulatorConfig.expiry_form/expiry_at must be one of {list(EXPIRY_FORMS)}/{list(EXPIRY_PLACES)}, "
+                f"got {self.expiry_form!r}/{self.expiry_at!r}"
+            )
         if self.result_shape not in RESULT_SHAPES:
             raise ValueError(f"EmulatorConfig.result_shape must be one of {list(RESULT_SHAPES)}, got {self.result_shape!r}")
         if self.failure_in not in FAILURE_PLACES:

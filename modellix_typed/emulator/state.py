@@ -53,11 +53,17 @@ class EmulatorState:
             )
         return validator
 
-    def record(self, method: str, path: str, status: int | None, route: str, *, outcome: str | None = None) -> None:
-        """Log one request; `outcome` says why there is no status (only set when something went wrong)."""
+    def record(
+        self, method: str, path: str, status: int | None, route: str, *, outcome: str | None = None,
+        sent_id: str | None = None,
+    ) -> None:
+        """Log one request; `outcome` says why there is no status (only set when something went wrong);
+        `sent_id` is the x-request-id the client sent, if any."""
         entry: dict[str, Any] = {"method": method, "path": path, "status": status, "route": route}
         if outcome is not None:
             entry["outcome"] = outcome
+        if sent_id is not None:
+            entry["sent_id"] = sent_id
         with self._log_lock:
             self.requests.append(entry)
 

@@ -107,7 +107,28 @@ class Task:
         elif config.result_shape == "data":
             data["resources"] = described
         data["result"] = result
+        self._state_expiry(data, config)
         return data, "success"
+
+    def _state_expiry(self, data: dict[str, Any], config: EmulatorConfig) -> None:
+        """The expiry (end time + ``result_ttl``) in the form and place ``config`` selects."""
+        if config.expiry_form == "none":
+            return
+        expires = self.submitted_at + timedelta(seconds=self.duration + config.result_ttl)
+        value: Any = {
+            "seconds": int(expires.timestamp()),
+            "ms": int(expires.timestamp() * 1000),
+            "iso": utc_iso(expires),
+        }[config.expiry_form]
+        result = data["result"]
+        if config.expiry_at == "task":
+            data["result_expires_at"] = value
+        elif config.expiry_at == "result":
+            result["expires_at"] = value
+        else:
+            for resource in result.get("resources") or data.get("resources") or []:
+                if isinstance(resource, dict):
+                    resource["expires_at"] = value
 
 
 class TaskStore:

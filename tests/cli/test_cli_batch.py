@@ -128,6 +128,7 @@ def test_failed_download_does_not_stop_the_others(emu: RunningEmulator, env: dic
         "success": 2,
         "failed": 1,
         "rejected": 0,
+        "rate_limited": 0,
         "outcome_unknown": 0,
         "skipped": 0,
         "timeout": 0,

@@ -75,7 +75,7 @@ class PlainServer:
                 self.end_headers()
                 self.wfile.write(answer.body)
 
-            do_GET = do_POST = _serve  # noqa: N815 - http.server's naming
+            do_GET = do_POST = do_DELETE = _serve  # noqa: N815 - http.server's naming
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass

@@ -7,6 +7,7 @@ import json
 import logging
 from typing import Any
 
+import attrs
 import pytest
 
 from modellix_typed import AsyncModellix, Modellix
@@ -167,25 +168,42 @@ def test_definite_rejections_raise_their_error_and_are_not_repeated(flavour: str
 
 
 @flavours
-def test_429_is_retried_within_the_budget_honouring_retry_after(flavour: str, server: PlainServer) -> None:
+def test_a_429_to_a_paid_post_is_sent_once_by_default_as_a_typed_rate_limited(
+    flavour: str, server: PlainServer
+) -> None:
+    """What every official client does: one paid send, 429 included; the 429's hints travel on the error."""
+    limited = error(
+        429, "Concurrent limit exceeded: 3 running", (("Retry-After", "7"), ("X-RateLimit-Reset", "1710000000"))
+    )
+    server.on("POST", CANONICAL, limited, ACCEPTED)
+    with pytest.raises(RateLimited) as caught:
+        submit(flavour, server, "google/nano-banana", BODY)
+    assert len(server.requests("POST")) == 1
+    assert caught.value.retry_after == 7.0 and caught.value.reset_at == 1710000000.0
+    assert "X-RateLimit-Reset 1710000000" in str(caught.value)
+
+
+@flavours
+def test_opt_in_429_is_retried_within_the_budget_honouring_retry_after(flavour: str, server: PlainServer) -> None:
+    opt_in = attrs.evolve(FAST_RETRY, retry_submissions=True)
     limited = error(429, "Concurrent limit exceeded: 3 running", (("Retry-After", "0"),))
-    server.on("POST", CANONICAL, limited, limited, ACCEPTED)
-    assert submit(flavour, server, "google/nano-banana", BODY) == "task-1"
-    assert len(server.requests("POST")) == 3
+    server.on("POST", CANONICAL, limited, ACCEPTED)
+    assert submit(flavour, server, "google/nano-banana", BODY, retry_policy=opt_in) == "task-1"
+    assert len(server.requests("POST")) == 2  # two only with the opt-in
     server.seen.clear()
     server.on("POST", CANONICAL, limited)
     with pytest.raises(RateLimited):
-        submit(flavour, server, "google/nano-banana", BODY)  # bounded: 1 + max_retries attempts
+        submit(flavour, server, "google/nano-banana", BODY, retry_policy=opt_in)  # bounded: 1 + max_retries
     assert len(server.requests("POST")) == FAST_RETRY.max_retries + 1
 
 
 @flavours
-def test_post_retries_can_be_disabled_entirely(flavour: str, server: PlainServer) -> None:
+def test_post_retries_are_off_by_default_even_for_a_connection_never_opened(flavour: str, server: PlainServer) -> None:
     server.on("POST", CANONICAL, error(429, "Rate limit exceeded", (("Retry-After", "0"),)), ACCEPTED)
     with pytest.raises(RateLimited):
-        submit(flavour, server, "google/nano-banana", BODY, retry_policy=RetryPolicy(retry_submissions=False))
+        submit(flavour, server, "google/nano-banana", BODY, retry_policy=RetryPolicy())
     assert len(server.requests("POST")) == 1
     closed_port = server.base_url.rsplit(":", 1)[0] + ":9"  # discard port: connection refused, never sent
     with pytest.raises(APIConnectionError):
-        with Modellix(API_KEY, base_url=closed_port, retry_policy=RetryPolicy(retry_submissions=False, base_delay=5)) as c:
+        with Modellix(API_KEY, base_url=closed_port, retry_policy=RetryPolicy(base_delay=5)) as c:
             c.submit("google/nano-banana", BODY)

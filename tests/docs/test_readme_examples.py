@@ -52,6 +52,7 @@ def test_raw_call_and_account_example_runs_against_the_emulator(tmp_path: Path) 
     [block] = [b for b in python_blocks() if "validate=False" in b]
     key = "readme-test-key"
     config = EmulatorConfig(api_keys=(key,), time_scale=0.01, accept_unknown_models=True, result_shape="urls")
+    (tmp_path / "ref.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(16))  # the file the example uploads
     with running_emulator(config) as emu:
         env = {**os.environ, "MODELLIX_API_KEY": key, "MODELLIX_BASE_URL": emu.base_url}
         done = run_snippet(block, tmp_path, env)
@@ -60,3 +61,23 @@ def test_raw_call_and_account_example_runs_against_the_emulator(tmp_path: Path) 
     lines = done.stdout.splitlines()
     assert lines[0].startswith("success ['http://127.0.0.1:") and lines[1] == "True 100.0" and lines[3] == "True"
     assert created == {"newco/model-2027": 1} and key not in done.stdout + done.stderr
+
+
+def test_local_file_example_uploads_once_and_cleans_up(tmp_path: Path) -> None:
+    [block] = [b for b in python_blocks() if "cleanup_uploads=True" in b]
+    key = "readme-test-key"
+    (tmp_path / "cat.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(16))
+    setup = (
+        "from modellix_typed import Modellix\n"
+        "client = Modellix()\n"
+        "requests = [('google/nano-banana-edit', {'prompt': str(i), 'image': [Path('cat.png')]}) for i in range(2)]\n"
+    )
+    with running_emulator(EmulatorConfig(api_keys=(key,), time_scale=0.001)) as emu:
+        env = {**os.environ, "MODELLIX_API_KEY": key, "MODELLIX_BASE_URL": emu.base_url}
+        done = run_snippet("from pathlib import Path\n" + setup + block + "print([o.kind for o in outcomes])\n",
+                           tmp_path, env)
+        uploads = [r for r in emu.stats()["requests"] if r["method"] == "POST" and r["path"] == "/api/v1/media/files"]
+        left = emu.stats()["media_files"]
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "['success', 'success']"
+    assert len(uploads) == 2 and left == 0  # one for run, one for the batch's shared file; none left

@@ -1,4 +1,4 @@
-"""Importing one model class costs little on top of attrs: only our five small runtime modules, its provider
+"""Importing one model class costs little on top of attrs: only our six small runtime modules, its provider
 package and its own module load (no json, difflib, regex engine or HTTP stack), checked by what is loaded, not
 by timing (the timing is `make bench`'s `imports` topic)."""
 
@@ -15,6 +15,7 @@ EXPECTED = {
     "modellix_typed.errors",
     "modellix_typed.patterns",
     "modellix_typed.validation",
+    "modellix_typed.local_file",
     "modellix_typed.request",
     "modellix_typed.models",
     "modellix_typed.models.google",

@@ -123,7 +123,7 @@ def test_url_rule_is_in_the_field_docstring(slug: str, name: str, kind: str, is_
     start = next(i for i, line in enumerate(lines) if line.startswith((f"    {python}:", f"    {python} (")))
     end = next(i for i in range(start + 1, len(lines)) if not lines[i].startswith("        "))
     entry = " ".join(" ".join(lines[start:end]).split())
-    wanted = {"url": "accepts: http(s) URL.", "url_or_data": "accepts: http(s) URL or data:", "data": "accepts: data:"}
+    wanted = {"url": "accepts: http(s) URL, or a local file (uploaded first).", "url_or_data": "accepts: http(s) URL or data:", "data": "accepts: data:"}
     assert wanted[kind] in entry, entry
 
 

@@ -14,6 +14,7 @@ from modellix_typed import (
     BadRequest,
     Modellix,
     NotFound,
+    RateLimited,
     ResultExpired,
     SubmissionOutcomeUnknown,
     TaskFailed,
@@ -103,9 +104,19 @@ def test_deadline_raises_task_timeout_then_resume(emu: RunningEmulator, make_cli
         assert c._limiter.in_use == 0
 
 
-def test_429_on_submit_is_retried_and_creates_one_task(emu: RunningEmulator, make_client: Factory, Image: Any) -> None:
+def test_429_on_submit_is_sent_once_by_default(emu: RunningEmulator, make_client: Factory, Image: Any) -> None:
     emu.inject(Fault(kind="status", route="submit", status=429, count=2, retry_after=0))
-    with make_client(emu) as c:
+    with make_client(emu) as c, pytest.raises(RateLimited):
+        c.run(Image("x"))
+    assert [r["status"] for r in requests_to(emu, "POST", "/api/v1/rt/")] == [429]
+    assert emu.stats()["tasks_created"] == 0
+
+
+def test_429_on_submit_is_retried_with_the_opt_in_and_creates_one_task(
+    emu: RunningEmulator, make_client: Factory, Image: Any
+) -> None:
+    emu.inject(Fault(kind="status", route="submit", status=429, count=2, retry_after=0))
+    with make_client(emu, retry_policy=RetryPolicy(base_delay=0.01, retry_submissions=True)) as c:
         result = c.run(Image("x"))
     assert result.status is TaskStatus.SUCCESS
     statuses = [r["status"] for r in requests_to(emu, "POST", "/api/v1/rt/")]
@@ -259,7 +270,7 @@ def test_media_upload_is_never_replayed(emu: RunningEmulator, make_client: Facto
     # A 5xx after the upload was sent: the file may exist, so it must not be sent again.
     emu.inject(Fault(kind="status", route="common", status=503, retry_after=0))
     with make_client(emu) as c, pytest.raises(SubmissionOutcomeUnknown):
-        c.media.upload(b"data", filename="in.png")
+        c.media.upload(b"\x89PNG\r\n\x1a\nfake", filename="in.png")
     assert len(requests_to(emu, "POST", "/api/v1/media/files")) == 1
 
 

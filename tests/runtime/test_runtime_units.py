@@ -60,7 +60,9 @@ def test_retry_after_seconds_and_http_date() -> None:
 
 
 def test_paid_post_is_only_retried_when_certainly_not_acted_on() -> None:
-    p = RetryPolicy(max_retries=3)
+    """The opt-in (retry_submissions=True): repeated only when the server certainly did not act on it."""
+    p = RetryPolicy(max_retries=3, retry_submissions=True)
+    assert not RetryPolicy().retry_submissions  # off by default: one paid send
     submit = RequestKind.SUBMIT
     assert decide_on_status(submit, 429, 1, p, 1.0).retry  # definite rejection
     assert decide_on_status(submit, 429, 1, p, 1.0).delay == 1.0  # honours Retry-After
@@ -157,7 +159,8 @@ def test_task_result_parsing() -> None:
     }
     r = parse_task(data)
     assert r.status is TaskStatus.SUCCESS and r.duration_ms == 3500 and r.resources[0].extra == {"seed": 7}
-    assert r.expires_at == dt.datetime(2024, 1, 2, 10, 0, 3, tzinfo=dt.timezone.utc)
+    assert r.expires_at == dt.datetime(2024, 1, 8, 10, 0, 3, tzinfo=dt.timezone.utc)  # estimate: end + 7 days
+    assert not r.expires_at_from_server
     failed = parse_task({"status": "failed", "task_id": "t", "error": {"message": "nsfw"}})
     assert failed.error == "nsfw"
     weird = parse_task({"status": "weird", "task_id": "t"})  # unknown words wait, kept raw
@@ -171,7 +174,8 @@ def test_expiry_warning_when_close_or_passed(caplog: pytest.LogCaptureFixture) -
     now = dt.datetime.now(dt.timezone.utc)
     ended = {"status": "success", "task_id": "t",
              "result": {"resources": [{"url": "https://x/y"}], "extensions": {"end_time": ""}}}
-    for age, fragment in ((dt.timedelta(hours=23), "expire in"), (dt.timedelta(hours=25), "probably expired")):
+    week = dt.timedelta(days=7)
+    for age, fragment in ((week - dt.timedelta(hours=1), "expire in"), (week + dt.timedelta(hours=1), "probably expired")):
         ended["result"]["extensions"]["end_time"] = (now - age).isoformat()  # type: ignore[index]
         with pytest.warns(ResultExpiryWarning, match=fragment):
             warn_if_expiring(parse_task(ended))
@@ -278,7 +282,9 @@ def test_an_error_in_a_2xx_envelope_follows_the_same_retry_rules_as_the_http_sta
     step = read.on_response(200, {}, b'{"code": 503, "message": "Service unavailable: busy"}')
     assert isinstance(step.error, ServiceUnavailable) and step.retry is None  # budget spent
     submit = Exchange(
-        config, RetryPolicy(max_retries=1), Call("POST", "/api/v1/a/b", kind=RequestKind.SUBMIT, content=b"{}")
+        config,
+        RetryPolicy(max_retries=1, retry_submissions=True),
+        Call("POST", "/api/v1/a/b", kind=RequestKind.SUBMIT, content=b"{}"),
     )
     submit.request_kwargs()
     step = submit.on_response(200, {}, b'{"code": 429, "message": "Rate limit: slow down"}')
@@ -413,7 +419,7 @@ def test_the_prepared_request_does_not_show_the_key_when_printed() -> None:
 def test_paid_post_rules_definite_rejections_vs_unknown_and_no_retry_option() -> None:
     from modellix_typed.retry import DEFINITE_REJECTIONS
 
-    submit, read, p = RequestKind.SUBMIT, RequestKind.READ, RetryPolicy(max_retries=3)
+    submit, read, p = RequestKind.SUBMIT, RequestKind.READ, RetryPolicy(max_retries=3, retry_submissions=True)
     for status in (301, 302, 307, 408, 409, 410, 412, 418, 425, 451, 500, 503):
         assert decide_on_status(submit, status, 1, p, None).outcome_unknown, status
     for status in sorted(DEFINITE_REJECTIONS - {429}):

@@ -35,10 +35,11 @@ _ENUM_2: Final = (3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
 
 
 def _check_first_frame_image(value: Any, path: str, issues: list[Issue]) -> Any:
-    if not isinstance(value, str):
-        issues.append(v.type_issue(path, "string", value))
-    else:
-        v.check_uri(value, path, issues, "url_or_data", base64=True)
+    if not v.is_local_file(value):
+        if not isinstance(value, str):
+            issues.append(v.type_issue(path, "string", value))
+        else:
+            v.check_uri(value, path, issues, "url_or_data", base64=True)
     return value
 
 
@@ -103,7 +104,7 @@ class Happyhorse10I2V(RequestModel):
             and height >= 300 pixels; Aspect ratio: 1:2.5 ~ 2.5:1; File size: <= 10MB Pattern:
             ^(https?://|data:image/) Examples: "https://example.com/first.jpg"
             "data:image/png;base64,iVBORw0KGgoAAAANSUhEUg...". Required. Constraints: accepts:
-            http(s) URL or data:<mime>;base64,... URI.
+            http(s) URL or data:<mime>;base64,... URI, or a local file (uploaded first).
         prompt: Optional text prompt to guide video generation. Supports any language input. Maximum
             length: 5000 non-Chinese characters or 2500 Chinese characters (automatically truncated
             if exceeded). Optional. Constraints: max length 5000.
@@ -148,7 +149,7 @@ class Happyhorse10I2V(RequestModel):
         "seed": "seed",
     }
 
-    first_frame_image: str
+    first_frame_image: str | v.LocalFile
     prompt: str | None
     resolution: Happyhorse10I2VResolution
     duration: Happyhorse10I2VDuration
@@ -160,7 +161,7 @@ class Happyhorse10I2V(RequestModel):
     def __init__(
         self,
         *,
-        first_frame_image: str,
+        first_frame_image: str | v.LocalFile,
         prompt: str | None = None,
         resolution: Happyhorse10I2VResolution | Unset = UNSET,
         duration: Happyhorse10I2VDuration | Unset = UNSET,
@@ -350,7 +351,7 @@ class Happyhorse10I2V(RequestModel):
         _set = self._fields_set
         out: dict[str, Any] = {}
         if "first_frame_image" in _set:
-            out["first_frame_image"] = self.first_frame_image
+            out["first_frame_image"] = v.dump(self.first_frame_image)
         if "prompt" in _set:
             out["prompt"] = self.prompt
         if "resolution" in _set:

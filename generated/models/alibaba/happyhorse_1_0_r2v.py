@@ -36,10 +36,11 @@ def _check_reference_images(value: Any, path: str, issues: list[Issue]) -> Any:
             issues.append(v.items_issue(path, "maxItems", value, 9))
         for i0, item0 in enumerate(value):
             p0 = f"{path}[{i0}]"
-            if not isinstance(item0, str):
-                issues.append(v.type_issue(p0, "string", item0))
-            else:
-                v.check_uri(item0, p0, issues, "url", base64=False)
+            if not v.is_local_file(item0):
+                if not isinstance(item0, str):
+                    issues.append(v.type_issue(p0, "string", item0))
+                else:
+                    v.check_uri(item0, p0, issues, "url", base64=False)
     return value
 
 
@@ -78,7 +79,8 @@ class Happyhorse10R2V(RequestModel):
             in the prompt using character1, character2, etc., following array order. Image
             requirements: Format: JPEG, JPG, PNG, WEBP; Resolution: Short edge >= 400 pixels (720P+
             recommended); File size: <= 10MB per image. Supports HTTP/HTTPS URLs. Required.
-            Constraints: min items 1; max items 9; each item: format uri; accepts: http(s) URL.
+            Constraints: min items 1; max items 9; each item: format uri; accepts: http(s) URL, or a
+            local file (uploaded first).
         prompt: Text prompt describing the scene and referencing characters. Required. Use
             character1, character2, character3, etc. to reference images in the reference_images
             array (first image = character1, second = character2, etc.). Supports any language
@@ -115,7 +117,7 @@ class Happyhorse10R2V(RequestModel):
         "resolution": "resolution",
     }
 
-    reference_images: list[str]
+    reference_images: list[str | v.LocalFile]
     prompt: str
     resolution: str
     extra_body: Mapping[str, Any] | None
@@ -125,7 +127,7 @@ class Happyhorse10R2V(RequestModel):
     def __init__(
         self,
         *,
-        reference_images: list[str],
+        reference_images: list[str | v.LocalFile],
         prompt: str,
         resolution: str | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,

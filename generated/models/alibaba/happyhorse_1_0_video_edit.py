@@ -38,10 +38,11 @@ def _check_prompt(value: Any, path: str, issues: list[Issue]) -> Any:
 
 
 def _check_input_video_url(value: Any, path: str, issues: list[Issue]) -> Any:
-    if not isinstance(value, str):
-        issues.append(v.type_issue(path, "string", value))
-    else:
-        v.check_uri(value, path, issues, "url", base64=False)
+    if not v.is_local_file(value):
+        if not isinstance(value, str):
+            issues.append(v.type_issue(path, "string", value))
+        else:
+            v.check_uri(value, path, issues, "url", base64=False)
     return value
 
 
@@ -51,10 +52,11 @@ def _check_reference_images(value: Any, path: str, issues: list[Issue]) -> Any:
     else:
         for i0, item0 in enumerate(value):
             p0 = f"{path}[{i0}]"
-            if not isinstance(item0, str):
-                issues.append(v.type_issue(p0, "string", item0))
-            else:
-                v.check_uri(item0, p0, issues, "url", base64=False)
+            if not v.is_local_file(item0):
+                if not isinstance(item0, str):
+                    issues.append(v.type_issue(p0, "string", item0))
+                else:
+                    v.check_uri(item0, p0, issues, "url", base64=False)
     return value
 
 
@@ -82,8 +84,9 @@ class Happyhorse10VideoEdit(RequestModel):
             long side ≤2160px, short side ≥320px, aspect ratio: 1:2.5~2.5:1, file size ≤100MB, frame
             rate >8fps. Output video: 3-15 seconds (automatically truncates to first 15 seconds if
             input exceeds) Pattern: ^https?://. Required. Constraints: format uri; accepts: http(s)
-            URL. Example: 'https://example.com/video.mp4'.
-        reference_images: Optional. Constraints: each item: format uri; accepts: http(s) URL.
+            URL, or a local file (uploaded first). Example: 'https://example.com/video.mp4'.
+        reference_images: Optional. Constraints: each item: format uri; accepts: http(s) URL, or a
+            local file (uploaded first).
         extra_body: Undocumented parameters sent as-is (the spec may lag behind the API). Keys that
             name a documented field are rejected, so no documented rule is ever bypassed.
     """
@@ -112,8 +115,8 @@ class Happyhorse10VideoEdit(RequestModel):
     }
 
     prompt: str
-    input_video_url: str
-    reference_images: list[str] | None
+    input_video_url: str | v.LocalFile
+    reference_images: list[str | v.LocalFile] | None
     extra_body: Mapping[str, Any] | None
     _fields_set: set[str] = attrs.field(alias="_fields_set", repr=False, eq=False)
     """Which fields were set (to_dict sends only those); an init argument only so attrs.evolve can carry it."""
@@ -122,8 +125,8 @@ class Happyhorse10VideoEdit(RequestModel):
         self,
         *,
         prompt: str,
-        input_video_url: str,
-        reference_images: list[str] | None = None,
+        input_video_url: str | v.LocalFile,
+        reference_images: list[str | v.LocalFile] | None = None,
         extra_body: Mapping[str, Any] | None = None,
         _fields_set: set[str] | None = None,
     ) -> None:
@@ -266,7 +269,7 @@ class Happyhorse10VideoEdit(RequestModel):
         if "prompt" in _set:
             out["prompt"] = self.prompt
         if "input_video_url" in _set:
-            out["input_video_url"] = self.input_video_url
+            out["input_video_url"] = v.dump(self.input_video_url)
         if "reference_images" in _set:
             out["reference_images"] = v.dump(self.reference_images)
         if self.extra_body:

@@ -63,10 +63,11 @@ def _check_ref_images_url(value: Any, path: str, issues: list[Issue]) -> Any:
     else:
         for i0, item0 in enumerate(value):
             p0 = f"{path}[{i0}]"
-            if not isinstance(item0, str):
-                issues.append(v.type_issue(p0, "string", item0))
-            else:
-                v.check_uri(item0, p0, issues, "url", base64=False)
+            if not v.is_local_file(item0):
+                if not isinstance(item0, str):
+                    issues.append(v.type_issue(p0, "string", item0))
+                else:
+                    v.check_uri(item0, p0, issues, "url", base64=False)
     return value
 
 
@@ -94,7 +95,8 @@ class Wan21VacePlus(RequestModel):
         prompt: Content description in Chinese or English (1-800 characters). Describes the desired
             video content or editing effect. Required for all functions. Required. Constraints: min
             length 1; max length 800. Example: 'A girl walking through a forest'.
-        ref_images_url: Optional. Constraints: each item: format uri; accepts: http(s) URL.
+        ref_images_url: Optional. Constraints: each item: format uri; accepts: http(s) URL, or a
+            local file (uploaded first).
         extra_body: Undocumented parameters sent as-is (the spec may lag behind the API). Keys that
             name a documented field are rejected, so no documented rule is ever bypassed.
     """
@@ -124,7 +126,7 @@ class Wan21VacePlus(RequestModel):
 
     function: Wan21VacePlusFunction
     prompt: str
-    ref_images_url: list[str] | None
+    ref_images_url: list[str | v.LocalFile] | None
     extra_body: Mapping[str, Any] | None
     _fields_set: set[str] = attrs.field(alias="_fields_set", repr=False, eq=False)
     """Which fields were set (to_dict sends only those); an init argument only so attrs.evolve can carry it."""
@@ -134,7 +136,7 @@ class Wan21VacePlus(RequestModel):
         *,
         function: Wan21VacePlusFunction,
         prompt: str,
-        ref_images_url: list[str] | None = None,
+        ref_images_url: list[str | v.LocalFile] | None = None,
         extra_body: Mapping[str, Any] | None = None,
         _fields_set: set[str] | None = None,
     ) -> None:

@@ -27,18 +27,20 @@ _ATTRIBUTES: Final[dict[str, str]] = {
 
 
 def _check_image_url(value: Any, path: str, issues: list[Issue]) -> Any:
-    if not isinstance(value, str):
-        issues.append(v.type_issue(path, "string", value))
-    else:
-        v.check_uri(value, path, issues, "url", base64=False)
+    if not v.is_local_file(value):
+        if not isinstance(value, str):
+            issues.append(v.type_issue(path, "string", value))
+        else:
+            v.check_uri(value, path, issues, "url", base64=False)
     return value
 
 
 def _check_video_url(value: Any, path: str, issues: list[Issue]) -> Any:
-    if not isinstance(value, str):
-        issues.append(v.type_issue(path, "string", value))
-    else:
-        v.check_uri(value, path, issues, "url", base64=False)
+    if not v.is_local_file(value):
+        if not isinstance(value, str):
+            issues.append(v.type_issue(path, "string", value))
+        else:
+            v.check_uri(value, path, issues, "url", base64=False)
     return value
 
 
@@ -67,14 +69,15 @@ class Wan22AnimateMove(RequestModel):
             [200, 4096] pixels, aspect ratio 1:3 to 3:1. File size: ≤ 5MB. Content requirement:
             single person facing camera, full face visible without obstruction, moderate proportion
             in frame (avoid too large or too small). Required. Constraints: format uri; accepts:
-            http(s) URL. Example: 'https://example.com/person.jpg'.
+            http(s) URL, or a local file (uploaded first). Example:
+            'https://example.com/person.jpg'.
         video_url: Reference motion video URL (HTTP/HTTPS, publicly accessible, no Chinese or
             non-ASCII characters). Format: MP4/AVI/MOV. Duration: 2-30 seconds. Size: width and
             height both in [200, 2048] pixels, aspect ratio 1:3 to 3:1. File size: ≤ 200MB. Content
             requirement: single person facing camera, full face visible without obstruction,
             moderate proportion in frame. Tip: Higher resolution and frame rate of reference video
-            can improve output quality. Required. Constraints: format uri; accepts: http(s) URL.
-            Example: 'https://example.com/dance.mp4'.
+            can improve output quality. Required. Constraints: format uri; accepts: http(s) URL, or
+            a local file (uploaded first). Example: 'https://example.com/dance.mp4'.
         mode: Required.
         extra_body: Undocumented parameters sent as-is (the spec may lag behind the API). Keys that
             name a documented field are rejected, so no documented rule is ever bypassed.
@@ -103,8 +106,8 @@ class Wan22AnimateMove(RequestModel):
         "mode": "mode",
     }
 
-    image_url: str
-    video_url: str
+    image_url: str | v.LocalFile
+    video_url: str | v.LocalFile
     mode: str
     extra_body: Mapping[str, Any] | None
     _fields_set: set[str] = attrs.field(alias="_fields_set", repr=False, eq=False)
@@ -113,8 +116,8 @@ class Wan22AnimateMove(RequestModel):
     def __init__(
         self,
         *,
-        image_url: str,
-        video_url: str,
+        image_url: str | v.LocalFile,
+        video_url: str | v.LocalFile,
         mode: str,
         extra_body: Mapping[str, Any] | None = None,
         _fields_set: set[str] | None = None,
@@ -258,9 +261,9 @@ class Wan22AnimateMove(RequestModel):
         _set = self._fields_set
         out: dict[str, Any] = {}
         if "image_url" in _set:
-            out["image_url"] = self.image_url
+            out["image_url"] = v.dump(self.image_url)
         if "video_url" in _set:
-            out["video_url"] = self.video_url
+            out["video_url"] = v.dump(self.video_url)
         if "mode" in _set:
             out["mode"] = self.mode
         if self.extra_body:

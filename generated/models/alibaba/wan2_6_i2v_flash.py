@@ -35,10 +35,11 @@ _ENUM_2: Final = ("single", "multi")
 
 
 def _check_img_url(value: Any, path: str, issues: list[Issue]) -> Any:
-    if not isinstance(value, str):
-        issues.append(v.type_issue(path, "string", value))
-    else:
-        v.check_uri(value, path, issues, "url_or_data", base64=True)
+    if not v.is_local_file(value):
+        if not isinstance(value, str):
+            issues.append(v.type_issue(path, "string", value))
+        else:
+            v.check_uri(value, path, issues, "url_or_data", base64=True)
     return value
 
 
@@ -110,10 +111,11 @@ def _check_seed(value: Any, path: str, issues: list[Issue]) -> Any:
 
 
 def _check_audio_url(value: Any, path: str, issues: list[Issue]) -> Any:
-    if not isinstance(value, str):
-        issues.append(v.type_issue(path, "string", value))
-    else:
-        v.check_uri(value, path, issues, "url", base64=False)
+    if not v.is_local_file(value):
+        if not isinstance(value, str):
+            issues.append(v.type_issue(path, "string", value))
+        else:
+            v.check_uri(value, path, issues, "url", base64=False)
     return value
 
 
@@ -141,7 +143,8 @@ class Wan26I2VFlash(RequestModel):
 
     Attributes:
         img_url: First frame image URL (supports HTTP/HTTPS/Base64). Required. Constraints: accepts:
-            http(s) URL or data:<mime>;base64,... URI. Example: 'https://example.com/image.jpg'.
+            http(s) URL or data:<mime>;base64,... URI, or a local file (uploaded first). Example:
+            'https://example.com/image.jpg'.
         prompt: Video content description, supports Chinese and English. Optional. Constraints: min
             length 1; max length 800. Example: 'Camera slowly zooms in'.
         negative_prompt: Negative prompt describing unwanted content. Optional. Constraints: max
@@ -157,7 +160,8 @@ class Wan26I2VFlash(RequestModel):
         seed: Random seed for reproducibility. Optional. Constraints: >= 0; <= 2147483647. Example:
             42.
         audio_url: Custom audio URL (supports wav/mp3, 3-30 seconds, ≤15MB). Optional. Constraints:
-            format uri; accepts: http(s) URL. Example: 'https://example.com/audio.mp3'.
+            format uri; accepts: http(s) URL, or a local file (uploaded first). Example:
+            'https://example.com/audio.mp3'.
         shot_type: Shot type (single-shot or multi-shot narrative). Optional. Constraints: one of
             'single', 'multi'. Example: 'single'.
         extra_body: Undocumented parameters sent as-is (the spec may lag behind the API). Keys that
@@ -203,7 +207,7 @@ class Wan26I2VFlash(RequestModel):
         "shot_type": "shot_type",
     }
 
-    img_url: str
+    img_url: str | v.LocalFile
     prompt: str | None
     negative_prompt: str | None
     resolution: Wan26I2VFlashResolution | None
@@ -211,7 +215,7 @@ class Wan26I2VFlash(RequestModel):
     audio: bool
     prompt_extend: bool
     seed: int | None
-    audio_url: str | None
+    audio_url: str | v.LocalFile | None
     shot_type: Wan26I2VFlashShotType | None
     extra_body: Mapping[str, Any] | None
     _fields_set: set[str] = attrs.field(alias="_fields_set", repr=False, eq=False)
@@ -220,7 +224,7 @@ class Wan26I2VFlash(RequestModel):
     def __init__(
         self,
         *,
-        img_url: str,
+        img_url: str | v.LocalFile,
         prompt: str | None = None,
         negative_prompt: str | None = None,
         resolution: Wan26I2VFlashResolution | None = None,
@@ -228,7 +232,7 @@ class Wan26I2VFlash(RequestModel):
         audio: bool | Unset = UNSET,
         prompt_extend: bool | Unset = UNSET,
         seed: int | None = None,
-        audio_url: str | None = None,
+        audio_url: str | v.LocalFile | None = None,
         shot_type: Wan26I2VFlashShotType | None = None,
         extra_body: Mapping[str, Any] | None = None,
         _fields_set: set[str] | None = None,
@@ -522,7 +526,7 @@ class Wan26I2VFlash(RequestModel):
         _set = self._fields_set
         out: dict[str, Any] = {}
         if "img_url" in _set:
-            out["img_url"] = self.img_url
+            out["img_url"] = v.dump(self.img_url)
         if "prompt" in _set:
             out["prompt"] = self.prompt
         if "negative_prompt" in _set:
@@ -538,7 +542,7 @@ class Wan26I2VFlash(RequestModel):
         if "seed" in _set:
             out["seed"] = self.seed
         if "audio_url" in _set:
-            out["audio_url"] = self.audio_url
+            out["audio_url"] = v.dump(self.audio_url)
         if "shot_type" in _set:
             out["shot_type"] = self.shot_type
         if self.extra_body:

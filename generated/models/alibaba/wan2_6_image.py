@@ -45,10 +45,11 @@ def _check_images(value: Any, path: str, issues: list[Issue]) -> Any:
             issues.append(v.items_issue(path, "maxItems", value, 4))
         for i0, item0 in enumerate(value):
             p0 = f"{path}[{i0}]"
-            if not isinstance(item0, str):
-                issues.append(v.type_issue(p0, "string", item0))
-            else:
-                v.check_uri(item0, p0, issues, "url", base64=False)
+            if not v.is_local_file(item0):
+                if not isinstance(item0, str):
+                    issues.append(v.type_issue(p0, "string", item0))
+                else:
+                    v.check_uri(item0, p0, issues, "url", base64=False)
     return value
 
 
@@ -141,7 +142,7 @@ class Wan26Image(RequestModel):
             editing), 1-4 images MUST be input. When inputting multiple images, multiple image
             objects need to be passed in the images array, and the order should follow the order of
             the returned image definition area. Optional. Constraints: max items 4; each item:
-            format uri; accepts: http(s) URL.
+            format uri; accepts: http(s) URL, or a local file (uploaded first).
         negative_prompt: Negative prompt. Optional. Constraints: max length 500.
         size: Output image resolution. Optional. Constraints: sizes written W*H. Default:
             '1280*1280'.
@@ -196,7 +197,7 @@ class Wan26Image(RequestModel):
     }
 
     prompt: str
-    images: list[str] | None
+    images: list[str | v.LocalFile] | None
     negative_prompt: str | None
     size: str
     n: int
@@ -212,7 +213,7 @@ class Wan26Image(RequestModel):
         self,
         *,
         prompt: str,
-        images: list[str] | None = None,
+        images: list[str | v.LocalFile] | None = None,
         negative_prompt: str | None = None,
         size: str | Unset = UNSET,
         n: int | Unset = UNSET,

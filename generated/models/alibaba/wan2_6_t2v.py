@@ -77,10 +77,11 @@ def _check_negative_prompt(value: Any, path: str, issues: list[Issue]) -> Any:
 
 
 def _check_audio_url(value: Any, path: str, issues: list[Issue]) -> Any:
-    if not isinstance(value, str):
-        issues.append(v.type_issue(path, "string", value))
-    else:
-        v.check_uri(value, path, issues, "url", base64=False)
+    if not v.is_local_file(value):
+        if not isinstance(value, str):
+            issues.append(v.type_issue(path, "string", value))
+        else:
+            v.check_uri(value, path, issues, "url", base64=False)
     return value
 
 
@@ -153,7 +154,8 @@ class Wan26T2V(RequestModel):
         negative_prompt: Negative prompt describing unwanted content. Optional. Constraints: max
             length 500. Example: 'blurry, low quality'.
         audio_url: Custom audio URL (supports wav/mp3, 3-30 seconds, ≤15MB). Optional. Constraints:
-            format uri; accepts: http(s) URL. Example: 'https://example.com/audio.mp3'.
+            format uri; accepts: http(s) URL, or a local file (uploaded first). Example:
+            'https://example.com/audio.mp3'.
         size: Video resolution in format 'width*height'. Optional. Constraints: one of '1280*720',
             '720*1280', '960*960', '1088*832', '832*1088', '1920*1080', '1080*1920', '1440*1440',
             '1632*1248', '1248*1632'; sizes written W*H. Default: '1920*1080'. Example: '1920*1080'.
@@ -205,7 +207,7 @@ class Wan26T2V(RequestModel):
 
     prompt: str
     negative_prompt: str | None
-    audio_url: str | None
+    audio_url: str | v.LocalFile | None
     size: Wan26T2VSize
     duration: int | None
     prompt_extend: bool
@@ -220,7 +222,7 @@ class Wan26T2V(RequestModel):
         *,
         prompt: str,
         negative_prompt: str | None = None,
-        audio_url: str | None = None,
+        audio_url: str | v.LocalFile | None = None,
         size: Wan26T2VSize | Unset = UNSET,
         duration: int | None = None,
         prompt_extend: bool | Unset = UNSET,
@@ -478,7 +480,7 @@ class Wan26T2V(RequestModel):
         if "negative_prompt" in _set:
             out["negative_prompt"] = self.negative_prompt
         if "audio_url" in _set:
-            out["audio_url"] = self.audio_url
+            out["audio_url"] = v.dump(self.audio_url)
         if "size" in _set:
             out["size"] = self.size
         if "duration" in _set:

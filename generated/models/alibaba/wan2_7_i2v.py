@@ -27,10 +27,11 @@ _ATTRIBUTES: Final[dict[str, str]] = {
 
 
 def _check_first_frame(value: Any, path: str, issues: list[Issue]) -> Any:
-    if not isinstance(value, str):
-        issues.append(v.type_issue(path, "string", value))
-    else:
-        v.check_uri(value, path, issues, "url_or_data", base64=True)
+    if not v.is_local_file(value):
+        if not isinstance(value, str):
+            issues.append(v.type_issue(path, "string", value))
+        else:
+            v.check_uri(value, path, issues, "url_or_data", base64=True)
     return value
 
 
@@ -53,26 +54,29 @@ def _check_negative_prompt(value: Any, path: str, issues: list[Issue]) -> Any:
 
 
 def _check_last_frame(value: Any, path: str, issues: list[Issue]) -> Any:
-    if not isinstance(value, str):
-        issues.append(v.type_issue(path, "string", value))
-    else:
-        v.check_uri(value, path, issues, "url_or_data", base64=True)
+    if not v.is_local_file(value):
+        if not isinstance(value, str):
+            issues.append(v.type_issue(path, "string", value))
+        else:
+            v.check_uri(value, path, issues, "url_or_data", base64=True)
     return value
 
 
 def _check_driving_audio(value: Any, path: str, issues: list[Issue]) -> Any:
-    if not isinstance(value, str):
-        issues.append(v.type_issue(path, "string", value))
-    else:
-        v.check_uri(value, path, issues, "url", base64=False)
+    if not v.is_local_file(value):
+        if not isinstance(value, str):
+            issues.append(v.type_issue(path, "string", value))
+        else:
+            v.check_uri(value, path, issues, "url", base64=False)
     return value
 
 
 def _check_first_clip(value: Any, path: str, issues: list[Issue]) -> Any:
-    if not isinstance(value, str):
-        issues.append(v.type_issue(path, "string", value))
-    else:
-        v.check_uri(value, path, issues, "url", base64=False)
+    if not v.is_local_file(value):
+        if not isinstance(value, str):
+            issues.append(v.type_issue(path, "string", value))
+        else:
+            v.check_uri(value, path, issues, "url", base64=False)
     return value
 
 
@@ -100,17 +104,19 @@ class Wan27I2V(RequestModel):
             URI. Pattern: ^(https?://|oss://|data:image/) Examples: "https://example.com/first.png"
             "oss://dashscope-instant/example/first.png"
             "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==".
-            Required. Constraints: accepts: http(s) URL or data:<mime>;base64,... URI.
+            Required. Constraints: accepts: http(s) URL or data:<mime>;base64,... URI, or a local
+            file (uploaded first).
         prompt: Optional text prompt, max 5000 chars. Optional. Constraints: max length 5000.
         negative_prompt: Optional negative prompt, max 500 chars. Optional. Constraints: max length
             500.
         last_frame: Optional last frame image URL. Supports HTTP/HTTPS URL, OSS URL, or image base64
             data URI. Pattern: ^(https?://|oss://|data:image/). Optional. Constraints: accepts:
-            http(s) URL or data:<mime>;base64,... URI.
+            http(s) URL or data:<mime>;base64,... URI, or a local file (uploaded first).
         driving_audio: Optional driving audio URL (HTTP/HTTPS/OSS). Pattern: ^(https?://|oss://).
-            Optional. Constraints: accepts: http(s) URL.
+            Optional. Constraints: accepts: http(s) URL, or a local file (uploaded first).
         first_clip: Optional first clip URL for continuation mode (HTTP/HTTPS/OSS). Pattern:
-            ^(https?://|oss://). Optional. Constraints: accepts: http(s) URL.
+            ^(https?://|oss://). Optional. Constraints: accepts: http(s) URL, or a local file
+            (uploaded first).
         resolution: Optional. Default: '1080P'.
         extra_body: Undocumented parameters sent as-is (the spec may lag behind the API). Keys that
             name a documented field are rejected, so no documented rule is ever bypassed.
@@ -148,12 +154,12 @@ class Wan27I2V(RequestModel):
         "resolution": "resolution",
     }
 
-    first_frame: str
+    first_frame: str | v.LocalFile
     prompt: str | None
     negative_prompt: str | None
-    last_frame: str | None
-    driving_audio: str | None
-    first_clip: str | None
+    last_frame: str | v.LocalFile | None
+    driving_audio: str | v.LocalFile | None
+    first_clip: str | v.LocalFile | None
     resolution: str
     extra_body: Mapping[str, Any] | None
     _fields_set: set[str] = attrs.field(alias="_fields_set", repr=False, eq=False)
@@ -162,12 +168,12 @@ class Wan27I2V(RequestModel):
     def __init__(
         self,
         *,
-        first_frame: str,
+        first_frame: str | v.LocalFile,
         prompt: str | None = None,
         negative_prompt: str | None = None,
-        last_frame: str | None = None,
-        driving_audio: str | None = None,
-        first_clip: str | None = None,
+        last_frame: str | v.LocalFile | None = None,
+        driving_audio: str | v.LocalFile | None = None,
+        first_clip: str | v.LocalFile | None = None,
         resolution: str | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         _fields_set: set[str] | None = None,
@@ -389,17 +395,17 @@ class Wan27I2V(RequestModel):
         _set = self._fields_set
         out: dict[str, Any] = {}
         if "first_frame" in _set:
-            out["first_frame"] = self.first_frame
+            out["first_frame"] = v.dump(self.first_frame)
         if "prompt" in _set:
             out["prompt"] = self.prompt
         if "negative_prompt" in _set:
             out["negative_prompt"] = self.negative_prompt
         if "last_frame" in _set:
-            out["last_frame"] = self.last_frame
+            out["last_frame"] = v.dump(self.last_frame)
         if "driving_audio" in _set:
-            out["driving_audio"] = self.driving_audio
+            out["driving_audio"] = v.dump(self.driving_audio)
         if "first_clip" in _set:
-            out["first_clip"] = self.first_clip
+            out["first_clip"] = v.dump(self.first_clip)
         if "resolution" in _set:
             out["resolution"] = self.resolution
         if self.extra_body:

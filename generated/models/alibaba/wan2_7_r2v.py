@@ -44,10 +44,11 @@ def _check_reference_images(value: Any, path: str, issues: list[Issue]) -> Any:
     else:
         for i0, item0 in enumerate(value):
             p0 = f"{path}[{i0}]"
-            if not isinstance(item0, str):
-                issues.append(v.type_issue(p0, "string", item0))
-            else:
-                v.check_uri(item0, p0, issues, "url", base64=False)
+            if not v.is_local_file(item0):
+                if not isinstance(item0, str):
+                    issues.append(v.type_issue(p0, "string", item0))
+                else:
+                    v.check_uri(item0, p0, issues, "url", base64=False)
     return value
 
 
@@ -57,18 +58,20 @@ def _check_reference_videos(value: Any, path: str, issues: list[Issue]) -> Any:
     else:
         for i0, item0 in enumerate(value):
             p0 = f"{path}[{i0}]"
-            if not isinstance(item0, str):
-                issues.append(v.type_issue(p0, "string", item0))
-            else:
-                v.check_uri(item0, p0, issues, "url", base64=False)
+            if not v.is_local_file(item0):
+                if not isinstance(item0, str):
+                    issues.append(v.type_issue(p0, "string", item0))
+                else:
+                    v.check_uri(item0, p0, issues, "url", base64=False)
     return value
 
 
 def _check_first_frame_image(value: Any, path: str, issues: list[Issue]) -> Any:
-    if not isinstance(value, str):
-        issues.append(v.type_issue(path, "string", value))
-    else:
-        v.check_uri(value, path, issues, "url", base64=False)
+    if not v.is_local_file(value):
+        if not isinstance(value, str):
+            issues.append(v.type_issue(path, "string", value))
+        else:
+            v.check_uri(value, path, issues, "url", base64=False)
     return value
 
 
@@ -102,16 +105,17 @@ class Wan27R2V(RequestModel):
         reference_images: Reference image URLs. At least one media parameter (reference_images,
             reference_videos, or first_frame_image) must be provided. Combined with
             reference_videos, max 5 total. Optional. Constraints: each item: format uri; accepts:
-            http(s) URL. Example: ['https://example.com/char1.jpg',
-            'https://example.com/char2.jpg'].
+            http(s) URL, or a local file (uploaded first). Example:
+            ['https://example.com/char1.jpg', 'https://example.com/char2.jpg'].
         reference_videos: Reference video URLs. At least one media parameter (reference_images,
             reference_videos, or first_frame_image) must be provided. Combined with
             reference_images, max 5 total. Optional. Constraints: each item: format uri; accepts:
-            http(s) URL. Example: ['https://example.com/action.mp4'].
+            http(s) URL, or a local file (uploaded first). Example:
+            ['https://example.com/action.mp4'].
         first_frame_image: First frame image URL. At least one media parameter (reference_images,
             reference_videos, or first_frame_image) must be provided. Max 1, not counted in the
-            5-item limit. Optional. Constraints: format uri; accepts: http(s) URL. Example:
-            'https://example.com/first_frame.jpg'.
+            5-item limit. Optional. Constraints: format uri; accepts: http(s) URL, or a local file
+            (uploaded first). Example: 'https://example.com/first_frame.jpg'.
         negative_prompt: Optional.
         extra_body: Undocumented parameters sent as-is (the spec may lag behind the API). Keys that
             name a documented field are rejected, so no documented rule is ever bypassed.
@@ -152,9 +156,9 @@ class Wan27R2V(RequestModel):
     }
 
     prompt: str
-    reference_images: list[str] | None
-    reference_videos: list[str] | None
-    first_frame_image: str | None
+    reference_images: list[str | v.LocalFile] | None
+    reference_videos: list[str | v.LocalFile] | None
+    first_frame_image: str | v.LocalFile | None
     negative_prompt: str | None
     extra_body: Mapping[str, Any] | None
     _fields_set: set[str] = attrs.field(alias="_fields_set", repr=False, eq=False)
@@ -164,9 +168,9 @@ class Wan27R2V(RequestModel):
         self,
         *,
         prompt: str,
-        reference_images: list[str] | None = None,
-        reference_videos: list[str] | None = None,
-        first_frame_image: str | None = None,
+        reference_images: list[str | v.LocalFile] | None = None,
+        reference_videos: list[str | v.LocalFile] | None = None,
+        first_frame_image: str | v.LocalFile | None = None,
         negative_prompt: str | None = None,
         extra_body: Mapping[str, Any] | None = None,
         _fields_set: set[str] | None = None,
@@ -356,7 +360,7 @@ class Wan27R2V(RequestModel):
         if "reference_videos" in _set:
             out["reference_videos"] = v.dump(self.reference_videos)
         if "first_frame_image" in _set:
-            out["first_frame_image"] = self.first_frame_image
+            out["first_frame_image"] = v.dump(self.first_frame_image)
         if "negative_prompt" in _set:
             out["negative_prompt"] = self.negative_prompt
         if self.extra_body:

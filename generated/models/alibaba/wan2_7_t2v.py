@@ -58,10 +58,11 @@ def _check_negative_prompt(value: Any, path: str, issues: list[Issue]) -> Any:
 
 
 def _check_audio_url(value: Any, path: str, issues: list[Issue]) -> Any:
-    if not isinstance(value, str):
-        issues.append(v.type_issue(path, "string", value))
-    else:
-        v.check_uri(value, path, issues, "url", base64=False)
+    if not v.is_local_file(value):
+        if not isinstance(value, str):
+            issues.append(v.type_issue(path, "string", value))
+        else:
+            v.check_uri(value, path, issues, "url", base64=False)
     return value
 
 
@@ -128,7 +129,8 @@ class Wan27T2V(RequestModel):
         negative_prompt: Negative prompt describing unwanted content. Optional. Constraints: max
             length 500. Example: 'blurry, low quality'.
         audio_url: Custom audio URL (supports wav/mp3, 2–30 seconds, ≤15MB). Optional. Constraints:
-            format uri; accepts: http(s) URL. Example: 'https://example.com/audio.mp3'.
+            format uri; accepts: http(s) URL, or a local file (uploaded first). Example:
+            'https://example.com/audio.mp3'.
         resolution: Specifies the resolution tier for the generated video. Optional. Constraints:
             one of '720P', '1080P'. Default: '1080P'. Example: '1080P'.
         ratio: Specifies the aspect ratio for the generated video. Optional. Constraints: one of
@@ -181,7 +183,7 @@ class Wan27T2V(RequestModel):
 
     prompt: str
     negative_prompt: str | None
-    audio_url: str | None
+    audio_url: str | v.LocalFile | None
     resolution: Wan27T2VResolution
     ratio: Wan27T2VRatio
     duration: Wan27T2VDuration
@@ -196,7 +198,7 @@ class Wan27T2V(RequestModel):
         *,
         prompt: str,
         negative_prompt: str | None = None,
-        audio_url: str | None = None,
+        audio_url: str | v.LocalFile | None = None,
         resolution: Wan27T2VResolution | Unset = UNSET,
         ratio: Wan27T2VRatio | Unset = UNSET,
         duration: Wan27T2VDuration | Unset = UNSET,
@@ -457,7 +459,7 @@ class Wan27T2V(RequestModel):
         if "negative_prompt" in _set:
             out["negative_prompt"] = self.negative_prompt
         if "audio_url" in _set:
-            out["audio_url"] = self.audio_url
+            out["audio_url"] = v.dump(self.audio_url)
         if "resolution" in _set:
             out["resolution"] = self.resolution
         if "ratio" in _set:

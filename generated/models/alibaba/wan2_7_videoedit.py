@@ -38,10 +38,11 @@ _ENUM_3: Final = (0, 2, 3, 4, 5, 6, 7, 8, 9, 10)
 
 
 def _check_video_url(value: Any, path: str, issues: list[Issue]) -> Any:
-    if not isinstance(value, str):
-        issues.append(v.type_issue(path, "string", value))
-    else:
-        v.check_uri(value, path, issues, "url_or_data", base64=True)
+    if not v.is_local_file(value):
+        if not isinstance(value, str):
+            issues.append(v.type_issue(path, "string", value))
+        else:
+            v.check_uri(value, path, issues, "url_or_data", base64=True)
     return value
 
 
@@ -64,10 +65,11 @@ def _check_reference_images(value: Any, path: str, issues: list[Issue]) -> Any:
             issues.append(v.items_issue(path, "maxItems", value, 4))
         for i0, item0 in enumerate(value):
             p0 = f"{path}[{i0}]"
-            if not isinstance(item0, str):
-                issues.append(v.type_issue(p0, "string", item0))
-            else:
-                v.check_uri(item0, p0, issues, "url", base64=False)
+            if not v.is_local_file(item0):
+                if not isinstance(item0, str):
+                    issues.append(v.type_issue(p0, "string", item0))
+                else:
+                    v.check_uri(item0, p0, issues, "url", base64=False)
     return value
 
 
@@ -130,15 +132,15 @@ class Wan27Videoedit(RequestModel):
 
     Attributes:
         video_url: Input video URL (HTTP/HTTPS/OSS) or Base64 encoded data (required). Required.
-            Constraints: format uri; accepts: http(s) URL or data:<mime>;base64,... URI. Example:
-            'https://example.com/input.mp4'.
+            Constraints: format uri; accepts: http(s) URL or data:<mime>;base64,... URI, or a local
+            file (uploaded first). Example: 'https://example.com/input.mp4'.
         prompt: Text prompt describing desired video modifications (supports Chinese and English, up
             to 5000 characters). Optional. Constraints: min length 1; max length 5000. Example:
             'Transform the entire scene into clay style'.
         reference_images: Reference image URLs for style transfer (optional, max 4). Combined with
             video_url, the total media count must be ≤ 5. Optional. Constraints: max items 4; each
-            item: format uri; accepts: http(s) URL. Example: ['https://example.com/style1.jpg',
-            'https://example.com/style2.jpg'].
+            item: format uri; accepts: http(s) URL, or a local file (uploaded first). Example:
+            ['https://example.com/style1.jpg', 'https://example.com/style2.jpg'].
         negative_prompt: Negative prompt describing unwanted content. Optional. Constraints: max
             length 500. Example: 'blurry, distorted, low quality'.
         resolution: Video resolution tier. Optional. Constraints: one of '720P', '1080P'. Default:
@@ -189,9 +191,9 @@ class Wan27Videoedit(RequestModel):
         "audio_setting": "audio_setting",
     }
 
-    video_url: str
+    video_url: str | v.LocalFile
     prompt: str | None
-    reference_images: list[str] | None
+    reference_images: list[str | v.LocalFile] | None
     negative_prompt: str | None
     resolution: Wan27VideoeditResolution
     ratio: Wan27VideoeditRatio | None
@@ -204,9 +206,9 @@ class Wan27Videoedit(RequestModel):
     def __init__(
         self,
         *,
-        video_url: str,
+        video_url: str | v.LocalFile,
         prompt: str | None = None,
-        reference_images: list[str] | None = None,
+        reference_images: list[str | v.LocalFile] | None = None,
         negative_prompt: str | None = None,
         resolution: Wan27VideoeditResolution | Unset = UNSET,
         ratio: Wan27VideoeditRatio | None = None,
@@ -460,7 +462,7 @@ class Wan27Videoedit(RequestModel):
         _set = self._fields_set
         out: dict[str, Any] = {}
         if "video_url" in _set:
-            out["video_url"] = self.video_url
+            out["video_url"] = v.dump(self.video_url)
         if "prompt" in _set:
             out["prompt"] = self.prompt
         if "reference_images" in _set:

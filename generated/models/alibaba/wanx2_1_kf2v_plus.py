@@ -38,18 +38,20 @@ _ENUM_3: Final = (5,)
 
 
 def _check_first_frame_url(value: Any, path: str, issues: list[Issue]) -> Any:
-    if not isinstance(value, str):
-        issues.append(v.type_issue(path, "string", value))
-    else:
-        v.check_uri(value, path, issues, "url_or_data", base64=True)
+    if not v.is_local_file(value):
+        if not isinstance(value, str):
+            issues.append(v.type_issue(path, "string", value))
+        else:
+            v.check_uri(value, path, issues, "url_or_data", base64=True)
     return value
 
 
 def _check_last_frame_url(value: Any, path: str, issues: list[Issue]) -> Any:
-    if not isinstance(value, str):
-        issues.append(v.type_issue(path, "string", value))
-    else:
-        v.check_uri(value, path, issues, "url_or_data", base64=True)
+    if not v.is_local_file(value):
+        if not isinstance(value, str):
+            issues.append(v.type_issue(path, "string", value))
+        else:
+            v.check_uri(value, path, issues, "url_or_data", base64=True)
     return value
 
 
@@ -136,11 +138,11 @@ class Wanx21KF2VPlus(RequestModel):
 
     Attributes:
         first_frame_url: First frame image URL (supports HTTP/HTTPS/Base64). Required. Constraints:
-            accepts: http(s) URL or data:<mime>;base64,... URI. Example:
-            'https://example.com/first.jpg'.
+            accepts: http(s) URL or data:<mime>;base64,... URI, or a local file (uploaded first).
+            Example: 'https://example.com/first.jpg'.
         last_frame_url: Last frame image URL (supports HTTP/HTTPS/Base64), not needed when using
             video effects. Optional. Constraints: accepts: http(s) URL or data:<mime>;base64,...
-            URI. Example: 'https://example.com/last.jpg'.
+            URI, or a local file (uploaded first). Example: 'https://example.com/last.jpg'.
         prompt: Video content description, will be ignored when using video effects. Optional.
             Constraints: min length 1; max length 800. Example: 'Smooth transition'.
         negative_prompt: Optional. Constraints: max length 500.
@@ -196,8 +198,8 @@ class Wanx21KF2VPlus(RequestModel):
         "seed": "seed",
     }
 
-    first_frame_url: str
-    last_frame_url: str | None
+    first_frame_url: str | v.LocalFile
+    last_frame_url: str | v.LocalFile | None
     prompt: str | None
     negative_prompt: str | None
     template: Wanx21KF2VPlusTemplate | None
@@ -212,8 +214,8 @@ class Wanx21KF2VPlus(RequestModel):
     def __init__(
         self,
         *,
-        first_frame_url: str,
-        last_frame_url: str | None = None,
+        first_frame_url: str | v.LocalFile,
+        last_frame_url: str | v.LocalFile | None = None,
         prompt: str | None = None,
         negative_prompt: str | None = None,
         template: Wanx21KF2VPlusTemplate | None = None,
@@ -491,9 +493,9 @@ class Wanx21KF2VPlus(RequestModel):
         _set = self._fields_set
         out: dict[str, Any] = {}
         if "first_frame_url" in _set:
-            out["first_frame_url"] = self.first_frame_url
+            out["first_frame_url"] = v.dump(self.first_frame_url)
         if "last_frame_url" in _set:
-            out["last_frame_url"] = self.last_frame_url
+            out["last_frame_url"] = v.dump(self.last_frame_url)
         if "prompt" in _set:
             out["prompt"] = self.prompt
         if "negative_prompt" in _set:

@@ -47,32 +47,35 @@ def _check_video_urls(value: Any, path: str, issues: list[Issue]) -> Any:
             issues.append(v.items_issue(path, "maxItems", value, 3))
         for i0, item0 in enumerate(value):
             p0 = f"{path}[{i0}]"
-            if not isinstance(item0, str):
-                issues.append(v.type_issue(p0, "string", item0))
-            else:
-                if len(item0) < 1:
-                    issues.append(v.length_issue(p0, "minLength", item0, 1))
-                v.check_uri(item0, p0, issues, "url", base64=False)
+            if not v.is_local_file(item0):
+                if not isinstance(item0, str):
+                    issues.append(v.type_issue(p0, "string", item0))
+                else:
+                    if len(item0) < 1:
+                        issues.append(v.length_issue(p0, "minLength", item0, 1))
+                    v.check_uri(item0, p0, issues, "url", base64=False)
     return value
 
 
 def _check_first_frame_image(value: Any, path: str, issues: list[Issue]) -> Any:
-    if not isinstance(value, str):
-        issues.append(v.type_issue(path, "string", value))
-    else:
-        if len(value) < 1:
-            issues.append(v.length_issue(path, "minLength", value, 1))
-        v.check_uri(value, path, issues, "url_or_data", base64=True)
+    if not v.is_local_file(value):
+        if not isinstance(value, str):
+            issues.append(v.type_issue(path, "string", value))
+        else:
+            if len(value) < 1:
+                issues.append(v.length_issue(path, "minLength", value, 1))
+            v.check_uri(value, path, issues, "url_or_data", base64=True)
     return value
 
 
 def _check_last_frame_image(value: Any, path: str, issues: list[Issue]) -> Any:
-    if not isinstance(value, str):
-        issues.append(v.type_issue(path, "string", value))
-    else:
-        if len(value) < 1:
-            issues.append(v.length_issue(path, "minLength", value, 1))
-        v.check_uri(value, path, issues, "url_or_data", base64=True)
+    if not v.is_local_file(value):
+        if not isinstance(value, str):
+            issues.append(v.type_issue(path, "string", value))
+        else:
+            if len(value) < 1:
+                issues.append(v.length_issue(path, "minLength", value, 1))
+            v.check_uri(value, path, issues, "url_or_data", base64=True)
     return value
 
 
@@ -106,13 +109,15 @@ class Seedance20FastV2V(RequestModel):
             Constraints: min length 1; max length 2000.
         video_urls: One to three reference video URLs that define the source motion or content to
             transform. Required. Constraints: min items 1; max items 3; each item: min length 1;
-            accepts: http(s) URL.
+            accepts: http(s) URL, or a local file (uploaded first).
         first_frame_image: Optional. URL or Base64 of the starting frame. Do not use together with
             reference_images in the same request. Optional. Constraints: min length 1; accepts:
-            http(s) URL or data:<mime>;base64,... URI. Example: 'https://example.com/first.jpg'.
+            http(s) URL or data:<mime>;base64,... URI, or a local file (uploaded first). Example:
+            'https://example.com/first.jpg'.
         last_frame_image: Optional. URL or Base64 of the ending frame. Do not use together with
             reference_images in the same request. Optional. Constraints: min length 1; accepts:
-            http(s) URL or data:<mime>;base64,... URI. Example: 'https://example.com/last.jpg'.
+            http(s) URL or data:<mime>;base64,... URI, or a local file (uploaded first). Example:
+            'https://example.com/last.jpg'.
         reference_images: Optional.
         extra_body: Undocumented parameters sent as-is (the spec may lag behind the API). Keys that
             name a documented field are rejected, so no documented rule is ever bypassed.
@@ -146,9 +151,9 @@ class Seedance20FastV2V(RequestModel):
     }
 
     prompt: str
-    video_urls: list[str]
-    first_frame_image: str | None
-    last_frame_image: str | None
+    video_urls: list[str | v.LocalFile]
+    first_frame_image: str | v.LocalFile | None
+    last_frame_image: str | v.LocalFile | None
     reference_images: list[str] | None
     extra_body: Mapping[str, Any] | None
     _fields_set: set[str] = attrs.field(alias="_fields_set", repr=False, eq=False)
@@ -158,9 +163,9 @@ class Seedance20FastV2V(RequestModel):
         self,
         *,
         prompt: str,
-        video_urls: list[str],
-        first_frame_image: str | None = None,
-        last_frame_image: str | None = None,
+        video_urls: list[str | v.LocalFile],
+        first_frame_image: str | v.LocalFile | None = None,
+        last_frame_image: str | v.LocalFile | None = None,
         reference_images: list[str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
         _fields_set: set[str] | None = None,
@@ -344,9 +349,9 @@ class Seedance20FastV2V(RequestModel):
         if "video_urls" in _set:
             out["video_urls"] = v.dump(self.video_urls)
         if "first_frame_image" in _set:
-            out["first_frame_image"] = self.first_frame_image
+            out["first_frame_image"] = v.dump(self.first_frame_image)
         if "last_frame_image" in _set:
-            out["last_frame_image"] = self.last_frame_image
+            out["last_frame_image"] = v.dump(self.last_frame_image)
         if "reference_images" in _set:
             out["reference_images"] = v.dump(self.reference_images)
         if self.extra_body:

@@ -82,10 +82,11 @@ def _check_image(value: Any, path: str, issues: list[Issue]) -> Any:
             issues.append(v.items_issue(path, "maxItems", value, 14))
         for i0, item0 in enumerate(value):
             p0 = f"{path}[{i0}]"
-            if not isinstance(item0, str):
-                issues.append(v.type_issue(p0, "string", item0))
-            else:
-                v.check_uri(item0, p0, issues, "url", base64=False)
+            if not v.is_local_file(item0):
+                if not isinstance(item0, str):
+                    issues.append(v.type_issue(p0, "string", item0))
+                else:
+                    v.check_uri(item0, p0, issues, "url", base64=False)
     return value
 
 
@@ -120,7 +121,8 @@ class NanoBanana2Edit(RequestModel):
             min length 1. Example: 'Transform this into a watercolor painting'.
         image: Input image URLs. Pass 1–14 images; all images are used together as reference context
             for the edit. Optional. Constraints: min items 1; max items 14; each item: accepts:
-            http(s) URL. Example: ['https://example.com/image.jpg'].
+            http(s) URL, or a local file (uploaded first). Example:
+            ['https://example.com/image.jpg'].
         aspect_ratio (``aspectRatio``): Output image aspect ratio. Optional. Constraints: one of
             '1:1', '1:4', '1:8', '2:3', '3:2', '3:4', '4:1', '4:3', '4:5', '5:4', '8:1', '9:16',
             '16:9', '21:9'. Example: '16:9'.
@@ -155,7 +157,7 @@ class NanoBanana2Edit(RequestModel):
     }
 
     prompt: str | None
-    image: list[str] | None
+    image: list[str | v.LocalFile] | None
     aspect_ratio: NanoBanana2EditAspectRatio | None
     image_size: str | None
     extra_body: Mapping[str, Any] | None
@@ -166,7 +168,7 @@ class NanoBanana2Edit(RequestModel):
         self,
         *,
         prompt: str | None = None,
-        image: list[str] | None = None,
+        image: list[str | v.LocalFile] | None = None,
         aspect_ratio: NanoBanana2EditAspectRatio | None = None,
         image_size: str | None = None,
         extra_body: Mapping[str, Any] | None = None,

@@ -62,10 +62,11 @@ def _check_image(value: Any, path: str, issues: list[Issue]) -> Any:
             issues.append(v.items_issue(path, "maxItems", value, 3))
         for i0, item0 in enumerate(value):
             p0 = f"{path}[{i0}]"
-            if not isinstance(item0, str):
-                issues.append(v.type_issue(p0, "string", item0))
-            else:
-                v.check_uri(item0, p0, issues, "url", base64=False)
+            if not v.is_local_file(item0):
+                if not isinstance(item0, str):
+                    issues.append(v.type_issue(p0, "string", item0))
+                else:
+                    v.check_uri(item0, p0, issues, "url", base64=False)
     return value
 
 
@@ -94,7 +95,8 @@ class NanoBananaEdit(RequestModel):
             min length 1. Example: 'Convert this photo to an oil painting style'.
         image: Input image URLs. Pass 1–3 images; all images are used together as reference context
             for the edit. Optional. Constraints: min items 1; max items 3; each item: accepts:
-            http(s) URL. Example: ['https://example.com/image.jpg'].
+            http(s) URL, or a local file (uploaded first). Example:
+            ['https://example.com/image.jpg'].
         aspect_ratio (``aspectRatio``): Output image aspect ratio. Optional. Constraints: one of
             '1:1', '2:3', '3:2', '3:4', '4:3', '4:5', '5:4', '9:16', '16:9', '21:9'. Example:
             '16:9'.
@@ -126,7 +128,7 @@ class NanoBananaEdit(RequestModel):
     }
 
     prompt: str | None
-    image: list[str] | None
+    image: list[str | v.LocalFile] | None
     aspect_ratio: NanoBananaEditAspectRatio | None
     extra_body: Mapping[str, Any] | None
     _fields_set: set[str] = attrs.field(alias="_fields_set", repr=False, eq=False)
@@ -136,7 +138,7 @@ class NanoBananaEdit(RequestModel):
         self,
         *,
         prompt: str | None = None,
-        image: list[str] | None = None,
+        image: list[str | v.LocalFile] | None = None,
         aspect_ratio: NanoBananaEditAspectRatio | None = None,
         extra_body: Mapping[str, Any] | None = None,
         _fields_set: set[str] | None = None,

@@ -66,10 +66,11 @@ def _check_image(value: Any, path: str, issues: list[Issue]) -> Any:
             issues.append(v.items_issue(path, "maxItems", value, 14))
         for i0, item0 in enumerate(value):
             p0 = f"{path}[{i0}]"
-            if not isinstance(item0, str):
-                issues.append(v.type_issue(p0, "string", item0))
-            else:
-                v.check_uri(item0, p0, issues, "url", base64=False)
+            if not v.is_local_file(item0):
+                if not isinstance(item0, str):
+                    issues.append(v.type_issue(p0, "string", item0))
+                else:
+                    v.check_uri(item0, p0, issues, "url", base64=False)
     return value
 
 
@@ -108,7 +109,8 @@ class NanoBananaProEdit(RequestModel):
             night'.
         image: Input image URLs. Pass 1–14 images; all images are used together as reference context
             for the edit. Required. Constraints: min items 1; max items 14; each item: accepts:
-            http(s) URL. Example: ['https://example.com/image.jpg'].
+            http(s) URL, or a local file (uploaded first). Example:
+            ['https://example.com/image.jpg'].
         aspect_ratio (``aspectRatio``): Output image aspect ratio. Optional. Constraints: one of
             '1:1', '2:3', '3:2', '3:4', '4:3', '4:5', '5:4', '9:16', '16:9', '21:9'. Default: '1:1'.
         image_size (``imageSize``): Output image resolution. Optional. Constraints: one of '1K',
@@ -144,7 +146,7 @@ class NanoBananaProEdit(RequestModel):
     }
 
     prompt: str
-    image: list[str]
+    image: list[str | v.LocalFile]
     aspect_ratio: NanoBananaProEditAspectRatio
     image_size: NanoBananaProEditImageSize | None
     extra_body: Mapping[str, Any] | None
@@ -155,7 +157,7 @@ class NanoBananaProEdit(RequestModel):
         self,
         *,
         prompt: str,
-        image: list[str],
+        image: list[str | v.LocalFile],
         aspect_ratio: NanoBananaProEditAspectRatio | Unset = UNSET,
         image_size: NanoBananaProEditImageSize | None = None,
         extra_body: Mapping[str, Any] | None = None,

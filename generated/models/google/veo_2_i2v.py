@@ -52,18 +52,20 @@ def _check_prompt(value: Any, path: str, issues: list[Issue]) -> Any:
 
 
 def _check_image(value: Any, path: str, issues: list[Issue]) -> Any:
-    if not isinstance(value, str):
-        issues.append(v.type_issue(path, "string", value))
-    else:
-        v.check_uri(value, path, issues, "url", base64=False)
+    if not v.is_local_file(value):
+        if not isinstance(value, str):
+            issues.append(v.type_issue(path, "string", value))
+        else:
+            v.check_uri(value, path, issues, "url", base64=False)
     return value
 
 
 def _check_last_frame(value: Any, path: str, issues: list[Issue]) -> Any:
-    if not isinstance(value, str):
-        issues.append(v.type_issue(path, "string", value))
-    else:
-        v.check_uri(value, path, issues, "url", base64=False)
+    if not v.is_local_file(value):
+        if not isinstance(value, str):
+            issues.append(v.type_issue(path, "string", value))
+        else:
+            v.check_uri(value, path, issues, "url", base64=False)
     return value
 
 
@@ -115,11 +117,11 @@ class Veo2I2V(RequestModel):
         prompt: Video description text guiding the animation. Optional. Constraints: min length 1.
             Example: 'Ocean waves gently roll in and recede on a sandy beach'.
         image: Starting frame. Accepts an image URL (e.g. https://example.com/frame.jpg). Required
-            for I2V. Optional. Constraints: accepts: http(s) URL. Example:
-            'https://example.com/frame.jpg'.
+            for I2V. Optional. Constraints: accepts: http(s) URL, or a local file (uploaded first).
+            Example: 'https://example.com/frame.jpg'.
         last_frame (``lastFrame``): End frame. Accepts an image URL. Optional, guides the video to
-            end at this frame. Optional. Constraints: accepts: http(s) URL. Example:
-            'https://example.com/last-frame.jpg'.
+            end at this frame. Optional. Constraints: accepts: http(s) URL, or a local file
+            (uploaded first). Example: 'https://example.com/last-frame.jpg'.
         negative_prompt (``negativePrompt``): Text describing what to avoid in the generated video.
             Optional. Example: 'blurry, low quality, distorted'.
         aspect_ratio (``aspectRatio``): Video aspect ratio. Optional. Constraints: one of '16:9',
@@ -164,8 +166,8 @@ class Veo2I2V(RequestModel):
     }
 
     prompt: str | None
-    image: str | None
-    last_frame: str | None
+    image: str | v.LocalFile | None
+    last_frame: str | v.LocalFile | None
     negative_prompt: str | None
     aspect_ratio: Veo2I2VAspectRatio | None
     duration_seconds: Veo2I2VDurationSeconds | None
@@ -178,8 +180,8 @@ class Veo2I2V(RequestModel):
         self,
         *,
         prompt: str | None = None,
-        image: str | None = None,
-        last_frame: str | None = None,
+        image: str | v.LocalFile | None = None,
+        last_frame: str | v.LocalFile | None = None,
         negative_prompt: str | None = None,
         aspect_ratio: Veo2I2VAspectRatio | None = None,
         duration_seconds: Veo2I2VDurationSeconds | None = None,
@@ -410,9 +412,9 @@ class Veo2I2V(RequestModel):
         if "prompt" in _set:
             out["prompt"] = self.prompt
         if "image" in _set:
-            out["image"] = self.image
+            out["image"] = v.dump(self.image)
         if "last_frame" in _set:
-            out["lastFrame"] = self.last_frame
+            out["lastFrame"] = v.dump(self.last_frame)
         if "negative_prompt" in _set:
             out["negativePrompt"] = self.negative_prompt
         if "aspect_ratio" in _set:

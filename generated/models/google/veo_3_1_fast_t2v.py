@@ -62,10 +62,11 @@ def _check_reference_images(value: Any, path: str, issues: list[Issue]) -> Any:
             issues.append(v.items_issue(path, "maxItems", value, 3))
         for i0, item0 in enumerate(value):
             p0 = f"{path}[{i0}]"
-            if not isinstance(item0, str):
-                issues.append(v.type_issue(p0, "string", item0))
-            else:
-                v.check_uri(item0, p0, issues, "data", base64=True)
+            if not v.is_local_file(item0):
+                if not isinstance(item0, str):
+                    issues.append(v.type_issue(p0, "string", item0))
+                else:
+                    v.check_uri(item0, p0, issues, "data", base64=True)
     return value
 
 
@@ -125,8 +126,9 @@ class Veo31FastT2V(RequestModel):
             eagle soaring over snow-capped mountain peaks at sunrise'.
         reference_images (``referenceImages``): Optional style/character reference images for
             text-to-video generation (up to 3). Each item must be a base64 data URI. Optional.
-            Constraints: max items 3; each item: accepts: data:<mime>;base64,... URI. Example:
-            ['data:image/jpeg;base64,/9j/ref1...', 'data:image/jpeg;base64,/9j/ref2...'].
+            Constraints: max items 3; each item: accepts: data:<mime>;base64,... URI, or a local
+            file (uploaded first). Example: ['data:image/jpeg;base64,/9j/ref1...',
+            'data:image/jpeg;base64,/9j/ref2...'].
         aspect_ratio (``aspectRatio``): Video aspect ratio. Optional. Constraints: one of '16:9',
             '9:16'. Example: '16:9'.
         duration_seconds (``durationSeconds``): Video duration in seconds (string type). Optional.
@@ -179,7 +181,7 @@ class Veo31FastT2V(RequestModel):
     }
 
     prompt: str | None
-    reference_images: list[str] | None
+    reference_images: list[str | v.LocalFile] | None
     aspect_ratio: Veo31FastT2VAspectRatio | None
     duration_seconds: Veo31FastT2VDurationSeconds | None
     resolution: Veo31FastT2VResolution | None
@@ -192,7 +194,7 @@ class Veo31FastT2V(RequestModel):
         self,
         *,
         prompt: str | None = None,
-        reference_images: list[str] | None = None,
+        reference_images: list[str | v.LocalFile] | None = None,
         aspect_ratio: Veo31FastT2VAspectRatio | None = None,
         duration_seconds: Veo31FastT2VDurationSeconds | None = None,
         resolution: Veo31FastT2VResolution | None = None,

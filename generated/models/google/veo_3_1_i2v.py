@@ -57,18 +57,20 @@ def _check_prompt(value: Any, path: str, issues: list[Issue]) -> Any:
 
 
 def _check_image(value: Any, path: str, issues: list[Issue]) -> Any:
-    if not isinstance(value, str):
-        issues.append(v.type_issue(path, "string", value))
-    else:
-        v.check_uri(value, path, issues, "url", base64=False)
+    if not v.is_local_file(value):
+        if not isinstance(value, str):
+            issues.append(v.type_issue(path, "string", value))
+        else:
+            v.check_uri(value, path, issues, "url", base64=False)
     return value
 
 
 def _check_last_frame(value: Any, path: str, issues: list[Issue]) -> Any:
-    if not isinstance(value, str):
-        issues.append(v.type_issue(path, "string", value))
-    else:
-        v.check_uri(value, path, issues, "url", base64=False)
+    if not v.is_local_file(value):
+        if not isinstance(value, str):
+            issues.append(v.type_issue(path, "string", value))
+        else:
+            v.check_uri(value, path, issues, "url", base64=False)
     return value
 
 
@@ -84,10 +86,11 @@ def _check_reference_images(value: Any, path: str, issues: list[Issue]) -> Any:
     else:
         for i0, item0 in enumerate(value):
             p0 = f"{path}[{i0}]"
-            if not isinstance(item0, str):
-                issues.append(v.type_issue(p0, "string", item0))
-            else:
-                v.check_uri(item0, p0, issues, "url", base64=False)
+            if not v.is_local_file(item0):
+                if not isinstance(item0, str):
+                    issues.append(v.type_issue(p0, "string", item0))
+                else:
+                    v.check_uri(item0, p0, issues, "url", base64=False)
     return value
 
 
@@ -155,11 +158,12 @@ class Veo31I2V(RequestModel):
             Example: 'The character waves and smiles at the camera'.
         image: Starting frame. Accepts an image URL (e.g. https://example.com/frame.jpg). Required
             unless using referenceImages-only mode. Cannot be combined with referenceImages.
-            Required. Constraints: accepts: http(s) URL. Example: 'https://example.com/frame.jpg'.
+            Required. Constraints: accepts: http(s) URL, or a local file (uploaded first). Example:
+            'https://example.com/frame.jpg'.
         last_frame (``lastFrame``): End frame. Accepts an image URL. Constraints: Requires image
             (cannot be used alone). Cannot be combined with referenceImages. durationSeconds must be
-            8 when using this parameter. Optional. Constraints: accepts: http(s) URL. Example:
-            'https://example.com/last-frame.jpg'.
+            8 when using this parameter. Optional. Constraints: accepts: http(s) URL, or a local
+            file (uploaded first). Example: 'https://example.com/last-frame.jpg'.
         negative_prompt (``negativePrompt``): Text describing what to avoid in the generated video.
             Important: Only supported when using image mode. NOT supported when using
             referenceImages mode — Google will return 400 error "Negative prompt is not supported in
@@ -169,7 +173,8 @@ class Veo31I2V(RequestModel):
             only by Veo 3.1 and Veo 3.1 Fast I2V. Can be used without `image` (referenceImages-only
             mode). **Constraints:** Cannot be combined with `image` or `lastFrame`. Cannot be
             combined with `negativePrompt`. `durationSeconds` must be `8` when using this parameter.
-            Optional. Constraints: each item: accepts: http(s) URL.
+            Optional. Constraints: each item: accepts: http(s) URL, or a local file (uploaded
+            first).
         aspect_ratio (``aspectRatio``): Video aspect ratio. Optional. Constraints: one of '16:9',
             '9:16'. Default: '16:9'. Example: '16:9'.
         duration_seconds (``durationSeconds``): Video duration in seconds (string type). Optional.
@@ -268,10 +273,10 @@ class Veo31I2V(RequestModel):
     }
 
     prompt: str
-    image: str
-    last_frame: str | None
+    image: str | v.LocalFile
+    last_frame: str | v.LocalFile | None
     negative_prompt: str | None
-    reference_images: list[str] | None
+    reference_images: list[str | v.LocalFile] | None
     aspect_ratio: Veo31I2VAspectRatio
     duration_seconds: Veo31I2VDurationSeconds | None
     resolution: Veo31I2VResolution | None
@@ -284,10 +289,10 @@ class Veo31I2V(RequestModel):
         self,
         *,
         prompt: str,
-        image: str,
-        last_frame: str | None = None,
+        image: str | v.LocalFile,
+        last_frame: str | v.LocalFile | None = None,
         negative_prompt: str | None = None,
-        reference_images: list[str] | None = None,
+        reference_images: list[str | v.LocalFile] | None = None,
         aspect_ratio: Veo31I2VAspectRatio | Unset = UNSET,
         duration_seconds: Veo31I2VDurationSeconds | None = None,
         resolution: Veo31I2VResolution | None = None,
@@ -566,9 +571,9 @@ class Veo31I2V(RequestModel):
         if "prompt" in _set:
             out["prompt"] = self.prompt
         if "image" in _set:
-            out["image"] = self.image
+            out["image"] = v.dump(self.image)
         if "last_frame" in _set:
-            out["lastFrame"] = self.last_frame
+            out["lastFrame"] = v.dump(self.last_frame)
         if "negative_prompt" in _set:
             out["negativePrompt"] = self.negative_prompt
         if "reference_images" in _set:

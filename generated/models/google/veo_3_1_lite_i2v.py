@@ -55,18 +55,20 @@ def _check_prompt(value: Any, path: str, issues: list[Issue]) -> Any:
 
 
 def _check_image(value: Any, path: str, issues: list[Issue]) -> Any:
-    if not isinstance(value, str):
-        issues.append(v.type_issue(path, "string", value))
-    else:
-        v.check_uri(value, path, issues, "url", base64=False)
+    if not v.is_local_file(value):
+        if not isinstance(value, str):
+            issues.append(v.type_issue(path, "string", value))
+        else:
+            v.check_uri(value, path, issues, "url", base64=False)
     return value
 
 
 def _check_last_frame(value: Any, path: str, issues: list[Issue]) -> Any:
-    if not isinstance(value, str):
-        issues.append(v.type_issue(path, "string", value))
-    else:
-        v.check_uri(value, path, issues, "url", base64=False)
+    if not v.is_local_file(value):
+        if not isinstance(value, str):
+            issues.append(v.type_issue(path, "string", value))
+        else:
+            v.check_uri(value, path, issues, "url", base64=False)
     return value
 
 
@@ -127,10 +129,11 @@ class Veo31LiteI2V(RequestModel):
         prompt: Video description text guiding the animation. Required. Constraints: min length 1.
             Example: 'Petals gently fall from a cherry blossom tree in a soft breeze'.
         image: Starting frame. Accepts an image URL (e.g. https://example.com/frame.jpg). Required.
-            Constraints: accepts: http(s) URL. Example: 'https://example.com/frame.jpg'.
+            Constraints: accepts: http(s) URL, or a local file (uploaded first). Example:
+            'https://example.com/frame.jpg'.
         last_frame (``lastFrame``): End frame. Accepts an image URL. Optional, guides the video to
-            end at this frame. Optional. Constraints: accepts: http(s) URL. Example:
-            'https://example.com/last-frame.jpg'.
+            end at this frame. Optional. Constraints: accepts: http(s) URL, or a local file
+            (uploaded first). Example: 'https://example.com/last-frame.jpg'.
         negative_prompt (``negativePrompt``): Text describing what to avoid in the generated video.
             Optional. Example: 'blurry, low quality, distorted'.
         aspect_ratio (``aspectRatio``): Video aspect ratio. Optional. Constraints: one of '16:9',
@@ -179,8 +182,8 @@ class Veo31LiteI2V(RequestModel):
     }
 
     prompt: str
-    image: str
-    last_frame: str | None
+    image: str | v.LocalFile
+    last_frame: str | v.LocalFile | None
     negative_prompt: str | None
     aspect_ratio: Veo31LiteI2VAspectRatio
     duration_seconds: Veo31LiteI2VDurationSeconds | None
@@ -194,8 +197,8 @@ class Veo31LiteI2V(RequestModel):
         self,
         *,
         prompt: str,
-        image: str,
-        last_frame: str | None = None,
+        image: str | v.LocalFile,
+        last_frame: str | v.LocalFile | None = None,
         negative_prompt: str | None = None,
         aspect_ratio: Veo31LiteI2VAspectRatio | Unset = UNSET,
         duration_seconds: Veo31LiteI2VDurationSeconds | None = None,
@@ -453,9 +456,9 @@ class Veo31LiteI2V(RequestModel):
         if "prompt" in _set:
             out["prompt"] = self.prompt
         if "image" in _set:
-            out["image"] = self.image
+            out["image"] = v.dump(self.image)
         if "last_frame" in _set:
-            out["lastFrame"] = self.last_frame
+            out["lastFrame"] = v.dump(self.last_frame)
         if "negative_prompt" in _set:
             out["negativePrompt"] = self.negative_prompt
         if "aspect_ratio" in _set:

@@ -51,12 +51,13 @@ def _check_audio_id(value: Any, path: str, issues: list[Issue]) -> Any:
 
 
 def _check_sound_file(value: Any, path: str, issues: list[Issue]) -> Any:
-    if not isinstance(value, str):
-        issues.append(v.type_issue(path, "string", value))
-    else:
-        if len(value) < 1:
-            issues.append(v.length_issue(path, "minLength", value, 1))
-        v.check_uri(value, path, issues, "url_or_data", base64=True)
+    if not v.is_local_file(value):
+        if not isinstance(value, str):
+            issues.append(v.type_issue(path, "string", value))
+        else:
+            if len(value) < 1:
+                issues.append(v.length_issue(path, "minLength", value, 1))
+            v.check_uri(value, path, issues, "url_or_data", base64=True)
     return value
 
 
@@ -110,8 +111,8 @@ class KlingAvatar(RequestModel):
         sound_file: Audio file URL or Base64 encoded string. Mutually exclusive with audio_id -
             exactly one must be provided. Supported formats: mp3/wav/m4a/aac. Maximum file size:
             5MB. Audio duration must be between 2-300 seconds. Optional. Constraints: min length 1;
-            accepts: http(s) URL or data:<mime>;base64,... URI. Example:
-            'https://example.com/audio.mp3'.
+            accepts: http(s) URL or data:<mime>;base64,... URI, or a local file (uploaded first).
+            Example: 'https://example.com/audio.mp3'.
         prompt: Prompt for defining avatar's actions, emotions, and camera movements (1-2500
             characters). Optional. Optional. Constraints: min length 1; max length 2500. Example:
             'Speaking with a smile, camera slowly zooms in'.
@@ -159,7 +160,7 @@ class KlingAvatar(RequestModel):
 
     image: str
     audio_id: str
-    sound_file: str | None
+    sound_file: str | v.LocalFile | None
     prompt: str | None
     mode: KlingAvatarMode
     extra_body: Mapping[str, Any] | None
@@ -171,7 +172,7 @@ class KlingAvatar(RequestModel):
         *,
         image: str,
         audio_id: str,
-        sound_file: str | None = None,
+        sound_file: str | v.LocalFile | None = None,
         prompt: str | None = None,
         mode: KlingAvatarMode | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
@@ -368,7 +369,7 @@ class KlingAvatar(RequestModel):
         if "audio_id" in _set:
             out["audio_id"] = self.audio_id
         if "sound_file" in _set:
-            out["sound_file"] = self.sound_file
+            out["sound_file"] = v.dump(self.sound_file)
         if "prompt" in _set:
             out["prompt"] = self.prompt
         if "mode" in _set:

@@ -63,12 +63,13 @@ def _check_images(value: Any, path: str, issues: list[Issue]) -> Any:
             issues.append(v.items_issue(path, "maxItems", value, 10))
         for i0, item0 in enumerate(value):
             p0 = f"{path}[{i0}]"
-            if not isinstance(item0, str):
-                issues.append(v.type_issue(p0, "string", item0))
-            else:
-                if len(item0) < 1:
-                    issues.append(v.length_issue(p0, "minLength", item0, 1))
-                v.check_uri(item0, p0, issues, "url_or_data", base64=True)
+            if not v.is_local_file(item0):
+                if not isinstance(item0, str):
+                    issues.append(v.type_issue(p0, "string", item0))
+                else:
+                    if len(item0) < 1:
+                        issues.append(v.length_issue(p0, "minLength", item0, 1))
+                    v.check_uri(item0, p0, issues, "url_or_data", base64=True)
     return value
 
 
@@ -117,8 +118,8 @@ class KlingImageO1(RequestModel):
             length 1; max length 2500. Example: 'A serene landscape with mountains at sunset'.
         images: Reference image URLs or Base64 strings. Simplified flattened parameter. Maximum 10
             items. Optional. Constraints: max items 10; each item: min length 1; accepts: http(s)
-            URL or data:<mime>;base64,... URI. Example: ['https://example.com/image1.jpg',
-            'data:image/jpeg;base64,/9j/4AAQ...'].
+            URL or data:<mime>;base64,... URI, or a local file (uploaded first). Example:
+            ['https://example.com/image1.jpg', 'data:image/jpeg;base64,/9j/4AAQ...'].
         resolution: Image resolution. Supports 1K and 2K. Optional. Constraints: one of '1k', '2k'.
             Default: '1k'. Example: '2k'.
         aspect_ratio: Image aspect ratio. Supports 'auto' for intelligent aspect ratio selection.
@@ -160,7 +161,7 @@ class KlingImageO1(RequestModel):
     }
 
     prompt: str
-    images: list[str] | None
+    images: list[str | v.LocalFile] | None
     resolution: KlingImageO1Resolution
     aspect_ratio: KlingImageO1AspectRatio
     n: int
@@ -172,7 +173,7 @@ class KlingImageO1(RequestModel):
         self,
         *,
         prompt: str,
-        images: list[str] | None = None,
+        images: list[str | v.LocalFile] | None = None,
         resolution: KlingImageO1Resolution | Unset = UNSET,
         aspect_ratio: KlingImageO1AspectRatio | Unset = UNSET,
         n: int | Unset = UNSET,

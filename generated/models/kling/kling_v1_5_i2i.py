@@ -49,12 +49,13 @@ def _check_prompt(value: Any, path: str, issues: list[Issue]) -> Any:
 
 
 def _check_image(value: Any, path: str, issues: list[Issue]) -> Any:
-    if not isinstance(value, str):
-        issues.append(v.type_issue(path, "string", value))
-    else:
-        if len(value) < 1:
-            issues.append(v.length_issue(path, "minLength", value, 1))
-        v.check_uri(value, path, issues, "url_or_data", base64=True)
+    if not v.is_local_file(value):
+        if not isinstance(value, str):
+            issues.append(v.type_issue(path, "string", value))
+        else:
+            if len(value) < 1:
+                issues.append(v.length_issue(path, "minLength", value, 1))
+            v.check_uri(value, path, issues, "url_or_data", base64=True)
     return value
 
 
@@ -138,7 +139,8 @@ class KlingV15I2I(RequestModel):
             length 1; max length 2500. Example: 'Portrait in cyberpunk style'.
         image: Reference image (Base64 encoded or URL). Supported formats: .jpg, .jpeg, .png.
             Maximum size: 10MB. Required. Constraints: min length 1; accepts: http(s) URL or
-            data:<mime>;base64,... URI. Example: 'https://example.com/portrait.jpg'.
+            data:<mime>;base64,... URI, or a local file (uploaded first). Example:
+            'https://example.com/portrait.jpg'.
         image_reference: Image reference type (V1.5 exclusive feature). 'subject': character feature
             reference, 'face': character appearance reference (single face only). Optional.
             Constraints: one of 'subject', 'face'. Example: 'subject'.
@@ -197,7 +199,7 @@ class KlingV15I2I(RequestModel):
     }
 
     prompt: str
-    image: str
+    image: str | v.LocalFile
     image_reference: KlingV15I2IImageReference | None
     image_fidelity: float
     human_fidelity: float
@@ -212,7 +214,7 @@ class KlingV15I2I(RequestModel):
         self,
         *,
         prompt: str,
-        image: str,
+        image: str | v.LocalFile,
         image_reference: KlingV15I2IImageReference | None = None,
         image_fidelity: float | Unset = UNSET,
         human_fidelity: float | Unset = UNSET,
@@ -474,7 +476,7 @@ class KlingV15I2I(RequestModel):
         if "prompt" in _set:
             out["prompt"] = self.prompt
         if "image" in _set:
-            out["image"] = self.image
+            out["image"] = v.dump(self.image)
         if "image_reference" in _set:
             out["image_reference"] = self.image_reference
         if "image_fidelity" in _set:

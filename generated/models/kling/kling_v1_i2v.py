@@ -36,18 +36,20 @@ _ENUM_2: Final = (5, 10)
 
 
 def _check_image(value: Any, path: str, issues: list[Issue]) -> Any:
-    if not isinstance(value, str):
-        issues.append(v.type_issue(path, "string", value))
-    else:
-        v.check_uri(value, path, issues, "url_or_data", base64=True)
+    if not v.is_local_file(value):
+        if not isinstance(value, str):
+            issues.append(v.type_issue(path, "string", value))
+        else:
+            v.check_uri(value, path, issues, "url_or_data", base64=True)
     return value
 
 
 def _check_image_tail(value: Any, path: str, issues: list[Issue]) -> Any:
-    if not isinstance(value, str):
-        issues.append(v.type_issue(path, "string", value))
-    else:
-        v.check_uri(value, path, issues, "url_or_data", base64=True)
+    if not v.is_local_file(value):
+        if not isinstance(value, str):
+            issues.append(v.type_issue(path, "string", value))
+        else:
+            v.check_uri(value, path, issues, "url_or_data", base64=True)
     return value
 
 
@@ -94,10 +96,11 @@ def _check_mode(value: Any, path: str, issues: list[Issue]) -> Any:
 
 
 def _check_static_mask(value: Any, path: str, issues: list[Issue]) -> Any:
-    if not isinstance(value, str):
-        issues.append(v.type_issue(path, "string", value))
-    else:
-        v.check_uri(value, path, issues, "url_or_data", base64=True)
+    if not v.is_local_file(value):
+        if not isinstance(value, str):
+            issues.append(v.type_issue(path, "string", value))
+        else:
+            v.check_uri(value, path, issues, "url_or_data", base64=True)
     return value
 
 
@@ -148,11 +151,11 @@ class KlingV1I2V(RequestModel):
 
     Attributes:
         image: Starting frame image URL or Base64 (at least one of image or image_tail required).
-            Required. Constraints: accepts: http(s) URL or data:<mime>;base64,... URI. Example:
-            'https://example.com/image.jpg'.
+            Required. Constraints: accepts: http(s) URL or data:<mime>;base64,... URI, or a local
+            file (uploaded first). Example: 'https://example.com/image.jpg'.
         image_tail: Ending frame image URL or Base64 (mutually exclusive with motion brush and
             camera control). Optional. Constraints: accepts: http(s) URL or data:<mime>;base64,...
-            URI. Example: 'https://example.com/end.jpg'.
+            URI, or a local file (uploaded first). Example: 'https://example.com/end.jpg'.
         prompt: Video generation prompt, supports Chinese and English. Optional. Constraints: min
             length 1; max length 2500. Example: 'Camera slowly zooms in on the mountain landscape'.
         negative_prompt: Negative prompt describing undesired elements. Optional. Constraints: min
@@ -164,7 +167,8 @@ class KlingV1I2V(RequestModel):
             'std'.
         static_mask: Static mask image URL or Base64 for motion brush (mutually exclusive with
             image_tail and camera_control). Optional. Constraints: accepts: http(s) URL or
-            data:<mime>;base64,... URI. Example: 'https://example.com/mask.jpg'.
+            data:<mime>;base64,... URI, or a local file (uploaded first). Example:
+            'https://example.com/mask.jpg'.
         dynamic_masks: Dynamic mask array for motion brush (mutually exclusive with image_tail and
             camera_control). Optional.
         duration: Video duration in seconds. Optional. Constraints: one of 5, 10. Default: 5.
@@ -233,13 +237,13 @@ class KlingV1I2V(RequestModel):
         "duration": "duration",
     }
 
-    image: str
-    image_tail: str | None
+    image: str | v.LocalFile
+    image_tail: str | v.LocalFile | None
     prompt: str | None
     negative_prompt: str | None
     cfg_scale: float
     mode: KlingV1I2VMode
-    static_mask: str | None
+    static_mask: str | v.LocalFile | None
     dynamic_masks: list[dict[str, Any]] | None
     duration: KlingV1I2VDuration
     extra_body: Mapping[str, Any] | None
@@ -249,13 +253,13 @@ class KlingV1I2V(RequestModel):
     def __init__(
         self,
         *,
-        image: str,
-        image_tail: str | None = None,
+        image: str | v.LocalFile,
+        image_tail: str | v.LocalFile | None = None,
         prompt: str | None = None,
         negative_prompt: str | None = None,
         cfg_scale: float | Unset = UNSET,
         mode: KlingV1I2VMode | Unset = UNSET,
-        static_mask: str | None = None,
+        static_mask: str | v.LocalFile | None = None,
         dynamic_masks: list[dict[str, Any]] | None = None,
         duration: KlingV1I2VDuration | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
@@ -525,9 +529,9 @@ class KlingV1I2V(RequestModel):
         _set = self._fields_set
         out: dict[str, Any] = {}
         if "image" in _set:
-            out["image"] = self.image
+            out["image"] = v.dump(self.image)
         if "image_tail" in _set:
-            out["image_tail"] = self.image_tail
+            out["image_tail"] = v.dump(self.image_tail)
         if "prompt" in _set:
             out["prompt"] = self.prompt
         if "negative_prompt" in _set:
@@ -537,7 +541,7 @@ class KlingV1I2V(RequestModel):
         if "mode" in _set:
             out["mode"] = self.mode
         if "static_mask" in _set:
-            out["static_mask"] = self.static_mask
+            out["static_mask"] = v.dump(self.static_mask)
         if "dynamic_masks" in _set:
             out["dynamic_masks"] = v.dump(self.dynamic_masks)
         if "duration" in _set:

@@ -35,18 +35,20 @@ _ENUM_2: Final = (5, 10)
 
 
 def _check_image(value: Any, path: str, issues: list[Issue]) -> Any:
-    if not isinstance(value, str):
-        issues.append(v.type_issue(path, "string", value))
-    else:
-        v.check_uri(value, path, issues, "url_or_data", base64=True)
+    if not v.is_local_file(value):
+        if not isinstance(value, str):
+            issues.append(v.type_issue(path, "string", value))
+        else:
+            v.check_uri(value, path, issues, "url_or_data", base64=True)
     return value
 
 
 def _check_image_tail(value: Any, path: str, issues: list[Issue]) -> Any:
-    if not isinstance(value, str):
-        issues.append(v.type_issue(path, "string", value))
-    else:
-        v.check_uri(value, path, issues, "url_or_data", base64=True)
+    if not v.is_local_file(value):
+        if not isinstance(value, str):
+            issues.append(v.type_issue(path, "string", value))
+        else:
+            v.check_uri(value, path, issues, "url_or_data", base64=True)
     return value
 
 
@@ -107,9 +109,11 @@ class KlingV25TurboI2V(RequestModel):
 
     Attributes:
         image: Starting frame image URL or Base64. Required. Constraints: accepts: http(s) URL or
-            data:<mime>;base64,... URI. Example: 'https://example.com/image.jpg'.
+            data:<mime>;base64,... URI, or a local file (uploaded first). Example:
+            'https://example.com/image.jpg'.
         image_tail: Ending frame image URL or Base64. Optional. Constraints: accepts: http(s) URL or
-            data:<mime>;base64,... URI. Example: 'https://example.com/end.jpg'.
+            data:<mime>;base64,... URI, or a local file (uploaded first). Example:
+            'https://example.com/end.jpg'.
         prompt: Video generation prompt. Optional. Constraints: min length 1; max length 2500.
             Example: 'Product showcase with rotation'.
         negative_prompt: Negative prompt. Optional. Constraints: min length 1; max length 2500.
@@ -153,8 +157,8 @@ class KlingV25TurboI2V(RequestModel):
         "duration": "duration",
     }
 
-    image: str
-    image_tail: str | None
+    image: str | v.LocalFile
+    image_tail: str | v.LocalFile | None
     prompt: str | None
     negative_prompt: str | None
     mode: KlingV25TurboI2VMode
@@ -166,8 +170,8 @@ class KlingV25TurboI2V(RequestModel):
     def __init__(
         self,
         *,
-        image: str,
-        image_tail: str | None = None,
+        image: str | v.LocalFile,
+        image_tail: str | v.LocalFile | None = None,
         prompt: str | None = None,
         negative_prompt: str | None = None,
         mode: KlingV25TurboI2VMode | Unset = UNSET,
@@ -376,9 +380,9 @@ class KlingV25TurboI2V(RequestModel):
         _set = self._fields_set
         out: dict[str, Any] = {}
         if "image" in _set:
-            out["image"] = self.image
+            out["image"] = v.dump(self.image)
         if "image_tail" in _set:
-            out["image_tail"] = self.image_tail
+            out["image_tail"] = v.dump(self.image_tail)
         if "prompt" in _set:
             out["prompt"] = self.prompt
         if "negative_prompt" in _set:

@@ -46,12 +46,13 @@ def _check_prompt(value: Any, path: str, issues: list[Issue]) -> Any:
 
 
 def _check_image(value: Any, path: str, issues: list[Issue]) -> Any:
-    if not isinstance(value, str):
-        issues.append(v.type_issue(path, "string", value))
-    else:
-        if len(value) < 1:
-            issues.append(v.length_issue(path, "minLength", value, 1))
-        v.check_uri(value, path, issues, "url_or_data", base64=True)
+    if not v.is_local_file(value):
+        if not isinstance(value, str):
+            issues.append(v.type_issue(path, "string", value))
+        else:
+            if len(value) < 1:
+                issues.append(v.length_issue(path, "minLength", value, 1))
+            v.check_uri(value, path, issues, "url_or_data", base64=True)
     return value
 
 
@@ -115,7 +116,8 @@ class KlingV2NewI2I(RequestModel):
             length 1; max length 2500. Example: 'Futuristic sci-fi scene with neon lighting'.
         image: Reference image (Base64 encoded or URL). Supported formats: .jpg, .jpeg, .png.
             Maximum size: 10MB. Required. Constraints: min length 1; accepts: http(s) URL or
-            data:<mime>;base64,... URI. Example: 'https://example.com/city.jpg'.
+            data:<mime>;base64,... URI, or a local file (uploaded first). Example:
+            'https://example.com/city.jpg'.
         image_fidelity: Image facial reference strength. Higher values mean stronger reference.
             Range: 0.0-1.0. Optional. Constraints: >= 0; <= 1; format float. Default: 0.5. Example:
             0.55.
@@ -163,7 +165,7 @@ class KlingV2NewI2I(RequestModel):
     }
 
     prompt: str
-    image: str
+    image: str | v.LocalFile
     image_fidelity: float
     aspect_ratio: KlingV2NewI2IAspectRatio
     resolution: KlingV2NewI2IResolution
@@ -176,7 +178,7 @@ class KlingV2NewI2I(RequestModel):
         self,
         *,
         prompt: str,
-        image: str,
+        image: str | v.LocalFile,
         image_fidelity: float | Unset = UNSET,
         aspect_ratio: KlingV2NewI2IAspectRatio | Unset = UNSET,
         resolution: KlingV2NewI2IResolution | Unset = UNSET,
@@ -392,7 +394,7 @@ class KlingV2NewI2I(RequestModel):
         if "prompt" in _set:
             out["prompt"] = self.prompt
         if "image" in _set:
-            out["image"] = self.image
+            out["image"] = v.dump(self.image)
         if "image_fidelity" in _set:
             out["image_fidelity"] = self.image_fidelity
         if "aspect_ratio" in _set:

@@ -38,12 +38,13 @@ _ENUM_3: Final = ("16:9", "9:16", "1:1")
 
 
 def _check_image(value: Any, path: str, issues: list[Issue]) -> Any:
-    if not isinstance(value, str):
-        issues.append(v.type_issue(path, "string", value))
-    else:
-        if len(value) < 1:
-            issues.append(v.length_issue(path, "minLength", value, 1))
-        v.check_uri(value, path, issues, "url_or_data", base64=True)
+    if not v.is_local_file(value):
+        if not isinstance(value, str):
+            issues.append(v.type_issue(path, "string", value))
+        else:
+            if len(value) < 1:
+                issues.append(v.length_issue(path, "minLength", value, 1))
+            v.check_uri(value, path, issues, "url_or_data", base64=True)
     return value
 
 
@@ -130,7 +131,8 @@ class KlingV3I2V(RequestModel):
 
     Attributes:
         image: Reference image URL or Base64 string. Required. Constraints: min length 1; accepts:
-            http(s) URL or data:<mime>;base64,... URI. Example: 'https://example.com/keyframe.jpg'.
+            http(s) URL or data:<mime>;base64,... URI, or a local file (uploaded first). Example:
+            'https://example.com/keyframe.jpg'.
         prompt: Video generation prompt. Required. Constraints: min length 1; max length 2500.
             Example: 'The subject slowly turns toward the camera while wind moves through their
             hair'.
@@ -185,7 +187,7 @@ class KlingV3I2V(RequestModel):
         "duration": "duration",
     }
 
-    image: str
+    image: str | v.LocalFile
     prompt: str
     negative_prompt: str | None
     sound: KlingV3I2VSound
@@ -200,7 +202,7 @@ class KlingV3I2V(RequestModel):
     def __init__(
         self,
         *,
-        image: str,
+        image: str | v.LocalFile,
         prompt: str,
         negative_prompt: str | None = None,
         sound: KlingV3I2VSound | Unset = UNSET,
@@ -461,7 +463,7 @@ class KlingV3I2V(RequestModel):
         _set = self._fields_set
         out: dict[str, Any] = {}
         if "image" in _set:
-            out["image"] = self.image
+            out["image"] = v.dump(self.image)
         if "prompt" in _set:
             out["prompt"] = self.prompt
         if "negative_prompt" in _set:

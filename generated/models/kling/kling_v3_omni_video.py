@@ -69,12 +69,13 @@ def _check_images(value: Any, path: str, issues: list[Issue]) -> Any:
             issues.append(v.items_issue(path, "minItems", value, 1))
         for i0, item0 in enumerate(value):
             p0 = f"{path}[{i0}]"
-            if not isinstance(item0, str):
-                issues.append(v.type_issue(p0, "string", item0))
-            else:
-                if len(item0) < 1:
-                    issues.append(v.length_issue(p0, "minLength", item0, 1))
-                v.check_uri(item0, p0, issues, "url_or_data", base64=True)
+            if not v.is_local_file(item0):
+                if not isinstance(item0, str):
+                    issues.append(v.type_issue(p0, "string", item0))
+                else:
+                    if len(item0) < 1:
+                        issues.append(v.length_issue(p0, "minLength", item0, 1))
+                    v.check_uri(item0, p0, issues, "url_or_data", base64=True)
     return value
 
 
@@ -88,12 +89,13 @@ def _check_videos(value: Any, path: str, issues: list[Issue]) -> Any:
             issues.append(v.items_issue(path, "maxItems", value, 1))
         for i0, item0 in enumerate(value):
             p0 = f"{path}[{i0}]"
-            if not isinstance(item0, str):
-                issues.append(v.type_issue(p0, "string", item0))
-            else:
-                if len(item0) < 1:
-                    issues.append(v.length_issue(p0, "minLength", item0, 1))
-                v.check_uri(item0, p0, issues, "url_or_data", base64=True)
+            if not v.is_local_file(item0):
+                if not isinstance(item0, str):
+                    issues.append(v.type_issue(p0, "string", item0))
+                else:
+                    if len(item0) < 1:
+                        issues.append(v.length_issue(p0, "minLength", item0, 1))
+                    v.check_uri(item0, p0, issues, "url_or_data", base64=True)
     return value
 
 
@@ -140,10 +142,11 @@ class KlingV3OmniVideo(RequestModel):
         shot_type: Required when multi_shot is true. Only intelligence is supported in the public
             API. Optional. Constraints: one of 'intelligence'. Example: 'intelligence'.
         images: Optional reference image list. Optional. Constraints: min items 1; each item: min
-            length 1; accepts: http(s) URL or data:<mime>;base64,... URI.
+            length 1; accepts: http(s) URL or data:<mime>;base64,... URI, or a local file (uploaded
+            first).
         videos: Optional reference video list. When provided, sound must be off and duration must be
             omitted. Optional. Constraints: min items 1; max items 1; each item: min length 1;
-            accepts: http(s) URL or data:<mime>;base64,... URI.
+            accepts: http(s) URL or data:<mime>;base64,... URI, or a local file (uploaded first).
         sound: Audio generation switch. Must remain off whenever videos is provided. Optional.
             Constraints: one of 'on', 'off'. Default: 'off'. Example: 'off'.
         mode: Optional. Default: 'pro'.
@@ -233,8 +236,8 @@ class KlingV3OmniVideo(RequestModel):
     prompt: str
     multi_shot: bool
     shot_type: KlingV3OmniVideoShotType | None
-    images: list[str] | None
-    videos: list[str] | None
+    images: list[str | v.LocalFile] | None
+    videos: list[str | v.LocalFile] | None
     sound: KlingV3OmniVideoSound
     mode: str
     extra_body: Mapping[str, Any] | None
@@ -247,8 +250,8 @@ class KlingV3OmniVideo(RequestModel):
         prompt: str,
         multi_shot: bool | Unset = UNSET,
         shot_type: KlingV3OmniVideoShotType | None = None,
-        images: list[str] | None = None,
-        videos: list[str] | None = None,
+        images: list[str | v.LocalFile] | None = None,
+        videos: list[str | v.LocalFile] | None = None,
         sound: KlingV3OmniVideoSound | Unset = UNSET,
         mode: str | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,

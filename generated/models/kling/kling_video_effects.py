@@ -55,12 +55,13 @@ def _check_images(value: Any, path: str, issues: list[Issue]) -> Any:
             issues.append(v.items_issue(path, "maxItems", value, 2))
         for i0, item0 in enumerate(value):
             p0 = f"{path}[{i0}]"
-            if not isinstance(item0, str):
-                issues.append(v.type_issue(p0, "string", item0))
-            else:
-                if len(item0) < 1:
-                    issues.append(v.length_issue(p0, "minLength", item0, 1))
-                v.check_uri(item0, p0, issues, "url_or_data", base64=True)
+            if not v.is_local_file(item0):
+                if not isinstance(item0, str):
+                    issues.append(v.type_issue(p0, "string", item0))
+                else:
+                    if len(item0) < 1:
+                        issues.append(v.length_issue(p0, "minLength", item0, 1))
+                    v.check_uri(item0, p0, issues, "url_or_data", base64=True)
     return value
 
 
@@ -107,8 +108,8 @@ class KlingVideoEffects(RequestModel):
             contain exactly 2 images. The first image will be positioned on the left, the second on
             the right. Each image supports URL or Base64 encoding. Same format and size requirements
             as 'image'. Optional. Constraints: min items 2; max items 2; each item: min length 1;
-            accepts: http(s) URL or data:<mime>;base64,... URI. Example:
-            ['https://example.com/image1.jpg', 'https://example.com/image2.jpg'].
+            accepts: http(s) URL or data:<mime>;base64,... URI, or a local file (uploaded first).
+            Example: ['https://example.com/image1.jpg', 'https://example.com/image2.jpg'].
         duration: Optional.
         extra_body: Undocumented parameters sent as-is (the spec may lag behind the API). Keys that
             name a documented field are rejected, so no documented rule is ever bypassed.
@@ -153,7 +154,7 @@ class KlingVideoEffects(RequestModel):
 
     effect_scene: str
     image: str
-    images: list[str] | None
+    images: list[str | v.LocalFile] | None
     duration: int | None
     extra_body: Mapping[str, Any] | None
     _fields_set: set[str] = attrs.field(alias="_fields_set", repr=False, eq=False)
@@ -164,7 +165,7 @@ class KlingVideoEffects(RequestModel):
         *,
         effect_scene: str,
         image: str,
-        images: list[str] | None = None,
+        images: list[str | v.LocalFile] | None = None,
         duration: int | None = None,
         extra_body: Mapping[str, Any] | None = None,
         _fields_set: set[str] | None = None,

@@ -66,12 +66,13 @@ def _check_images(value: Any, path: str, issues: list[Issue]) -> Any:
             issues.append(v.items_issue(path, "minItems", value, 1))
         for i0, item0 in enumerate(value):
             p0 = f"{path}[{i0}]"
-            if not isinstance(item0, str):
-                issues.append(v.type_issue(p0, "string", item0))
-            else:
-                if len(item0) < 1:
-                    issues.append(v.length_issue(p0, "minLength", item0, 1))
-                v.check_uri(item0, p0, issues, "url_or_data", base64=True)
+            if not v.is_local_file(item0):
+                if not isinstance(item0, str):
+                    issues.append(v.type_issue(p0, "string", item0))
+                else:
+                    if len(item0) < 1:
+                        issues.append(v.length_issue(p0, "minLength", item0, 1))
+                    v.check_uri(item0, p0, issues, "url_or_data", base64=True)
     return value
 
 
@@ -85,12 +86,13 @@ def _check_videos(value: Any, path: str, issues: list[Issue]) -> Any:
             issues.append(v.items_issue(path, "maxItems", value, 1))
         for i0, item0 in enumerate(value):
             p0 = f"{path}[{i0}]"
-            if not isinstance(item0, str):
-                issues.append(v.type_issue(p0, "string", item0))
-            else:
-                if len(item0) < 1:
-                    issues.append(v.length_issue(p0, "minLength", item0, 1))
-                v.check_uri(item0, p0, issues, "url_or_data", base64=True)
+            if not v.is_local_file(item0):
+                if not isinstance(item0, str):
+                    issues.append(v.type_issue(p0, "string", item0))
+                else:
+                    if len(item0) < 1:
+                        issues.append(v.length_issue(p0, "minLength", item0, 1))
+                    v.check_uri(item0, p0, issues, "url_or_data", base64=True)
     return value
 
 
@@ -130,10 +132,10 @@ class KlingVideoO1(RequestModel):
         images: Optional reference image list. In current production behavior, image-guided
             generation without videos only supports duration=5 or duration=10. Optional.
             Constraints: min items 1; each item: min length 1; accepts: http(s) URL or
-            data:<mime>;base64,... URI.
+            data:<mime>;base64,... URI, or a local file (uploaded first).
         videos: Optional reference video list. When provided, sound must be off and duration must be
             omitted. Optional. Constraints: min items 1; max items 1; each item: min length 1;
-            accepts: http(s) URL or data:<mime>;base64,... URI.
+            accepts: http(s) URL or data:<mime>;base64,... URI, or a local file (uploaded first).
         sound: Optional. Default: 'off'.
         extra_body: Undocumented parameters sent as-is (the spec may lag behind the API). Keys that
             name a documented field are rejected, so no documented rule is ever bypassed.
@@ -218,8 +220,8 @@ class KlingVideoO1(RequestModel):
     prompt: str
     multi_shot: bool
     shot_type: KlingVideoO1ShotType | None
-    images: list[str] | None
-    videos: list[str] | None
+    images: list[str | v.LocalFile] | None
+    videos: list[str | v.LocalFile] | None
     sound: str
     extra_body: Mapping[str, Any] | None
     _fields_set: set[str] = attrs.field(alias="_fields_set", repr=False, eq=False)
@@ -231,8 +233,8 @@ class KlingVideoO1(RequestModel):
         prompt: str,
         multi_shot: bool | Unset = UNSET,
         shot_type: KlingVideoO1ShotType | None = None,
-        images: list[str] | None = None,
-        videos: list[str] | None = None,
+        images: list[str | v.LocalFile] | None = None,
+        videos: list[str | v.LocalFile] | None = None,
         sound: str | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         _fields_set: set[str] | None = None,

@@ -33,22 +33,24 @@ _ENUM_1: Final = (6, 10)
 
 
 def _check_last_frame_image(value: Any, path: str, issues: list[Issue]) -> Any:
-    if not isinstance(value, str):
-        issues.append(v.type_issue(path, "string", value))
-    else:
-        if len(value) < 1:
-            issues.append(v.length_issue(path, "minLength", value, 1))
-        v.check_uri(value, path, issues, "url_or_data", base64=True)
+    if not v.is_local_file(value):
+        if not isinstance(value, str):
+            issues.append(v.type_issue(path, "string", value))
+        else:
+            if len(value) < 1:
+                issues.append(v.length_issue(path, "minLength", value, 1))
+            v.check_uri(value, path, issues, "url_or_data", base64=True)
     return value
 
 
 def _check_first_frame_image(value: Any, path: str, issues: list[Issue]) -> Any:
-    if not isinstance(value, str):
-        issues.append(v.type_issue(path, "string", value))
-    else:
-        if len(value) < 1:
-            issues.append(v.length_issue(path, "minLength", value, 1))
-        v.check_uri(value, path, issues, "url_or_data", base64=True)
+    if not v.is_local_file(value):
+        if not isinstance(value, str):
+            issues.append(v.type_issue(path, "string", value))
+        else:
+            if len(value) < 1:
+                issues.append(v.length_issue(path, "minLength", value, 1))
+            v.check_uri(value, path, issues, "url_or_data", base64=True)
     return value
 
 
@@ -106,12 +108,13 @@ class Hailuo02FL2V(RequestModel):
             JPG/JPEG/PNG/WebP, <20MB, short side >300px, aspect ratio between 2:5 and 5:2. Video
             resolution is determined by the first frame; if dimensions differ, the last frame will
             be auto-cropped. Required. Constraints: min length 1; accepts: http(s) URL or
-            data:<mime>;base64,... URI. Example: 'https://example.com/last-frame.jpg'.
+            data:<mime>;base64,... URI, or a local file (uploaded first). Example:
+            'https://example.com/last-frame.jpg'.
         first_frame_image: First frame image (optional). URL or Base64 Data URL. If not provided,
             the model will auto-generate a first frame. Image format: JPG/JPEG/PNG/WebP, <20MB,
             short side >300px, aspect ratio between 2:5 and 5:2. Optional. Constraints: min length
-            1; accepts: http(s) URL or data:<mime>;base64,... URI. Example:
-            'https://example.com/first-frame.jpg'.
+            1; accepts: http(s) URL or data:<mime>;base64,... URI, or a local file (uploaded first).
+            Example: 'https://example.com/first-frame.jpg'.
         prompt: Video content description (optional). Supports 15 camera control instructions.
             Format: Use [command] syntax for camera movements. Example: '[Pan left] Scene
             description' or '[Pan left,Pedestal up] for combined movements'. Max 2000 characters.
@@ -167,8 +170,8 @@ class Hailuo02FL2V(RequestModel):
         "resolution": "resolution",
     }
 
-    last_frame_image: str
-    first_frame_image: str | None
+    last_frame_image: str | v.LocalFile
+    first_frame_image: str | v.LocalFile | None
     prompt: str | None
     prompt_optimizer: bool
     duration: Hailuo02FL2VDuration
@@ -180,8 +183,8 @@ class Hailuo02FL2V(RequestModel):
     def __init__(
         self,
         *,
-        last_frame_image: str,
-        first_frame_image: str | None = None,
+        last_frame_image: str | v.LocalFile,
+        first_frame_image: str | v.LocalFile | None = None,
         prompt: str | None = None,
         prompt_optimizer: bool | Unset = UNSET,
         duration: Hailuo02FL2VDuration | Unset = UNSET,
@@ -393,9 +396,9 @@ class Hailuo02FL2V(RequestModel):
         _set = self._fields_set
         out: dict[str, Any] = {}
         if "last_frame_image" in _set:
-            out["last_frame_image"] = self.last_frame_image
+            out["last_frame_image"] = v.dump(self.last_frame_image)
         if "first_frame_image" in _set:
-            out["first_frame_image"] = self.first_frame_image
+            out["first_frame_image"] = v.dump(self.first_frame_image)
         if "prompt" in _set:
             out["prompt"] = self.prompt
         if "prompt_optimizer" in _set:

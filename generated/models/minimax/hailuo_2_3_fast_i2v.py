@@ -35,12 +35,13 @@ _ENUM_2: Final = ("768P", "1080P")
 
 
 def _check_first_frame_image(value: Any, path: str, issues: list[Issue]) -> Any:
-    if not isinstance(value, str):
-        issues.append(v.type_issue(path, "string", value))
-    else:
-        if len(value) < 1:
-            issues.append(v.length_issue(path, "minLength", value, 1))
-        v.check_uri(value, path, issues, "url_or_data", base64=True)
+    if not v.is_local_file(value):
+        if not isinstance(value, str):
+            issues.append(v.type_issue(path, "string", value))
+        else:
+            if len(value) < 1:
+                issues.append(v.length_issue(path, "minLength", value, 1))
+            v.check_uri(value, path, issues, "url_or_data", base64=True)
     return value
 
 
@@ -102,8 +103,8 @@ class Hailuo23FastI2V(RequestModel):
 
     Attributes:
         first_frame_image: First frame image URL or Base64 Data URL. Required. Constraints: min
-            length 1; accepts: http(s) URL or data:<mime>;base64,... URI. Example:
-            'https://example.com/image.jpg'.
+            length 1; accepts: http(s) URL or data:<mime>;base64,... URI, or a local file (uploaded
+            first). Example: 'https://example.com/image.jpg'.
         prompt: Video content description, supports camera control instructions. Optional.
             Constraints: min length 1; max length 2000. Example: 'Quick animation test'.
         prompt_optimizer: Enable automatic prompt optimization. Optional. Default: True. Example:
@@ -151,7 +152,7 @@ class Hailuo23FastI2V(RequestModel):
         "resolution": "resolution",
     }
 
-    first_frame_image: str
+    first_frame_image: str | v.LocalFile
     prompt: str | None
     prompt_optimizer: bool
     fast_pretreatment: bool
@@ -164,7 +165,7 @@ class Hailuo23FastI2V(RequestModel):
     def __init__(
         self,
         *,
-        first_frame_image: str,
+        first_frame_image: str | v.LocalFile,
         prompt: str | None = None,
         prompt_optimizer: bool | Unset = UNSET,
         fast_pretreatment: bool | Unset = UNSET,
@@ -377,7 +378,7 @@ class Hailuo23FastI2V(RequestModel):
         _set = self._fields_set
         out: dict[str, Any] = {}
         if "first_frame_image" in _set:
-            out["first_frame_image"] = self.first_frame_image
+            out["first_frame_image"] = v.dump(self.first_frame_image)
         if "prompt" in _set:
             out["prompt"] = self.prompt
         if "prompt_optimizer" in _set:

@@ -36,12 +36,13 @@ _ENUM_2: Final = ("768P", "1080P")
 
 
 def _check_first_frame_image(value: Any, path: str, issues: list[Issue]) -> Any:
-    if not isinstance(value, str):
-        issues.append(v.type_issue(path, "string", value))
-    else:
-        if len(value) < 1:
-            issues.append(v.length_issue(path, "minLength", value, 1))
-        v.check_uri(value, path, issues, "url_or_data", base64=True)
+    if not v.is_local_file(value):
+        if not isinstance(value, str):
+            issues.append(v.type_issue(path, "string", value))
+        else:
+            if len(value) < 1:
+                issues.append(v.length_issue(path, "minLength", value, 1))
+            v.check_uri(value, path, issues, "url_or_data", base64=True)
     return value
 
 
@@ -107,8 +108,8 @@ class Hailuo23I2V(RequestModel):
     Attributes:
         first_frame_image: First frame image URL or Base64 Data URL. Formats: JPG/JPEG/PNG/WebP.
             Size: <20MB. Dimensions: short side >300px, aspect ratio between 2:5 and 5:2. Required.
-            Constraints: min length 1; accepts: http(s) URL or data:<mime>;base64,... URI. Example:
-            'https://example.com/start-frame.jpg'.
+            Constraints: min length 1; accepts: http(s) URL or data:<mime>;base64,... URI, or a
+            local file (uploaded first). Example: 'https://example.com/start-frame.jpg'.
         prompt: Video content description, supports Chinese and English. Supports 15 camera control
             instructions: [Truck left/right], [Pan left/right], [Push in/Pull out], [Pedestal
             up/down], [Tilt up/down], [Zoom in/out], [Shake], [Tracking shot], [Static shot]. Use
@@ -180,7 +181,7 @@ class Hailuo23I2V(RequestModel):
         "resolution": "resolution",
     }
 
-    first_frame_image: str
+    first_frame_image: str | v.LocalFile
     prompt: str | None
     prompt_optimizer: bool
     fast_pretreatment: bool
@@ -193,7 +194,7 @@ class Hailuo23I2V(RequestModel):
     def __init__(
         self,
         *,
-        first_frame_image: str,
+        first_frame_image: str | v.LocalFile,
         prompt: str | None = None,
         prompt_optimizer: bool | Unset = UNSET,
         fast_pretreatment: bool | Unset = UNSET,
@@ -409,7 +410,7 @@ class Hailuo23I2V(RequestModel):
         _set = self._fields_set
         out: dict[str, Any] = {}
         if "first_frame_image" in _set:
-            out["first_frame_image"] = self.first_frame_image
+            out["first_frame_image"] = v.dump(self.first_frame_image)
         if "prompt" in _set:
             out["prompt"] = self.prompt
         if "prompt_optimizer" in _set:

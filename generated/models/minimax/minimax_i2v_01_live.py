@@ -35,12 +35,13 @@ _ENUM_2: Final = ("720P",)
 
 
 def _check_first_frame_image(value: Any, path: str, issues: list[Issue]) -> Any:
-    if not isinstance(value, str):
-        issues.append(v.type_issue(path, "string", value))
-    else:
-        if len(value) < 1:
-            issues.append(v.length_issue(path, "minLength", value, 1))
-        v.check_uri(value, path, issues, "url_or_data", base64=True)
+    if not v.is_local_file(value):
+        if not isinstance(value, str):
+            issues.append(v.type_issue(path, "string", value))
+        else:
+            if len(value) < 1:
+                issues.append(v.length_issue(path, "minLength", value, 1))
+            v.check_uri(value, path, issues, "url_or_data", base64=True)
     return value
 
 
@@ -96,8 +97,8 @@ class MinimaxI2V01Live(RequestModel):
 
     Attributes:
         first_frame_image: First frame image URL or Base64 Data URL. Required. Constraints: min
-            length 1; accepts: http(s) URL or data:<mime>;base64,... URI. Example:
-            'https://example.com/image.jpg'.
+            length 1; accepts: http(s) URL or data:<mime>;base64,... URI, or a local file (uploaded
+            first). Example: 'https://example.com/image.jpg'.
         prompt: Video content description. Does not support camera control instructions. Optional.
             Constraints: min length 1; max length 2000. Example: 'Stylized animation'.
         prompt_optimizer: Enable automatic prompt optimization. Optional. Default: True. Example:
@@ -140,7 +141,7 @@ class MinimaxI2V01Live(RequestModel):
         "resolution": "resolution",
     }
 
-    first_frame_image: str
+    first_frame_image: str | v.LocalFile
     prompt: str | None
     prompt_optimizer: bool
     duration: MinimaxI2V01LiveDuration
@@ -152,7 +153,7 @@ class MinimaxI2V01Live(RequestModel):
     def __init__(
         self,
         *,
-        first_frame_image: str,
+        first_frame_image: str | v.LocalFile,
         prompt: str | None = None,
         prompt_optimizer: bool | Unset = UNSET,
         duration: MinimaxI2V01LiveDuration | Unset = UNSET,
@@ -342,7 +343,7 @@ class MinimaxI2V01Live(RequestModel):
         _set = self._fields_set
         out: dict[str, Any] = {}
         if "first_frame_image" in _set:
-            out["first_frame_image"] = self.first_frame_image
+            out["first_frame_image"] = v.dump(self.first_frame_image)
         if "prompt" in _set:
             out["prompt"] = self.prompt
         if "prompt_optimizer" in _set:

@@ -61,10 +61,11 @@ def _check_subject_reference_images(value: Any, path: str, issues: list[Issue]) 
             issues.append(v.items_issue(path, "maxItems", value, 10))
         for i0, item0 in enumerate(value):
             p0 = f"{path}[{i0}]"
-            if not isinstance(item0, str):
-                issues.append(v.type_issue(p0, "string", item0))
-            else:
-                v.check_uri(item0, p0, issues, "url_or_data", base64=True)
+            if not v.is_local_file(item0):
+                if not isinstance(item0, str):
+                    issues.append(v.type_issue(p0, "string", item0))
+                else:
+                    v.check_uri(item0, p0, issues, "url_or_data", base64=True)
     return value
 
 
@@ -101,8 +102,8 @@ class MinimaxImage01LiveI2I(RequestModel):
             length 1; max length 1500. Example: 'A girl in futuristic style'.
         subject_reference_images: Reference image URLs for image-to-image generation. Supports
             public HTTPS URLs or Base64 Data URLs. Optional. Constraints: min items 1; max items 10;
-            each item: accepts: http(s) URL or data:<mime>;base64,... URI. Example:
-            ['https://example.com/reference.jpg'].
+            each item: accepts: http(s) URL or data:<mime>;base64,... URI, or a local file (uploaded
+            first). Example: ['https://example.com/reference.jpg'].
         aspect_ratio: Image aspect ratio. If both aspect_ratio and width/height are provided,
             aspect_ratio takes priority. Optional. Constraints: one of '1:1', '16:9', '4:3', '3:2',
             '2:3', '3:4', '9:16', '21:9'. Example: '1:1'.
@@ -137,7 +138,7 @@ class MinimaxImage01LiveI2I(RequestModel):
     }
 
     prompt: str | None
-    subject_reference_images: list[str] | None
+    subject_reference_images: list[str | v.LocalFile] | None
     aspect_ratio: MinimaxImage01LiveI2IAspectRatio | None
     width: int | None
     extra_body: Mapping[str, Any] | None
@@ -148,7 +149,7 @@ class MinimaxImage01LiveI2I(RequestModel):
         self,
         *,
         prompt: str | None = None,
-        subject_reference_images: list[str] | None = None,
+        subject_reference_images: list[str | v.LocalFile] | None = None,
         aspect_ratio: MinimaxImage01LiveI2IAspectRatio | None = None,
         width: int | None = None,
         extra_body: Mapping[str, Any] | None = None,

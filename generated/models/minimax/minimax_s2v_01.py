@@ -36,12 +36,13 @@ def _check_subject_reference_images(value: Any, path: str, issues: list[Issue]) 
             issues.append(v.items_issue(path, "maxItems", value, 10))
         for i0, item0 in enumerate(value):
             p0 = f"{path}[{i0}]"
-            if not isinstance(item0, str):
-                issues.append(v.type_issue(p0, "string", item0))
-            else:
-                if len(item0) < 1:
-                    issues.append(v.length_issue(p0, "minLength", item0, 1))
-                v.check_uri(item0, p0, issues, "url_or_data", base64=True)
+            if not v.is_local_file(item0):
+                if not isinstance(item0, str):
+                    issues.append(v.type_issue(p0, "string", item0))
+                else:
+                    if len(item0) < 1:
+                        issues.append(v.length_issue(p0, "minLength", item0, 1))
+                    v.check_uri(item0, p0, issues, "url_or_data", base64=True)
     return value
 
 
@@ -79,8 +80,8 @@ class MinimaxS2V01(RequestModel):
         subject_reference_images: Subject reference image URLs. Supports publicly accessible
             HTTP/HTTPS URLs or Base64 Data URLs. Used to maintain the appearance characteristics of
             the reference subject in the generated video. Required. Constraints: min items 1; max
-            items 10; each item: min length 1; accepts: http(s) URL or data:<mime>;base64,... URI.
-            Example: ['https://example.com/character.jpg'].
+            items 10; each item: min length 1; accepts: http(s) URL or data:<mime>;base64,... URI,
+            or a local file (uploaded first). Example: ['https://example.com/character.jpg'].
         prompt: Video content description (optional). Describe the subject's actions, scenes, etc.
             Supports Chinese and English. Max 2000 characters. Optional. Constraints: min length 1;
             max length 2000. Example: 'A girl runs toward the camera and winks with a smile.'.
@@ -114,7 +115,7 @@ class MinimaxS2V01(RequestModel):
         "prompt_optimizer": "prompt_optimizer",
     }
 
-    subject_reference_images: list[str]
+    subject_reference_images: list[str | v.LocalFile]
     prompt: str | None
     prompt_optimizer: bool
     extra_body: Mapping[str, Any] | None
@@ -124,7 +125,7 @@ class MinimaxS2V01(RequestModel):
     def __init__(
         self,
         *,
-        subject_reference_images: list[str],
+        subject_reference_images: list[str | v.LocalFile],
         prompt: str | None = None,
         prompt_optimizer: bool | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,

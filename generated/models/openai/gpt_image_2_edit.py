@@ -52,10 +52,11 @@ def _check_images(value: Any, path: str, issues: list[Issue]) -> Any:
             issues.append(v.items_issue(path, "maxItems", value, 16))
         for i0, item0 in enumerate(value):
             p0 = f"{path}[{i0}]"
-            if not isinstance(item0, str):
-                issues.append(v.type_issue(p0, "string", item0))
-            else:
-                v.check_uri(item0, p0, issues, "url", base64=False)
+            if not v.is_local_file(item0):
+                if not isinstance(item0, str):
+                    issues.append(v.type_issue(p0, "string", item0))
+                else:
+                    v.check_uri(item0, p0, issues, "url", base64=False)
     return value
 
 
@@ -104,7 +105,8 @@ class GptImage2Edit(RequestModel):
     Attributes:
         images: Input image URL(s) to edit. Direct HTTPS URLs as string array. Supports up to 16
             images for GPT Image models. Required. Constraints: min items 1; max items 16; each
-            item: accepts: http(s) URL. Example: ['https://example.com/input.png'].
+            item: accepts: http(s) URL, or a local file (uploaded first). Example:
+            ['https://example.com/input.png'].
         prompt: Description of the desired edits, supports up to 32,000 characters. Required.
             Constraints: min length 1; max length 32000. Example: 'Add a watercolor effect to this
             image'.
@@ -146,7 +148,7 @@ class GptImage2Edit(RequestModel):
         "quality": "quality",
     }
 
-    images: list[str]
+    images: list[str | v.LocalFile]
     prompt: str
     size: GptImage2EditSize
     quality: GptImage2EditQuality
@@ -157,7 +159,7 @@ class GptImage2Edit(RequestModel):
     def __init__(
         self,
         *,
-        images: list[str],
+        images: list[str | v.LocalFile],
         prompt: str,
         size: GptImage2EditSize | Unset = UNSET,
         quality: GptImage2EditQuality | Unset = UNSET,

@@ -27,32 +27,35 @@ _ATTRIBUTES: Final[dict[str, str]] = {
 
 
 def _check_video_url(value: Any, path: str, issues: list[Issue]) -> Any:
-    if not isinstance(value, str):
-        issues.append(v.type_issue(path, "string", value))
-    else:
-        if len(value) < 1:
-            issues.append(v.length_issue(path, "minLength", value, 1))
-        v.check_uri(value, path, issues, "url", base64=False)
+    if not v.is_local_file(value):
+        if not isinstance(value, str):
+            issues.append(v.type_issue(path, "string", value))
+        else:
+            if len(value) < 1:
+                issues.append(v.length_issue(path, "minLength", value, 1))
+            v.check_uri(value, path, issues, "url", base64=False)
     return value
 
 
 def _check_audio_url(value: Any, path: str, issues: list[Issue]) -> Any:
-    if not isinstance(value, str):
-        issues.append(v.type_issue(path, "string", value))
-    else:
-        if len(value) < 1:
-            issues.append(v.length_issue(path, "minLength", value, 1))
-        v.check_uri(value, path, issues, "url", base64=False)
+    if not v.is_local_file(value):
+        if not isinstance(value, str):
+            issues.append(v.type_issue(path, "string", value))
+        else:
+            if len(value) < 1:
+                issues.append(v.length_issue(path, "minLength", value, 1))
+            v.check_uri(value, path, issues, "url", base64=False)
     return value
 
 
 def _check_reference_face_image_url(value: Any, path: str, issues: list[Issue]) -> Any:
-    if not isinstance(value, str):
-        issues.append(v.type_issue(path, "string", value))
-    else:
-        if len(value) < 1:
-            issues.append(v.length_issue(path, "minLength", value, 1))
-        v.check_uri(value, path, issues, "url", base64=False)
+    if not v.is_local_file(value):
+        if not isinstance(value, str):
+            issues.append(v.type_issue(path, "string", value))
+        else:
+            if len(value) < 1:
+                issues.append(v.length_issue(path, "minLength", value, 1))
+            v.check_uri(value, path, issues, "url", base64=False)
     return value
 
 
@@ -71,13 +74,15 @@ class LipSync(RequestModel):
 
     Attributes:
         video_url: Source video URL containing the face to reanimate. Required. Constraints: min
-            length 1; accepts: http(s) URL. Example: 'https://example.com/talking-head.mp4'.
+            length 1; accepts: http(s) URL, or a local file (uploaded first). Example:
+            'https://example.com/talking-head.mp4'.
         audio_url: Replacement audio track URL. The model will reanimate the speaker's lips to match
-            this audio. Optional. Constraints: min length 1; accepts: http(s) URL. Example:
-            'https://example.com/new-voiceover.mp3'.
+            this audio. Optional. Constraints: min length 1; accepts: http(s) URL, or a local file
+            (uploaded first). Example: 'https://example.com/new-voiceover.mp3'.
         reference_face_image_url: Reference face image URL. When provided, the model uses this face
             to preserve identity consistency throughout the video. Optional. Constraints: min length
-            1; accepts: http(s) URL. Example: 'https://example.com/face-reference.jpg'.
+            1; accepts: http(s) URL, or a local file (uploaded first). Example:
+            'https://example.com/face-reference.jpg'.
         extra_body: Undocumented parameters sent as-is (the spec may lag behind the API). Keys that
             name a documented field are rejected, so no documented rule is ever bypassed.
     """
@@ -105,9 +110,9 @@ class LipSync(RequestModel):
         "reference_face_image_url": "reference_face_image_url",
     }
 
-    video_url: str
-    audio_url: str | None
-    reference_face_image_url: str | None
+    video_url: str | v.LocalFile
+    audio_url: str | v.LocalFile | None
+    reference_face_image_url: str | v.LocalFile | None
     extra_body: Mapping[str, Any] | None
     _fields_set: set[str] = attrs.field(alias="_fields_set", repr=False, eq=False)
     """Which fields were set (to_dict sends only those); an init argument only so attrs.evolve can carry it."""
@@ -115,9 +120,9 @@ class LipSync(RequestModel):
     def __init__(
         self,
         *,
-        video_url: str,
-        audio_url: str | None = None,
-        reference_face_image_url: str | None = None,
+        video_url: str | v.LocalFile,
+        audio_url: str | v.LocalFile | None = None,
+        reference_face_image_url: str | v.LocalFile | None = None,
         extra_body: Mapping[str, Any] | None = None,
         _fields_set: set[str] | None = None,
     ) -> None:
@@ -257,11 +262,11 @@ class LipSync(RequestModel):
         _set = self._fields_set
         out: dict[str, Any] = {}
         if "video_url" in _set:
-            out["video_url"] = self.video_url
+            out["video_url"] = v.dump(self.video_url)
         if "audio_url" in _set:
-            out["audio_url"] = self.audio_url
+            out["audio_url"] = v.dump(self.audio_url)
         if "reference_face_image_url" in _set:
-            out["reference_face_image_url"] = self.reference_face_image_url
+            out["reference_face_image_url"] = v.dump(self.reference_face_image_url)
         if self.extra_body:
             out.update(self.extra_body)
         return out

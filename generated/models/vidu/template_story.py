@@ -55,12 +55,13 @@ def _check_images(value: Any, path: str, issues: list[Issue]) -> Any:
             issues.append(v.items_issue(path, "minItems", value, 1))
         for i0, item0 in enumerate(value):
             p0 = f"{path}[{i0}]"
-            if not isinstance(item0, str):
-                issues.append(v.type_issue(p0, "string", item0))
-            else:
-                if len(item0) < 1:
-                    issues.append(v.length_issue(p0, "minLength", item0, 1))
-                v.check_uri(item0, p0, issues, "url_or_data", base64=True)
+            if not v.is_local_file(item0):
+                if not isinstance(item0, str):
+                    issues.append(v.type_issue(p0, "string", item0))
+                else:
+                    if len(item0) < 1:
+                        issues.append(v.length_issue(p0, "minLength", item0, 1))
+                    v.check_uri(item0, p0, issues, "url_or_data", base64=True)
     return value
 
 
@@ -81,8 +82,8 @@ class TemplateStory(RequestModel):
         story: Story template type. Required. Constraints: one of 'love_story', 'workday_feels',
             'monkey_king', 'pigsy', 'monk_tang', 'one_shot'. Example: 'love_story'.
         images: Character or scene images as URLs or base64 data URIs. Required. Constraints: min
-            items 1; each item: min length 1; accepts: http(s) URL or data:<mime>;base64,... URI.
-            Example: ['https://example.com/character.jpg'].
+            items 1; each item: min length 1; accepts: http(s) URL or data:<mime>;base64,... URI, or
+            a local file (uploaded first). Example: ['https://example.com/character.jpg'].
         extra_body: Undocumented parameters sent as-is (the spec may lag behind the API). Keys that
             name a documented field are rejected, so no documented rule is ever bypassed.
     """
@@ -109,7 +110,7 @@ class TemplateStory(RequestModel):
     }
 
     story: TemplateStoryStory
-    images: list[str]
+    images: list[str | v.LocalFile]
     extra_body: Mapping[str, Any] | None
     _fields_set: set[str] = attrs.field(alias="_fields_set", repr=False, eq=False)
     """Which fields were set (to_dict sends only those); an init argument only so attrs.evolve can carry it."""
@@ -118,7 +119,7 @@ class TemplateStory(RequestModel):
         self,
         *,
         story: TemplateStoryStory,
-        images: list[str],
+        images: list[str | v.LocalFile],
         extra_body: Mapping[str, Any] | None = None,
         _fields_set: set[str] | None = None,
     ) -> None:

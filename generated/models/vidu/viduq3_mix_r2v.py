@@ -55,12 +55,13 @@ def _check_reference_images(value: Any, path: str, issues: list[Issue]) -> Any:
             issues.append(v.items_issue(path, "maxItems", value, 7))
         for i0, item0 in enumerate(value):
             p0 = f"{path}[{i0}]"
-            if not isinstance(item0, str):
-                issues.append(v.type_issue(p0, "string", item0))
-            else:
-                if len(item0) < 1:
-                    issues.append(v.length_issue(p0, "minLength", item0, 1))
-                v.check_uri(item0, p0, issues, "url_or_data", base64=True)
+            if not v.is_local_file(item0):
+                if not isinstance(item0, str):
+                    issues.append(v.type_issue(p0, "string", item0))
+                else:
+                    if len(item0) < 1:
+                        issues.append(v.length_issue(p0, "minLength", item0, 1))
+                    v.check_uri(item0, p0, issues, "url_or_data", base64=True)
     return value
 
 
@@ -122,7 +123,7 @@ class Viduq3MixR2V(RequestModel):
         reference_images: Portrait or subject images (1-7) whose appearance will be preserved in the
             generated video. Accepts URLs or base64 data URIs. Required. Constraints: min items 1;
             max items 7; each item: min length 1; accepts: http(s) URL or data:<mime>;base64,...
-            URI. Example: ['https://example.com/wolf.jpg'].
+            URI, or a local file (uploaded first). Example: ['https://example.com/wolf.jpg'].
         duration: Video duration in seconds. Optional. Constraints: >= 1; <= 16. Default: 5.
             Example: 10.
         aspect_ratio: Video aspect ratio. Optional. Constraints: one of '16:9', '9:16', '1:1'.
@@ -167,7 +168,7 @@ class Viduq3MixR2V(RequestModel):
     }
 
     prompt: str
-    reference_images: list[str]
+    reference_images: list[str | v.LocalFile]
     duration: int
     aspect_ratio: Viduq3MixR2VAspectRatio
     resolution: Viduq3MixR2VResolution
@@ -180,7 +181,7 @@ class Viduq3MixR2V(RequestModel):
         self,
         *,
         prompt: str,
-        reference_images: list[str],
+        reference_images: list[str | v.LocalFile],
         duration: int | Unset = UNSET,
         aspect_ratio: Viduq3MixR2VAspectRatio | Unset = UNSET,
         resolution: Viduq3MixR2VResolution | Unset = UNSET,

@@ -32,22 +32,24 @@ _ENUM_1: Final = ("540p", "720p", "1080p")
 
 
 def _check_first_frame_image(value: Any, path: str, issues: list[Issue]) -> Any:
-    if not isinstance(value, str):
-        issues.append(v.type_issue(path, "string", value))
-    else:
-        if len(value) < 1:
-            issues.append(v.length_issue(path, "minLength", value, 1))
-        v.check_uri(value, path, issues, "url_or_data", base64=True)
+    if not v.is_local_file(value):
+        if not isinstance(value, str):
+            issues.append(v.type_issue(path, "string", value))
+        else:
+            if len(value) < 1:
+                issues.append(v.length_issue(path, "minLength", value, 1))
+            v.check_uri(value, path, issues, "url_or_data", base64=True)
     return value
 
 
 def _check_last_frame_image(value: Any, path: str, issues: list[Issue]) -> Any:
-    if not isinstance(value, str):
-        issues.append(v.type_issue(path, "string", value))
-    else:
-        if len(value) < 1:
-            issues.append(v.length_issue(path, "minLength", value, 1))
-        v.check_uri(value, path, issues, "url_or_data", base64=True)
+    if not v.is_local_file(value):
+        if not isinstance(value, str):
+            issues.append(v.type_issue(path, "string", value))
+        else:
+            if len(value) < 1:
+                issues.append(v.length_issue(path, "minLength", value, 1))
+            v.check_uri(value, path, issues, "url_or_data", base64=True)
     return value
 
 
@@ -108,10 +110,12 @@ class Viduq3ProFL2V(RequestModel):
     Attributes:
         first_frame_image: Opening frame of the video (the scene that the animation starts from).
             Accepts a URL or base64 data URI. Required. Constraints: min length 1; accepts: http(s)
-            URL or data:<mime>;base64,... URI. Example: 'https://example.com/sunrise.jpg'.
+            URL or data:<mime>;base64,... URI, or a local file (uploaded first). Example:
+            'https://example.com/sunrise.jpg'.
         last_frame_image: Closing frame of the video (the scene that the animation ends at). Accepts
             a URL or base64 data URI. Required. Constraints: min length 1; accepts: http(s) URL or
-            data:<mime>;base64,... URI. Example: 'https://example.com/sunset.jpg'.
+            data:<mime>;base64,... URI, or a local file (uploaded first). Example:
+            'https://example.com/sunset.jpg'.
         prompt: Description of the transition between the two frames. Optional. Constraints: min
             length 1; max length 5000. Example: 'A flower slowly blooms, petals unfurling in the
             warm morning light'.
@@ -155,8 +159,8 @@ class Viduq3ProFL2V(RequestModel):
         "seed": "seed",
     }
 
-    first_frame_image: str
-    last_frame_image: str
+    first_frame_image: str | v.LocalFile
+    last_frame_image: str | v.LocalFile
     prompt: str | None
     duration: int
     resolution: Viduq3ProFL2VResolution
@@ -168,8 +172,8 @@ class Viduq3ProFL2V(RequestModel):
     def __init__(
         self,
         *,
-        first_frame_image: str,
-        last_frame_image: str,
+        first_frame_image: str | v.LocalFile,
+        last_frame_image: str | v.LocalFile,
         prompt: str | None = None,
         duration: int | Unset = UNSET,
         resolution: Viduq3ProFL2VResolution | Unset = UNSET,
@@ -380,9 +384,9 @@ class Viduq3ProFL2V(RequestModel):
         _set = self._fields_set
         out: dict[str, Any] = {}
         if "first_frame_image" in _set:
-            out["first_frame_image"] = self.first_frame_image
+            out["first_frame_image"] = v.dump(self.first_frame_image)
         if "last_frame_image" in _set:
-            out["last_frame_image"] = self.last_frame_image
+            out["last_frame_image"] = v.dump(self.last_frame_image)
         if "prompt" in _set:
             out["prompt"] = self.prompt
         if "duration" in _set:

@@ -32,12 +32,13 @@ _ENUM_1: Final = ("540p", "720p", "1080p")
 
 
 def _check_first_frame_image(value: Any, path: str, issues: list[Issue]) -> Any:
-    if not isinstance(value, str):
-        issues.append(v.type_issue(path, "string", value))
-    else:
-        if len(value) < 1:
-            issues.append(v.length_issue(path, "minLength", value, 1))
-        v.check_uri(value, path, issues, "url_or_data", base64=True)
+    if not v.is_local_file(value):
+        if not isinstance(value, str):
+            issues.append(v.type_issue(path, "string", value))
+        else:
+            if len(value) < 1:
+                issues.append(v.length_issue(path, "minLength", value, 1))
+            v.check_uri(value, path, issues, "url_or_data", base64=True)
     return value
 
 
@@ -97,8 +98,8 @@ class Viduq3TurboI2V(RequestModel):
 
     Attributes:
         first_frame_image: Starting frame image URL or base64 data URI. Required. Constraints: min
-            length 1; accepts: http(s) URL or data:<mime>;base64,... URI. Example:
-            'https://example.com/landscape.jpg'.
+            length 1; accepts: http(s) URL or data:<mime>;base64,... URI, or a local file (uploaded
+            first). Example: 'https://example.com/landscape.jpg'.
         prompt: Motion description for the generated video. Optional. Constraints: min length 1; max
             length 5000. Example: 'Waves gently rise and fall at golden hour'.
         duration: Video duration in seconds. Optional. Constraints: >= 1; <= 16. Default: 5.
@@ -139,7 +140,7 @@ class Viduq3TurboI2V(RequestModel):
         "seed": "seed",
     }
 
-    first_frame_image: str
+    first_frame_image: str | v.LocalFile
     prompt: str | None
     duration: int
     resolution: Viduq3TurboI2VResolution
@@ -151,7 +152,7 @@ class Viduq3TurboI2V(RequestModel):
     def __init__(
         self,
         *,
-        first_frame_image: str,
+        first_frame_image: str | v.LocalFile,
         prompt: str | None = None,
         duration: int | Unset = UNSET,
         resolution: Viduq3TurboI2VResolution | Unset = UNSET,
@@ -341,7 +342,7 @@ class Viduq3TurboI2V(RequestModel):
         _set = self._fields_set
         out: dict[str, Any] = {}
         if "first_frame_image" in _set:
-            out["first_frame_image"] = self.first_frame_image
+            out["first_frame_image"] = v.dump(self.first_frame_image)
         if "prompt" in _set:
             out["prompt"] = self.prompt
         if "duration" in _set:
