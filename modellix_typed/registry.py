@@ -14,6 +14,7 @@ from typing import Any
 import attrs
 
 from .errors import ModellixError
+from .models._typed_calls import typed_function
 from .naming import class_name, module_name, package_name
 from .request import RequestModel, canonical_path
 
@@ -141,11 +142,13 @@ def list_models(provider: str | None = None, task_type: str | None = None) -> li
     ]
 
 
+@typed_function  # the body's TypedDict by slug, for type checkers (generated)
 def validate(slug: str, data: Mapping[str, Any]) -> RequestModel:
     """Validate a plain JSON body against ``slug``'s documented rules; raises ValidationError with every issue."""
     return get(slug).from_dict(data)
 
 
+@typed_function
 def check(slug: str, data: Mapping[str, Any]) -> None:
     """Validate-only :func:`validate`: the same issues in the same ValidationError, no request object built."""
     get(slug).validate_dict(data)

@@ -5,3 +5,29 @@ Nothing is imported here; importing a class loads only its own module, e.g.
 ``from modellix_typed.models.alibaba import Happyhorse10I2V``.
 Use :mod:`modellix_typed.registry` to look classes up by slug.
 """
+
+from __future__ import annotations
+
+import importlib as _importlib
+from typing import Any as _Any
+
+__all__ = [
+    "alibaba",
+    "bytedance",
+    "google",
+    "kling",
+    "minimax",
+    "openai",
+    "vidu",
+]
+
+
+def __getattr__(name: str) -> _Any:
+    if name not in __all__:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return _importlib.import_module(f".{name}", __name__)
+
+
+def __dir__() -> list[str]:
+    """The provider subpackages (what a REPL or notebook completes after ``modellix_typed.models.``)."""
+    return list(__all__)

@@ -30,6 +30,7 @@ from ..errors import (
     ModellixError,
     NotFound,
 )
+from ..models._typed_calls import typed_method
 from ..polling import PollPolicy, check_timeout
 from ..pollstats import PollStatsSetting
 from ..pollstats import resolve as resolve_poll_stats
@@ -100,6 +101,7 @@ class AsyncModellix(ClientBase):
         await self._transport.aclose()
         self._limiter.close()
 
+    @typed_method  # the body's TypedDict by slug, for type checkers (generated)
     async def submit(
         self,
         request: RequestLike,
@@ -142,6 +144,7 @@ class AsyncModellix(ClientBase):
         slot.task_id = task_id
         return AsyncTask(task_id, prepared.slug, submitted_at, prepared.task_type, client=self)
 
+    @typed_method  # the body's TypedDict by slug, for type checkers (generated)
     async def run(
         self,
         request: RequestLike,

@@ -30,6 +30,7 @@ from ..errors import (
     ModellixError,
     NotFound,
 )
+from ..models._typed_calls import typed_method
 from ..polling import PollPolicy, check_timeout
 from ..pollstats import PollStatsSetting
 from ..pollstats import resolve as resolve_poll_stats
@@ -106,6 +107,7 @@ class Modellix(ClientBase):
         self._transport.close()
         self._limiter.close()
 
+    @typed_method  # the body's TypedDict by slug, for type checkers (generated)
     def submit(
         self,
         request: RequestLike,
@@ -153,6 +155,7 @@ class Modellix(ClientBase):
         slot.task_id = task_id
         return Task(task_id, prepared.slug, submitted_at, prepared.task_type, client=self)
 
+    @typed_method  # the body's TypedDict by slug, for type checkers (generated)
     def run(
         self,
         request: RequestLike,

@@ -16,6 +16,7 @@ from typing import Any
 import attrs
 import jinja2
 
+from modellix_typed.codegen.gen_bodies import bodies, provider_aliases, typed_slugs
 from modellix_typed.codegen.gen_literal import pyrepr
 from modellix_typed.codegen.gen_model import GenerateError, ModelView, build_model, doc_safe, parse_provider
 from modellix_typed.codegen.gen_names import package_name
@@ -79,8 +80,18 @@ def render(specs_dir: Path) -> GenerateResult:
         _check_unique(package, views)
         for view in views:
             files[f"models/{package}/{view.module}.py"] = env.get_template("model_module.py.jinja").render(m=view)
+        provider_bodies = [body for view in views for body in bodies(view)]
+        files[f"models/_bodies/{package}.py"] = env.get_template("bodies.py.jinja").render(
+            provider=views[0].provider,
+            bodies=provider_bodies,
+            aliases=provider_aliases(views),
+            uses_any=any("Any" in field.type for body in provider_bodies for field in body.fields),
+        )
         files[f"models/{package}/__init__.py"] = env.get_template("provider_init.py.jinja").render(
-            provider=views[0].provider, models=sorted(views, key=lambda view: view.class_name)
+            provider=views[0].provider,
+            package=package,
+            models=sorted(views, key=lambda view: view.class_name),
+            bodies=sorted(body.name for body in provider_bodies),
         )
         all_models += views
     all_models.sort(key=lambda view: view.slug)
@@ -89,8 +100,18 @@ def render(specs_dir: Path) -> GenerateResult:
         raise GenerateError(f"{specs_dir}/index.json lists no models")
     # the docstring's example: the first model of the first package, so adding providers does not change it
     example = min(all_models, key=lambda view: (view.package, view.slug))
-    files["models/__init__.py"] = env.get_template("models_init.py.jinja").render(example=example)
+    files["models/__init__.py"] = env.get_template("models_init.py.jinja").render(
+        example=example, packages=sorted(by_provider)
+    )
     files["models/py.typed"] = ""
+    files["models/_bodies/__init__.py"] = env.get_template("bodies_init.py.jinja").render()
+    slugs = typed_slugs(all_models)
+    imports: dict[str, list[str]] = {}
+    for _, package, body in slugs:
+        imports.setdefault(package, []).append(body)
+    files["models/_typed_calls.py"] = env.get_template("typed_calls.py.jinja").render(
+        slugs=slugs, imports=sorted((package, sorted(names)) for package, names in imports.items())
+    )
     engines: dict[str, dict[str, str]] = {
         view.slug: {pattern: engine_for(pattern) for pattern in view.patterns} for view in all_models if view.patterns
     }
