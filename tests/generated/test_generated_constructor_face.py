@@ -10,8 +10,7 @@ import pydoc
 import attrs
 import pytest
 
-import modellix_typed.models as models
-from modellix_typed import ValidationError
+from modellix_typed import ValidationError, models
 from modellix_typed.constructor import UnknownArgument
 from modellix_typed.models import google
 from modellix_typed.models.google import NanoBanana, NanoBananaBody

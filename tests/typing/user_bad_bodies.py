@@ -15,6 +15,7 @@ async def wrong(client: Modellix, aclient: AsyncModellix) -> None:
     NanoBanana.from_dict({"prompt": "x", "aspectRatio": "2:1"})  # E: wrong literal
     NanoBanana(prompt="x", aspectRatio="16:9")  # E: wire name as a keyword
     body: NanoBananaBody = {"prompt": "x", "aspectRatio": "7:5"}  # E: wrong literal
+    print(body)
 
 
 async def right(client: Modellix, aclient: AsyncModellix, slug: str) -> None:
