@@ -11,23 +11,19 @@ from __future__ import annotations
 import importlib as _importlib
 from typing import Any as _Any
 
-__all__ = [
-    "alibaba",
-    "bytedance",
-    "google",
-    "kling",
-    "minimax",
-    "openai",
-    "vidu",
-]
+
+def _providers() -> list[str]:
+    import pkgutil  # only when asked: the folder lists the providers (the file stays the same size)
+
+    return sorted(info.name for info in pkgutil.iter_modules(__path__) if info.ispkg and not info.name.startswith("_"))
 
 
 def __getattr__(name: str) -> _Any:
-    if name not in __all__:
+    if name.startswith("_") or name not in _providers():
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     return _importlib.import_module(f".{name}", __name__)
 
 
 def __dir__() -> list[str]:
     """The provider subpackages (what a REPL or notebook completes after ``modellix_typed.models.``)."""
-    return list(__all__)
+    return _providers()

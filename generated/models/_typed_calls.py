@@ -22,96 +22,82 @@ if TYPE_CHECKING:
     from typing_extensions import deprecated
 
     from modellix_typed.request import RequestModel
-    from ._bodies.alibaba import (
-        Happyhorse10I2VBody,
-        Happyhorse10R2VBody,
-        Happyhorse10T2VBody,
-        Happyhorse10VideoEditBody,
-        QwenImage20Body,
-        QwenImageBody,
-        Wan21VacePlusBody,
-        Wan22AnimateMixBody,
-        Wan22AnimateMoveBody,
-        Wan26I2VFlashBody,
-        Wan26ImageBody,
-        Wan26T2IBody,
-        Wan26T2VBody,
-        Wan27I2VBody,
-        Wan27ImageBody,
-        Wan27R2VBody,
-        Wan27T2VBody,
-        Wan27VideoeditBody,
-        Wanx21KF2VPlusBody,
-        ZImageTurboBody,
-    )
-    from ._bodies.bytedance import (
-        Seedance10ProFastT2VBody,
-        Seedance15ProT2VBody,
-        Seedance20FastV2VBody,
-        Seedream40T2IBody,
-        Seedream45T2IBody,
-        Seedream50LiteBody,
-        Seedream50LiteEditBody,
-    )
-    from ._bodies.google import (
-        Imagen40FastGenerate001Body,
-        Imagen40Generate001Body,
-        NanoBanana2EditBody,
-        NanoBananaBody,
-        NanoBananaEditBody,
-        NanoBananaProBody,
-        NanoBananaProEditBody,
-        Veo2I2VBody,
-        Veo2T2VBody,
-        Veo31FastT2VBody,
-        Veo31I2VBody,
-        Veo31LiteI2VBody,
-        Veo31LiteT2VBody,
-        Veo31T2VBody,
-        Veo3FastI2VBody,
-        Veo3FastT2VBody,
-    )
-    from ._bodies.kling import (
-        KlingAvatarBody,
-        KlingImageExpansionBody,
-        KlingImageO1Body,
-        KlingV15I2IBody,
-        KlingV16T2VBody,
-        KlingV1I2VBody,
-        KlingV1T2VBody,
-        KlingV25TurboI2VBody,
-        KlingV26T2VBody,
-        KlingV2NewI2IBody,
-        KlingV3I2VBody,
-        KlingV3OmniVideoBody,
-        KlingVideoEffectsBody,
-        KlingVideoO1Body,
-        KolorsVirtualTryOnV15Body,
-    )
-    from ._bodies.minimax import (
-        Hailuo02FL2VBody,
-        Hailuo23FastI2VBody,
-        Hailuo23I2VBody,
-        MinimaxI2V01Body,
-        MinimaxI2V01LiveBody,
-        MinimaxImage01I2IBody,
-        MinimaxImage01LiveI2IBody,
-        MinimaxImage01T2IBody,
-        MinimaxS2V01Body,
-        MinimaxT2V01Body,
-    )
-    from ._bodies.openai import (
-        GptImage15Body,
-        GptImage2Body,
-        GptImage2EditBody,
-    )
-    from ._bodies.vidu import (
-        LipSyncBody,
-        TemplateStoryBody,
-        Viduq3MixR2VBody,
-        Viduq3ProFL2VBody,
-        Viduq3TurboI2VBody,
-    )
+    from ._bodies.alibaba.happyhorse_1_0_i2v import Happyhorse10I2VBody
+    from ._bodies.alibaba.happyhorse_1_0_r2v import Happyhorse10R2VBody
+    from ._bodies.alibaba.happyhorse_1_0_t2v import Happyhorse10T2VBody
+    from ._bodies.alibaba.happyhorse_1_0_video_edit import Happyhorse10VideoEditBody
+    from ._bodies.alibaba.qwen_image import QwenImageBody
+    from ._bodies.alibaba.qwen_image_2_0 import QwenImage20Body
+    from ._bodies.alibaba.wan2_1_vace_plus import Wan21VacePlusBody
+    from ._bodies.alibaba.wan2_2_animate_mix import Wan22AnimateMixBody
+    from ._bodies.alibaba.wan2_2_animate_move import Wan22AnimateMoveBody
+    from ._bodies.alibaba.wan2_6_i2v_flash import Wan26I2VFlashBody
+    from ._bodies.alibaba.wan2_6_image import Wan26ImageBody
+    from ._bodies.alibaba.wan2_6_t2i import Wan26T2IBody
+    from ._bodies.alibaba.wan2_6_t2v import Wan26T2VBody
+    from ._bodies.alibaba.wan2_7_i2v import Wan27I2VBody
+    from ._bodies.alibaba.wan2_7_image import Wan27ImageBody
+    from ._bodies.alibaba.wan2_7_r2v import Wan27R2VBody
+    from ._bodies.alibaba.wan2_7_t2v import Wan27T2VBody
+    from ._bodies.alibaba.wan2_7_videoedit import Wan27VideoeditBody
+    from ._bodies.alibaba.wanx2_1_kf2v_plus import Wanx21KF2VPlusBody
+    from ._bodies.alibaba.z_image_turbo import ZImageTurboBody
+    from ._bodies.bytedance.seedance_1_0_pro_fast_t2v import Seedance10ProFastT2VBody
+    from ._bodies.bytedance.seedance_1_5_pro_t2v import Seedance15ProT2VBody
+    from ._bodies.bytedance.seedance_2_0_fast_v2v import Seedance20FastV2VBody
+    from ._bodies.bytedance.seedream_4_0_t2i import Seedream40T2IBody
+    from ._bodies.bytedance.seedream_4_5_t2i import Seedream45T2IBody
+    from ._bodies.bytedance.seedream_5_0_lite import Seedream50LiteBody
+    from ._bodies.bytedance.seedream_5_0_lite_edit import Seedream50LiteEditBody
+    from ._bodies.google.imagen_4_0_fast_generate_001 import Imagen40FastGenerate001Body
+    from ._bodies.google.imagen_4_0_generate_001 import Imagen40Generate001Body
+    from ._bodies.google.nano_banana import NanoBananaBody
+    from ._bodies.google.nano_banana_2_edit import NanoBanana2EditBody
+    from ._bodies.google.nano_banana_edit import NanoBananaEditBody
+    from ._bodies.google.nano_banana_pro import NanoBananaProBody
+    from ._bodies.google.nano_banana_pro_edit import NanoBananaProEditBody
+    from ._bodies.google.veo_2_i2v import Veo2I2VBody
+    from ._bodies.google.veo_2_t2v import Veo2T2VBody
+    from ._bodies.google.veo_3_fast_i2v import Veo3FastI2VBody
+    from ._bodies.google.veo_3_fast_t2v import Veo3FastT2VBody
+    from ._bodies.google.veo_3_1_fast_t2v import Veo31FastT2VBody
+    from ._bodies.google.veo_3_1_i2v import Veo31I2VBody
+    from ._bodies.google.veo_3_1_lite_i2v import Veo31LiteI2VBody
+    from ._bodies.google.veo_3_1_lite_t2v import Veo31LiteT2VBody
+    from ._bodies.google.veo_3_1_t2v import Veo31T2VBody
+    from ._bodies.kling.kling_avatar import KlingAvatarBody
+    from ._bodies.kling.kling_image_expansion import KlingImageExpansionBody
+    from ._bodies.kling.kling_image_o1 import KlingImageO1Body
+    from ._bodies.kling.kling_v1_i2v import KlingV1I2VBody
+    from ._bodies.kling.kling_v1_t2v import KlingV1T2VBody
+    from ._bodies.kling.kling_v1_5_i2i import KlingV15I2IBody
+    from ._bodies.kling.kling_v1_6_t2v import KlingV16T2VBody
+    from ._bodies.kling.kling_v2_new_i2i import KlingV2NewI2IBody
+    from ._bodies.kling.kling_v2_5_turbo_i2v import KlingV25TurboI2VBody
+    from ._bodies.kling.kling_v2_6_t2v import KlingV26T2VBody
+    from ._bodies.kling.kling_v3_i2v import KlingV3I2VBody
+    from ._bodies.kling.kling_v3_omni_video import KlingV3OmniVideoBody
+    from ._bodies.kling.kling_video_effects import KlingVideoEffectsBody
+    from ._bodies.kling.kling_video_o1 import KlingVideoO1Body
+    from ._bodies.kling.kolors_virtual_try_on_v1_5 import KolorsVirtualTryOnV15Body
+    from ._bodies.minimax.hailuo_02_fl2v import Hailuo02FL2VBody
+    from ._bodies.minimax.hailuo_2_3_fast_i2v import Hailuo23FastI2VBody
+    from ._bodies.minimax.hailuo_2_3_i2v import Hailuo23I2VBody
+    from ._bodies.minimax.minimax_i2v_01 import MinimaxI2V01Body
+    from ._bodies.minimax.minimax_i2v_01_live import MinimaxI2V01LiveBody
+    from ._bodies.minimax.minimax_image_01_i2i import MinimaxImage01I2IBody
+    from ._bodies.minimax.minimax_image_01_live_i2i import MinimaxImage01LiveI2IBody
+    from ._bodies.minimax.minimax_image_01_t2i import MinimaxImage01T2IBody
+    from ._bodies.minimax.minimax_s2v_01 import MinimaxS2V01Body
+    from ._bodies.minimax.minimax_t2v_01 import MinimaxT2V01Body
+    from ._bodies.openai.gpt_image_1_5 import GptImage15Body
+    from ._bodies.openai.gpt_image_2 import GptImage2Body
+    from ._bodies.openai.gpt_image_2_edit import GptImage2EditBody
+    from ._bodies.vidu.lip_sync import LipSyncBody
+    from ._bodies.vidu.template_story import TemplateStoryBody
+    from ._bodies.vidu.viduq3_mix_r2v import Viduq3MixR2VBody
+    from ._bodies.vidu.viduq3_pro_fl2v import Viduq3ProFL2VBody
+    from ._bodies.vidu.viduq3_turbo_i2v import Viduq3TurboI2VBody
 
     _P = ParamSpec("_P")
     _R = TypeVar("_R", covariant=True)

@@ -1,9 +1,10 @@
 """Where a model's JSON body gets its static type: one ``TypedDict`` per generated class (wire names, ``Literal``
 values, ``NotRequired`` optional keys), and the slug table the typed call signatures are generated from.
 
-The TypedDicts live in one ``_bodies`` module per provider package (never imported at run time by a model
-module), so a type checker reading a user's ``client.submit("google/nano-banana", {...})`` parses the small
-bodies modules, not the model classes.
+The TypedDicts (and the model's ``Literal`` aliases, which its class module imports) live in one small module
+per model under ``models/_bodies/<provider>/``, so a type checker reading a user's
+``client.submit("google/nano-banana", {...})`` parses those, not the model classes, and importing one class
+loads only its own model's bodies (the cost stays flat as a provider grows).
 """
 
 from __future__ import annotations
@@ -56,21 +57,11 @@ def bodies(view: ModelView) -> list[BodyView]:
     return out
 
 
-def provider_aliases(views: list[ModelView]) -> dict[str, str]:
-    """Every ``Literal`` alias the provider's bodies refer to (one provider's names never clash)."""
-    aliases: dict[str, str] = {}
-    for view in views:
-        for name, code in view.aliases.items():
-            if aliases.setdefault(name, code) != code:
-                raise GenerateError(f"{view.package}: two different enums named {name}")
-    return aliases
-
-
 def typed_slugs(views: list[ModelView]) -> list[tuple[str, str, str]]:
-    """(slug, provider package, root body name) of every model whose body a TypedDict describes exactly (a root
+    """(slug, bodies module under ``models._bodies``, root body name) of every model whose body a TypedDict describes exactly (a root
     that allows undocumented keys is left to the untyped signature)."""
     return [
-        (view.slug, view.package, body_name(view.class_name))
+        (view.slug, f"{view.package}.{view.module}", body_name(view.class_name))
         for view in views
         if not any(c.is_root and c.extra_allowed for c in view.classes)
     ]

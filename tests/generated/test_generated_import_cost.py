@@ -1,5 +1,5 @@
 """Importing one model class costs little on top of attrs: only our six small runtime modules, its provider
-package, its provider's body TypedDicts and its own module load (no json, difflib, regex engine or HTTP stack), checked by what is loaded, not
+package, its own body TypedDict module and its own module load (no json, difflib, regex engine or HTTP stack), checked by what is loaded, not
 by timing (the timing is `make bench`'s `imports` topic)."""
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ EXPECTED = {
     "modellix_typed.models",
     "modellix_typed.models.google",
     "modellix_typed.models._bodies",
-    "modellix_typed.models._bodies.google",  # the Literal aliases (beside the body TypedDicts)
+    "modellix_typed.models._bodies.google",
+    "modellix_typed.models._bodies.google.nano_banana",  # its Literal aliases, beside its body TypedDict
     "modellix_typed.models.google.nano_banana",
 }
 

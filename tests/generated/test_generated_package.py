@@ -147,6 +147,7 @@ print(json.dumps([after_package, after_list, after_class, n, "openapi_python_cli
             "modellix_typed.models._typed_calls",
             "modellix_typed.models._bodies",
             f"modellix_typed.models._bodies.{info.module.split('.')[0]}",
+            f"modellix_typed.models._bodies.{info.module}",
             provider_pkg,
             f"modellix_typed.models.{info.module}",
         ]

@@ -29,28 +29,26 @@ if _TYPE_CHECKING:
     from .wan2_7_videoedit import Wan27Videoedit as Wan27Videoedit
     from .wanx2_1_kf2v_plus import Wanx21KF2VPlus as Wanx21KF2VPlus
     from .z_image_turbo import ZImageTurbo as ZImageTurbo
-    from .._bodies.alibaba import (
-        Happyhorse10I2VBody as Happyhorse10I2VBody,
-        Happyhorse10R2VBody as Happyhorse10R2VBody,
-        Happyhorse10T2VBody as Happyhorse10T2VBody,
-        Happyhorse10VideoEditBody as Happyhorse10VideoEditBody,
-        QwenImage20Body as QwenImage20Body,
-        QwenImageBody as QwenImageBody,
-        Wan21VacePlusBody as Wan21VacePlusBody,
-        Wan22AnimateMixBody as Wan22AnimateMixBody,
-        Wan22AnimateMoveBody as Wan22AnimateMoveBody,
-        Wan26I2VFlashBody as Wan26I2VFlashBody,
-        Wan26ImageBody as Wan26ImageBody,
-        Wan26T2IBody as Wan26T2IBody,
-        Wan26T2VBody as Wan26T2VBody,
-        Wan27I2VBody as Wan27I2VBody,
-        Wan27ImageBody as Wan27ImageBody,
-        Wan27R2VBody as Wan27R2VBody,
-        Wan27T2VBody as Wan27T2VBody,
-        Wan27VideoeditBody as Wan27VideoeditBody,
-        Wanx21KF2VPlusBody as Wanx21KF2VPlusBody,
-        ZImageTurboBody as ZImageTurboBody,
-    )
+    from .._bodies.alibaba.happyhorse_1_0_i2v import Happyhorse10I2VBody as Happyhorse10I2VBody
+    from .._bodies.alibaba.happyhorse_1_0_r2v import Happyhorse10R2VBody as Happyhorse10R2VBody
+    from .._bodies.alibaba.happyhorse_1_0_t2v import Happyhorse10T2VBody as Happyhorse10T2VBody
+    from .._bodies.alibaba.happyhorse_1_0_video_edit import Happyhorse10VideoEditBody as Happyhorse10VideoEditBody
+    from .._bodies.alibaba.qwen_image_2_0 import QwenImage20Body as QwenImage20Body
+    from .._bodies.alibaba.qwen_image import QwenImageBody as QwenImageBody
+    from .._bodies.alibaba.wan2_1_vace_plus import Wan21VacePlusBody as Wan21VacePlusBody
+    from .._bodies.alibaba.wan2_2_animate_mix import Wan22AnimateMixBody as Wan22AnimateMixBody
+    from .._bodies.alibaba.wan2_2_animate_move import Wan22AnimateMoveBody as Wan22AnimateMoveBody
+    from .._bodies.alibaba.wan2_6_i2v_flash import Wan26I2VFlashBody as Wan26I2VFlashBody
+    from .._bodies.alibaba.wan2_6_image import Wan26ImageBody as Wan26ImageBody
+    from .._bodies.alibaba.wan2_6_t2i import Wan26T2IBody as Wan26T2IBody
+    from .._bodies.alibaba.wan2_6_t2v import Wan26T2VBody as Wan26T2VBody
+    from .._bodies.alibaba.wan2_7_i2v import Wan27I2VBody as Wan27I2VBody
+    from .._bodies.alibaba.wan2_7_image import Wan27ImageBody as Wan27ImageBody
+    from .._bodies.alibaba.wan2_7_r2v import Wan27R2VBody as Wan27R2VBody
+    from .._bodies.alibaba.wan2_7_t2v import Wan27T2VBody as Wan27T2VBody
+    from .._bodies.alibaba.wan2_7_videoedit import Wan27VideoeditBody as Wan27VideoeditBody
+    from .._bodies.alibaba.wanx2_1_kf2v_plus import Wanx21KF2VPlusBody as Wanx21KF2VPlusBody
+    from .._bodies.alibaba.z_image_turbo import ZImageTurboBody as ZImageTurboBody
 
 _MODULES: dict[str, str] = {
     "Happyhorse10I2V": ".happyhorse_1_0_i2v",
@@ -73,26 +71,26 @@ _MODULES: dict[str, str] = {
     "Wan27Videoedit": ".wan2_7_videoedit",
     "Wanx21KF2VPlus": ".wanx2_1_kf2v_plus",
     "ZImageTurbo": ".z_image_turbo",
-    "Happyhorse10I2VBody": ".._bodies.alibaba",
-    "Happyhorse10R2VBody": ".._bodies.alibaba",
-    "Happyhorse10T2VBody": ".._bodies.alibaba",
-    "Happyhorse10VideoEditBody": ".._bodies.alibaba",
-    "QwenImage20Body": ".._bodies.alibaba",
-    "QwenImageBody": ".._bodies.alibaba",
-    "Wan21VacePlusBody": ".._bodies.alibaba",
-    "Wan22AnimateMixBody": ".._bodies.alibaba",
-    "Wan22AnimateMoveBody": ".._bodies.alibaba",
-    "Wan26I2VFlashBody": ".._bodies.alibaba",
-    "Wan26ImageBody": ".._bodies.alibaba",
-    "Wan26T2IBody": ".._bodies.alibaba",
-    "Wan26T2VBody": ".._bodies.alibaba",
-    "Wan27I2VBody": ".._bodies.alibaba",
-    "Wan27ImageBody": ".._bodies.alibaba",
-    "Wan27R2VBody": ".._bodies.alibaba",
-    "Wan27T2VBody": ".._bodies.alibaba",
-    "Wan27VideoeditBody": ".._bodies.alibaba",
-    "Wanx21KF2VPlusBody": ".._bodies.alibaba",
-    "ZImageTurboBody": ".._bodies.alibaba",
+    "Happyhorse10I2VBody": ".._bodies.alibaba.happyhorse_1_0_i2v",
+    "Happyhorse10R2VBody": ".._bodies.alibaba.happyhorse_1_0_r2v",
+    "Happyhorse10T2VBody": ".._bodies.alibaba.happyhorse_1_0_t2v",
+    "Happyhorse10VideoEditBody": ".._bodies.alibaba.happyhorse_1_0_video_edit",
+    "QwenImage20Body": ".._bodies.alibaba.qwen_image_2_0",
+    "QwenImageBody": ".._bodies.alibaba.qwen_image",
+    "Wan21VacePlusBody": ".._bodies.alibaba.wan2_1_vace_plus",
+    "Wan22AnimateMixBody": ".._bodies.alibaba.wan2_2_animate_mix",
+    "Wan22AnimateMoveBody": ".._bodies.alibaba.wan2_2_animate_move",
+    "Wan26I2VFlashBody": ".._bodies.alibaba.wan2_6_i2v_flash",
+    "Wan26ImageBody": ".._bodies.alibaba.wan2_6_image",
+    "Wan26T2IBody": ".._bodies.alibaba.wan2_6_t2i",
+    "Wan26T2VBody": ".._bodies.alibaba.wan2_6_t2v",
+    "Wan27I2VBody": ".._bodies.alibaba.wan2_7_i2v",
+    "Wan27ImageBody": ".._bodies.alibaba.wan2_7_image",
+    "Wan27R2VBody": ".._bodies.alibaba.wan2_7_r2v",
+    "Wan27T2VBody": ".._bodies.alibaba.wan2_7_t2v",
+    "Wan27VideoeditBody": ".._bodies.alibaba.wan2_7_videoedit",
+    "Wanx21KF2VPlusBody": ".._bodies.alibaba.wanx2_1_kf2v_plus",
+    "ZImageTurboBody": ".._bodies.alibaba.z_image_turbo",
 }
 
 __all__ = [

@@ -20,7 +20,7 @@ from modellix_typed.validation import UNSET, Issue, Unset, ValidationError
 if TYPE_CHECKING:
     from typing_extensions import deprecated
 
-    from .._bodies.alibaba import Happyhorse10I2VBody
+    from .._bodies.alibaba.happyhorse_1_0_i2v import Happyhorse10I2VBody
 
 __all__ = [
     "Happyhorse10I2V",
@@ -28,7 +28,7 @@ __all__ = [
     "Happyhorse10I2VDuration",
 ]
 
-from .._bodies.alibaba import (  # the Literal aliases live beside the body TypedDicts
+from .._bodies.alibaba.happyhorse_1_0_i2v import (  # the Literal aliases live beside the body TypedDicts
     Happyhorse10I2VResolution as Happyhorse10I2VResolution,
     Happyhorse10I2VDuration as Happyhorse10I2VDuration,
 )

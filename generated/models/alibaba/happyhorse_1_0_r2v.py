@@ -20,7 +20,7 @@ from modellix_typed.validation import UNSET, Issue, Unset, ValidationError
 if TYPE_CHECKING:
     from typing_extensions import deprecated
 
-    from .._bodies.alibaba import Happyhorse10R2VBody
+    from .._bodies.alibaba.happyhorse_1_0_r2v import Happyhorse10R2VBody
 
 __all__ = [
     "Happyhorse10R2V",

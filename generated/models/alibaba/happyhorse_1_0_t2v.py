@@ -20,7 +20,7 @@ from modellix_typed.validation import UNSET, Issue, Unset, ValidationError
 if TYPE_CHECKING:
     from typing_extensions import deprecated
 
-    from .._bodies.alibaba import Happyhorse10T2VBody
+    from .._bodies.alibaba.happyhorse_1_0_t2v import Happyhorse10T2VBody
 
 __all__ = [
     "Happyhorse10T2V",
@@ -29,7 +29,7 @@ __all__ = [
     "Happyhorse10T2VDuration",
 ]
 
-from .._bodies.alibaba import (  # the Literal aliases live beside the body TypedDicts
+from .._bodies.alibaba.happyhorse_1_0_t2v import (  # the Literal aliases live beside the body TypedDicts
     Happyhorse10T2VResolution as Happyhorse10T2VResolution,
     Happyhorse10T2VRatio as Happyhorse10T2VRatio,
     Happyhorse10T2VDuration as Happyhorse10T2VDuration,

@@ -20,7 +20,7 @@ from modellix_typed.validation import UNSET, Issue, ValidationError
 if TYPE_CHECKING:
     from typing_extensions import deprecated
 
-    from .._bodies.alibaba import Happyhorse10VideoEditBody
+    from .._bodies.alibaba.happyhorse_1_0_video_edit import Happyhorse10VideoEditBody
 
 __all__ = [
     "Happyhorse10VideoEdit",

@@ -20,7 +20,7 @@ from modellix_typed.validation import UNSET, Issue, Unset, ValidationError
 if TYPE_CHECKING:
     from typing_extensions import deprecated
 
-    from .._bodies.alibaba import QwenImageBody
+    from .._bodies.alibaba.qwen_image import QwenImageBody
 
 __all__ = [
     "QwenImage",
@@ -28,7 +28,7 @@ __all__ = [
     "QwenImageN",
 ]
 
-from .._bodies.alibaba import (  # the Literal aliases live beside the body TypedDicts
+from .._bodies.alibaba.qwen_image import (  # the Literal aliases live beside the body TypedDicts
     QwenImageSize as QwenImageSize,
     QwenImageN as QwenImageN,
 )

@@ -20,14 +20,14 @@ from modellix_typed.validation import UNSET, Issue, Unset, ValidationError
 if TYPE_CHECKING:
     from typing_extensions import deprecated
 
-    from .._bodies.alibaba import QwenImage20Body
+    from .._bodies.alibaba.qwen_image_2_0 import QwenImage20Body
 
 __all__ = [
     "QwenImage20",
     "QwenImage20Size",
 ]
 
-from .._bodies.alibaba import (  # the Literal aliases live beside the body TypedDicts
+from .._bodies.alibaba.qwen_image_2_0 import (  # the Literal aliases live beside the body TypedDicts
     QwenImage20Size as QwenImage20Size,
 )
 

@@ -20,14 +20,14 @@ from modellix_typed.validation import UNSET, Issue, ValidationError
 if TYPE_CHECKING:
     from typing_extensions import deprecated
 
-    from .._bodies.alibaba import Wan21VacePlusBody
+    from .._bodies.alibaba.wan2_1_vace_plus import Wan21VacePlusBody
 
 __all__ = [
     "Wan21VacePlus",
     "Wan21VacePlusFunction",
 ]
 
-from .._bodies.alibaba import (  # the Literal aliases live beside the body TypedDicts
+from .._bodies.alibaba.wan2_1_vace_plus import (  # the Literal aliases live beside the body TypedDicts
     Wan21VacePlusFunction as Wan21VacePlusFunction,
 )
 

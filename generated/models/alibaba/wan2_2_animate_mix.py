@@ -20,7 +20,7 @@ from modellix_typed.validation import UNSET, Issue, ValidationError
 if TYPE_CHECKING:
     from typing_extensions import deprecated
 
-    from .._bodies.alibaba import Wan22AnimateMixBody
+    from .._bodies.alibaba.wan2_2_animate_mix import Wan22AnimateMixBody
 
 __all__ = [
     "Wan22AnimateMix",

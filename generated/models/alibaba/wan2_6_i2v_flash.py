@@ -20,7 +20,7 @@ from modellix_typed.validation import UNSET, Issue, Unset, ValidationError
 if TYPE_CHECKING:
     from typing_extensions import deprecated
 
-    from .._bodies.alibaba import Wan26I2VFlashBody
+    from .._bodies.alibaba.wan2_6_i2v_flash import Wan26I2VFlashBody
 
 __all__ = [
     "Wan26I2VFlash",
@@ -28,7 +28,7 @@ __all__ = [
     "Wan26I2VFlashShotType",
 ]
 
-from .._bodies.alibaba import (  # the Literal aliases live beside the body TypedDicts
+from .._bodies.alibaba.wan2_6_i2v_flash import (  # the Literal aliases live beside the body TypedDicts
     Wan26I2VFlashResolution as Wan26I2VFlashResolution,
     Wan26I2VFlashShotType as Wan26I2VFlashShotType,
 )

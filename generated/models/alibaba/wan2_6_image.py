@@ -20,7 +20,7 @@ from modellix_typed.validation import UNSET, Issue, Unset, ValidationError
 if TYPE_CHECKING:
     from typing_extensions import deprecated
 
-    from .._bodies.alibaba import Wan26ImageBody
+    from .._bodies.alibaba.wan2_6_image import Wan26ImageBody
 
 __all__ = [
     "Wan26Image",

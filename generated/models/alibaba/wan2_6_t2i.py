@@ -21,7 +21,7 @@ from modellix_typed.validation import UNSET, Issue, Unset, ValidationError
 if TYPE_CHECKING:
     from typing_extensions import deprecated
 
-    from .._bodies.alibaba import Wan26T2IBody
+    from .._bodies.alibaba.wan2_6_t2i import Wan26T2IBody
 
 __all__ = [
     "Wan26T2I",

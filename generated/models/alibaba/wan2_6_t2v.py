@@ -20,7 +20,7 @@ from modellix_typed.validation import UNSET, Issue, Unset, ValidationError
 if TYPE_CHECKING:
     from typing_extensions import deprecated
 
-    from .._bodies.alibaba import Wan26T2VBody
+    from .._bodies.alibaba.wan2_6_t2v import Wan26T2VBody
 
 __all__ = [
     "Wan26T2V",
@@ -28,7 +28,7 @@ __all__ = [
     "Wan26T2VShotType",
 ]
 
-from .._bodies.alibaba import (  # the Literal aliases live beside the body TypedDicts
+from .._bodies.alibaba.wan2_6_t2v import (  # the Literal aliases live beside the body TypedDicts
     Wan26T2VSize as Wan26T2VSize,
     Wan26T2VShotType as Wan26T2VShotType,
 )

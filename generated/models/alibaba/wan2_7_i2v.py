@@ -20,7 +20,7 @@ from modellix_typed.validation import UNSET, Issue, Unset, ValidationError
 if TYPE_CHECKING:
     from typing_extensions import deprecated
 
-    from .._bodies.alibaba import Wan27I2VBody
+    from .._bodies.alibaba.wan2_7_i2v import Wan27I2VBody
 
 __all__ = [
     "Wan27I2V",

@@ -20,7 +20,7 @@ from modellix_typed.validation import UNSET, Issue, Unset, ValidationError
 if TYPE_CHECKING:
     from typing_extensions import deprecated
 
-    from .._bodies.alibaba import Wan27ImageBody
+    from .._bodies.alibaba.wan2_7_image import Wan27ImageBody
 
 __all__ = [
     "Wan27Image",

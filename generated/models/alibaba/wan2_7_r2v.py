@@ -21,7 +21,7 @@ from modellix_typed.validation import UNSET, Issue, ValidationError
 if TYPE_CHECKING:
     from typing_extensions import deprecated
 
-    from .._bodies.alibaba import Wan27R2VBody
+    from .._bodies.alibaba.wan2_7_r2v import Wan27R2VBody
 
 __all__ = [
     "Wan27R2V",

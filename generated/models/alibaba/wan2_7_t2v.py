@@ -20,7 +20,7 @@ from modellix_typed.validation import UNSET, Issue, Unset, ValidationError
 if TYPE_CHECKING:
     from typing_extensions import deprecated
 
-    from .._bodies.alibaba import Wan27T2VBody
+    from .._bodies.alibaba.wan2_7_t2v import Wan27T2VBody
 
 __all__ = [
     "Wan27T2V",
@@ -29,7 +29,7 @@ __all__ = [
     "Wan27T2VDuration",
 ]
 
-from .._bodies.alibaba import (  # the Literal aliases live beside the body TypedDicts
+from .._bodies.alibaba.wan2_7_t2v import (  # the Literal aliases live beside the body TypedDicts
     Wan27T2VResolution as Wan27T2VResolution,
     Wan27T2VRatio as Wan27T2VRatio,
     Wan27T2VDuration as Wan27T2VDuration,

@@ -20,7 +20,7 @@ from modellix_typed.validation import UNSET, Issue, Unset, ValidationError
 if TYPE_CHECKING:
     from typing_extensions import deprecated
 
-    from .._bodies.alibaba import Wan27VideoeditBody
+    from .._bodies.alibaba.wan2_7_videoedit import Wan27VideoeditBody
 
 __all__ = [
     "Wan27Videoedit",
@@ -29,7 +29,7 @@ __all__ = [
     "Wan27VideoeditDuration",
 ]
 
-from .._bodies.alibaba import (  # the Literal aliases live beside the body TypedDicts
+from .._bodies.alibaba.wan2_7_videoedit import (  # the Literal aliases live beside the body TypedDicts
     Wan27VideoeditResolution as Wan27VideoeditResolution,
     Wan27VideoeditRatio as Wan27VideoeditRatio,
     Wan27VideoeditDuration as Wan27VideoeditDuration,

@@ -20,7 +20,7 @@ from modellix_typed.validation import UNSET, Issue, Unset, ValidationError
 if TYPE_CHECKING:
     from typing_extensions import deprecated
 
-    from .._bodies.alibaba import Wanx21KF2VPlusBody
+    from .._bodies.alibaba.wanx2_1_kf2v_plus import Wanx21KF2VPlusBody
 
 __all__ = [
     "Wanx21KF2VPlus",
@@ -29,7 +29,7 @@ __all__ = [
     "Wanx21KF2VPlusDuration",
 ]
 
-from .._bodies.alibaba import (  # the Literal aliases live beside the body TypedDicts
+from .._bodies.alibaba.wanx2_1_kf2v_plus import (  # the Literal aliases live beside the body TypedDicts
     Wanx21KF2VPlusTemplate as Wanx21KF2VPlusTemplate,
     Wanx21KF2VPlusResolution as Wanx21KF2VPlusResolution,
     Wanx21KF2VPlusDuration as Wanx21KF2VPlusDuration,

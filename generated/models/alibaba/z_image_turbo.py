@@ -20,7 +20,7 @@ from modellix_typed.validation import UNSET, Issue, Unset, ValidationError
 if TYPE_CHECKING:
     from typing_extensions import deprecated
 
-    from .._bodies.alibaba import ZImageTurboBody
+    from .._bodies.alibaba.z_image_turbo import ZImageTurboBody
 
 __all__ = [
     "ZImageTurbo",

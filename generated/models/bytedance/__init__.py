@@ -16,15 +16,13 @@ if _TYPE_CHECKING:
     from .seedream_4_5_t2i import Seedream45T2I as Seedream45T2I
     from .seedream_5_0_lite import Seedream50Lite as Seedream50Lite
     from .seedream_5_0_lite_edit import Seedream50LiteEdit as Seedream50LiteEdit
-    from .._bodies.bytedance import (
-        Seedance10ProFastT2VBody as Seedance10ProFastT2VBody,
-        Seedance15ProT2VBody as Seedance15ProT2VBody,
-        Seedance20FastV2VBody as Seedance20FastV2VBody,
-        Seedream40T2IBody as Seedream40T2IBody,
-        Seedream45T2IBody as Seedream45T2IBody,
-        Seedream50LiteBody as Seedream50LiteBody,
-        Seedream50LiteEditBody as Seedream50LiteEditBody,
-    )
+    from .._bodies.bytedance.seedance_1_0_pro_fast_t2v import Seedance10ProFastT2VBody as Seedance10ProFastT2VBody
+    from .._bodies.bytedance.seedance_1_5_pro_t2v import Seedance15ProT2VBody as Seedance15ProT2VBody
+    from .._bodies.bytedance.seedance_2_0_fast_v2v import Seedance20FastV2VBody as Seedance20FastV2VBody
+    from .._bodies.bytedance.seedream_4_0_t2i import Seedream40T2IBody as Seedream40T2IBody
+    from .._bodies.bytedance.seedream_4_5_t2i import Seedream45T2IBody as Seedream45T2IBody
+    from .._bodies.bytedance.seedream_5_0_lite import Seedream50LiteBody as Seedream50LiteBody
+    from .._bodies.bytedance.seedream_5_0_lite_edit import Seedream50LiteEditBody as Seedream50LiteEditBody
 
 _MODULES: dict[str, str] = {
     "Seedance10ProFastT2V": ".seedance_1_0_pro_fast_t2v",
@@ -34,13 +32,13 @@ _MODULES: dict[str, str] = {
     "Seedream45T2I": ".seedream_4_5_t2i",
     "Seedream50Lite": ".seedream_5_0_lite",
     "Seedream50LiteEdit": ".seedream_5_0_lite_edit",
-    "Seedance10ProFastT2VBody": ".._bodies.bytedance",
-    "Seedance15ProT2VBody": ".._bodies.bytedance",
-    "Seedance20FastV2VBody": ".._bodies.bytedance",
-    "Seedream40T2IBody": ".._bodies.bytedance",
-    "Seedream45T2IBody": ".._bodies.bytedance",
-    "Seedream50LiteBody": ".._bodies.bytedance",
-    "Seedream50LiteEditBody": ".._bodies.bytedance",
+    "Seedance10ProFastT2VBody": ".._bodies.bytedance.seedance_1_0_pro_fast_t2v",
+    "Seedance15ProT2VBody": ".._bodies.bytedance.seedance_1_5_pro_t2v",
+    "Seedance20FastV2VBody": ".._bodies.bytedance.seedance_2_0_fast_v2v",
+    "Seedream40T2IBody": ".._bodies.bytedance.seedream_4_0_t2i",
+    "Seedream45T2IBody": ".._bodies.bytedance.seedream_4_5_t2i",
+    "Seedream50LiteBody": ".._bodies.bytedance.seedream_5_0_lite",
+    "Seedream50LiteEditBody": ".._bodies.bytedance.seedream_5_0_lite_edit",
 }
 
 __all__ = [

@@ -20,7 +20,7 @@ from modellix_typed.validation import UNSET, Issue, Unset, ValidationError
 if TYPE_CHECKING:
     from typing_extensions import deprecated
 
-    from .._bodies.bytedance import Seedance10ProFastT2VBody
+    from .._bodies.bytedance.seedance_1_0_pro_fast_t2v import Seedance10ProFastT2VBody
 
 __all__ = [
     "Seedance10ProFastT2V",
@@ -30,7 +30,7 @@ __all__ = [
     "Seedance10ProFastT2VServiceTier",
 ]
 
-from .._bodies.bytedance import (  # the Literal aliases live beside the body TypedDicts
+from .._bodies.bytedance.seedance_1_0_pro_fast_t2v import (  # the Literal aliases live beside the body TypedDicts
     Seedance10ProFastT2VRatio as Seedance10ProFastT2VRatio,
     Seedance10ProFastT2VResolution as Seedance10ProFastT2VResolution,
     Seedance10ProFastT2VDuration as Seedance10ProFastT2VDuration,

@@ -20,7 +20,7 @@ from modellix_typed.validation import UNSET, Issue, Unset, ValidationError
 if TYPE_CHECKING:
     from typing_extensions import deprecated
 
-    from .._bodies.bytedance import Seedance15ProT2VBody
+    from .._bodies.bytedance.seedance_1_5_pro_t2v import Seedance15ProT2VBody
 
 __all__ = [
     "Seedance15ProT2V",
@@ -29,7 +29,7 @@ __all__ = [
     "Seedance15ProT2VDuration",
 ]
 
-from .._bodies.bytedance import (  # the Literal aliases live beside the body TypedDicts
+from .._bodies.bytedance.seedance_1_5_pro_t2v import (  # the Literal aliases live beside the body TypedDicts
     Seedance15ProT2VRatio as Seedance15ProT2VRatio,
     Seedance15ProT2VResolution as Seedance15ProT2VResolution,
     Seedance15ProT2VDuration as Seedance15ProT2VDuration,

@@ -20,7 +20,7 @@ from modellix_typed.validation import UNSET, Issue, ValidationError
 if TYPE_CHECKING:
     from typing_extensions import deprecated
 
-    from .._bodies.bytedance import Seedance20FastV2VBody
+    from .._bodies.bytedance.seedance_2_0_fast_v2v import Seedance20FastV2VBody
 
 __all__ = [
     "Seedance20FastV2V",

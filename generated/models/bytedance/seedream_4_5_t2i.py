@@ -21,7 +21,7 @@ from modellix_typed.validation import UNSET, Issue, Unset, ValidationError
 if TYPE_CHECKING:
     from typing_extensions import deprecated
 
-    from .._bodies.bytedance import Seedream45T2IBody
+    from .._bodies.bytedance.seedream_4_5_t2i import Seedream45T2IBody
 
 __all__ = [
     "Seedream45T2I",
@@ -29,7 +29,7 @@ __all__ = [
     "Seedream45T2IOptimizePromptMode",
 ]
 
-from .._bodies.bytedance import (  # the Literal aliases live beside the body TypedDicts
+from .._bodies.bytedance.seedream_4_5_t2i import (  # the Literal aliases live beside the body TypedDicts
     Seedream45T2ISequentialImageGeneration as Seedream45T2ISequentialImageGeneration,
     Seedream45T2IOptimizePromptMode as Seedream45T2IOptimizePromptMode,
 )

@@ -20,7 +20,7 @@ from modellix_typed.validation import UNSET, Issue, Unset, ValidationError
 if TYPE_CHECKING:
     from typing_extensions import deprecated
 
-    from .._bodies.bytedance import Seedream50LiteBody
+    from .._bodies.bytedance.seedream_5_0_lite import Seedream50LiteBody
 
 __all__ = [
     "Seedream50Lite",
@@ -29,7 +29,7 @@ __all__ = [
     "Seedream50LiteOutputFormat",
 ]
 
-from .._bodies.bytedance import (  # the Literal aliases live beside the body TypedDicts
+from .._bodies.bytedance.seedream_5_0_lite import (  # the Literal aliases live beside the body TypedDicts
     Seedream50LiteSequentialImageGeneration as Seedream50LiteSequentialImageGeneration,
     Seedream50LiteOptimizePromptMode as Seedream50LiteOptimizePromptMode,
     Seedream50LiteOutputFormat as Seedream50LiteOutputFormat,

@@ -20,14 +20,14 @@ from modellix_typed.validation import UNSET, Issue, Unset, ValidationError
 if TYPE_CHECKING:
     from typing_extensions import deprecated
 
-    from .._bodies.bytedance import Seedream50LiteEditBody
+    from .._bodies.bytedance.seedream_5_0_lite_edit import Seedream50LiteEditBody
 
 __all__ = [
     "Seedream50LiteEdit",
     "Seedream50LiteEditSequentialImageGeneration",
 ]
 
-from .._bodies.bytedance import (  # the Literal aliases live beside the body TypedDicts
+from .._bodies.bytedance.seedream_5_0_lite_edit import (  # the Literal aliases live beside the body TypedDicts
     Seedream50LiteEditSequentialImageGeneration as Seedream50LiteEditSequentialImageGeneration,
 )
 

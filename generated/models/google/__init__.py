@@ -25,24 +25,22 @@ if _TYPE_CHECKING:
     from .veo_3_1_t2v import Veo31T2V as Veo31T2V
     from .veo_3_fast_i2v import Veo3FastI2V as Veo3FastI2V
     from .veo_3_fast_t2v import Veo3FastT2V as Veo3FastT2V
-    from .._bodies.google import (
-        Imagen40FastGenerate001Body as Imagen40FastGenerate001Body,
-        Imagen40Generate001Body as Imagen40Generate001Body,
-        NanoBanana2EditBody as NanoBanana2EditBody,
-        NanoBananaBody as NanoBananaBody,
-        NanoBananaEditBody as NanoBananaEditBody,
-        NanoBananaProBody as NanoBananaProBody,
-        NanoBananaProEditBody as NanoBananaProEditBody,
-        Veo2I2VBody as Veo2I2VBody,
-        Veo2T2VBody as Veo2T2VBody,
-        Veo31FastT2VBody as Veo31FastT2VBody,
-        Veo31I2VBody as Veo31I2VBody,
-        Veo31LiteI2VBody as Veo31LiteI2VBody,
-        Veo31LiteT2VBody as Veo31LiteT2VBody,
-        Veo31T2VBody as Veo31T2VBody,
-        Veo3FastI2VBody as Veo3FastI2VBody,
-        Veo3FastT2VBody as Veo3FastT2VBody,
-    )
+    from .._bodies.google.imagen_4_0_fast_generate_001 import Imagen40FastGenerate001Body as Imagen40FastGenerate001Body
+    from .._bodies.google.imagen_4_0_generate_001 import Imagen40Generate001Body as Imagen40Generate001Body
+    from .._bodies.google.nano_banana_2_edit import NanoBanana2EditBody as NanoBanana2EditBody
+    from .._bodies.google.nano_banana import NanoBananaBody as NanoBananaBody
+    from .._bodies.google.nano_banana_edit import NanoBananaEditBody as NanoBananaEditBody
+    from .._bodies.google.nano_banana_pro import NanoBananaProBody as NanoBananaProBody
+    from .._bodies.google.nano_banana_pro_edit import NanoBananaProEditBody as NanoBananaProEditBody
+    from .._bodies.google.veo_2_i2v import Veo2I2VBody as Veo2I2VBody
+    from .._bodies.google.veo_2_t2v import Veo2T2VBody as Veo2T2VBody
+    from .._bodies.google.veo_3_1_fast_t2v import Veo31FastT2VBody as Veo31FastT2VBody
+    from .._bodies.google.veo_3_1_i2v import Veo31I2VBody as Veo31I2VBody
+    from .._bodies.google.veo_3_1_lite_i2v import Veo31LiteI2VBody as Veo31LiteI2VBody
+    from .._bodies.google.veo_3_1_lite_t2v import Veo31LiteT2VBody as Veo31LiteT2VBody
+    from .._bodies.google.veo_3_1_t2v import Veo31T2VBody as Veo31T2VBody
+    from .._bodies.google.veo_3_fast_i2v import Veo3FastI2VBody as Veo3FastI2VBody
+    from .._bodies.google.veo_3_fast_t2v import Veo3FastT2VBody as Veo3FastT2VBody
 
 _MODULES: dict[str, str] = {
     "Imagen40FastGenerate001": ".imagen_4_0_fast_generate_001",
@@ -61,22 +59,22 @@ _MODULES: dict[str, str] = {
     "Veo31T2V": ".veo_3_1_t2v",
     "Veo3FastI2V": ".veo_3_fast_i2v",
     "Veo3FastT2V": ".veo_3_fast_t2v",
-    "Imagen40FastGenerate001Body": ".._bodies.google",
-    "Imagen40Generate001Body": ".._bodies.google",
-    "NanoBanana2EditBody": ".._bodies.google",
-    "NanoBananaBody": ".._bodies.google",
-    "NanoBananaEditBody": ".._bodies.google",
-    "NanoBananaProBody": ".._bodies.google",
-    "NanoBananaProEditBody": ".._bodies.google",
-    "Veo2I2VBody": ".._bodies.google",
-    "Veo2T2VBody": ".._bodies.google",
-    "Veo31FastT2VBody": ".._bodies.google",
-    "Veo31I2VBody": ".._bodies.google",
-    "Veo31LiteI2VBody": ".._bodies.google",
-    "Veo31LiteT2VBody": ".._bodies.google",
-    "Veo31T2VBody": ".._bodies.google",
-    "Veo3FastI2VBody": ".._bodies.google",
-    "Veo3FastT2VBody": ".._bodies.google",
+    "Imagen40FastGenerate001Body": ".._bodies.google.imagen_4_0_fast_generate_001",
+    "Imagen40Generate001Body": ".._bodies.google.imagen_4_0_generate_001",
+    "NanoBanana2EditBody": ".._bodies.google.nano_banana_2_edit",
+    "NanoBananaBody": ".._bodies.google.nano_banana",
+    "NanoBananaEditBody": ".._bodies.google.nano_banana_edit",
+    "NanoBananaProBody": ".._bodies.google.nano_banana_pro",
+    "NanoBananaProEditBody": ".._bodies.google.nano_banana_pro_edit",
+    "Veo2I2VBody": ".._bodies.google.veo_2_i2v",
+    "Veo2T2VBody": ".._bodies.google.veo_2_t2v",
+    "Veo31FastT2VBody": ".._bodies.google.veo_3_1_fast_t2v",
+    "Veo31I2VBody": ".._bodies.google.veo_3_1_i2v",
+    "Veo31LiteI2VBody": ".._bodies.google.veo_3_1_lite_i2v",
+    "Veo31LiteT2VBody": ".._bodies.google.veo_3_1_lite_t2v",
+    "Veo31T2VBody": ".._bodies.google.veo_3_1_t2v",
+    "Veo3FastI2VBody": ".._bodies.google.veo_3_fast_i2v",
+    "Veo3FastT2VBody": ".._bodies.google.veo_3_fast_t2v",
 }
 
 __all__ = [

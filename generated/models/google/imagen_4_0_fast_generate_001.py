@@ -20,7 +20,7 @@ from modellix_typed.validation import UNSET, Issue, Unset, ValidationError
 if TYPE_CHECKING:
     from typing_extensions import deprecated
 
-    from .._bodies.google import Imagen40FastGenerate001Body
+    from .._bodies.google.imagen_4_0_fast_generate_001 import Imagen40FastGenerate001Body
 
 __all__ = [
     "Imagen40FastGenerate001",
@@ -28,7 +28,7 @@ __all__ = [
     "Imagen40FastGenerate001PersonGeneration",
 ]
 
-from .._bodies.google import (  # the Literal aliases live beside the body TypedDicts
+from .._bodies.google.imagen_4_0_fast_generate_001 import (  # the Literal aliases live beside the body TypedDicts
     Imagen40FastGenerate001AspectRatio as Imagen40FastGenerate001AspectRatio,
     Imagen40FastGenerate001PersonGeneration as Imagen40FastGenerate001PersonGeneration,
 )

@@ -20,7 +20,7 @@ from modellix_typed.validation import UNSET, Issue, Unset, ValidationError
 if TYPE_CHECKING:
     from typing_extensions import deprecated
 
-    from .._bodies.google import Imagen40Generate001Body
+    from .._bodies.google.imagen_4_0_generate_001 import Imagen40Generate001Body
 
 __all__ = [
     "Imagen40Generate001",
@@ -29,7 +29,7 @@ __all__ = [
     "Imagen40Generate001ImageSize",
 ]
 
-from .._bodies.google import (  # the Literal aliases live beside the body TypedDicts
+from .._bodies.google.imagen_4_0_generate_001 import (  # the Literal aliases live beside the body TypedDicts
     Imagen40Generate001AspectRatio as Imagen40Generate001AspectRatio,
     Imagen40Generate001PersonGeneration as Imagen40Generate001PersonGeneration,
     Imagen40Generate001ImageSize as Imagen40Generate001ImageSize,

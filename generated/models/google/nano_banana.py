@@ -20,14 +20,14 @@ from modellix_typed.validation import UNSET, Issue, Unset, ValidationError
 if TYPE_CHECKING:
     from typing_extensions import deprecated
 
-    from .._bodies.google import NanoBananaBody
+    from .._bodies.google.nano_banana import NanoBananaBody
 
 __all__ = [
     "NanoBanana",
     "NanoBananaAspectRatio",
 ]
 
-from .._bodies.google import (  # the Literal aliases live beside the body TypedDicts
+from .._bodies.google.nano_banana import (  # the Literal aliases live beside the body TypedDicts
     NanoBananaAspectRatio as NanoBananaAspectRatio,
 )
 

@@ -20,14 +20,14 @@ from modellix_typed.validation import UNSET, Issue, ValidationError
 if TYPE_CHECKING:
     from typing_extensions import deprecated
 
-    from .._bodies.google import NanoBanana2EditBody
+    from .._bodies.google.nano_banana_2_edit import NanoBanana2EditBody
 
 __all__ = [
     "NanoBanana2Edit",
     "NanoBanana2EditAspectRatio",
 ]
 
-from .._bodies.google import (  # the Literal aliases live beside the body TypedDicts
+from .._bodies.google.nano_banana_2_edit import (  # the Literal aliases live beside the body TypedDicts
     NanoBanana2EditAspectRatio as NanoBanana2EditAspectRatio,
 )
 

@@ -20,14 +20,14 @@ from modellix_typed.validation import UNSET, Issue, ValidationError
 if TYPE_CHECKING:
     from typing_extensions import deprecated
 
-    from .._bodies.google import NanoBananaEditBody
+    from .._bodies.google.nano_banana_edit import NanoBananaEditBody
 
 __all__ = [
     "NanoBananaEdit",
     "NanoBananaEditAspectRatio",
 ]
 
-from .._bodies.google import (  # the Literal aliases live beside the body TypedDicts
+from .._bodies.google.nano_banana_edit import (  # the Literal aliases live beside the body TypedDicts
     NanoBananaEditAspectRatio as NanoBananaEditAspectRatio,
 )
 

@@ -20,7 +20,7 @@ from modellix_typed.validation import UNSET, Issue, Unset, ValidationError
 if TYPE_CHECKING:
     from typing_extensions import deprecated
 
-    from .._bodies.google import NanoBananaProBody
+    from .._bodies.google.nano_banana_pro import NanoBananaProBody
 
 __all__ = [
     "NanoBananaPro",
@@ -28,7 +28,7 @@ __all__ = [
     "NanoBananaProImageSize",
 ]
 
-from .._bodies.google import (  # the Literal aliases live beside the body TypedDicts
+from .._bodies.google.nano_banana_pro import (  # the Literal aliases live beside the body TypedDicts
     NanoBananaProAspectRatio as NanoBananaProAspectRatio,
     NanoBananaProImageSize as NanoBananaProImageSize,
 )

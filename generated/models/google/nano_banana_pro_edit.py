@@ -20,7 +20,7 @@ from modellix_typed.validation import UNSET, Issue, Unset, ValidationError
 if TYPE_CHECKING:
     from typing_extensions import deprecated
 
-    from .._bodies.google import NanoBananaProEditBody
+    from .._bodies.google.nano_banana_pro_edit import NanoBananaProEditBody
 
 __all__ = [
     "NanoBananaProEdit",
@@ -28,7 +28,7 @@ __all__ = [
     "NanoBananaProEditImageSize",
 ]
 
-from .._bodies.google import (  # the Literal aliases live beside the body TypedDicts
+from .._bodies.google.nano_banana_pro_edit import (  # the Literal aliases live beside the body TypedDicts
     NanoBananaProEditAspectRatio as NanoBananaProEditAspectRatio,
     NanoBananaProEditImageSize as NanoBananaProEditImageSize,
 )

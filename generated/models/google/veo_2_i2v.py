@@ -20,7 +20,7 @@ from modellix_typed.validation import UNSET, Issue, ValidationError
 if TYPE_CHECKING:
     from typing_extensions import deprecated
 
-    from .._bodies.google import Veo2I2VBody
+    from .._bodies.google.veo_2_i2v import Veo2I2VBody
 
 __all__ = [
     "Veo2I2V",
@@ -29,7 +29,7 @@ __all__ = [
     "Veo2I2VPersonGeneration",
 ]
 
-from .._bodies.google import (  # the Literal aliases live beside the body TypedDicts
+from .._bodies.google.veo_2_i2v import (  # the Literal aliases live beside the body TypedDicts
     Veo2I2VAspectRatio as Veo2I2VAspectRatio,
     Veo2I2VDurationSeconds as Veo2I2VDurationSeconds,
     Veo2I2VPersonGeneration as Veo2I2VPersonGeneration,

@@ -20,7 +20,7 @@ from modellix_typed.validation import UNSET, Issue, Unset, ValidationError
 if TYPE_CHECKING:
     from typing_extensions import deprecated
 
-    from .._bodies.google import Veo2T2VBody
+    from .._bodies.google.veo_2_t2v import Veo2T2VBody
 
 __all__ = [
     "Veo2T2V",
@@ -29,7 +29,7 @@ __all__ = [
     "Veo2T2VPersonGeneration",
 ]
 
-from .._bodies.google import (  # the Literal aliases live beside the body TypedDicts
+from .._bodies.google.veo_2_t2v import (  # the Literal aliases live beside the body TypedDicts
     Veo2T2VAspectRatio as Veo2T2VAspectRatio,
     Veo2T2VDurationSeconds as Veo2T2VDurationSeconds,
     Veo2T2VPersonGeneration as Veo2T2VPersonGeneration,

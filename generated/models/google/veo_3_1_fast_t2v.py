@@ -21,7 +21,7 @@ from modellix_typed.validation import UNSET, Issue, ValidationError
 if TYPE_CHECKING:
     from typing_extensions import deprecated
 
-    from .._bodies.google import Veo31FastT2VBody
+    from .._bodies.google.veo_3_1_fast_t2v import Veo31FastT2VBody
 
 __all__ = [
     "Veo31FastT2V",
@@ -31,7 +31,7 @@ __all__ = [
     "Veo31FastT2VPersonGeneration",
 ]
 
-from .._bodies.google import (  # the Literal aliases live beside the body TypedDicts
+from .._bodies.google.veo_3_1_fast_t2v import (  # the Literal aliases live beside the body TypedDicts
     Veo31FastT2VAspectRatio as Veo31FastT2VAspectRatio,
     Veo31FastT2VDurationSeconds as Veo31FastT2VDurationSeconds,
     Veo31FastT2VResolution as Veo31FastT2VResolution,

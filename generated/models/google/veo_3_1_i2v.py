@@ -21,7 +21,7 @@ from modellix_typed.validation import UNSET, Issue, Unset, ValidationError
 if TYPE_CHECKING:
     from typing_extensions import deprecated
 
-    from .._bodies.google import Veo31I2VBody
+    from .._bodies.google.veo_3_1_i2v import Veo31I2VBody
 
 __all__ = [
     "Veo31I2V",
@@ -31,7 +31,7 @@ __all__ = [
     "Veo31I2VPersonGeneration",
 ]
 
-from .._bodies.google import (  # the Literal aliases live beside the body TypedDicts
+from .._bodies.google.veo_3_1_i2v import (  # the Literal aliases live beside the body TypedDicts
     Veo31I2VAspectRatio as Veo31I2VAspectRatio,
     Veo31I2VDurationSeconds as Veo31I2VDurationSeconds,
     Veo31I2VResolution as Veo31I2VResolution,

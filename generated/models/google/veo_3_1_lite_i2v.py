@@ -20,7 +20,7 @@ from modellix_typed.validation import UNSET, Issue, Unset, ValidationError
 if TYPE_CHECKING:
     from typing_extensions import deprecated
 
-    from .._bodies.google import Veo31LiteI2VBody
+    from .._bodies.google.veo_3_1_lite_i2v import Veo31LiteI2VBody
 
 __all__ = [
     "Veo31LiteI2V",
@@ -30,7 +30,7 @@ __all__ = [
     "Veo31LiteI2VPersonGeneration",
 ]
 
-from .._bodies.google import (  # the Literal aliases live beside the body TypedDicts
+from .._bodies.google.veo_3_1_lite_i2v import (  # the Literal aliases live beside the body TypedDicts
     Veo31LiteI2VAspectRatio as Veo31LiteI2VAspectRatio,
     Veo31LiteI2VDurationSeconds as Veo31LiteI2VDurationSeconds,
     Veo31LiteI2VResolution as Veo31LiteI2VResolution,

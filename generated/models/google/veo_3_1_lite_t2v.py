@@ -20,7 +20,7 @@ from modellix_typed.validation import UNSET, Issue, ValidationError
 if TYPE_CHECKING:
     from typing_extensions import deprecated
 
-    from .._bodies.google import Veo31LiteT2VBody
+    from .._bodies.google.veo_3_1_lite_t2v import Veo31LiteT2VBody
 
 __all__ = [
     "Veo31LiteT2V",
@@ -30,7 +30,7 @@ __all__ = [
     "Veo31LiteT2VPersonGeneration",
 ]
 
-from .._bodies.google import (  # the Literal aliases live beside the body TypedDicts
+from .._bodies.google.veo_3_1_lite_t2v import (  # the Literal aliases live beside the body TypedDicts
     Veo31LiteT2VAspectRatio as Veo31LiteT2VAspectRatio,
     Veo31LiteT2VDurationSeconds as Veo31LiteT2VDurationSeconds,
     Veo31LiteT2VResolution as Veo31LiteT2VResolution,

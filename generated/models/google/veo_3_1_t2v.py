@@ -21,7 +21,7 @@ from modellix_typed.validation import UNSET, Issue, Unset, ValidationError
 if TYPE_CHECKING:
     from typing_extensions import deprecated
 
-    from .._bodies.google import Veo31T2VBody
+    from .._bodies.google.veo_3_1_t2v import Veo31T2VBody
 
 __all__ = [
     "Veo31T2V",
@@ -31,7 +31,7 @@ __all__ = [
     "Veo31T2VPersonGeneration",
 ]
 
-from .._bodies.google import (  # the Literal aliases live beside the body TypedDicts
+from .._bodies.google.veo_3_1_t2v import (  # the Literal aliases live beside the body TypedDicts
     Veo31T2VAspectRatio as Veo31T2VAspectRatio,
     Veo31T2VDurationSeconds as Veo31T2VDurationSeconds,
     Veo31T2VResolution as Veo31T2VResolution,

@@ -20,7 +20,7 @@ from modellix_typed.validation import UNSET, Issue, Unset, ValidationError
 if TYPE_CHECKING:
     from typing_extensions import deprecated
 
-    from .._bodies.google import Veo3FastI2VBody
+    from .._bodies.google.veo_3_fast_i2v import Veo3FastI2VBody
 
 __all__ = [
     "Veo3FastI2V",
@@ -30,7 +30,7 @@ __all__ = [
     "Veo3FastI2VPersonGeneration",
 ]
 
-from .._bodies.google import (  # the Literal aliases live beside the body TypedDicts
+from .._bodies.google.veo_3_fast_i2v import (  # the Literal aliases live beside the body TypedDicts
     Veo3FastI2VAspectRatio as Veo3FastI2VAspectRatio,
     Veo3FastI2VDurationSeconds as Veo3FastI2VDurationSeconds,
     Veo3FastI2VResolution as Veo3FastI2VResolution,

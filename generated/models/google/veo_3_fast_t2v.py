@@ -20,7 +20,7 @@ from modellix_typed.validation import UNSET, Issue, Unset, ValidationError
 if TYPE_CHECKING:
     from typing_extensions import deprecated
 
-    from .._bodies.google import Veo3FastT2VBody
+    from .._bodies.google.veo_3_fast_t2v import Veo3FastT2VBody
 
 __all__ = [
     "Veo3FastT2V",
@@ -30,7 +30,7 @@ __all__ = [
     "Veo3FastT2VPersonGeneration",
 ]
 
-from .._bodies.google import (  # the Literal aliases live beside the body TypedDicts
+from .._bodies.google.veo_3_fast_t2v import (  # the Literal aliases live beside the body TypedDicts
     Veo3FastT2VAspectRatio as Veo3FastT2VAspectRatio,
     Veo3FastT2VDurationSeconds as Veo3FastT2VDurationSeconds,
     Veo3FastT2VResolution as Veo3FastT2VResolution,

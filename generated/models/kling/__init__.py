@@ -24,23 +24,21 @@ if _TYPE_CHECKING:
     from .kling_video_effects import KlingVideoEffects as KlingVideoEffects
     from .kling_video_o1 import KlingVideoO1 as KlingVideoO1
     from .kolors_virtual_try_on_v1_5 import KolorsVirtualTryOnV15 as KolorsVirtualTryOnV15
-    from .._bodies.kling import (
-        KlingAvatarBody as KlingAvatarBody,
-        KlingImageExpansionBody as KlingImageExpansionBody,
-        KlingImageO1Body as KlingImageO1Body,
-        KlingV15I2IBody as KlingV15I2IBody,
-        KlingV16T2VBody as KlingV16T2VBody,
-        KlingV1I2VBody as KlingV1I2VBody,
-        KlingV1T2VBody as KlingV1T2VBody,
-        KlingV25TurboI2VBody as KlingV25TurboI2VBody,
-        KlingV26T2VBody as KlingV26T2VBody,
-        KlingV2NewI2IBody as KlingV2NewI2IBody,
-        KlingV3I2VBody as KlingV3I2VBody,
-        KlingV3OmniVideoBody as KlingV3OmniVideoBody,
-        KlingVideoEffectsBody as KlingVideoEffectsBody,
-        KlingVideoO1Body as KlingVideoO1Body,
-        KolorsVirtualTryOnV15Body as KolorsVirtualTryOnV15Body,
-    )
+    from .._bodies.kling.kling_avatar import KlingAvatarBody as KlingAvatarBody
+    from .._bodies.kling.kling_image_expansion import KlingImageExpansionBody as KlingImageExpansionBody
+    from .._bodies.kling.kling_image_o1 import KlingImageO1Body as KlingImageO1Body
+    from .._bodies.kling.kling_v1_5_i2i import KlingV15I2IBody as KlingV15I2IBody
+    from .._bodies.kling.kling_v1_6_t2v import KlingV16T2VBody as KlingV16T2VBody
+    from .._bodies.kling.kling_v1_i2v import KlingV1I2VBody as KlingV1I2VBody
+    from .._bodies.kling.kling_v1_t2v import KlingV1T2VBody as KlingV1T2VBody
+    from .._bodies.kling.kling_v2_5_turbo_i2v import KlingV25TurboI2VBody as KlingV25TurboI2VBody
+    from .._bodies.kling.kling_v2_6_t2v import KlingV26T2VBody as KlingV26T2VBody
+    from .._bodies.kling.kling_v2_new_i2i import KlingV2NewI2IBody as KlingV2NewI2IBody
+    from .._bodies.kling.kling_v3_i2v import KlingV3I2VBody as KlingV3I2VBody
+    from .._bodies.kling.kling_v3_omni_video import KlingV3OmniVideoBody as KlingV3OmniVideoBody
+    from .._bodies.kling.kling_video_effects import KlingVideoEffectsBody as KlingVideoEffectsBody
+    from .._bodies.kling.kling_video_o1 import KlingVideoO1Body as KlingVideoO1Body
+    from .._bodies.kling.kolors_virtual_try_on_v1_5 import KolorsVirtualTryOnV15Body as KolorsVirtualTryOnV15Body
 
 _MODULES: dict[str, str] = {
     "KlingAvatar": ".kling_avatar",
@@ -58,21 +56,21 @@ _MODULES: dict[str, str] = {
     "KlingVideoEffects": ".kling_video_effects",
     "KlingVideoO1": ".kling_video_o1",
     "KolorsVirtualTryOnV15": ".kolors_virtual_try_on_v1_5",
-    "KlingAvatarBody": ".._bodies.kling",
-    "KlingImageExpansionBody": ".._bodies.kling",
-    "KlingImageO1Body": ".._bodies.kling",
-    "KlingV15I2IBody": ".._bodies.kling",
-    "KlingV16T2VBody": ".._bodies.kling",
-    "KlingV1I2VBody": ".._bodies.kling",
-    "KlingV1T2VBody": ".._bodies.kling",
-    "KlingV25TurboI2VBody": ".._bodies.kling",
-    "KlingV26T2VBody": ".._bodies.kling",
-    "KlingV2NewI2IBody": ".._bodies.kling",
-    "KlingV3I2VBody": ".._bodies.kling",
-    "KlingV3OmniVideoBody": ".._bodies.kling",
-    "KlingVideoEffectsBody": ".._bodies.kling",
-    "KlingVideoO1Body": ".._bodies.kling",
-    "KolorsVirtualTryOnV15Body": ".._bodies.kling",
+    "KlingAvatarBody": ".._bodies.kling.kling_avatar",
+    "KlingImageExpansionBody": ".._bodies.kling.kling_image_expansion",
+    "KlingImageO1Body": ".._bodies.kling.kling_image_o1",
+    "KlingV15I2IBody": ".._bodies.kling.kling_v1_5_i2i",
+    "KlingV16T2VBody": ".._bodies.kling.kling_v1_6_t2v",
+    "KlingV1I2VBody": ".._bodies.kling.kling_v1_i2v",
+    "KlingV1T2VBody": ".._bodies.kling.kling_v1_t2v",
+    "KlingV25TurboI2VBody": ".._bodies.kling.kling_v2_5_turbo_i2v",
+    "KlingV26T2VBody": ".._bodies.kling.kling_v2_6_t2v",
+    "KlingV2NewI2IBody": ".._bodies.kling.kling_v2_new_i2i",
+    "KlingV3I2VBody": ".._bodies.kling.kling_v3_i2v",
+    "KlingV3OmniVideoBody": ".._bodies.kling.kling_v3_omni_video",
+    "KlingVideoEffectsBody": ".._bodies.kling.kling_video_effects",
+    "KlingVideoO1Body": ".._bodies.kling.kling_video_o1",
+    "KolorsVirtualTryOnV15Body": ".._bodies.kling.kolors_virtual_try_on_v1_5",
 }
 
 __all__ = [

@@ -21,14 +21,14 @@ from modellix_typed.validation import UNSET, Issue, Unset, ValidationError
 if TYPE_CHECKING:
     from typing_extensions import deprecated
 
-    from .._bodies.kling import KlingAvatarBody
+    from .._bodies.kling.kling_avatar import KlingAvatarBody
 
 __all__ = [
     "KlingAvatar",
     "KlingAvatarMode",
 ]
 
-from .._bodies.kling import (  # the Literal aliases live beside the body TypedDicts
+from .._bodies.kling.kling_avatar import (  # the Literal aliases live beside the body TypedDicts
     KlingAvatarMode as KlingAvatarMode,
 )
 

@@ -20,7 +20,7 @@ from modellix_typed.validation import UNSET, Issue, ValidationError
 if TYPE_CHECKING:
     from typing_extensions import deprecated
 
-    from .._bodies.kling import KlingImageExpansionBody
+    from .._bodies.kling.kling_image_expansion import KlingImageExpansionBody
 
 __all__ = [
     "KlingImageExpansion",

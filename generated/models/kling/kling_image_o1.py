@@ -20,7 +20,7 @@ from modellix_typed.validation import UNSET, Issue, Unset, ValidationError
 if TYPE_CHECKING:
     from typing_extensions import deprecated
 
-    from .._bodies.kling import KlingImageO1Body
+    from .._bodies.kling.kling_image_o1 import KlingImageO1Body
 
 __all__ = [
     "KlingImageO1",
@@ -28,7 +28,7 @@ __all__ = [
     "KlingImageO1AspectRatio",
 ]
 
-from .._bodies.kling import (  # the Literal aliases live beside the body TypedDicts
+from .._bodies.kling.kling_image_o1 import (  # the Literal aliases live beside the body TypedDicts
     KlingImageO1Resolution as KlingImageO1Resolution,
     KlingImageO1AspectRatio as KlingImageO1AspectRatio,
 )

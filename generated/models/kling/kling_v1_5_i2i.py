@@ -20,7 +20,7 @@ from modellix_typed.validation import UNSET, Issue, Unset, ValidationError
 if TYPE_CHECKING:
     from typing_extensions import deprecated
 
-    from .._bodies.kling import KlingV15I2IBody
+    from .._bodies.kling.kling_v1_5_i2i import KlingV15I2IBody
 
 __all__ = [
     "KlingV15I2I",
@@ -29,7 +29,7 @@ __all__ = [
     "KlingV15I2IResolution",
 ]
 
-from .._bodies.kling import (  # the Literal aliases live beside the body TypedDicts
+from .._bodies.kling.kling_v1_5_i2i import (  # the Literal aliases live beside the body TypedDicts
     KlingV15I2IImageReference as KlingV15I2IImageReference,
     KlingV15I2IAspectRatio as KlingV15I2IAspectRatio,
     KlingV15I2IResolution as KlingV15I2IResolution,

@@ -20,7 +20,7 @@ from modellix_typed.validation import UNSET, Issue, Unset, ValidationError
 if TYPE_CHECKING:
     from typing_extensions import deprecated
 
-    from .._bodies.kling import KlingV16T2VBody
+    from .._bodies.kling.kling_v1_6_t2v import KlingV16T2VBody
 
 __all__ = [
     "KlingV16T2V",
@@ -29,7 +29,7 @@ __all__ = [
     "KlingV16T2VDuration",
 ]
 
-from .._bodies.kling import (  # the Literal aliases live beside the body TypedDicts
+from .._bodies.kling.kling_v1_6_t2v import (  # the Literal aliases live beside the body TypedDicts
     KlingV16T2VMode as KlingV16T2VMode,
     KlingV16T2VAspectRatio as KlingV16T2VAspectRatio,
     KlingV16T2VDuration as KlingV16T2VDuration,

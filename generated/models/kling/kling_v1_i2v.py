@@ -21,7 +21,7 @@ from modellix_typed.validation import UNSET, Issue, Unset, ValidationError
 if TYPE_CHECKING:
     from typing_extensions import deprecated
 
-    from .._bodies.kling import KlingV1I2VBody
+    from .._bodies.kling.kling_v1_i2v import KlingV1I2VBody
 
 __all__ = [
     "KlingV1I2V",
@@ -29,7 +29,7 @@ __all__ = [
     "KlingV1I2VDuration",
 ]
 
-from .._bodies.kling import (  # the Literal aliases live beside the body TypedDicts
+from .._bodies.kling.kling_v1_i2v import (  # the Literal aliases live beside the body TypedDicts
     KlingV1I2VMode as KlingV1I2VMode,
     KlingV1I2VDuration as KlingV1I2VDuration,
 )

@@ -20,7 +20,7 @@ from modellix_typed.validation import UNSET, Issue, Unset, ValidationError
 if TYPE_CHECKING:
     from typing_extensions import deprecated
 
-    from .._bodies.kling import KlingV1T2VBody
+    from .._bodies.kling.kling_v1_t2v import KlingV1T2VBody
 
 __all__ = [
     "KlingV1T2V",
@@ -29,7 +29,7 @@ __all__ = [
     "KlingV1T2VDuration",
 ]
 
-from .._bodies.kling import (  # the Literal aliases live beside the body TypedDicts
+from .._bodies.kling.kling_v1_t2v import (  # the Literal aliases live beside the body TypedDicts
     KlingV1T2VMode as KlingV1T2VMode,
     KlingV1T2VAspectRatio as KlingV1T2VAspectRatio,
     KlingV1T2VDuration as KlingV1T2VDuration,

@@ -20,7 +20,7 @@ from modellix_typed.validation import UNSET, Issue, Unset, ValidationError
 if TYPE_CHECKING:
     from typing_extensions import deprecated
 
-    from .._bodies.kling import KlingV25TurboI2VBody
+    from .._bodies.kling.kling_v2_5_turbo_i2v import KlingV25TurboI2VBody
 
 __all__ = [
     "KlingV25TurboI2V",
@@ -28,7 +28,7 @@ __all__ = [
     "KlingV25TurboI2VDuration",
 ]
 
-from .._bodies.kling import (  # the Literal aliases live beside the body TypedDicts
+from .._bodies.kling.kling_v2_5_turbo_i2v import (  # the Literal aliases live beside the body TypedDicts
     KlingV25TurboI2VMode as KlingV25TurboI2VMode,
     KlingV25TurboI2VDuration as KlingV25TurboI2VDuration,
 )

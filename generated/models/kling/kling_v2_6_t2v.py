@@ -20,7 +20,7 @@ from modellix_typed.validation import UNSET, Issue, Unset, ValidationError
 if TYPE_CHECKING:
     from typing_extensions import deprecated
 
-    from .._bodies.kling import KlingV26T2VBody
+    from .._bodies.kling.kling_v2_6_t2v import KlingV26T2VBody
 
 __all__ = [
     "KlingV26T2V",
@@ -30,7 +30,7 @@ __all__ = [
     "KlingV26T2VDuration",
 ]
 
-from .._bodies.kling import (  # the Literal aliases live beside the body TypedDicts
+from .._bodies.kling.kling_v2_6_t2v import (  # the Literal aliases live beside the body TypedDicts
     KlingV26T2VSound as KlingV26T2VSound,
     KlingV26T2VMode as KlingV26T2VMode,
     KlingV26T2VAspectRatio as KlingV26T2VAspectRatio,

@@ -20,7 +20,7 @@ from modellix_typed.validation import UNSET, Issue, Unset, ValidationError
 if TYPE_CHECKING:
     from typing_extensions import deprecated
 
-    from .._bodies.kling import KlingV2NewI2IBody
+    from .._bodies.kling.kling_v2_new_i2i import KlingV2NewI2IBody
 
 __all__ = [
     "KlingV2NewI2I",
@@ -28,7 +28,7 @@ __all__ = [
     "KlingV2NewI2IResolution",
 ]
 
-from .._bodies.kling import (  # the Literal aliases live beside the body TypedDicts
+from .._bodies.kling.kling_v2_new_i2i import (  # the Literal aliases live beside the body TypedDicts
     KlingV2NewI2IAspectRatio as KlingV2NewI2IAspectRatio,
     KlingV2NewI2IResolution as KlingV2NewI2IResolution,
 )

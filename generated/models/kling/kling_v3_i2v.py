@@ -20,7 +20,7 @@ from modellix_typed.validation import UNSET, Issue, Unset, ValidationError
 if TYPE_CHECKING:
     from typing_extensions import deprecated
 
-    from .._bodies.kling import KlingV3I2VBody
+    from .._bodies.kling.kling_v3_i2v import KlingV3I2VBody
 
 __all__ = [
     "KlingV3I2V",
@@ -29,7 +29,7 @@ __all__ = [
     "KlingV3I2VAspectRatio",
 ]
 
-from .._bodies.kling import (  # the Literal aliases live beside the body TypedDicts
+from .._bodies.kling.kling_v3_i2v import (  # the Literal aliases live beside the body TypedDicts
     KlingV3I2VSound as KlingV3I2VSound,
     KlingV3I2VMode as KlingV3I2VMode,
     KlingV3I2VAspectRatio as KlingV3I2VAspectRatio,

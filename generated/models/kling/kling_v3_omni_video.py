@@ -21,7 +21,7 @@ from modellix_typed.validation import UNSET, Issue, Unset, ValidationError
 if TYPE_CHECKING:
     from typing_extensions import deprecated
 
-    from .._bodies.kling import KlingV3OmniVideoBody
+    from .._bodies.kling.kling_v3_omni_video import KlingV3OmniVideoBody
 
 __all__ = [
     "KlingV3OmniVideo",
@@ -29,7 +29,7 @@ __all__ = [
     "KlingV3OmniVideoSound",
 ]
 
-from .._bodies.kling import (  # the Literal aliases live beside the body TypedDicts
+from .._bodies.kling.kling_v3_omni_video import (  # the Literal aliases live beside the body TypedDicts
     KlingV3OmniVideoShotType as KlingV3OmniVideoShotType,
     KlingV3OmniVideoSound as KlingV3OmniVideoSound,
 )

@@ -21,7 +21,7 @@ from modellix_typed.validation import UNSET, Issue, ValidationError
 if TYPE_CHECKING:
     from typing_extensions import deprecated
 
-    from .._bodies.kling import KlingVideoEffectsBody
+    from .._bodies.kling.kling_video_effects import KlingVideoEffectsBody
 
 __all__ = [
     "KlingVideoEffects",

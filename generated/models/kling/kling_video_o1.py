@@ -21,14 +21,14 @@ from modellix_typed.validation import UNSET, Issue, Unset, ValidationError
 if TYPE_CHECKING:
     from typing_extensions import deprecated
 
-    from .._bodies.kling import KlingVideoO1Body
+    from .._bodies.kling.kling_video_o1 import KlingVideoO1Body
 
 __all__ = [
     "KlingVideoO1",
     "KlingVideoO1ShotType",
 ]
 
-from .._bodies.kling import (  # the Literal aliases live beside the body TypedDicts
+from .._bodies.kling.kling_video_o1 import (  # the Literal aliases live beside the body TypedDicts
     KlingVideoO1ShotType as KlingVideoO1ShotType,
 )
 

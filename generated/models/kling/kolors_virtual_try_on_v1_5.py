@@ -20,7 +20,7 @@ from modellix_typed.validation import UNSET, Issue, ValidationError
 if TYPE_CHECKING:
     from typing_extensions import deprecated
 
-    from .._bodies.kling import KolorsVirtualTryOnV15Body
+    from .._bodies.kling.kolors_virtual_try_on_v1_5 import KolorsVirtualTryOnV15Body
 
 __all__ = [
     "KolorsVirtualTryOnV15",

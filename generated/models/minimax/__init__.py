@@ -19,18 +19,16 @@ if _TYPE_CHECKING:
     from .minimax_image_01_t2i import MinimaxImage01T2I as MinimaxImage01T2I
     from .minimax_s2v_01 import MinimaxS2V01 as MinimaxS2V01
     from .minimax_t2v_01 import MinimaxT2V01 as MinimaxT2V01
-    from .._bodies.minimax import (
-        Hailuo02FL2VBody as Hailuo02FL2VBody,
-        Hailuo23FastI2VBody as Hailuo23FastI2VBody,
-        Hailuo23I2VBody as Hailuo23I2VBody,
-        MinimaxI2V01Body as MinimaxI2V01Body,
-        MinimaxI2V01LiveBody as MinimaxI2V01LiveBody,
-        MinimaxImage01I2IBody as MinimaxImage01I2IBody,
-        MinimaxImage01LiveI2IBody as MinimaxImage01LiveI2IBody,
-        MinimaxImage01T2IBody as MinimaxImage01T2IBody,
-        MinimaxS2V01Body as MinimaxS2V01Body,
-        MinimaxT2V01Body as MinimaxT2V01Body,
-    )
+    from .._bodies.minimax.hailuo_02_fl2v import Hailuo02FL2VBody as Hailuo02FL2VBody
+    from .._bodies.minimax.hailuo_2_3_fast_i2v import Hailuo23FastI2VBody as Hailuo23FastI2VBody
+    from .._bodies.minimax.hailuo_2_3_i2v import Hailuo23I2VBody as Hailuo23I2VBody
+    from .._bodies.minimax.minimax_i2v_01 import MinimaxI2V01Body as MinimaxI2V01Body
+    from .._bodies.minimax.minimax_i2v_01_live import MinimaxI2V01LiveBody as MinimaxI2V01LiveBody
+    from .._bodies.minimax.minimax_image_01_i2i import MinimaxImage01I2IBody as MinimaxImage01I2IBody
+    from .._bodies.minimax.minimax_image_01_live_i2i import MinimaxImage01LiveI2IBody as MinimaxImage01LiveI2IBody
+    from .._bodies.minimax.minimax_image_01_t2i import MinimaxImage01T2IBody as MinimaxImage01T2IBody
+    from .._bodies.minimax.minimax_s2v_01 import MinimaxS2V01Body as MinimaxS2V01Body
+    from .._bodies.minimax.minimax_t2v_01 import MinimaxT2V01Body as MinimaxT2V01Body
 
 _MODULES: dict[str, str] = {
     "Hailuo02FL2V": ".hailuo_02_fl2v",
@@ -43,16 +41,16 @@ _MODULES: dict[str, str] = {
     "MinimaxImage01T2I": ".minimax_image_01_t2i",
     "MinimaxS2V01": ".minimax_s2v_01",
     "MinimaxT2V01": ".minimax_t2v_01",
-    "Hailuo02FL2VBody": ".._bodies.minimax",
-    "Hailuo23FastI2VBody": ".._bodies.minimax",
-    "Hailuo23I2VBody": ".._bodies.minimax",
-    "MinimaxI2V01Body": ".._bodies.minimax",
-    "MinimaxI2V01LiveBody": ".._bodies.minimax",
-    "MinimaxImage01I2IBody": ".._bodies.minimax",
-    "MinimaxImage01LiveI2IBody": ".._bodies.minimax",
-    "MinimaxImage01T2IBody": ".._bodies.minimax",
-    "MinimaxS2V01Body": ".._bodies.minimax",
-    "MinimaxT2V01Body": ".._bodies.minimax",
+    "Hailuo02FL2VBody": ".._bodies.minimax.hailuo_02_fl2v",
+    "Hailuo23FastI2VBody": ".._bodies.minimax.hailuo_2_3_fast_i2v",
+    "Hailuo23I2VBody": ".._bodies.minimax.hailuo_2_3_i2v",
+    "MinimaxI2V01Body": ".._bodies.minimax.minimax_i2v_01",
+    "MinimaxI2V01LiveBody": ".._bodies.minimax.minimax_i2v_01_live",
+    "MinimaxImage01I2IBody": ".._bodies.minimax.minimax_image_01_i2i",
+    "MinimaxImage01LiveI2IBody": ".._bodies.minimax.minimax_image_01_live_i2i",
+    "MinimaxImage01T2IBody": ".._bodies.minimax.minimax_image_01_t2i",
+    "MinimaxS2V01Body": ".._bodies.minimax.minimax_s2v_01",
+    "MinimaxT2V01Body": ".._bodies.minimax.minimax_t2v_01",
 }
 
 __all__ = [

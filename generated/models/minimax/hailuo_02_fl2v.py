@@ -21,14 +21,14 @@ from modellix_typed.validation import UNSET, Issue, Unset, ValidationError
 if TYPE_CHECKING:
     from typing_extensions import deprecated
 
-    from .._bodies.minimax import Hailuo02FL2VBody
+    from .._bodies.minimax.hailuo_02_fl2v import Hailuo02FL2VBody
 
 __all__ = [
     "Hailuo02FL2V",
     "Hailuo02FL2VDuration",
 ]
 
-from .._bodies.minimax import (  # the Literal aliases live beside the body TypedDicts
+from .._bodies.minimax.hailuo_02_fl2v import (  # the Literal aliases live beside the body TypedDicts
     Hailuo02FL2VDuration as Hailuo02FL2VDuration,
 )
 

@@ -20,7 +20,7 @@ from modellix_typed.validation import UNSET, Issue, Unset, ValidationError
 if TYPE_CHECKING:
     from typing_extensions import deprecated
 
-    from .._bodies.minimax import Hailuo23FastI2VBody
+    from .._bodies.minimax.hailuo_2_3_fast_i2v import Hailuo23FastI2VBody
 
 __all__ = [
     "Hailuo23FastI2V",
@@ -28,7 +28,7 @@ __all__ = [
     "Hailuo23FastI2VResolution",
 ]
 
-from .._bodies.minimax import (  # the Literal aliases live beside the body TypedDicts
+from .._bodies.minimax.hailuo_2_3_fast_i2v import (  # the Literal aliases live beside the body TypedDicts
     Hailuo23FastI2VDuration as Hailuo23FastI2VDuration,
     Hailuo23FastI2VResolution as Hailuo23FastI2VResolution,
 )

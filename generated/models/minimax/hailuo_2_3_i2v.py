@@ -21,7 +21,7 @@ from modellix_typed.validation import UNSET, Issue, Unset, ValidationError
 if TYPE_CHECKING:
     from typing_extensions import deprecated
 
-    from .._bodies.minimax import Hailuo23I2VBody
+    from .._bodies.minimax.hailuo_2_3_i2v import Hailuo23I2VBody
 
 __all__ = [
     "Hailuo23I2V",
@@ -29,7 +29,7 @@ __all__ = [
     "Hailuo23I2VResolution",
 ]
 
-from .._bodies.minimax import (  # the Literal aliases live beside the body TypedDicts
+from .._bodies.minimax.hailuo_2_3_i2v import (  # the Literal aliases live beside the body TypedDicts
     Hailuo23I2VDuration as Hailuo23I2VDuration,
     Hailuo23I2VResolution as Hailuo23I2VResolution,
 )

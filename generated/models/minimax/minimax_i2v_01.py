@@ -20,7 +20,7 @@ from modellix_typed.validation import UNSET, Issue, Unset, ValidationError
 if TYPE_CHECKING:
     from typing_extensions import deprecated
 
-    from .._bodies.minimax import MinimaxI2V01Body
+    from .._bodies.minimax.minimax_i2v_01 import MinimaxI2V01Body
 
 __all__ = [
     "MinimaxI2V01",
@@ -28,7 +28,7 @@ __all__ = [
     "MinimaxI2V01Resolution",
 ]
 
-from .._bodies.minimax import (  # the Literal aliases live beside the body TypedDicts
+from .._bodies.minimax.minimax_i2v_01 import (  # the Literal aliases live beside the body TypedDicts
     MinimaxI2V01Duration as MinimaxI2V01Duration,
     MinimaxI2V01Resolution as MinimaxI2V01Resolution,
 )

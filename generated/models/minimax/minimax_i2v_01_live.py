@@ -20,7 +20,7 @@ from modellix_typed.validation import UNSET, Issue, Unset, ValidationError
 if TYPE_CHECKING:
     from typing_extensions import deprecated
 
-    from .._bodies.minimax import MinimaxI2V01LiveBody
+    from .._bodies.minimax.minimax_i2v_01_live import MinimaxI2V01LiveBody
 
 __all__ = [
     "MinimaxI2V01Live",
@@ -28,7 +28,7 @@ __all__ = [
     "MinimaxI2V01LiveResolution",
 ]
 
-from .._bodies.minimax import (  # the Literal aliases live beside the body TypedDicts
+from .._bodies.minimax.minimax_i2v_01_live import (  # the Literal aliases live beside the body TypedDicts
     MinimaxI2V01LiveDuration as MinimaxI2V01LiveDuration,
     MinimaxI2V01LiveResolution as MinimaxI2V01LiveResolution,
 )

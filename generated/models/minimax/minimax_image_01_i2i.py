@@ -21,14 +21,14 @@ from modellix_typed.validation import UNSET, Issue, ValidationError
 if TYPE_CHECKING:
     from typing_extensions import deprecated
 
-    from .._bodies.minimax import MinimaxImage01I2IBody
+    from .._bodies.minimax.minimax_image_01_i2i import MinimaxImage01I2IBody
 
 __all__ = [
     "MinimaxImage01I2I",
     "MinimaxImage01I2IAspectRatio",
 ]
 
-from .._bodies.minimax import (  # the Literal aliases live beside the body TypedDicts
+from .._bodies.minimax.minimax_image_01_i2i import (  # the Literal aliases live beside the body TypedDicts
     MinimaxImage01I2IAspectRatio as MinimaxImage01I2IAspectRatio,
 )
 

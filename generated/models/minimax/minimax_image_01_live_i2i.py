@@ -20,14 +20,14 @@ from modellix_typed.validation import UNSET, Issue, ValidationError
 if TYPE_CHECKING:
     from typing_extensions import deprecated
 
-    from .._bodies.minimax import MinimaxImage01LiveI2IBody
+    from .._bodies.minimax.minimax_image_01_live_i2i import MinimaxImage01LiveI2IBody
 
 __all__ = [
     "MinimaxImage01LiveI2I",
     "MinimaxImage01LiveI2IAspectRatio",
 ]
 
-from .._bodies.minimax import (  # the Literal aliases live beside the body TypedDicts
+from .._bodies.minimax.minimax_image_01_live_i2i import (  # the Literal aliases live beside the body TypedDicts
     MinimaxImage01LiveI2IAspectRatio as MinimaxImage01LiveI2IAspectRatio,
 )
 

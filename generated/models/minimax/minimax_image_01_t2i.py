@@ -21,14 +21,14 @@ from modellix_typed.validation import UNSET, Issue, Unset, ValidationError
 if TYPE_CHECKING:
     from typing_extensions import deprecated
 
-    from .._bodies.minimax import MinimaxImage01T2IBody
+    from .._bodies.minimax.minimax_image_01_t2i import MinimaxImage01T2IBody
 
 __all__ = [
     "MinimaxImage01T2I",
     "MinimaxImage01T2IAspectRatio",
 ]
 
-from .._bodies.minimax import (  # the Literal aliases live beside the body TypedDicts
+from .._bodies.minimax.minimax_image_01_t2i import (  # the Literal aliases live beside the body TypedDicts
     MinimaxImage01T2IAspectRatio as MinimaxImage01T2IAspectRatio,
 )
 

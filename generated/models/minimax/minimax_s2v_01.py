@@ -20,7 +20,7 @@ from modellix_typed.validation import UNSET, Issue, Unset, ValidationError
 if TYPE_CHECKING:
     from typing_extensions import deprecated
 
-    from .._bodies.minimax import MinimaxS2V01Body
+    from .._bodies.minimax.minimax_s2v_01 import MinimaxS2V01Body
 
 __all__ = [
     "MinimaxS2V01",

@@ -20,7 +20,7 @@ from modellix_typed.validation import UNSET, Issue, Unset, ValidationError
 if TYPE_CHECKING:
     from typing_extensions import deprecated
 
-    from .._bodies.minimax import MinimaxT2V01Body
+    from .._bodies.minimax.minimax_t2v_01 import MinimaxT2V01Body
 
 __all__ = [
     "MinimaxT2V01",
@@ -28,7 +28,7 @@ __all__ = [
     "MinimaxT2V01Resolution",
 ]
 
-from .._bodies.minimax import (  # the Literal aliases live beside the body TypedDicts
+from .._bodies.minimax.minimax_t2v_01 import (  # the Literal aliases live beside the body TypedDicts
     MinimaxT2V01Duration as MinimaxT2V01Duration,
     MinimaxT2V01Resolution as MinimaxT2V01Resolution,
 )

@@ -12,19 +12,17 @@ if _TYPE_CHECKING:
     from .gpt_image_1_5 import GptImage15 as GptImage15
     from .gpt_image_2 import GptImage2 as GptImage2
     from .gpt_image_2_edit import GptImage2Edit as GptImage2Edit
-    from .._bodies.openai import (
-        GptImage15Body as GptImage15Body,
-        GptImage2Body as GptImage2Body,
-        GptImage2EditBody as GptImage2EditBody,
-    )
+    from .._bodies.openai.gpt_image_1_5 import GptImage15Body as GptImage15Body
+    from .._bodies.openai.gpt_image_2 import GptImage2Body as GptImage2Body
+    from .._bodies.openai.gpt_image_2_edit import GptImage2EditBody as GptImage2EditBody
 
 _MODULES: dict[str, str] = {
     "GptImage15": ".gpt_image_1_5",
     "GptImage2": ".gpt_image_2",
     "GptImage2Edit": ".gpt_image_2_edit",
-    "GptImage15Body": ".._bodies.openai",
-    "GptImage2Body": ".._bodies.openai",
-    "GptImage2EditBody": ".._bodies.openai",
+    "GptImage15Body": ".._bodies.openai.gpt_image_1_5",
+    "GptImage2Body": ".._bodies.openai.gpt_image_2",
+    "GptImage2EditBody": ".._bodies.openai.gpt_image_2_edit",
 }
 
 __all__ = [

@@ -20,7 +20,7 @@ from modellix_typed.validation import UNSET, Issue, Unset, ValidationError
 if TYPE_CHECKING:
     from typing_extensions import deprecated
 
-    from .._bodies.openai import GptImage15Body
+    from .._bodies.openai.gpt_image_1_5 import GptImage15Body
 
 __all__ = [
     "GptImage15",
@@ -29,7 +29,7 @@ __all__ = [
     "GptImage15Background",
 ]
 
-from .._bodies.openai import (  # the Literal aliases live beside the body TypedDicts
+from .._bodies.openai.gpt_image_1_5 import (  # the Literal aliases live beside the body TypedDicts
     GptImage15Size as GptImage15Size,
     GptImage15Quality as GptImage15Quality,
     GptImage15Background as GptImage15Background,

@@ -20,7 +20,7 @@ from modellix_typed.validation import UNSET, Issue, Unset, ValidationError
 if TYPE_CHECKING:
     from typing_extensions import deprecated
 
-    from .._bodies.openai import GptImage2Body
+    from .._bodies.openai.gpt_image_2 import GptImage2Body
 
 __all__ = [
     "GptImage2",
@@ -28,7 +28,7 @@ __all__ = [
     "GptImage2Quality",
 ]
 
-from .._bodies.openai import (  # the Literal aliases live beside the body TypedDicts
+from .._bodies.openai.gpt_image_2 import (  # the Literal aliases live beside the body TypedDicts
     GptImage2Size as GptImage2Size,
     GptImage2Quality as GptImage2Quality,
 )

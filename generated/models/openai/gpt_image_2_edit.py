@@ -20,7 +20,7 @@ from modellix_typed.validation import UNSET, Issue, Unset, ValidationError
 if TYPE_CHECKING:
     from typing_extensions import deprecated
 
-    from .._bodies.openai import GptImage2EditBody
+    from .._bodies.openai.gpt_image_2_edit import GptImage2EditBody
 
 __all__ = [
     "GptImage2Edit",
@@ -28,7 +28,7 @@ __all__ = [
     "GptImage2EditQuality",
 ]
 
-from .._bodies.openai import (  # the Literal aliases live beside the body TypedDicts
+from .._bodies.openai.gpt_image_2_edit import (  # the Literal aliases live beside the body TypedDicts
     GptImage2EditSize as GptImage2EditSize,
     GptImage2EditQuality as GptImage2EditQuality,
 )

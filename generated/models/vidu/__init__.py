@@ -14,13 +14,11 @@ if _TYPE_CHECKING:
     from .viduq3_mix_r2v import Viduq3MixR2V as Viduq3MixR2V
     from .viduq3_pro_fl2v import Viduq3ProFL2V as Viduq3ProFL2V
     from .viduq3_turbo_i2v import Viduq3TurboI2V as Viduq3TurboI2V
-    from .._bodies.vidu import (
-        LipSyncBody as LipSyncBody,
-        TemplateStoryBody as TemplateStoryBody,
-        Viduq3MixR2VBody as Viduq3MixR2VBody,
-        Viduq3ProFL2VBody as Viduq3ProFL2VBody,
-        Viduq3TurboI2VBody as Viduq3TurboI2VBody,
-    )
+    from .._bodies.vidu.lip_sync import LipSyncBody as LipSyncBody
+    from .._bodies.vidu.template_story import TemplateStoryBody as TemplateStoryBody
+    from .._bodies.vidu.viduq3_mix_r2v import Viduq3MixR2VBody as Viduq3MixR2VBody
+    from .._bodies.vidu.viduq3_pro_fl2v import Viduq3ProFL2VBody as Viduq3ProFL2VBody
+    from .._bodies.vidu.viduq3_turbo_i2v import Viduq3TurboI2VBody as Viduq3TurboI2VBody
 
 _MODULES: dict[str, str] = {
     "LipSync": ".lip_sync",
@@ -28,11 +26,11 @@ _MODULES: dict[str, str] = {
     "Viduq3MixR2V": ".viduq3_mix_r2v",
     "Viduq3ProFL2V": ".viduq3_pro_fl2v",
     "Viduq3TurboI2V": ".viduq3_turbo_i2v",
-    "LipSyncBody": ".._bodies.vidu",
-    "TemplateStoryBody": ".._bodies.vidu",
-    "Viduq3MixR2VBody": ".._bodies.vidu",
-    "Viduq3ProFL2VBody": ".._bodies.vidu",
-    "Viduq3TurboI2VBody": ".._bodies.vidu",
+    "LipSyncBody": ".._bodies.vidu.lip_sync",
+    "TemplateStoryBody": ".._bodies.vidu.template_story",
+    "Viduq3MixR2VBody": ".._bodies.vidu.viduq3_mix_r2v",
+    "Viduq3ProFL2VBody": ".._bodies.vidu.viduq3_pro_fl2v",
+    "Viduq3TurboI2VBody": ".._bodies.vidu.viduq3_turbo_i2v",
 }
 
 __all__ = [

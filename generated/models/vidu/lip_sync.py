@@ -20,7 +20,7 @@ from modellix_typed.validation import UNSET, Issue, ValidationError
 if TYPE_CHECKING:
     from typing_extensions import deprecated
 
-    from .._bodies.vidu import LipSyncBody
+    from .._bodies.vidu.lip_sync import LipSyncBody
 
 __all__ = [
     "LipSync",

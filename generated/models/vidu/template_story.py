@@ -20,14 +20,14 @@ from modellix_typed.validation import UNSET, Issue, ValidationError
 if TYPE_CHECKING:
     from typing_extensions import deprecated
 
-    from .._bodies.vidu import TemplateStoryBody
+    from .._bodies.vidu.template_story import TemplateStoryBody
 
 __all__ = [
     "TemplateStory",
     "TemplateStoryStory",
 ]
 
-from .._bodies.vidu import (  # the Literal aliases live beside the body TypedDicts
+from .._bodies.vidu.template_story import (  # the Literal aliases live beside the body TypedDicts
     TemplateStoryStory as TemplateStoryStory,
 )
 

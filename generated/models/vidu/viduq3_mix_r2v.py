@@ -20,7 +20,7 @@ from modellix_typed.validation import UNSET, Issue, Unset, ValidationError
 if TYPE_CHECKING:
     from typing_extensions import deprecated
 
-    from .._bodies.vidu import Viduq3MixR2VBody
+    from .._bodies.vidu.viduq3_mix_r2v import Viduq3MixR2VBody
 
 __all__ = [
     "Viduq3MixR2V",
@@ -28,7 +28,7 @@ __all__ = [
     "Viduq3MixR2VResolution",
 ]
 
-from .._bodies.vidu import (  # the Literal aliases live beside the body TypedDicts
+from .._bodies.vidu.viduq3_mix_r2v import (  # the Literal aliases live beside the body TypedDicts
     Viduq3MixR2VAspectRatio as Viduq3MixR2VAspectRatio,
     Viduq3MixR2VResolution as Viduq3MixR2VResolution,
 )

@@ -20,14 +20,14 @@ from modellix_typed.validation import UNSET, Issue, Unset, ValidationError
 if TYPE_CHECKING:
     from typing_extensions import deprecated
 
-    from .._bodies.vidu import Viduq3ProFL2VBody
+    from .._bodies.vidu.viduq3_pro_fl2v import Viduq3ProFL2VBody
 
 __all__ = [
     "Viduq3ProFL2V",
     "Viduq3ProFL2VResolution",
 ]
 
-from .._bodies.vidu import (  # the Literal aliases live beside the body TypedDicts
+from .._bodies.vidu.viduq3_pro_fl2v import (  # the Literal aliases live beside the body TypedDicts
     Viduq3ProFL2VResolution as Viduq3ProFL2VResolution,
 )
 

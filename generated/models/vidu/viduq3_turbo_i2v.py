@@ -20,14 +20,14 @@ from modellix_typed.validation import UNSET, Issue, Unset, ValidationError
 if TYPE_CHECKING:
     from typing_extensions import deprecated
 
-    from .._bodies.vidu import Viduq3TurboI2VBody
+    from .._bodies.vidu.viduq3_turbo_i2v import Viduq3TurboI2VBody
 
 __all__ = [
     "Viduq3TurboI2V",
     "Viduq3TurboI2VResolution",
 ]
 
-from .._bodies.vidu import (  # the Literal aliases live beside the body TypedDicts
+from .._bodies.vidu.viduq3_turbo_i2v import (  # the Literal aliases live beside the body TypedDicts
     Viduq3TurboI2VResolution as Viduq3TurboI2VResolution,
 )
 
