@@ -14,7 +14,7 @@ import re
 
 import attrs
 
-from modellix_typed.codegen.gen_model import GenerateError, ModelView
+from modellix_typed.codegen.gen_model import ModelView
 
 
 @attrs.frozen
