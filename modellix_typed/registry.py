@@ -2,6 +2,7 @@
 
 Listing reads the generated catalog (plain data); :func:`get` (and what calls it) imports only the one module
 that defines the requested class, found by the generator's naming rules (the catalog is not read).
+Packages generated into a user's own codebase join by :func:`register_package` (see :mod:`.model_packages`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from typing import Any
 
 import attrs
 
-from .errors import ModellixError
+from . import model_packages
+from .errors import ConfigurationError, ModellixError
+from .models._typed_calls import typed_function
 from .naming import class_name, module_name, package_name
 from .request import RequestModel, canonical_path
 
@@ -42,6 +45,8 @@ class CatalogEntry:
     title: str
     class_name: str
     module: str
+    package: str = model_packages.SHIPPED
+    """The generated models package that defines it (``mypkg.models`` for a registered package)."""
 
     @property
     def path(self) -> str:
@@ -51,13 +56,42 @@ class CatalogEntry:
     @property
     def import_path(self) -> str:
         """``from <module> import <class_name>`` spelled as ``modellix_typed.models.<pkg>.<mod>:<Class>``."""
-        return f"modellix_typed.models.{self.module}:{self.class_name}"
+        return f"{self.package}.{self.module}:{self.class_name}"
+
+
+def register_package(package: str) -> None:
+    """Make the models generated into ``package`` (``codegen generate --out src/mypkg`` makes ``mypkg.models``)
+    reachable by slug: :func:`get`, ``submit(slug, body)``, listing, JSON Schema. Its classes win over the
+    shipped ones for the same slug. The CLI reads ``MODELLIX_MODELS_PACKAGES`` or the ``modellix_typed.models``
+    entry point group instead."""
+    if model_packages.register(package):
+        _CLASSES.clear()
+        try:
+            _catalog()  # fail now, naming the package, if it is not a generated one
+        except ConfigurationError:
+            model_packages.unregister(package)
+            raise
 
 
 def _catalog() -> Mapping[str, Mapping[str, str]]:
-    from .models._catalog import CATALOG
+    """Every package's catalog merged (a registered package's entry wins), each entry naming its package."""
+    order = model_packages.search_order()
+    if len(order) == 1:
+        from .models._catalog import CATALOG
 
-    return CATALOG
+        return CATALOG
+    merged: dict[str, Mapping[str, str]] = {}
+    for package in reversed(order):
+        try:
+            catalog: Mapping[str, Mapping[str, str]] = importlib.import_module(f"{package}._catalog").CATALOG
+        except ImportError as exc:
+            raise ConfigurationError(
+                f"model package {package!r} (registered, or from {model_packages.ENV_PACKAGES} or the "
+                f"{model_packages.ENTRY_POINT_GROUP!r} entry points) has no generated catalog: {exc}"
+            ) from exc
+        for slug, entry in catalog.items():
+            merged[slug] = {**entry, "package": package} if package != model_packages.SHIPPED else entry
+    return merged
 
 
 def _info(slug: str, entry: Mapping[str, str]) -> CatalogEntry:
@@ -72,6 +106,7 @@ def _info(slug: str, entry: Mapping[str, str]) -> CatalogEntry:
         title=entry["title"],
         class_name=entry["class_name"],
         module=entry["module"],
+        package=entry.get("package", model_packages.SHIPPED),
     )
 
 
@@ -100,10 +135,13 @@ def get(slug: str) -> type[RequestModel]:
     generator's naming rules; the catalog is read only when that fails (unknown slug: did-you-mean)."""
     cls = _CLASSES.get(slug)
     if cls is None:
-        cls = find_class(f"{__package__}.models", slug)
-        if cls is None:
+        for package in model_packages.search_order():
+            cls = find_class(package, slug)
+            if cls is not None:
+                break
+        else:
             entry = info(slug)
-            module = importlib.import_module(f"{__package__}.models.{entry.module}")
+            module = importlib.import_module(f"{entry.package}.{entry.module}")
             cls = getattr(module, entry.class_name)
         _CLASSES[slug] = cls
     return cls
@@ -141,11 +179,13 @@ def list_models(provider: str | None = None, task_type: str | None = None) -> li
     ]
 
 
+@typed_function  # the body's TypedDict by slug, for type checkers (generated)
 def validate(slug: str, data: Mapping[str, Any]) -> RequestModel:
     """Validate a plain JSON body against ``slug``'s documented rules; raises ValidationError with every issue."""
     return get(slug).from_dict(data)
 
 
+@typed_function
 def check(slug: str, data: Mapping[str, Any]) -> None:
     """Validate-only :func:`validate`: the same issues in the same ValidationError, no request object built."""
     get(slug).validate_dict(data)

@@ -5,3 +5,25 @@ Nothing is imported here; importing a class loads only its own module, e.g.
 ``from modellix_typed.models.alibaba import Happyhorse10I2V``.
 Use :mod:`modellix_typed.registry` to look classes up by slug.
 """
+
+from __future__ import annotations
+
+import importlib as _importlib
+from typing import Any as _Any
+
+
+def _providers() -> list[str]:
+    import pkgutil  # only when asked: the folder lists the providers (the file stays the same size)
+
+    return sorted(info.name for info in pkgutil.iter_modules(__path__) if info.ispkg and not info.name.startswith("_"))
+
+
+def __getattr__(name: str) -> _Any:
+    if name.startswith("_") or name not in _providers():
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return _importlib.import_module(f".{name}", __name__)
+
+
+def __dir__() -> list[str]:
+    """The provider subpackages (what a REPL or notebook completes after ``modellix_typed.models.``)."""
+    return _providers()

@@ -35,6 +35,7 @@ from ..errors import (
     NotFound,
 )
 from ..local_file import LocalFile
+from ..models._typed_calls import typed_method
 from ..polling import PollPolicy, check_timeout
 from ..pollstats import PollStatsSetting
 from ..pollstats import resolve as resolve_poll_stats
@@ -112,6 +113,7 @@ class AsyncModellix(ClientBase):
         await self._transport.aclose()
         self._limiter.close()
 
+    @typed_method  # the body's TypedDict by slug, for type checkers (generated)
     async def submit(
         self,
         request: RequestLike,
@@ -163,6 +165,7 @@ class AsyncModellix(ClientBase):
             task_id, prepared.slug, submitted_at, prepared.task_type, client=self, uploads=prepared.uploads
         )
 
+    @typed_method  # the body's TypedDict by slug, for type checkers (generated)
     async def run(
         self,
         request: RequestLike,

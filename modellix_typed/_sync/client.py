@@ -37,6 +37,7 @@ from ..errors import (
     NotFound,
 )
 from ..local_file import LocalFile
+from ..models._typed_calls import typed_method
 from ..polling import PollPolicy, check_timeout
 from ..pollstats import PollStatsSetting
 from ..pollstats import resolve as resolve_poll_stats
@@ -114,6 +115,7 @@ class Modellix(ClientBase):
         self._transport.close()
         self._limiter.close()
 
+    @typed_method  # the body's TypedDict by slug, for type checkers (generated)
     def submit(
         self,
         request: RequestLike,
@@ -165,6 +167,7 @@ class Modellix(ClientBase):
             task_id, prepared.slug, submitted_at, prepared.task_type, client=self, uploads=prepared.uploads
         )
 
+    @typed_method  # the body's TypedDict by slug, for type checkers (generated)
     def run(
         self,
         request: RequestLike,

@@ -75,11 +75,19 @@ def test_cost_per_model_is_flat_and_one_class_costs_the_same_in_a_bigger_catalog
     assert [name for name in large["import"] if not name.startswith("modellix_typed.")] == [  # type: ignore[attr-defined]
         PACKAGE,
         f"{PACKAGE}.models",
+        f"{PACKAGE}.models._bodies",  # the model's own body TypedDict and Literal aliases (one small module)
+        f"{PACKAGE}.models._bodies.google",
+        f"{PACKAGE}.models._bodies.google.nano_banana",
         f"{PACKAGE}.models.google",
         f"{PACKAGE}.models.google.nano_banana",
     ]
     assert small["import_bytes"] == large["import_bytes"]
     assert small["slug"] == large["slug"] == ["MinimaxT2V01", "minimax/minimax-t2v-01"]
-    by_slug = [f"{PACKAGE}.models.minimax", f"{PACKAGE}.models.minimax.minimax_t2v_01"]
+    by_slug = [
+        f"{PACKAGE}.models._bodies.minimax",
+        f"{PACKAGE}.models._bodies.minimax.minimax_t2v_01",
+        f"{PACKAGE}.models.minimax",
+        f"{PACKAGE}.models.minimax.minimax_t2v_01",
+    ]
     assert small["by_slug"] == large["by_slug"] == by_slug
     assert small["slug_bytes"] == large["slug_bytes"]

@@ -1,5 +1,6 @@
 """Importing one model class costs little on top of attrs: only our six small runtime modules, its provider
-package and its own module load (no json, difflib, regex engine or HTTP stack), checked by what is loaded, not
+package, its own body TypedDict module and its own module load (no json, difflib,
+regex engine or HTTP stack), checked by what is loaded, not
 by timing (the timing is `make bench`'s `imports` topic)."""
 
 from __future__ import annotations
@@ -17,8 +18,12 @@ EXPECTED = {
     "modellix_typed.validation",
     "modellix_typed.local_file",
     "modellix_typed.request",
+    "modellix_typed.constructor",
     "modellix_typed.models",
     "modellix_typed.models.google",
+    "modellix_typed.models._bodies",
+    "modellix_typed.models._bodies.google",
+    "modellix_typed.models._bodies.google.nano_banana",  # its Literal aliases, beside its body TypedDict
     "modellix_typed.models.google.nano_banana",
 }
 

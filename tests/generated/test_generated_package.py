@@ -138,10 +138,19 @@ print(json.dumps([after_package, after_list, after_class, n, "openapi_python_cli
 """
     after_package, after_list, after_class, count, heavy = json.loads(_run(probe))
     assert after_package == []
-    assert after_list == ["modellix_typed.models._catalog"]
+    # the registry's typed signatures: a decorator that returns the function unchanged at run time, no model
+    assert after_list == ["modellix_typed.models._catalog", "modellix_typed.models._typed_calls"]
     assert count == len(load_index())
     assert after_class == sorted(
-        ["modellix_typed.models._catalog", provider_pkg, f"modellix_typed.models.{info.module}"]
+        [
+            "modellix_typed.models._catalog",
+            "modellix_typed.models._typed_calls",
+            "modellix_typed.models._bodies",
+            f"modellix_typed.models._bodies.{info.module.split('.')[0]}",
+            f"modellix_typed.models._bodies.{info.module}",
+            provider_pkg,
+            f"modellix_typed.models.{info.module}",
+        ]
     )
     assert heavy is False
 

@@ -8,13 +8,19 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from typing import Any, ClassVar, Final, Literal, Self, TypeAlias
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal, Never, Self, overload
 
 import attrs
 
 from modellix_typed import validation as v
+from modellix_typed.constructor import PUBLIC_SIGNATURE, unknown_arguments
 from modellix_typed.request import Endpoint, RequestModel
 from modellix_typed.validation import UNSET, Issue, Unset, ValidationError
+
+if TYPE_CHECKING:
+    from typing_extensions import deprecated
+
+    from .._bodies.alibaba.qwen_image import QwenImageBody
 
 __all__ = [
     "QwenImage",
@@ -22,8 +28,10 @@ __all__ = [
     "QwenImageN",
 ]
 
-QwenImageSize: TypeAlias = Literal["1664*928", "1472*1140", "1328*1328", "1140*1472", "928*1664"]
-QwenImageN: TypeAlias = Literal[1]
+from .._bodies.alibaba.qwen_image import (  # the Literal aliases live beside the body TypedDicts
+    QwenImageSize as QwenImageSize,
+    QwenImageN as QwenImageN,
+)
 
 
 _ATTRIBUTES: Final[dict[str, str]] = {
@@ -164,6 +172,7 @@ class QwenImage(RequestModel):
     extra_body: Mapping[str, Any] | None
     _fields_set: set[str] = attrs.field(alias="_fields_set", repr=False, eq=False)
     """Which fields were set (to_dict sends only those); an init argument only so attrs.evolve can carry it."""
+    __signature__: ClassVar[Any] = PUBLIC_SIGNATURE
 
     def __init__(
         self,
@@ -176,7 +185,10 @@ class QwenImage(RequestModel):
         prompt_extend: bool | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         _fields_set: set[str] | None = None,
+        **_unknown: Never,
     ) -> None:
+        if _unknown:
+            raise unknown_arguments(type(self), _unknown)
         _issues: list[Issue] = []
         self._assign(
             _issues,
@@ -252,6 +264,17 @@ class QwenImage(RequestModel):
         _put_extra_body(self, v.check_extra_body(extra_body, self._DOCUMENTED, _issues))
         _put__fields_set(self, _set)
 
+    if TYPE_CHECKING:
+
+        @overload
+        @classmethod
+        def from_dict(cls, data: QwenImageBody) -> Self: ...
+
+        @overload
+        @classmethod
+        @deprecated("the body is not a QwenImageBody: a key or value alibaba/qwen-image does not document")
+        def from_dict(cls, data: Mapping[str, Any]) -> Self: ...
+
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Build from a JSON body; unknown keys and every broken rule are reported in one ValidationError."""
@@ -323,6 +346,17 @@ class QwenImage(RequestModel):
         if len(_set) != len(_data):  # a key that is not a documented field (reported first)
             _issues[_mark:_mark] = v.unknown_keys(_data, _prefix, _cls._DOCUMENTED)
         return _self
+
+    if TYPE_CHECKING:
+
+        @overload
+        @classmethod
+        def validate_dict(cls, data: QwenImageBody) -> None: ...
+
+        @overload
+        @classmethod
+        @deprecated("the body is not a QwenImageBody: a key or value alibaba/qwen-image does not document")
+        def validate_dict(cls, data: Mapping[str, Any]) -> None: ...
 
     @classmethod
     def validate_dict(cls, data: Mapping[str, Any]) -> None:

@@ -8,26 +8,28 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from typing import Any, ClassVar, Final, Literal, Self, TypeAlias
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal, Never, Self, overload
 
 import attrs
 
 from modellix_typed import validation as v
+from modellix_typed.constructor import PUBLIC_SIGNATURE, unknown_arguments
 from modellix_typed.request import Endpoint, RequestModel
 from modellix_typed.validation import UNSET, Issue, ValidationError
+
+if TYPE_CHECKING:
+    from typing_extensions import deprecated
+
+    from .._bodies.alibaba.wan2_1_vace_plus import Wan21VacePlusBody
 
 __all__ = [
     "Wan21VacePlus",
     "Wan21VacePlusFunction",
 ]
 
-Wan21VacePlusFunction: TypeAlias = Literal[
-    "image_reference",
-    "video_repainting",
-    "video_edit",
-    "video_extension",
-    "video_outpainting",
-]
+from .._bodies.alibaba.wan2_1_vace_plus import (  # the Literal aliases live beside the body TypedDicts
+    Wan21VacePlusFunction as Wan21VacePlusFunction,
+)
 
 
 _ATTRIBUTES: Final[dict[str, str]] = {
@@ -130,6 +132,7 @@ class Wan21VacePlus(RequestModel):
     extra_body: Mapping[str, Any] | None
     _fields_set: set[str] = attrs.field(alias="_fields_set", repr=False, eq=False)
     """Which fields were set (to_dict sends only those); an init argument only so attrs.evolve can carry it."""
+    __signature__: ClassVar[Any] = PUBLIC_SIGNATURE
 
     def __init__(
         self,
@@ -139,7 +142,10 @@ class Wan21VacePlus(RequestModel):
         ref_images_url: list[str | v.LocalFile] | None = None,
         extra_body: Mapping[str, Any] | None = None,
         _fields_set: set[str] | None = None,
+        **_unknown: Never,
     ) -> None:
+        if _unknown:
+            raise unknown_arguments(type(self), _unknown)
         _issues: list[Issue] = []
         self._assign(
             _issues,
@@ -188,6 +194,17 @@ class Wan21VacePlus(RequestModel):
         _put_extra_body(self, v.check_extra_body(extra_body, self._DOCUMENTED, _issues))
         _put__fields_set(self, _set)
 
+    if TYPE_CHECKING:
+
+        @overload
+        @classmethod
+        def from_dict(cls, data: Wan21VacePlusBody) -> Self: ...
+
+        @overload
+        @classmethod
+        @deprecated("the body is not a Wan21VacePlusBody: a key or value alibaba/wan2.1-vace-plus does not document")
+        def from_dict(cls, data: Mapping[str, Any]) -> Self: ...
+
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Build from a JSON body; unknown keys and every broken rule are reported in one ValidationError."""
@@ -235,6 +252,17 @@ class Wan21VacePlus(RequestModel):
         if len(_set) != len(_data):  # a key that is not a documented field (reported first)
             _issues[_mark:_mark] = v.unknown_keys(_data, _prefix, _cls._DOCUMENTED)
         return _self
+
+    if TYPE_CHECKING:
+
+        @overload
+        @classmethod
+        def validate_dict(cls, data: Wan21VacePlusBody) -> None: ...
+
+        @overload
+        @classmethod
+        @deprecated("the body is not a Wan21VacePlusBody: a key or value alibaba/wan2.1-vace-plus does not document")
+        def validate_dict(cls, data: Mapping[str, Any]) -> None: ...
 
     @classmethod
     def validate_dict(cls, data: Mapping[str, Any]) -> None:

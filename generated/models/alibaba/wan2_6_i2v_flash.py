@@ -8,13 +8,19 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from typing import Any, ClassVar, Final, Literal, Self, TypeAlias
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal, Never, Self, overload
 
 import attrs
 
 from modellix_typed import validation as v
+from modellix_typed.constructor import PUBLIC_SIGNATURE, unknown_arguments
 from modellix_typed.request import Endpoint, RequestModel
 from modellix_typed.validation import UNSET, Issue, Unset, ValidationError
+
+if TYPE_CHECKING:
+    from typing_extensions import deprecated
+
+    from .._bodies.alibaba.wan2_6_i2v_flash import Wan26I2VFlashBody
 
 __all__ = [
     "Wan26I2VFlash",
@@ -22,8 +28,10 @@ __all__ = [
     "Wan26I2VFlashShotType",
 ]
 
-Wan26I2VFlashResolution: TypeAlias = Literal["480P", "720P", "1080P"]
-Wan26I2VFlashShotType: TypeAlias = Literal["single", "multi"]
+from .._bodies.alibaba.wan2_6_i2v_flash import (  # the Literal aliases live beside the body TypedDicts
+    Wan26I2VFlashResolution as Wan26I2VFlashResolution,
+    Wan26I2VFlashShotType as Wan26I2VFlashShotType,
+)
 
 
 _ATTRIBUTES: Final[dict[str, str]] = {
@@ -220,6 +228,7 @@ class Wan26I2VFlash(RequestModel):
     extra_body: Mapping[str, Any] | None
     _fields_set: set[str] = attrs.field(alias="_fields_set", repr=False, eq=False)
     """Which fields were set (to_dict sends only those); an init argument only so attrs.evolve can carry it."""
+    __signature__: ClassVar[Any] = PUBLIC_SIGNATURE
 
     def __init__(
         self,
@@ -236,7 +245,10 @@ class Wan26I2VFlash(RequestModel):
         shot_type: Wan26I2VFlashShotType | None = None,
         extra_body: Mapping[str, Any] | None = None,
         _fields_set: set[str] | None = None,
+        **_unknown: Never,
     ) -> None:
+        if _unknown:
+            raise unknown_arguments(type(self), _unknown)
         _issues: list[Issue] = []
         self._assign(
             _issues,
@@ -347,6 +359,17 @@ class Wan26I2VFlash(RequestModel):
         _put_extra_body(self, v.check_extra_body(extra_body, self._DOCUMENTED, _issues))
         _put__fields_set(self, _set)
 
+    if TYPE_CHECKING:
+
+        @overload
+        @classmethod
+        def from_dict(cls, data: Wan26I2VFlashBody) -> Self: ...
+
+        @overload
+        @classmethod
+        @deprecated("the body is not a Wan26I2VFlashBody: a key or value alibaba/wan2.6-i2v-flash does not document")
+        def from_dict(cls, data: Mapping[str, Any]) -> Self: ...
+
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Build from a JSON body; unknown keys and every broken rule are reported in one ValidationError."""
@@ -449,6 +472,17 @@ class Wan26I2VFlash(RequestModel):
         if len(_set) != len(_data):  # a key that is not a documented field (reported first)
             _issues[_mark:_mark] = v.unknown_keys(_data, _prefix, _cls._DOCUMENTED)
         return _self
+
+    if TYPE_CHECKING:
+
+        @overload
+        @classmethod
+        def validate_dict(cls, data: Wan26I2VFlashBody) -> None: ...
+
+        @overload
+        @classmethod
+        @deprecated("the body is not a Wan26I2VFlashBody: a key or value alibaba/wan2.6-i2v-flash does not document")
+        def validate_dict(cls, data: Mapping[str, Any]) -> None: ...
 
     @classmethod
     def validate_dict(cls, data: Mapping[str, Any]) -> None:

@@ -8,13 +8,19 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from typing import Any, ClassVar, Final, Literal, Self, TypeAlias
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal, Never, Self, overload
 
 import attrs
 
 from modellix_typed import validation as v
+from modellix_typed.constructor import PUBLIC_SIGNATURE, unknown_arguments
 from modellix_typed.request import Endpoint, RequestModel
 from modellix_typed.validation import UNSET, Issue, Unset, ValidationError
+
+if TYPE_CHECKING:
+    from typing_extensions import deprecated
+
+    from .._bodies.alibaba.wan2_6_t2v import Wan26T2VBody
 
 __all__ = [
     "Wan26T2V",
@@ -22,19 +28,10 @@ __all__ = [
     "Wan26T2VShotType",
 ]
 
-Wan26T2VSize: TypeAlias = Literal[
-    "1280*720",
-    "720*1280",
-    "960*960",
-    "1088*832",
-    "832*1088",
-    "1920*1080",
-    "1080*1920",
-    "1440*1440",
-    "1632*1248",
-    "1248*1632",
-]
-Wan26T2VShotType: TypeAlias = Literal["single", "multi"]
+from .._bodies.alibaba.wan2_6_t2v import (  # the Literal aliases live beside the body TypedDicts
+    Wan26T2VSize as Wan26T2VSize,
+    Wan26T2VShotType as Wan26T2VShotType,
+)
 
 
 _ATTRIBUTES: Final[dict[str, str]] = {
@@ -216,6 +213,7 @@ class Wan26T2V(RequestModel):
     extra_body: Mapping[str, Any] | None
     _fields_set: set[str] = attrs.field(alias="_fields_set", repr=False, eq=False)
     """Which fields were set (to_dict sends only those); an init argument only so attrs.evolve can carry it."""
+    __signature__: ClassVar[Any] = PUBLIC_SIGNATURE
 
     def __init__(
         self,
@@ -230,7 +228,10 @@ class Wan26T2V(RequestModel):
         seed: int | None = None,
         extra_body: Mapping[str, Any] | None = None,
         _fields_set: set[str] | None = None,
+        **_unknown: Never,
     ) -> None:
+        if _unknown:
+            raise unknown_arguments(type(self), _unknown)
         _issues: list[Issue] = []
         self._assign(
             _issues,
@@ -323,6 +324,17 @@ class Wan26T2V(RequestModel):
         _put_extra_body(self, v.check_extra_body(extra_body, self._DOCUMENTED, _issues))
         _put__fields_set(self, _set)
 
+    if TYPE_CHECKING:
+
+        @overload
+        @classmethod
+        def from_dict(cls, data: Wan26T2VBody) -> Self: ...
+
+        @overload
+        @classmethod
+        @deprecated("the body is not a Wan26T2VBody: a key or value alibaba/wan2.6-t2v does not document")
+        def from_dict(cls, data: Mapping[str, Any]) -> Self: ...
+
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Build from a JSON body; unknown keys and every broken rule are reported in one ValidationError."""
@@ -409,6 +421,17 @@ class Wan26T2V(RequestModel):
         if len(_set) != len(_data):  # a key that is not a documented field (reported first)
             _issues[_mark:_mark] = v.unknown_keys(_data, _prefix, _cls._DOCUMENTED)
         return _self
+
+    if TYPE_CHECKING:
+
+        @overload
+        @classmethod
+        def validate_dict(cls, data: Wan26T2VBody) -> None: ...
+
+        @overload
+        @classmethod
+        @deprecated("the body is not a Wan26T2VBody: a key or value alibaba/wan2.6-t2v does not document")
+        def validate_dict(cls, data: Mapping[str, Any]) -> None: ...
 
     @classmethod
     def validate_dict(cls, data: Mapping[str, Any]) -> None:

@@ -8,13 +8,19 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from typing import Any, ClassVar, Final, Literal, Self, TypeAlias
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal, Never, Self, overload
 
 import attrs
 
 from modellix_typed import validation as v
+from modellix_typed.constructor import PUBLIC_SIGNATURE, unknown_arguments
 from modellix_typed.request import Endpoint, RequestModel
 from modellix_typed.validation import UNSET, Issue, Unset, ValidationError
+
+if TYPE_CHECKING:
+    from typing_extensions import deprecated
+
+    from .._bodies.alibaba.wan2_7_videoedit import Wan27VideoeditBody
 
 __all__ = [
     "Wan27Videoedit",
@@ -23,9 +29,11 @@ __all__ = [
     "Wan27VideoeditDuration",
 ]
 
-Wan27VideoeditResolution: TypeAlias = Literal["720P", "1080P"]
-Wan27VideoeditRatio: TypeAlias = Literal["16:9", "9:16", "1:1", "4:3", "3:4"]
-Wan27VideoeditDuration: TypeAlias = Literal[0, 2, 3, 4, 5, 6, 7, 8, 9, 10]
+from .._bodies.alibaba.wan2_7_videoedit import (  # the Literal aliases live beside the body TypedDicts
+    Wan27VideoeditResolution as Wan27VideoeditResolution,
+    Wan27VideoeditRatio as Wan27VideoeditRatio,
+    Wan27VideoeditDuration as Wan27VideoeditDuration,
+)
 
 
 _ATTRIBUTES: Final[dict[str, str]] = {
@@ -202,6 +210,7 @@ class Wan27Videoedit(RequestModel):
     extra_body: Mapping[str, Any] | None
     _fields_set: set[str] = attrs.field(alias="_fields_set", repr=False, eq=False)
     """Which fields were set (to_dict sends only those); an init argument only so attrs.evolve can carry it."""
+    __signature__: ClassVar[Any] = PUBLIC_SIGNATURE
 
     def __init__(
         self,
@@ -216,7 +225,10 @@ class Wan27Videoedit(RequestModel):
         audio_setting: str | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         _fields_set: set[str] | None = None,
+        **_unknown: Never,
     ) -> None:
+        if _unknown:
+            raise unknown_arguments(type(self), _unknown)
         _issues: list[Issue] = []
         self._assign(
             _issues,
@@ -309,6 +321,17 @@ class Wan27Videoedit(RequestModel):
         _put_extra_body(self, v.check_extra_body(extra_body, self._DOCUMENTED, _issues))
         _put__fields_set(self, _set)
 
+    if TYPE_CHECKING:
+
+        @overload
+        @classmethod
+        def from_dict(cls, data: Wan27VideoeditBody) -> Self: ...
+
+        @overload
+        @classmethod
+        @deprecated("the body is not a Wan27VideoeditBody: a key or value alibaba/wan2.7-videoedit does not document")
+        def from_dict(cls, data: Mapping[str, Any]) -> Self: ...
+
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Build from a JSON body; unknown keys and every broken rule are reported in one ValidationError."""
@@ -395,6 +418,17 @@ class Wan27Videoedit(RequestModel):
         if len(_set) != len(_data):  # a key that is not a documented field (reported first)
             _issues[_mark:_mark] = v.unknown_keys(_data, _prefix, _cls._DOCUMENTED)
         return _self
+
+    if TYPE_CHECKING:
+
+        @overload
+        @classmethod
+        def validate_dict(cls, data: Wan27VideoeditBody) -> None: ...
+
+        @overload
+        @classmethod
+        @deprecated("the body is not a Wan27VideoeditBody: a key or value alibaba/wan2.7-videoedit does not document")
+        def validate_dict(cls, data: Mapping[str, Any]) -> None: ...
 
     @classmethod
     def validate_dict(cls, data: Mapping[str, Any]) -> None:

@@ -8,13 +8,19 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from typing import Any, ClassVar, Final, Literal, Self, TypeAlias
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal, Never, Self, overload
 
 import attrs
 
 from modellix_typed import validation as v
+from modellix_typed.constructor import PUBLIC_SIGNATURE, unknown_arguments
 from modellix_typed.request import Endpoint, RequestModel
 from modellix_typed.validation import UNSET, Issue, Unset, ValidationError
+
+if TYPE_CHECKING:
+    from typing_extensions import deprecated
+
+    from .._bodies.alibaba.wanx2_1_kf2v_plus import Wanx21KF2VPlusBody
 
 __all__ = [
     "Wanx21KF2VPlus",
@@ -23,9 +29,11 @@ __all__ = [
     "Wanx21KF2VPlusDuration",
 ]
 
-Wanx21KF2VPlusTemplate: TypeAlias = Literal["hanfu-1", "solaron", "magazine", "mech1", "mech2"]
-Wanx21KF2VPlusResolution: TypeAlias = Literal["720P"]
-Wanx21KF2VPlusDuration: TypeAlias = Literal[5]
+from .._bodies.alibaba.wanx2_1_kf2v_plus import (  # the Literal aliases live beside the body TypedDicts
+    Wanx21KF2VPlusTemplate as Wanx21KF2VPlusTemplate,
+    Wanx21KF2VPlusResolution as Wanx21KF2VPlusResolution,
+    Wanx21KF2VPlusDuration as Wanx21KF2VPlusDuration,
+)
 
 
 _ATTRIBUTES: Final[dict[str, str]] = {
@@ -210,6 +218,7 @@ class Wanx21KF2VPlus(RequestModel):
     extra_body: Mapping[str, Any] | None
     _fields_set: set[str] = attrs.field(alias="_fields_set", repr=False, eq=False)
     """Which fields were set (to_dict sends only those); an init argument only so attrs.evolve can carry it."""
+    __signature__: ClassVar[Any] = PUBLIC_SIGNATURE
 
     def __init__(
         self,
@@ -225,7 +234,10 @@ class Wanx21KF2VPlus(RequestModel):
         seed: int | None = None,
         extra_body: Mapping[str, Any] | None = None,
         _fields_set: set[str] | None = None,
+        **_unknown: Never,
     ) -> None:
+        if _unknown:
+            raise unknown_arguments(type(self), _unknown)
         _issues: list[Issue] = []
         self._assign(
             _issues,
@@ -327,6 +339,17 @@ class Wanx21KF2VPlus(RequestModel):
         _put_extra_body(self, v.check_extra_body(extra_body, self._DOCUMENTED, _issues))
         _put__fields_set(self, _set)
 
+    if TYPE_CHECKING:
+
+        @overload
+        @classmethod
+        def from_dict(cls, data: Wanx21KF2VPlusBody) -> Self: ...
+
+        @overload
+        @classmethod
+        @deprecated("the body is not a Wanx21KF2VPlusBody: a key or value alibaba/wanx2.1-kf2v-plus does not document")
+        def from_dict(cls, data: Mapping[str, Any]) -> Self: ...
+
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Build from a JSON body; unknown keys and every broken rule are reported in one ValidationError."""
@@ -421,6 +444,17 @@ class Wanx21KF2VPlus(RequestModel):
         if len(_set) != len(_data):  # a key that is not a documented field (reported first)
             _issues[_mark:_mark] = v.unknown_keys(_data, _prefix, _cls._DOCUMENTED)
         return _self
+
+    if TYPE_CHECKING:
+
+        @overload
+        @classmethod
+        def validate_dict(cls, data: Wanx21KF2VPlusBody) -> None: ...
+
+        @overload
+        @classmethod
+        @deprecated("the body is not a Wanx21KF2VPlusBody: a key or value alibaba/wanx2.1-kf2v-plus does not document")
+        def validate_dict(cls, data: Mapping[str, Any]) -> None: ...
 
     @classmethod
     def validate_dict(cls, data: Mapping[str, Any]) -> None:

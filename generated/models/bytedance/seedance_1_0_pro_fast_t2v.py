@@ -8,13 +8,19 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from typing import Any, ClassVar, Final, Literal, Self, TypeAlias
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal, Never, Self, overload
 
 import attrs
 
 from modellix_typed import validation as v
+from modellix_typed.constructor import PUBLIC_SIGNATURE, unknown_arguments
 from modellix_typed.request import Endpoint, RequestModel
 from modellix_typed.validation import UNSET, Issue, Unset, ValidationError
+
+if TYPE_CHECKING:
+    from typing_extensions import deprecated
+
+    from .._bodies.bytedance.seedance_1_0_pro_fast_t2v import Seedance10ProFastT2VBody
 
 __all__ = [
     "Seedance10ProFastT2V",
@@ -24,10 +30,12 @@ __all__ = [
     "Seedance10ProFastT2VServiceTier",
 ]
 
-Seedance10ProFastT2VRatio: TypeAlias = Literal["16:9", "4:3", "1:1", "3:4", "9:16", "21:9", "adaptive"]
-Seedance10ProFastT2VResolution: TypeAlias = Literal["480p", "720p", "1080p"]
-Seedance10ProFastT2VDuration: TypeAlias = Literal[2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]
-Seedance10ProFastT2VServiceTier: TypeAlias = Literal["default", "flex"]
+from .._bodies.bytedance.seedance_1_0_pro_fast_t2v import (  # the Literal aliases live beside the body TypedDicts
+    Seedance10ProFastT2VRatio as Seedance10ProFastT2VRatio,
+    Seedance10ProFastT2VResolution as Seedance10ProFastT2VResolution,
+    Seedance10ProFastT2VDuration as Seedance10ProFastT2VDuration,
+    Seedance10ProFastT2VServiceTier as Seedance10ProFastT2VServiceTier,
+)
 
 
 _ATTRIBUTES: Final[dict[str, str]] = {
@@ -235,6 +243,7 @@ class Seedance10ProFastT2V(RequestModel):
     extra_body: Mapping[str, Any] | None
     _fields_set: set[str] = attrs.field(alias="_fields_set", repr=False, eq=False)
     """Which fields were set (to_dict sends only those); an init argument only so attrs.evolve can carry it."""
+    __signature__: ClassVar[Any] = PUBLIC_SIGNATURE
 
     def __init__(
         self,
@@ -251,7 +260,10 @@ class Seedance10ProFastT2V(RequestModel):
         return_last_frame: bool | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         _fields_set: set[str] | None = None,
+        **_unknown: Never,
     ) -> None:
+        if _unknown:
+            raise unknown_arguments(type(self), _unknown)
         _issues: list[Issue] = []
         self._assign(
             _issues,
@@ -366,6 +378,17 @@ class Seedance10ProFastT2V(RequestModel):
         _put_extra_body(self, v.check_extra_body(extra_body, self._DOCUMENTED, _issues))
         _put__fields_set(self, _set)
 
+    if TYPE_CHECKING:
+
+        @overload
+        @classmethod
+        def from_dict(cls, data: Seedance10ProFastT2VBody) -> Self: ...
+
+        @overload
+        @classmethod
+        @deprecated("the body is not a Seedance10ProFastT2VBody: a key or value bytedance/seedance-1.0-pro-fast-t2v does not document")
+        def from_dict(cls, data: Mapping[str, Any]) -> Self: ...
+
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Build from a JSON body; unknown keys and every broken rule are reported in one ValidationError."""
@@ -472,6 +495,17 @@ class Seedance10ProFastT2V(RequestModel):
         if len(_set) != len(_data):  # a key that is not a documented field (reported first)
             _issues[_mark:_mark] = v.unknown_keys(_data, _prefix, _cls._DOCUMENTED)
         return _self
+
+    if TYPE_CHECKING:
+
+        @overload
+        @classmethod
+        def validate_dict(cls, data: Seedance10ProFastT2VBody) -> None: ...
+
+        @overload
+        @classmethod
+        @deprecated("the body is not a Seedance10ProFastT2VBody: a key or value bytedance/seedance-1.0-pro-fast-t2v does not document")
+        def validate_dict(cls, data: Mapping[str, Any]) -> None: ...
 
     @classmethod
     def validate_dict(cls, data: Mapping[str, Any]) -> None:

@@ -8,13 +8,19 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from typing import Any, ClassVar, Final, Literal, Self, TypeAlias
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal, Never, Self, overload
 
 import attrs
 
 from modellix_typed import validation as v
+from modellix_typed.constructor import PUBLIC_SIGNATURE, unknown_arguments
 from modellix_typed.request import Endpoint, RequestModel
 from modellix_typed.validation import UNSET, Issue, Unset, ValidationError
+
+if TYPE_CHECKING:
+    from typing_extensions import deprecated
+
+    from .._bodies.bytedance.seedance_1_5_pro_t2v import Seedance15ProT2VBody
 
 __all__ = [
     "Seedance15ProT2V",
@@ -23,9 +29,11 @@ __all__ = [
     "Seedance15ProT2VDuration",
 ]
 
-Seedance15ProT2VRatio: TypeAlias = Literal["16:9", "4:3", "1:1", "3:4", "9:16", "21:9", "adaptive"]
-Seedance15ProT2VResolution: TypeAlias = Literal["480p", "720p", "1080p"]
-Seedance15ProT2VDuration: TypeAlias = Literal[4, 5, 6, 7, 8, 9, 10, 11, 12]
+from .._bodies.bytedance.seedance_1_5_pro_t2v import (  # the Literal aliases live beside the body TypedDicts
+    Seedance15ProT2VRatio as Seedance15ProT2VRatio,
+    Seedance15ProT2VResolution as Seedance15ProT2VResolution,
+    Seedance15ProT2VDuration as Seedance15ProT2VDuration,
+)
 
 
 _ATTRIBUTES: Final[dict[str, str]] = {
@@ -194,6 +202,7 @@ class Seedance15ProT2V(RequestModel):
     extra_body: Mapping[str, Any] | None
     _fields_set: set[str] = attrs.field(alias="_fields_set", repr=False, eq=False)
     """Which fields were set (to_dict sends only those); an init argument only so attrs.evolve can carry it."""
+    __signature__: ClassVar[Any] = PUBLIC_SIGNATURE
 
     def __init__(
         self,
@@ -208,7 +217,10 @@ class Seedance15ProT2V(RequestModel):
         service_tier: str | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         _fields_set: set[str] | None = None,
+        **_unknown: Never,
     ) -> None:
+        if _unknown:
+            raise unknown_arguments(type(self), _unknown)
         _issues: list[Issue] = []
         self._assign(
             _issues,
@@ -303,6 +315,17 @@ class Seedance15ProT2V(RequestModel):
         _put_extra_body(self, v.check_extra_body(extra_body, self._DOCUMENTED, _issues))
         _put__fields_set(self, _set)
 
+    if TYPE_CHECKING:
+
+        @overload
+        @classmethod
+        def from_dict(cls, data: Seedance15ProT2VBody) -> Self: ...
+
+        @overload
+        @classmethod
+        @deprecated("the body is not a Seedance15ProT2VBody: a key or value bytedance/seedance-1.5-pro-t2v does not document")
+        def from_dict(cls, data: Mapping[str, Any]) -> Self: ...
+
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Build from a JSON body; unknown keys and every broken rule are reported in one ValidationError."""
@@ -391,6 +414,17 @@ class Seedance15ProT2V(RequestModel):
         if len(_set) != len(_data):  # a key that is not a documented field (reported first)
             _issues[_mark:_mark] = v.unknown_keys(_data, _prefix, _cls._DOCUMENTED)
         return _self
+
+    if TYPE_CHECKING:
+
+        @overload
+        @classmethod
+        def validate_dict(cls, data: Seedance15ProT2VBody) -> None: ...
+
+        @overload
+        @classmethod
+        @deprecated("the body is not a Seedance15ProT2VBody: a key or value bytedance/seedance-1.5-pro-t2v does not document")
+        def validate_dict(cls, data: Mapping[str, Any]) -> None: ...
 
     @classmethod
     def validate_dict(cls, data: Mapping[str, Any]) -> None:

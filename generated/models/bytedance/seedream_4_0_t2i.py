@@ -8,14 +8,20 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from typing import Any, ClassVar, Final, Literal, Self, TypeAlias
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal, Never, Self, overload
 
 import attrs
 
 from modellix_typed import validation as v
+from modellix_typed.constructor import PUBLIC_SIGNATURE, unknown_arguments
 from modellix_typed.request import Endpoint, RequestModel
 from modellix_typed.rules import Rule, check_body_rules, check_rules, validate_assignment_with_rules
 from modellix_typed.validation import UNSET, Issue, Unset, ValidationError
+
+if TYPE_CHECKING:
+    from typing_extensions import deprecated
+
+    from .._bodies.bytedance.seedream_4_0_t2i import Seedream40T2IBody
 
 __all__ = [
     "Seedream40T2I",
@@ -23,8 +29,10 @@ __all__ = [
     "Seedream40T2IOptimizePromptMode",
 ]
 
-Seedream40T2ISequentialImageGeneration: TypeAlias = Literal["auto", "disabled"]
-Seedream40T2IOptimizePromptMode: TypeAlias = Literal["standard", "fast"]
+from .._bodies.bytedance.seedream_4_0_t2i import (  # the Literal aliases live beside the body TypedDicts
+    Seedream40T2ISequentialImageGeneration as Seedream40T2ISequentialImageGeneration,
+    Seedream40T2IOptimizePromptMode as Seedream40T2IOptimizePromptMode,
+)
 
 
 _ATTRIBUTES: Final[dict[str, str]] = {
@@ -179,6 +187,7 @@ class Seedream40T2I(RequestModel):
     extra_body: Mapping[str, Any] | None
     _fields_set: set[str] = attrs.field(alias="_fields_set", repr=False, eq=False)
     """Which fields were set (to_dict sends only those); an init argument only so attrs.evolve can carry it."""
+    __signature__: ClassVar[Any] = PUBLIC_SIGNATURE
 
     def __init__(
         self,
@@ -190,7 +199,10 @@ class Seedream40T2I(RequestModel):
         optimize_prompt_mode: Seedream40T2IOptimizePromptMode | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         _fields_set: set[str] | None = None,
+        **_unknown: Never,
     ) -> None:
+        if _unknown:
+            raise unknown_arguments(type(self), _unknown)
         _issues: list[Issue] = []
         self._assign(
             _issues,
@@ -264,6 +276,17 @@ class Seedream40T2I(RequestModel):
         _put_extra_body(self, v.check_extra_body(extra_body, self._DOCUMENTED, _issues))
         _put__fields_set(self, _set)
 
+    if TYPE_CHECKING:
+
+        @overload
+        @classmethod
+        def from_dict(cls, data: Seedream40T2IBody) -> Self: ...
+
+        @overload
+        @classmethod
+        @deprecated("the body is not a Seedream40T2IBody: a key or value bytedance/seedream-4.0-t2i does not document")
+        def from_dict(cls, data: Mapping[str, Any]) -> Self: ...
+
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Build from a JSON body; unknown keys and every broken rule are reported in one ValidationError."""
@@ -334,6 +357,17 @@ class Seedream40T2I(RequestModel):
         if len(_set) != len(_data):  # a key that is not a documented field (reported first)
             _issues[_mark:_mark] = v.unknown_keys(_data, _prefix, _cls._DOCUMENTED)
         return _self
+
+    if TYPE_CHECKING:
+
+        @overload
+        @classmethod
+        def validate_dict(cls, data: Seedream40T2IBody) -> None: ...
+
+        @overload
+        @classmethod
+        @deprecated("the body is not a Seedream40T2IBody: a key or value bytedance/seedream-4.0-t2i does not document")
+        def validate_dict(cls, data: Mapping[str, Any]) -> None: ...
 
     @classmethod
     def validate_dict(cls, data: Mapping[str, Any]) -> None:

@@ -8,13 +8,19 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from typing import Any, ClassVar, Final, Literal, Self, TypeAlias
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal, Never, Self, overload
 
 import attrs
 
 from modellix_typed import validation as v
+from modellix_typed.constructor import PUBLIC_SIGNATURE, unknown_arguments
 from modellix_typed.request import Endpoint, RequestModel
 from modellix_typed.validation import UNSET, Issue, Unset, ValidationError
+
+if TYPE_CHECKING:
+    from typing_extensions import deprecated
+
+    from .._bodies.bytedance.seedream_5_0_lite import Seedream50LiteBody
 
 __all__ = [
     "Seedream50Lite",
@@ -23,9 +29,11 @@ __all__ = [
     "Seedream50LiteOutputFormat",
 ]
 
-Seedream50LiteSequentialImageGeneration: TypeAlias = Literal["auto", "disabled"]
-Seedream50LiteOptimizePromptMode: TypeAlias = Literal["standard"]
-Seedream50LiteOutputFormat: TypeAlias = Literal["jpeg", "png"]
+from .._bodies.bytedance.seedream_5_0_lite import (  # the Literal aliases live beside the body TypedDicts
+    Seedream50LiteSequentialImageGeneration as Seedream50LiteSequentialImageGeneration,
+    Seedream50LiteOptimizePromptMode as Seedream50LiteOptimizePromptMode,
+    Seedream50LiteOutputFormat as Seedream50LiteOutputFormat,
+)
 
 
 _ATTRIBUTES: Final[dict[str, str]] = {
@@ -172,6 +180,7 @@ class Seedream50Lite(RequestModel):
     extra_body: Mapping[str, Any] | None
     _fields_set: set[str] = attrs.field(alias="_fields_set", repr=False, eq=False)
     """Which fields were set (to_dict sends only those); an init argument only so attrs.evolve can carry it."""
+    __signature__: ClassVar[Any] = PUBLIC_SIGNATURE
 
     def __init__(
         self,
@@ -184,7 +193,10 @@ class Seedream50Lite(RequestModel):
         output_format: Seedream50LiteOutputFormat | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         _fields_set: set[str] | None = None,
+        **_unknown: Never,
     ) -> None:
+        if _unknown:
+            raise unknown_arguments(type(self), _unknown)
         _issues: list[Issue] = []
         self._assign(
             _issues,
@@ -266,6 +278,17 @@ class Seedream50Lite(RequestModel):
         _put_extra_body(self, v.check_extra_body(extra_body, self._DOCUMENTED, _issues))
         _put__fields_set(self, _set)
 
+    if TYPE_CHECKING:
+
+        @overload
+        @classmethod
+        def from_dict(cls, data: Seedream50LiteBody) -> Self: ...
+
+        @overload
+        @classmethod
+        @deprecated("the body is not a Seedream50LiteBody: a key or value bytedance/seedream-5.0-lite does not document")
+        def from_dict(cls, data: Mapping[str, Any]) -> Self: ...
+
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Build from a JSON body; unknown keys and every broken rule are reported in one ValidationError."""
@@ -343,6 +366,17 @@ class Seedream50Lite(RequestModel):
         if len(_set) != len(_data):  # a key that is not a documented field (reported first)
             _issues[_mark:_mark] = v.unknown_keys(_data, _prefix, _cls._DOCUMENTED)
         return _self
+
+    if TYPE_CHECKING:
+
+        @overload
+        @classmethod
+        def validate_dict(cls, data: Seedream50LiteBody) -> None: ...
+
+        @overload
+        @classmethod
+        @deprecated("the body is not a Seedream50LiteBody: a key or value bytedance/seedream-5.0-lite does not document")
+        def validate_dict(cls, data: Mapping[str, Any]) -> None: ...
 
     @classmethod
     def validate_dict(cls, data: Mapping[str, Any]) -> None:

@@ -8,13 +8,19 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from typing import Any, ClassVar, Final, Literal, Self, TypeAlias
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal, Never, Self, overload
 
 import attrs
 
 from modellix_typed import validation as v
+from modellix_typed.constructor import PUBLIC_SIGNATURE, unknown_arguments
 from modellix_typed.request import Endpoint, RequestModel
 from modellix_typed.validation import UNSET, Issue, Unset, ValidationError
+
+if TYPE_CHECKING:
+    from typing_extensions import deprecated
+
+    from .._bodies.google.imagen_4_0_generate_001 import Imagen40Generate001Body
 
 __all__ = [
     "Imagen40Generate001",
@@ -23,9 +29,11 @@ __all__ = [
     "Imagen40Generate001ImageSize",
 ]
 
-Imagen40Generate001AspectRatio: TypeAlias = Literal["1:1", "3:4", "4:3", "9:16", "16:9"]
-Imagen40Generate001PersonGeneration: TypeAlias = Literal["dont_allow", "allow_adult", "allow_all"]
-Imagen40Generate001ImageSize: TypeAlias = Literal["1K", "2K"]
+from .._bodies.google.imagen_4_0_generate_001 import (  # the Literal aliases live beside the body TypedDicts
+    Imagen40Generate001AspectRatio as Imagen40Generate001AspectRatio,
+    Imagen40Generate001PersonGeneration as Imagen40Generate001PersonGeneration,
+    Imagen40Generate001ImageSize as Imagen40Generate001ImageSize,
+)
 
 
 _ATTRIBUTES: Final[dict[str, str]] = {
@@ -153,6 +161,7 @@ class Imagen40Generate001(RequestModel):
     extra_body: Mapping[str, Any] | None
     _fields_set: set[str] = attrs.field(alias="_fields_set", repr=False, eq=False)
     """Which fields were set (to_dict sends only those); an init argument only so attrs.evolve can carry it."""
+    __signature__: ClassVar[Any] = PUBLIC_SIGNATURE
 
     def __init__(
         self,
@@ -164,7 +173,10 @@ class Imagen40Generate001(RequestModel):
         image_size: Imagen40Generate001ImageSize | None = None,
         extra_body: Mapping[str, Any] | None = None,
         _fields_set: set[str] | None = None,
+        **_unknown: Never,
     ) -> None:
+        if _unknown:
+            raise unknown_arguments(type(self), _unknown)
         _issues: list[Issue] = []
         self._assign(
             _issues,
@@ -232,6 +244,17 @@ class Imagen40Generate001(RequestModel):
         _put_extra_body(self, v.check_extra_body(extra_body, self._DOCUMENTED, _issues))
         _put__fields_set(self, _set)
 
+    if TYPE_CHECKING:
+
+        @overload
+        @classmethod
+        def from_dict(cls, data: Imagen40Generate001Body) -> Self: ...
+
+        @overload
+        @classmethod
+        @deprecated("the body is not a Imagen40Generate001Body: a key or value google/imagen-4.0-generate-001 does not document")
+        def from_dict(cls, data: Mapping[str, Any]) -> Self: ...
+
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Build from a JSON body; unknown keys and every broken rule are reported in one ValidationError."""
@@ -296,6 +319,17 @@ class Imagen40Generate001(RequestModel):
         if len(_set) != len(_data):  # a key that is not a documented field (reported first)
             _issues[_mark:_mark] = v.unknown_keys(_data, _prefix, _cls._DOCUMENTED)
         return _self
+
+    if TYPE_CHECKING:
+
+        @overload
+        @classmethod
+        def validate_dict(cls, data: Imagen40Generate001Body) -> None: ...
+
+        @overload
+        @classmethod
+        @deprecated("the body is not a Imagen40Generate001Body: a key or value google/imagen-4.0-generate-001 does not document")
+        def validate_dict(cls, data: Mapping[str, Any]) -> None: ...
 
     @classmethod
     def validate_dict(cls, data: Mapping[str, Any]) -> None:

@@ -8,31 +8,28 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from typing import Any, ClassVar, Final, Literal, Self, TypeAlias
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal, Never, Self, overload
 
 import attrs
 
 from modellix_typed import validation as v
+from modellix_typed.constructor import PUBLIC_SIGNATURE, unknown_arguments
 from modellix_typed.request import Endpoint, RequestModel
 from modellix_typed.validation import UNSET, Issue, Unset, ValidationError
+
+if TYPE_CHECKING:
+    from typing_extensions import deprecated
+
+    from .._bodies.google.nano_banana import NanoBananaBody
 
 __all__ = [
     "NanoBanana",
     "NanoBananaAspectRatio",
 ]
 
-NanoBananaAspectRatio: TypeAlias = Literal[
-    "1:1",
-    "2:3",
-    "3:2",
-    "3:4",
-    "4:3",
-    "4:5",
-    "5:4",
-    "9:16",
-    "16:9",
-    "21:9",
-]
+from .._bodies.google.nano_banana import (  # the Literal aliases live beside the body TypedDicts
+    NanoBananaAspectRatio as NanoBananaAspectRatio,
+)
 
 
 _ATTRIBUTES: Final[dict[str, str]] = {
@@ -109,6 +106,7 @@ class NanoBanana(RequestModel):
     extra_body: Mapping[str, Any] | None
     _fields_set: set[str] = attrs.field(alias="_fields_set", repr=False, eq=False)
     """Which fields were set (to_dict sends only those); an init argument only so attrs.evolve can carry it."""
+    __signature__: ClassVar[Any] = PUBLIC_SIGNATURE
 
     def __init__(
         self,
@@ -117,7 +115,10 @@ class NanoBanana(RequestModel):
         aspect_ratio: NanoBananaAspectRatio | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         _fields_set: set[str] | None = None,
+        **_unknown: Never,
     ) -> None:
+        if _unknown:
+            raise unknown_arguments(type(self), _unknown)
         _issues: list[Issue] = []
         self._assign(
             _issues,
@@ -157,6 +158,17 @@ class NanoBanana(RequestModel):
         _put_aspect_ratio(self, aspect_ratio)
         _put_extra_body(self, v.check_extra_body(extra_body, self._DOCUMENTED, _issues))
         _put__fields_set(self, _set)
+
+    if TYPE_CHECKING:
+
+        @overload
+        @classmethod
+        def from_dict(cls, data: NanoBananaBody) -> Self: ...
+
+        @overload
+        @classmethod
+        @deprecated("the body is not a NanoBananaBody: a key or value google/nano-banana does not document")
+        def from_dict(cls, data: Mapping[str, Any]) -> Self: ...
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
@@ -198,6 +210,17 @@ class NanoBanana(RequestModel):
         if len(_set) != len(_data):  # a key that is not a documented field (reported first)
             _issues[_mark:_mark] = v.unknown_keys(_data, _prefix, _cls._DOCUMENTED)
         return _self
+
+    if TYPE_CHECKING:
+
+        @overload
+        @classmethod
+        def validate_dict(cls, data: NanoBananaBody) -> None: ...
+
+        @overload
+        @classmethod
+        @deprecated("the body is not a NanoBananaBody: a key or value google/nano-banana does not document")
+        def validate_dict(cls, data: Mapping[str, Any]) -> None: ...
 
     @classmethod
     def validate_dict(cls, data: Mapping[str, Any]) -> None:

@@ -8,35 +8,28 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from typing import Any, ClassVar, Final, Literal, Self, TypeAlias
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal, Never, Self, overload
 
 import attrs
 
 from modellix_typed import validation as v
+from modellix_typed.constructor import PUBLIC_SIGNATURE, unknown_arguments
 from modellix_typed.request import Endpoint, RequestModel
 from modellix_typed.validation import UNSET, Issue, ValidationError
+
+if TYPE_CHECKING:
+    from typing_extensions import deprecated
+
+    from .._bodies.google.nano_banana_2_edit import NanoBanana2EditBody
 
 __all__ = [
     "NanoBanana2Edit",
     "NanoBanana2EditAspectRatio",
 ]
 
-NanoBanana2EditAspectRatio: TypeAlias = Literal[
-    "1:1",
-    "1:4",
-    "1:8",
-    "2:3",
-    "3:2",
-    "3:4",
-    "4:1",
-    "4:3",
-    "4:5",
-    "5:4",
-    "8:1",
-    "9:16",
-    "16:9",
-    "21:9",
-]
+from .._bodies.google.nano_banana_2_edit import (  # the Literal aliases live beside the body TypedDicts
+    NanoBanana2EditAspectRatio as NanoBanana2EditAspectRatio,
+)
 
 
 _ATTRIBUTES: Final[dict[str, str]] = {
@@ -163,6 +156,7 @@ class NanoBanana2Edit(RequestModel):
     extra_body: Mapping[str, Any] | None
     _fields_set: set[str] = attrs.field(alias="_fields_set", repr=False, eq=False)
     """Which fields were set (to_dict sends only those); an init argument only so attrs.evolve can carry it."""
+    __signature__: ClassVar[Any] = PUBLIC_SIGNATURE
 
     def __init__(
         self,
@@ -173,7 +167,10 @@ class NanoBanana2Edit(RequestModel):
         image_size: str | None = None,
         extra_body: Mapping[str, Any] | None = None,
         _fields_set: set[str] | None = None,
+        **_unknown: Never,
     ) -> None:
+        if _unknown:
+            raise unknown_arguments(type(self), _unknown)
         _issues: list[Issue] = []
         self._assign(
             _issues,
@@ -231,6 +228,17 @@ class NanoBanana2Edit(RequestModel):
         _put_extra_body(self, v.check_extra_body(extra_body, self._DOCUMENTED, _issues))
         _put__fields_set(self, _set)
 
+    if TYPE_CHECKING:
+
+        @overload
+        @classmethod
+        def from_dict(cls, data: NanoBanana2EditBody) -> Self: ...
+
+        @overload
+        @classmethod
+        @deprecated("the body is not a NanoBanana2EditBody: a key or value google/nano-banana-2-edit does not document")
+        def from_dict(cls, data: Mapping[str, Any]) -> Self: ...
+
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Build from a JSON body; unknown keys and every broken rule are reported in one ValidationError."""
@@ -286,6 +294,17 @@ class NanoBanana2Edit(RequestModel):
         if len(_set) != len(_data):  # a key that is not a documented field (reported first)
             _issues[_mark:_mark] = v.unknown_keys(_data, _prefix, _cls._DOCUMENTED)
         return _self
+
+    if TYPE_CHECKING:
+
+        @overload
+        @classmethod
+        def validate_dict(cls, data: NanoBanana2EditBody) -> None: ...
+
+        @overload
+        @classmethod
+        @deprecated("the body is not a NanoBanana2EditBody: a key or value google/nano-banana-2-edit does not document")
+        def validate_dict(cls, data: Mapping[str, Any]) -> None: ...
 
     @classmethod
     def validate_dict(cls, data: Mapping[str, Any]) -> None:

@@ -8,13 +8,19 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from typing import Any, ClassVar, Final, Literal, Self, TypeAlias
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal, Never, Self, overload
 
 import attrs
 
 from modellix_typed import validation as v
+from modellix_typed.constructor import PUBLIC_SIGNATURE, unknown_arguments
 from modellix_typed.request import Endpoint, RequestModel
 from modellix_typed.validation import UNSET, Issue, Unset, ValidationError
+
+if TYPE_CHECKING:
+    from typing_extensions import deprecated
+
+    from .._bodies.google.nano_banana_pro_edit import NanoBananaProEditBody
 
 __all__ = [
     "NanoBananaProEdit",
@@ -22,19 +28,10 @@ __all__ = [
     "NanoBananaProEditImageSize",
 ]
 
-NanoBananaProEditAspectRatio: TypeAlias = Literal[
-    "1:1",
-    "2:3",
-    "3:2",
-    "3:4",
-    "4:3",
-    "4:5",
-    "5:4",
-    "9:16",
-    "16:9",
-    "21:9",
-]
-NanoBananaProEditImageSize: TypeAlias = Literal["1K", "2K", "4K"]
+from .._bodies.google.nano_banana_pro_edit import (  # the Literal aliases live beside the body TypedDicts
+    NanoBananaProEditAspectRatio as NanoBananaProEditAspectRatio,
+    NanoBananaProEditImageSize as NanoBananaProEditImageSize,
+)
 
 
 _ATTRIBUTES: Final[dict[str, str]] = {
@@ -152,6 +149,7 @@ class NanoBananaProEdit(RequestModel):
     extra_body: Mapping[str, Any] | None
     _fields_set: set[str] = attrs.field(alias="_fields_set", repr=False, eq=False)
     """Which fields were set (to_dict sends only those); an init argument only so attrs.evolve can carry it."""
+    __signature__: ClassVar[Any] = PUBLIC_SIGNATURE
 
     def __init__(
         self,
@@ -162,7 +160,10 @@ class NanoBananaProEdit(RequestModel):
         image_size: NanoBananaProEditImageSize | None = None,
         extra_body: Mapping[str, Any] | None = None,
         _fields_set: set[str] | None = None,
+        **_unknown: Never,
     ) -> None:
+        if _unknown:
+            raise unknown_arguments(type(self), _unknown)
         _issues: list[Issue] = []
         self._assign(
             _issues,
@@ -220,6 +221,17 @@ class NanoBananaProEdit(RequestModel):
         _put_extra_body(self, v.check_extra_body(extra_body, self._DOCUMENTED, _issues))
         _put__fields_set(self, _set)
 
+    if TYPE_CHECKING:
+
+        @overload
+        @classmethod
+        def from_dict(cls, data: NanoBananaProEditBody) -> Self: ...
+
+        @overload
+        @classmethod
+        @deprecated("the body is not a NanoBananaProEditBody: a key or value google/nano-banana-pro-edit does not document")
+        def from_dict(cls, data: Mapping[str, Any]) -> Self: ...
+
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Build from a JSON body; unknown keys and every broken rule are reported in one ValidationError."""
@@ -275,6 +287,17 @@ class NanoBananaProEdit(RequestModel):
         if len(_set) != len(_data):  # a key that is not a documented field (reported first)
             _issues[_mark:_mark] = v.unknown_keys(_data, _prefix, _cls._DOCUMENTED)
         return _self
+
+    if TYPE_CHECKING:
+
+        @overload
+        @classmethod
+        def validate_dict(cls, data: NanoBananaProEditBody) -> None: ...
+
+        @overload
+        @classmethod
+        @deprecated("the body is not a NanoBananaProEditBody: a key or value google/nano-banana-pro-edit does not document")
+        def validate_dict(cls, data: Mapping[str, Any]) -> None: ...
 
     @classmethod
     def validate_dict(cls, data: Mapping[str, Any]) -> None:

@@ -8,14 +8,20 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from typing import Any, ClassVar, Final, Literal, Self, TypeAlias
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal, Never, Self, overload
 
 import attrs
 
 from modellix_typed import validation as v
+from modellix_typed.constructor import PUBLIC_SIGNATURE, unknown_arguments
 from modellix_typed.request import Endpoint, RequestModel
 from modellix_typed.rules import Rule, check_body_rules, check_rules, validate_assignment_with_rules
 from modellix_typed.validation import UNSET, Issue, Unset, ValidationError
+
+if TYPE_CHECKING:
+    from typing_extensions import deprecated
+
+    from .._bodies.google.veo_3_1_i2v import Veo31I2VBody
 
 __all__ = [
     "Veo31I2V",
@@ -25,10 +31,12 @@ __all__ = [
     "Veo31I2VPersonGeneration",
 ]
 
-Veo31I2VAspectRatio: TypeAlias = Literal["16:9", "9:16"]
-Veo31I2VDurationSeconds: TypeAlias = Literal["4", "6", "8"]
-Veo31I2VResolution: TypeAlias = Literal["720p", "1080p", "4k"]
-Veo31I2VPersonGeneration: TypeAlias = Literal["allow_adult"]
+from .._bodies.google.veo_3_1_i2v import (  # the Literal aliases live beside the body TypedDicts
+    Veo31I2VAspectRatio as Veo31I2VAspectRatio,
+    Veo31I2VDurationSeconds as Veo31I2VDurationSeconds,
+    Veo31I2VResolution as Veo31I2VResolution,
+    Veo31I2VPersonGeneration as Veo31I2VPersonGeneration,
+)
 
 
 _ATTRIBUTES: Final[dict[str, str]] = {
@@ -284,6 +292,7 @@ class Veo31I2V(RequestModel):
     extra_body: Mapping[str, Any] | None
     _fields_set: set[str] = attrs.field(alias="_fields_set", repr=False, eq=False)
     """Which fields were set (to_dict sends only those); an init argument only so attrs.evolve can carry it."""
+    __signature__: ClassVar[Any] = PUBLIC_SIGNATURE
 
     def __init__(
         self,
@@ -299,7 +308,10 @@ class Veo31I2V(RequestModel):
         person_generation: Veo31I2VPersonGeneration | None = None,
         extra_body: Mapping[str, Any] | None = None,
         _fields_set: set[str] | None = None,
+        **_unknown: Never,
     ) -> None:
+        if _unknown:
+            raise unknown_arguments(type(self), _unknown)
         _issues: list[Issue] = []
         self._assign(
             _issues,
@@ -401,6 +413,17 @@ class Veo31I2V(RequestModel):
         _put_extra_body(self, v.check_extra_body(extra_body, self._DOCUMENTED, _issues))
         _put__fields_set(self, _set)
 
+    if TYPE_CHECKING:
+
+        @overload
+        @classmethod
+        def from_dict(cls, data: Veo31I2VBody) -> Self: ...
+
+        @overload
+        @classmethod
+        @deprecated("the body is not a Veo31I2VBody: a key or value google/veo-3.1-i2v does not document")
+        def from_dict(cls, data: Mapping[str, Any]) -> Self: ...
+
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Build from a JSON body; unknown keys and every broken rule are reported in one ValidationError."""
@@ -495,6 +518,17 @@ class Veo31I2V(RequestModel):
         if len(_set) != len(_data):  # a key that is not a documented field (reported first)
             _issues[_mark:_mark] = v.unknown_keys(_data, _prefix, _cls._DOCUMENTED)
         return _self
+
+    if TYPE_CHECKING:
+
+        @overload
+        @classmethod
+        def validate_dict(cls, data: Veo31I2VBody) -> None: ...
+
+        @overload
+        @classmethod
+        @deprecated("the body is not a Veo31I2VBody: a key or value google/veo-3.1-i2v does not document")
+        def validate_dict(cls, data: Mapping[str, Any]) -> None: ...
 
     @classmethod
     def validate_dict(cls, data: Mapping[str, Any]) -> None:

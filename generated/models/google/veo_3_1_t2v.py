@@ -8,14 +8,20 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from typing import Any, ClassVar, Final, Literal, Self, TypeAlias
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal, Never, Self, overload
 
 import attrs
 
 from modellix_typed import validation as v
+from modellix_typed.constructor import PUBLIC_SIGNATURE, unknown_arguments
 from modellix_typed.request import Endpoint, RequestModel
 from modellix_typed.rules import Rule, check_body_rules, check_rules, validate_assignment_with_rules
 from modellix_typed.validation import UNSET, Issue, Unset, ValidationError
+
+if TYPE_CHECKING:
+    from typing_extensions import deprecated
+
+    from .._bodies.google.veo_3_1_t2v import Veo31T2VBody
 
 __all__ = [
     "Veo31T2V",
@@ -25,10 +31,12 @@ __all__ = [
     "Veo31T2VPersonGeneration",
 ]
 
-Veo31T2VAspectRatio: TypeAlias = Literal["16:9", "9:16"]
-Veo31T2VDurationSeconds: TypeAlias = Literal["4", "6", "8"]
-Veo31T2VResolution: TypeAlias = Literal["720p", "1080p", "4k"]
-Veo31T2VPersonGeneration: TypeAlias = Literal["allow_all"]
+from .._bodies.google.veo_3_1_t2v import (  # the Literal aliases live beside the body TypedDicts
+    Veo31T2VAspectRatio as Veo31T2VAspectRatio,
+    Veo31T2VDurationSeconds as Veo31T2VDurationSeconds,
+    Veo31T2VResolution as Veo31T2VResolution,
+    Veo31T2VPersonGeneration as Veo31T2VPersonGeneration,
+)
 
 
 _ATTRIBUTES: Final[dict[str, str]] = {
@@ -177,6 +185,7 @@ class Veo31T2V(RequestModel):
     extra_body: Mapping[str, Any] | None
     _fields_set: set[str] = attrs.field(alias="_fields_set", repr=False, eq=False)
     """Which fields were set (to_dict sends only those); an init argument only so attrs.evolve can carry it."""
+    __signature__: ClassVar[Any] = PUBLIC_SIGNATURE
 
     def __init__(
         self,
@@ -189,7 +198,10 @@ class Veo31T2V(RequestModel):
         person_generation: Veo31T2VPersonGeneration | None = None,
         extra_body: Mapping[str, Any] | None = None,
         _fields_set: set[str] | None = None,
+        **_unknown: Never,
     ) -> None:
+        if _unknown:
+            raise unknown_arguments(type(self), _unknown)
         _issues: list[Issue] = []
         self._assign(
             _issues,
@@ -267,6 +279,17 @@ class Veo31T2V(RequestModel):
         _put_extra_body(self, v.check_extra_body(extra_body, self._DOCUMENTED, _issues))
         _put__fields_set(self, _set)
 
+    if TYPE_CHECKING:
+
+        @overload
+        @classmethod
+        def from_dict(cls, data: Veo31T2VBody) -> Self: ...
+
+        @overload
+        @classmethod
+        @deprecated("the body is not a Veo31T2VBody: a key or value google/veo-3.1-t2v does not document")
+        def from_dict(cls, data: Mapping[str, Any]) -> Self: ...
+
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Build from a JSON body; unknown keys and every broken rule are reported in one ValidationError."""
@@ -340,6 +363,17 @@ class Veo31T2V(RequestModel):
         if len(_set) != len(_data):  # a key that is not a documented field (reported first)
             _issues[_mark:_mark] = v.unknown_keys(_data, _prefix, _cls._DOCUMENTED)
         return _self
+
+    if TYPE_CHECKING:
+
+        @overload
+        @classmethod
+        def validate_dict(cls, data: Veo31T2VBody) -> None: ...
+
+        @overload
+        @classmethod
+        @deprecated("the body is not a Veo31T2VBody: a key or value google/veo-3.1-t2v does not document")
+        def validate_dict(cls, data: Mapping[str, Any]) -> None: ...
 
     @classmethod
     def validate_dict(cls, data: Mapping[str, Any]) -> None:

@@ -8,13 +8,19 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from typing import Any, ClassVar, Final, Literal, Self, TypeAlias
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal, Never, Self, overload
 
 import attrs
 
 from modellix_typed import validation as v
+from modellix_typed.constructor import PUBLIC_SIGNATURE, unknown_arguments
 from modellix_typed.request import Endpoint, RequestModel
 from modellix_typed.validation import UNSET, Issue, Unset, ValidationError
+
+if TYPE_CHECKING:
+    from typing_extensions import deprecated
+
+    from .._bodies.kling.kling_image_o1 import KlingImageO1Body
 
 __all__ = [
     "KlingImageO1",
@@ -22,18 +28,10 @@ __all__ = [
     "KlingImageO1AspectRatio",
 ]
 
-KlingImageO1Resolution: TypeAlias = Literal["1k", "2k"]
-KlingImageO1AspectRatio: TypeAlias = Literal[
-    "16:9",
-    "9:16",
-    "1:1",
-    "4:3",
-    "3:4",
-    "3:2",
-    "2:3",
-    "21:9",
-    "auto",
-]
+from .._bodies.kling.kling_image_o1 import (  # the Literal aliases live beside the body TypedDicts
+    KlingImageO1Resolution as KlingImageO1Resolution,
+    KlingImageO1AspectRatio as KlingImageO1AspectRatio,
+)
 
 
 _ATTRIBUTES: Final[dict[str, str]] = {
@@ -168,6 +166,7 @@ class KlingImageO1(RequestModel):
     extra_body: Mapping[str, Any] | None
     _fields_set: set[str] = attrs.field(alias="_fields_set", repr=False, eq=False)
     """Which fields were set (to_dict sends only those); an init argument only so attrs.evolve can carry it."""
+    __signature__: ClassVar[Any] = PUBLIC_SIGNATURE
 
     def __init__(
         self,
@@ -179,7 +178,10 @@ class KlingImageO1(RequestModel):
         n: int | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         _fields_set: set[str] | None = None,
+        **_unknown: Never,
     ) -> None:
+        if _unknown:
+            raise unknown_arguments(type(self), _unknown)
         _issues: list[Issue] = []
         self._assign(
             _issues,
@@ -246,6 +248,17 @@ class KlingImageO1(RequestModel):
         _put_extra_body(self, v.check_extra_body(extra_body, self._DOCUMENTED, _issues))
         _put__fields_set(self, _set)
 
+    if TYPE_CHECKING:
+
+        @overload
+        @classmethod
+        def from_dict(cls, data: KlingImageO1Body) -> Self: ...
+
+        @overload
+        @classmethod
+        @deprecated("the body is not a KlingImageO1Body: a key or value kling/kling-image-o1 does not document")
+        def from_dict(cls, data: Mapping[str, Any]) -> Self: ...
+
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Build from a JSON body; unknown keys and every broken rule are reported in one ValidationError."""
@@ -309,6 +322,17 @@ class KlingImageO1(RequestModel):
         if len(_set) != len(_data):  # a key that is not a documented field (reported first)
             _issues[_mark:_mark] = v.unknown_keys(_data, _prefix, _cls._DOCUMENTED)
         return _self
+
+    if TYPE_CHECKING:
+
+        @overload
+        @classmethod
+        def validate_dict(cls, data: KlingImageO1Body) -> None: ...
+
+        @overload
+        @classmethod
+        @deprecated("the body is not a KlingImageO1Body: a key or value kling/kling-image-o1 does not document")
+        def validate_dict(cls, data: Mapping[str, Any]) -> None: ...
 
     @classmethod
     def validate_dict(cls, data: Mapping[str, Any]) -> None:

@@ -8,13 +8,19 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from typing import Any, ClassVar, Final, Literal, Self, TypeAlias
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal, Never, Self, overload
 
 import attrs
 
 from modellix_typed import validation as v
+from modellix_typed.constructor import PUBLIC_SIGNATURE, unknown_arguments
 from modellix_typed.request import Endpoint, RequestModel
 from modellix_typed.validation import UNSET, Issue, Unset, ValidationError
+
+if TYPE_CHECKING:
+    from typing_extensions import deprecated
+
+    from .._bodies.kling.kling_v2_new_i2i import KlingV2NewI2IBody
 
 __all__ = [
     "KlingV2NewI2I",
@@ -22,8 +28,10 @@ __all__ = [
     "KlingV2NewI2IResolution",
 ]
 
-KlingV2NewI2IAspectRatio: TypeAlias = Literal["16:9", "9:16", "1:1", "4:3", "3:4", "3:2", "2:3", "21:9"]
-KlingV2NewI2IResolution: TypeAlias = Literal["1k"]
+from .._bodies.kling.kling_v2_new_i2i import (  # the Literal aliases live beside the body TypedDicts
+    KlingV2NewI2IAspectRatio as KlingV2NewI2IAspectRatio,
+    KlingV2NewI2IResolution as KlingV2NewI2IResolution,
+)
 
 
 _ATTRIBUTES: Final[dict[str, str]] = {
@@ -173,6 +181,7 @@ class KlingV2NewI2I(RequestModel):
     extra_body: Mapping[str, Any] | None
     _fields_set: set[str] = attrs.field(alias="_fields_set", repr=False, eq=False)
     """Which fields were set (to_dict sends only those); an init argument only so attrs.evolve can carry it."""
+    __signature__: ClassVar[Any] = PUBLIC_SIGNATURE
 
     def __init__(
         self,
@@ -185,7 +194,10 @@ class KlingV2NewI2I(RequestModel):
         n: int | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         _fields_set: set[str] | None = None,
+        **_unknown: Never,
     ) -> None:
+        if _unknown:
+            raise unknown_arguments(type(self), _unknown)
         _issues: list[Issue] = []
         self._assign(
             _issues,
@@ -261,6 +273,17 @@ class KlingV2NewI2I(RequestModel):
         _put_extra_body(self, v.check_extra_body(extra_body, self._DOCUMENTED, _issues))
         _put__fields_set(self, _set)
 
+    if TYPE_CHECKING:
+
+        @overload
+        @classmethod
+        def from_dict(cls, data: KlingV2NewI2IBody) -> Self: ...
+
+        @overload
+        @classmethod
+        @deprecated("the body is not a KlingV2NewI2IBody: a key or value kling/kling-v2-new-i2i does not document")
+        def from_dict(cls, data: Mapping[str, Any]) -> Self: ...
+
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Build from a JSON body; unknown keys and every broken rule are reported in one ValidationError."""
@@ -332,6 +355,17 @@ class KlingV2NewI2I(RequestModel):
         if len(_set) != len(_data):  # a key that is not a documented field (reported first)
             _issues[_mark:_mark] = v.unknown_keys(_data, _prefix, _cls._DOCUMENTED)
         return _self
+
+    if TYPE_CHECKING:
+
+        @overload
+        @classmethod
+        def validate_dict(cls, data: KlingV2NewI2IBody) -> None: ...
+
+        @overload
+        @classmethod
+        @deprecated("the body is not a KlingV2NewI2IBody: a key or value kling/kling-v2-new-i2i does not document")
+        def validate_dict(cls, data: Mapping[str, Any]) -> None: ...
 
     @classmethod
     def validate_dict(cls, data: Mapping[str, Any]) -> None:

@@ -8,13 +8,19 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from typing import Any, ClassVar, Final, Literal, Self, TypeAlias
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal, Never, Self, overload
 
 import attrs
 
 from modellix_typed import validation as v
+from modellix_typed.constructor import PUBLIC_SIGNATURE, unknown_arguments
 from modellix_typed.request import Endpoint, RequestModel
 from modellix_typed.validation import UNSET, Issue, Unset, ValidationError
+
+if TYPE_CHECKING:
+    from typing_extensions import deprecated
+
+    from .._bodies.minimax.minimax_i2v_01_live import MinimaxI2V01LiveBody
 
 __all__ = [
     "MinimaxI2V01Live",
@@ -22,8 +28,10 @@ __all__ = [
     "MinimaxI2V01LiveResolution",
 ]
 
-MinimaxI2V01LiveDuration: TypeAlias = Literal[6]
-MinimaxI2V01LiveResolution: TypeAlias = Literal["720P"]
+from .._bodies.minimax.minimax_i2v_01_live import (  # the Literal aliases live beside the body TypedDicts
+    MinimaxI2V01LiveDuration as MinimaxI2V01LiveDuration,
+    MinimaxI2V01LiveResolution as MinimaxI2V01LiveResolution,
+)
 
 
 _ATTRIBUTES: Final[dict[str, str]] = {
@@ -149,6 +157,7 @@ class MinimaxI2V01Live(RequestModel):
     extra_body: Mapping[str, Any] | None
     _fields_set: set[str] = attrs.field(alias="_fields_set", repr=False, eq=False)
     """Which fields were set (to_dict sends only those); an init argument only so attrs.evolve can carry it."""
+    __signature__: ClassVar[Any] = PUBLIC_SIGNATURE
 
     def __init__(
         self,
@@ -160,7 +169,10 @@ class MinimaxI2V01Live(RequestModel):
         resolution: MinimaxI2V01LiveResolution | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         _fields_set: set[str] | None = None,
+        **_unknown: Never,
     ) -> None:
+        if _unknown:
+            raise unknown_arguments(type(self), _unknown)
         _issues: list[Issue] = []
         self._assign(
             _issues,
@@ -227,6 +239,17 @@ class MinimaxI2V01Live(RequestModel):
         _put_extra_body(self, v.check_extra_body(extra_body, self._DOCUMENTED, _issues))
         _put__fields_set(self, _set)
 
+    if TYPE_CHECKING:
+
+        @overload
+        @classmethod
+        def from_dict(cls, data: MinimaxI2V01LiveBody) -> Self: ...
+
+        @overload
+        @classmethod
+        @deprecated("the body is not a MinimaxI2V01LiveBody: a key or value minimax/minimax-i2v-01-live does not document")
+        def from_dict(cls, data: Mapping[str, Any]) -> Self: ...
+
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Build from a JSON body; unknown keys and every broken rule are reported in one ValidationError."""
@@ -290,6 +313,17 @@ class MinimaxI2V01Live(RequestModel):
         if len(_set) != len(_data):  # a key that is not a documented field (reported first)
             _issues[_mark:_mark] = v.unknown_keys(_data, _prefix, _cls._DOCUMENTED)
         return _self
+
+    if TYPE_CHECKING:
+
+        @overload
+        @classmethod
+        def validate_dict(cls, data: MinimaxI2V01LiveBody) -> None: ...
+
+        @overload
+        @classmethod
+        @deprecated("the body is not a MinimaxI2V01LiveBody: a key or value minimax/minimax-i2v-01-live does not document")
+        def validate_dict(cls, data: Mapping[str, Any]) -> None: ...
 
     @classmethod
     def validate_dict(cls, data: Mapping[str, Any]) -> None:

@@ -8,21 +8,29 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from typing import Any, ClassVar, Final, Literal, Self, TypeAlias
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal, Never, Self, overload
 
 import attrs
 
 from modellix_typed import validation as v
+from modellix_typed.constructor import PUBLIC_SIGNATURE, unknown_arguments
 from modellix_typed.request import Endpoint, RequestModel
 from modellix_typed.rules import Rule, check_body_rules, check_rules, validate_assignment_with_rules
 from modellix_typed.validation import UNSET, Issue, Unset, ValidationError
+
+if TYPE_CHECKING:
+    from typing_extensions import deprecated
+
+    from .._bodies.minimax.minimax_image_01_t2i import MinimaxImage01T2IBody
 
 __all__ = [
     "MinimaxImage01T2I",
     "MinimaxImage01T2IAspectRatio",
 ]
 
-MinimaxImage01T2IAspectRatio: TypeAlias = Literal["1:1", "16:9", "4:3", "3:2", "2:3", "3:4", "9:16", "21:9"]
+from .._bodies.minimax.minimax_image_01_t2i import (  # the Literal aliases live beside the body TypedDicts
+    MinimaxImage01T2IAspectRatio as MinimaxImage01T2IAspectRatio,
+)
 
 
 _ATTRIBUTES: Final[dict[str, str]] = {
@@ -217,6 +225,7 @@ class MinimaxImage01T2I(RequestModel):
     extra_body: Mapping[str, Any] | None
     _fields_set: set[str] = attrs.field(alias="_fields_set", repr=False, eq=False)
     """Which fields were set (to_dict sends only those); an init argument only so attrs.evolve can carry it."""
+    __signature__: ClassVar[Any] = PUBLIC_SIGNATURE
 
     def __init__(
         self,
@@ -230,7 +239,10 @@ class MinimaxImage01T2I(RequestModel):
         prompt_optimizer: bool | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         _fields_set: set[str] | None = None,
+        **_unknown: Never,
     ) -> None:
+        if _unknown:
+            raise unknown_arguments(type(self), _unknown)
         _issues: list[Issue] = []
         self._assign(
             _issues,
@@ -317,6 +329,17 @@ class MinimaxImage01T2I(RequestModel):
         _put_extra_body(self, v.check_extra_body(extra_body, self._DOCUMENTED, _issues))
         _put__fields_set(self, _set)
 
+    if TYPE_CHECKING:
+
+        @overload
+        @classmethod
+        def from_dict(cls, data: MinimaxImage01T2IBody) -> Self: ...
+
+        @overload
+        @classmethod
+        @deprecated("the body is not a MinimaxImage01T2IBody: a key or value minimax/minimax-image-01-t2i does not document")
+        def from_dict(cls, data: Mapping[str, Any]) -> Self: ...
+
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Build from a JSON body; unknown keys and every broken rule are reported in one ValidationError."""
@@ -398,6 +421,17 @@ class MinimaxImage01T2I(RequestModel):
         if len(_set) != len(_data):  # a key that is not a documented field (reported first)
             _issues[_mark:_mark] = v.unknown_keys(_data, _prefix, _cls._DOCUMENTED)
         return _self
+
+    if TYPE_CHECKING:
+
+        @overload
+        @classmethod
+        def validate_dict(cls, data: MinimaxImage01T2IBody) -> None: ...
+
+        @overload
+        @classmethod
+        @deprecated("the body is not a MinimaxImage01T2IBody: a key or value minimax/minimax-image-01-t2i does not document")
+        def validate_dict(cls, data: Mapping[str, Any]) -> None: ...
 
     @classmethod
     def validate_dict(cls, data: Mapping[str, Any]) -> None:

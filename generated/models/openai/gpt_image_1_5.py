@@ -8,13 +8,19 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from typing import Any, ClassVar, Final, Literal, Self, TypeAlias
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal, Never, Self, overload
 
 import attrs
 
 from modellix_typed import validation as v
+from modellix_typed.constructor import PUBLIC_SIGNATURE, unknown_arguments
 from modellix_typed.request import Endpoint, RequestModel
 from modellix_typed.validation import UNSET, Issue, Unset, ValidationError
+
+if TYPE_CHECKING:
+    from typing_extensions import deprecated
+
+    from .._bodies.openai.gpt_image_1_5 import GptImage15Body
 
 __all__ = [
     "GptImage15",
@@ -23,9 +29,11 @@ __all__ = [
     "GptImage15Background",
 ]
 
-GptImage15Size: TypeAlias = Literal["1024x1024", "1536x1024", "1024x1536"]
-GptImage15Quality: TypeAlias = Literal["low", "medium", "high"]
-GptImage15Background: TypeAlias = Literal["transparent", "opaque", "auto"]
+from .._bodies.openai.gpt_image_1_5 import (  # the Literal aliases live beside the body TypedDicts
+    GptImage15Size as GptImage15Size,
+    GptImage15Quality as GptImage15Quality,
+    GptImage15Background as GptImage15Background,
+)
 
 
 _ATTRIBUTES: Final[dict[str, str]] = {
@@ -138,6 +146,7 @@ class GptImage15(RequestModel):
     extra_body: Mapping[str, Any] | None
     _fields_set: set[str] = attrs.field(alias="_fields_set", repr=False, eq=False)
     """Which fields were set (to_dict sends only those); an init argument only so attrs.evolve can carry it."""
+    __signature__: ClassVar[Any] = PUBLIC_SIGNATURE
 
     def __init__(
         self,
@@ -148,7 +157,10 @@ class GptImage15(RequestModel):
         background: GptImage15Background | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         _fields_set: set[str] | None = None,
+        **_unknown: Never,
     ) -> None:
+        if _unknown:
+            raise unknown_arguments(type(self), _unknown)
         _issues: list[Issue] = []
         self._assign(
             _issues,
@@ -206,6 +218,17 @@ class GptImage15(RequestModel):
         _put_extra_body(self, v.check_extra_body(extra_body, self._DOCUMENTED, _issues))
         _put__fields_set(self, _set)
 
+    if TYPE_CHECKING:
+
+        @overload
+        @classmethod
+        def from_dict(cls, data: GptImage15Body) -> Self: ...
+
+        @overload
+        @classmethod
+        @deprecated("the body is not a GptImage15Body: a key or value openai/gpt-image-1.5 does not document")
+        def from_dict(cls, data: Mapping[str, Any]) -> Self: ...
+
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Build from a JSON body; unknown keys and every broken rule are reported in one ValidationError."""
@@ -261,6 +284,17 @@ class GptImage15(RequestModel):
         if len(_set) != len(_data):  # a key that is not a documented field (reported first)
             _issues[_mark:_mark] = v.unknown_keys(_data, _prefix, _cls._DOCUMENTED)
         return _self
+
+    if TYPE_CHECKING:
+
+        @overload
+        @classmethod
+        def validate_dict(cls, data: GptImage15Body) -> None: ...
+
+        @overload
+        @classmethod
+        @deprecated("the body is not a GptImage15Body: a key or value openai/gpt-image-1.5 does not document")
+        def validate_dict(cls, data: Mapping[str, Any]) -> None: ...
 
     @classmethod
     def validate_dict(cls, data: Mapping[str, Any]) -> None:

@@ -8,13 +8,19 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from typing import Any, ClassVar, Final, Literal, Self, TypeAlias
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal, Never, Self, overload
 
 import attrs
 
 from modellix_typed import validation as v
+from modellix_typed.constructor import PUBLIC_SIGNATURE, unknown_arguments
 from modellix_typed.request import Endpoint, RequestModel
 from modellix_typed.validation import UNSET, Issue, Unset, ValidationError
+
+if TYPE_CHECKING:
+    from typing_extensions import deprecated
+
+    from .._bodies.openai.gpt_image_2 import GptImage2Body
 
 __all__ = [
     "GptImage2",
@@ -22,16 +28,10 @@ __all__ = [
     "GptImage2Quality",
 ]
 
-GptImage2Size: TypeAlias = Literal[
-    "1024x1024",
-    "1536x1024",
-    "1024x1536",
-    "2048x2048",
-    "2048x1152",
-    "3840x2160",
-    "2160x3840",
-]
-GptImage2Quality: TypeAlias = Literal["low", "medium", "high"]
+from .._bodies.openai.gpt_image_2 import (  # the Literal aliases live beside the body TypedDicts
+    GptImage2Size as GptImage2Size,
+    GptImage2Quality as GptImage2Quality,
+)
 
 
 _ATTRIBUTES: Final[dict[str, str]] = {
@@ -130,6 +130,7 @@ class GptImage2(RequestModel):
     extra_body: Mapping[str, Any] | None
     _fields_set: set[str] = attrs.field(alias="_fields_set", repr=False, eq=False)
     """Which fields were set (to_dict sends only those); an init argument only so attrs.evolve can carry it."""
+    __signature__: ClassVar[Any] = PUBLIC_SIGNATURE
 
     def __init__(
         self,
@@ -139,7 +140,10 @@ class GptImage2(RequestModel):
         quality: GptImage2Quality | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         _fields_set: set[str] | None = None,
+        **_unknown: Never,
     ) -> None:
+        if _unknown:
+            raise unknown_arguments(type(self), _unknown)
         _issues: list[Issue] = []
         self._assign(
             _issues,
@@ -188,6 +192,17 @@ class GptImage2(RequestModel):
         _put_extra_body(self, v.check_extra_body(extra_body, self._DOCUMENTED, _issues))
         _put__fields_set(self, _set)
 
+    if TYPE_CHECKING:
+
+        @overload
+        @classmethod
+        def from_dict(cls, data: GptImage2Body) -> Self: ...
+
+        @overload
+        @classmethod
+        @deprecated("the body is not a GptImage2Body: a key or value openai/gpt-image-2 does not document")
+        def from_dict(cls, data: Mapping[str, Any]) -> Self: ...
+
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Build from a JSON body; unknown keys and every broken rule are reported in one ValidationError."""
@@ -235,6 +250,17 @@ class GptImage2(RequestModel):
         if len(_set) != len(_data):  # a key that is not a documented field (reported first)
             _issues[_mark:_mark] = v.unknown_keys(_data, _prefix, _cls._DOCUMENTED)
         return _self
+
+    if TYPE_CHECKING:
+
+        @overload
+        @classmethod
+        def validate_dict(cls, data: GptImage2Body) -> None: ...
+
+        @overload
+        @classmethod
+        @deprecated("the body is not a GptImage2Body: a key or value openai/gpt-image-2 does not document")
+        def validate_dict(cls, data: Mapping[str, Any]) -> None: ...
 
     @classmethod
     def validate_dict(cls, data: Mapping[str, Any]) -> None:

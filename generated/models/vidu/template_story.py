@@ -8,27 +8,28 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from typing import Any, ClassVar, Final, Literal, Self, TypeAlias
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal, Never, Self, overload
 
 import attrs
 
 from modellix_typed import validation as v
+from modellix_typed.constructor import PUBLIC_SIGNATURE, unknown_arguments
 from modellix_typed.request import Endpoint, RequestModel
 from modellix_typed.validation import UNSET, Issue, ValidationError
+
+if TYPE_CHECKING:
+    from typing_extensions import deprecated
+
+    from .._bodies.vidu.template_story import TemplateStoryBody
 
 __all__ = [
     "TemplateStory",
     "TemplateStoryStory",
 ]
 
-TemplateStoryStory: TypeAlias = Literal[
-    "love_story",
-    "workday_feels",
-    "monkey_king",
-    "pigsy",
-    "monk_tang",
-    "one_shot",
-]
+from .._bodies.vidu.template_story import (  # the Literal aliases live beside the body TypedDicts
+    TemplateStoryStory as TemplateStoryStory,
+)
 
 
 _ATTRIBUTES: Final[dict[str, str]] = {
@@ -114,6 +115,7 @@ class TemplateStory(RequestModel):
     extra_body: Mapping[str, Any] | None
     _fields_set: set[str] = attrs.field(alias="_fields_set", repr=False, eq=False)
     """Which fields were set (to_dict sends only those); an init argument only so attrs.evolve can carry it."""
+    __signature__: ClassVar[Any] = PUBLIC_SIGNATURE
 
     def __init__(
         self,
@@ -122,7 +124,10 @@ class TemplateStory(RequestModel):
         images: list[str | v.LocalFile],
         extra_body: Mapping[str, Any] | None = None,
         _fields_set: set[str] | None = None,
+        **_unknown: Never,
     ) -> None:
+        if _unknown:
+            raise unknown_arguments(type(self), _unknown)
         _issues: list[Issue] = []
         self._assign(
             _issues,
@@ -161,6 +166,17 @@ class TemplateStory(RequestModel):
         _put_images(self, images)
         _put_extra_body(self, v.check_extra_body(extra_body, self._DOCUMENTED, _issues))
         _put__fields_set(self, _set)
+
+    if TYPE_CHECKING:
+
+        @overload
+        @classmethod
+        def from_dict(cls, data: TemplateStoryBody) -> Self: ...
+
+        @overload
+        @classmethod
+        @deprecated("the body is not a TemplateStoryBody: a key or value vidu/template-story does not document")
+        def from_dict(cls, data: Mapping[str, Any]) -> Self: ...
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
@@ -201,6 +217,17 @@ class TemplateStory(RequestModel):
         if len(_set) != len(_data):  # a key that is not a documented field (reported first)
             _issues[_mark:_mark] = v.unknown_keys(_data, _prefix, _cls._DOCUMENTED)
         return _self
+
+    if TYPE_CHECKING:
+
+        @overload
+        @classmethod
+        def validate_dict(cls, data: TemplateStoryBody) -> None: ...
+
+        @overload
+        @classmethod
+        @deprecated("the body is not a TemplateStoryBody: a key or value vidu/template-story does not document")
+        def validate_dict(cls, data: Mapping[str, Any]) -> None: ...
 
     @classmethod
     def validate_dict(cls, data: Mapping[str, Any]) -> None:

@@ -8,13 +8,19 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from typing import Any, ClassVar, Final, Literal, Self, TypeAlias
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal, Never, Self, overload
 
 import attrs
 
 from modellix_typed import validation as v
+from modellix_typed.constructor import PUBLIC_SIGNATURE, unknown_arguments
 from modellix_typed.request import Endpoint, RequestModel
 from modellix_typed.validation import UNSET, Issue, Unset, ValidationError
+
+if TYPE_CHECKING:
+    from typing_extensions import deprecated
+
+    from .._bodies.vidu.viduq3_mix_r2v import Viduq3MixR2VBody
 
 __all__ = [
     "Viduq3MixR2V",
@@ -22,8 +28,10 @@ __all__ = [
     "Viduq3MixR2VResolution",
 ]
 
-Viduq3MixR2VAspectRatio: TypeAlias = Literal["16:9", "9:16", "1:1"]
-Viduq3MixR2VResolution: TypeAlias = Literal["720p", "1080p"]
+from .._bodies.vidu.viduq3_mix_r2v import (  # the Literal aliases live beside the body TypedDicts
+    Viduq3MixR2VAspectRatio as Viduq3MixR2VAspectRatio,
+    Viduq3MixR2VResolution as Viduq3MixR2VResolution,
+)
 
 
 _ATTRIBUTES: Final[dict[str, str]] = {
@@ -176,6 +184,7 @@ class Viduq3MixR2V(RequestModel):
     extra_body: Mapping[str, Any] | None
     _fields_set: set[str] = attrs.field(alias="_fields_set", repr=False, eq=False)
     """Which fields were set (to_dict sends only those); an init argument only so attrs.evolve can carry it."""
+    __signature__: ClassVar[Any] = PUBLIC_SIGNATURE
 
     def __init__(
         self,
@@ -188,7 +197,10 @@ class Viduq3MixR2V(RequestModel):
         seed: int | None = None,
         extra_body: Mapping[str, Any] | None = None,
         _fields_set: set[str] | None = None,
+        **_unknown: Never,
     ) -> None:
+        if _unknown:
+            raise unknown_arguments(type(self), _unknown)
         _issues: list[Issue] = []
         self._assign(
             _issues,
@@ -264,6 +276,17 @@ class Viduq3MixR2V(RequestModel):
         _put_extra_body(self, v.check_extra_body(extra_body, self._DOCUMENTED, _issues))
         _put__fields_set(self, _set)
 
+    if TYPE_CHECKING:
+
+        @overload
+        @classmethod
+        def from_dict(cls, data: Viduq3MixR2VBody) -> Self: ...
+
+        @overload
+        @classmethod
+        @deprecated("the body is not a Viduq3MixR2VBody: a key or value vidu/viduq3-mix-r2v does not document")
+        def from_dict(cls, data: Mapping[str, Any]) -> Self: ...
+
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Build from a JSON body; unknown keys and every broken rule are reported in one ValidationError."""
@@ -335,6 +358,17 @@ class Viduq3MixR2V(RequestModel):
         if len(_set) != len(_data):  # a key that is not a documented field (reported first)
             _issues[_mark:_mark] = v.unknown_keys(_data, _prefix, _cls._DOCUMENTED)
         return _self
+
+    if TYPE_CHECKING:
+
+        @overload
+        @classmethod
+        def validate_dict(cls, data: Viduq3MixR2VBody) -> None: ...
+
+        @overload
+        @classmethod
+        @deprecated("the body is not a Viduq3MixR2VBody: a key or value vidu/viduq3-mix-r2v does not document")
+        def validate_dict(cls, data: Mapping[str, Any]) -> None: ...
 
     @classmethod
     def validate_dict(cls, data: Mapping[str, Any]) -> None:

@@ -8,20 +8,28 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from typing import Any, ClassVar, Final, Literal, Self, TypeAlias
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal, Never, Self, overload
 
 import attrs
 
 from modellix_typed import validation as v
+from modellix_typed.constructor import PUBLIC_SIGNATURE, unknown_arguments
 from modellix_typed.request import Endpoint, RequestModel
 from modellix_typed.validation import UNSET, Issue, Unset, ValidationError
+
+if TYPE_CHECKING:
+    from typing_extensions import deprecated
+
+    from .._bodies.vidu.viduq3_pro_fl2v import Viduq3ProFL2VBody
 
 __all__ = [
     "Viduq3ProFL2V",
     "Viduq3ProFL2VResolution",
 ]
 
-Viduq3ProFL2VResolution: TypeAlias = Literal["540p", "720p", "1080p"]
+from .._bodies.vidu.viduq3_pro_fl2v import (  # the Literal aliases live beside the body TypedDicts
+    Viduq3ProFL2VResolution as Viduq3ProFL2VResolution,
+)
 
 
 _ATTRIBUTES: Final[dict[str, str]] = {
@@ -168,6 +176,7 @@ class Viduq3ProFL2V(RequestModel):
     extra_body: Mapping[str, Any] | None
     _fields_set: set[str] = attrs.field(alias="_fields_set", repr=False, eq=False)
     """Which fields were set (to_dict sends only those); an init argument only so attrs.evolve can carry it."""
+    __signature__: ClassVar[Any] = PUBLIC_SIGNATURE
 
     def __init__(
         self,
@@ -180,7 +189,10 @@ class Viduq3ProFL2V(RequestModel):
         seed: int | None = None,
         extra_body: Mapping[str, Any] | None = None,
         _fields_set: set[str] | None = None,
+        **_unknown: Never,
     ) -> None:
+        if _unknown:
+            raise unknown_arguments(type(self), _unknown)
         _issues: list[Issue] = []
         self._assign(
             _issues,
@@ -255,6 +267,17 @@ class Viduq3ProFL2V(RequestModel):
         _put_extra_body(self, v.check_extra_body(extra_body, self._DOCUMENTED, _issues))
         _put__fields_set(self, _set)
 
+    if TYPE_CHECKING:
+
+        @overload
+        @classmethod
+        def from_dict(cls, data: Viduq3ProFL2VBody) -> Self: ...
+
+        @overload
+        @classmethod
+        @deprecated("the body is not a Viduq3ProFL2VBody: a key or value vidu/viduq3-pro-fl2v does not document")
+        def from_dict(cls, data: Mapping[str, Any]) -> Self: ...
+
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Build from a JSON body; unknown keys and every broken rule are reported in one ValidationError."""
@@ -325,6 +348,17 @@ class Viduq3ProFL2V(RequestModel):
         if len(_set) != len(_data):  # a key that is not a documented field (reported first)
             _issues[_mark:_mark] = v.unknown_keys(_data, _prefix, _cls._DOCUMENTED)
         return _self
+
+    if TYPE_CHECKING:
+
+        @overload
+        @classmethod
+        def validate_dict(cls, data: Viduq3ProFL2VBody) -> None: ...
+
+        @overload
+        @classmethod
+        @deprecated("the body is not a Viduq3ProFL2VBody: a key or value vidu/viduq3-pro-fl2v does not document")
+        def validate_dict(cls, data: Mapping[str, Any]) -> None: ...
 
     @classmethod
     def validate_dict(cls, data: Mapping[str, Any]) -> None:
