@@ -7,7 +7,6 @@ checked loosely, so valid input is never rejected.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -15,21 +14,20 @@ import attrs
 
 from modellix_typed.codegen.gen_literal import pyrepr
 from modellix_typed.patterns import backtracking_safe
+from modellix_typed.schema_reading import (
+    UriRule,
+    has_checks,
+    is_object_with_properties,
+    is_precise,
+    may_be_string,
+    python_eq_differs,
+    schema_types,
+    size_bounds,
+    size_separator,
+    uri_rule,
+)
 
-_SIZE_VALUE = re.compile(r"^\s*(\d+)\s*([*xX×])\s*(\d+)\s*$")
-_SIZE_NAME = re.compile(r"size|resolution", re.IGNORECASE)
-_SIZE_SAID = re.compile(r"\bwidth\s*([*xX×]|\s+x\s+)\s*height\b", re.IGNORECASE)
-_URI_FORMATS = ("uri", "url", "uri-reference", "iri")
-_BASE64_WORD = re.compile(r"base\s*64", re.IGNORECASE)
-_DATA_URI_PHRASE = re.compile(r"(?:base\s*64\s+)?data\s*[:-]?\s*ur[il]s?\b|\bdata:[a-z]", re.IGNORECASE)
-_URL_WORD = re.compile(r"\bur[il]s?\b|\bhttps?://", re.IGNORECASE)
-_PIXELS_RANGE = re.compile(
-    r"pixels?[^\[\]\n]{0,60}?\[\s*(\d+)\s*[*xX×]\s*(\d+)(?:\s*=\s*\d+)?\s*,\s*(\d+)\s*[*xX×]\s*(\d+)"
-)
-_SIDE_RANGE = re.compile(
-    r"(?:width|height|side)s?\b[^.\n]{0,60}?(?:between|from|in|range)\s*\[?\s*(\d+)\s*(?:and|to|-|,|~)\s*(\d+)\s*\]?",
-    re.IGNORECASE,
-)
+__all__ = ["CheckContext", "Emitter", "UriRule", "fast_accept", "is_precise", "schema_types", "uri_rule"]
 
 _TYPE_TESTS: dict[str, tuple[str, str]] = {
     # JSON type -> (python test with {x}, name for messages)
@@ -41,101 +39,6 @@ _TYPE_TESTS: dict[str, tuple[str, str]] = {
     "object": ("isinstance({x}, Mapping)", "object"),
     "null": ("{x} is None", "null"),
 }
-
-
-def schema_types(schema: Mapping[str, Any]) -> list[str]:
-    raw = schema.get("type")
-    if isinstance(raw, str):
-        return [raw]
-    if isinstance(raw, list):
-        return [t for t in raw if isinstance(t, str)]
-    return []
-
-
-def size_separator(schema: Mapping[str, Any]) -> str | None:
-    """``*`` or ``x``: what the description says (``format: width*height``), else what the documented
-    enum/default/example agree on; None when a documented value disagrees (never reject what the docs show)."""
-    samples: list[Any] = list(schema.get("enum") or [])
-    samples += [schema.get("default"), schema.get("example"), *(schema.get("examples") or [])]
-    seps = set()
-    for sample in samples:
-        if isinstance(sample, str) and (match := _SIZE_VALUE.match(sample)):
-            seps.add("x" if match.group(2) in "xX×" else "*")
-    said = _SIZE_SAID.search(str(schema.get("description") or ""))
-    if said is not None and isinstance(schema.get("type"), str):
-        stated = "*" if "*" in said.group(1) else "x"
-        return stated if seps <= {stated} else None
-    return seps.pop() if len(seps) == 1 else None
-
-
-def size_bounds(name: str, schema: Mapping[str, Any]) -> dict[str, int]:
-    """Pixel bounds a size-like field's description states (``total pixels in [2560x1440, 4096x4096]``...)."""
-    if not _SIZE_NAME.search(name) and size_separator(schema) is None:
-        return {}
-    text = str(schema.get("description") or "")
-    bounds: dict[str, int] = {}
-    if match := _PIXELS_RANGE.search(text):
-        a, b, c, d = (int(g) for g in match.groups())
-        bounds["min_pixels"], bounds["max_pixels"] = a * b, c * d
-    if match := _SIDE_RANGE.search(text):
-        low, high = int(match.group(1)), int(match.group(2))
-        if low <= high:
-            bounds["min_side"], bounds["max_side"] = low, high
-    return bounds
-
-
-@attrs.frozen
-class UriRule:
-    """What a URL-typed string field accepts, derived from ``format: uri`` and the field's prose."""
-
-    accept: str  # "url" | "url_or_data" | "data"
-    base64: bool  # data: URIs must carry ``;base64``
-
-    def describe(self) -> str:
-        data = "data:<mime>;base64,... URI" if self.base64 else "data: URI"
-        return {"url": "http(s) URL", "url_or_data": f"http(s) URL or {data}", "data": data}[self.accept]
-
-
-def uri_rule(schema: Mapping[str, Any], parent_description: str = "") -> UriRule | None:
-    """The URL rule of a string node, or None when nothing says it is a URL.
-
-    ``format: uri`` or prose saying URL -> http(s) URLs; data: URIs too when the prose also says Base64 or data
-    URI; data: URIs only when the prose names data URIs and no other URL. ``parent_description`` is the array's
-    description for string items (``"Input image URLs"`` + items ``{"type": "string"}``).
-    """
-    types = schema_types(schema)
-    if (types and "string" not in types) or "enum" in schema or "const" in schema:
-        return None
-    if not _documented_values_fit_uri(schema):
-        return None  # never reject what the docs show: "pet_lion_pro" is not a URL, whatever the prose links to
-    # a link in the prose ("for the full list, see: https://...") points to docs, it doesn't describe the value
-    text = _LINK.sub(" ", f"{schema.get('description') or ''} {parent_description}")
-    if _RAW_BASE64.search(text):
-        return None  # raw Base64 without a data: prefix is allowed: no URL shape to check
-    formatted = schema.get("format") in _URI_FORMATS
-    says_data = _DATA_URI_PHRASE.search(text) is not None
-    says_url = _URL_WORD.search(_DATA_URI_PHRASE.sub(" ", text)) is not None
-    base64 = _BASE64_WORD.search(text) is not None
-    if formatted or says_url:
-        return UriRule("url_or_data" if says_data or base64 else "url", base64)
-    if says_data:
-        return UriRule("data", base64)
-    return None
-
-
-_LINK = re.compile(r"\bhttps?://\S+")
-_URI_SHAPED = re.compile(r"^(?:https?://|data:)", re.IGNORECASE)
-_PLACEHOLDER = re.compile(r"^<[^<>]+>$")
-_RAW_BASE64 = re.compile(r"(?:do not|don't) include (?:the )?(?:'data:'|\"data:\"|data:|base64) prefix", re.IGNORECASE)
-
-
-def _documented_values_fit_uri(schema: Mapping[str, Any]) -> bool:
-    """False when the field's own example or default is a real value that is not a URL or data: URI."""
-    for key in ("example", "default"):
-        value = schema.get(key)
-        if isinstance(value, str) and not _PLACEHOLDER.match(value.strip()) and not _URI_SHAPED.match(value):
-            return False
-    return True
 
 
 @attrs.define
@@ -195,11 +98,11 @@ def fast_accept(ctx: CheckContext, schema: Mapping[str, Any], x: str, name: str)
     tests = [_FAST_TYPES[kind].format(x=x)]
     enum = schema.get("enum")
     if isinstance(enum, list):
-        if _python_eq_differs(enum, types):
+        if python_eq_differs(enum, types):
             return None
         tests.append(f"{x} in {ctx.constant('_ENUM_', pyrepr(tuple(enum)))}")
     if "const" in schema:
-        if _python_eq_differs([schema["const"]], types):
+        if python_eq_differs([schema["const"]], types):
             return None
         tests.append(f"{x} == {ctx.constant('_CONST_', pyrepr(schema['const']))}")
     if kind == "string":
@@ -251,7 +154,7 @@ class Emitter:
         name: str,
         parent_description: str = "",
     ) -> None:
-        cls_name = self.nested_class(schema) if _is_object_with_properties(schema) else None
+        cls_name = self.nested_class(schema) if is_object_with_properties(schema) else None
         if cls_name is not None:
             self._add(indent, f"{x} = v.coerce_nested({cls_name}, {x}, {path}, issues)")
             return
@@ -298,7 +201,7 @@ class Emitter:
         parent_description: str,
     ) -> None:
         enum = schema.get("enum")
-        separator = size_separator(schema) if _may_be_string(types) else None
+        separator = size_separator(schema) if may_be_string(types) else None
         if separator is not None:
             inner = self._guard(types, "string", x, indent)
             sep_call = f"v.check_size_separator({x}, {path}, {pyrepr(separator)}, issues)"
@@ -310,7 +213,7 @@ class Emitter:
                 self._add(inner, sep_call)
         elif isinstance(enum, list):
             const = self.ctx.constant("_ENUM_", pyrepr(tuple(enum)))
-            test = f"not v.json_in({x}, {const})" if _python_eq_differs(enum, types) else f"{x} not in {const}"
+            test = f"not v.json_in({x}, {const})" if python_eq_differs(enum, types) else f"{x} not in {const}"
             self._add(indent, f"if {test}:")
             self._add(indent + 1, f"issues.append(v.enum_issue({path}, {x}, {const}))")
             # a value outside the enum is reported once, as such: its other rules run only for enum members
@@ -334,7 +237,7 @@ class Emitter:
     ) -> None:
         if "const" in schema:
             const = self.ctx.constant("_CONST_", pyrepr(schema["const"]))
-            if _python_eq_differs([schema["const"]], types):
+            if python_eq_differs([schema["const"]], types):
                 self._add(indent, f"if not v.json_in({x}, ({const},)):")
             else:
                 self._add(indent, f"if {x} != {const}:")
@@ -371,11 +274,11 @@ class Emitter:
             const = self.ctx.constant("_PATTERN_", f"v.Pattern({pyrepr(source)}, backtracking_safe={safe})")
             self.ctx.patterns.append(source)
             rules.append(("", f"v.check_pattern({x}, {path}, {const}, issues)"))
-        uri = uri_rule(schema, parent_description) if _may_be_string(types) else None
+        uri = uri_rule(schema, parent_description) if may_be_string(types) else None
         if uri is not None:
             args = f"{pyrepr(uri.accept)}, base64={uri.base64}"
             rules.append(("", f"v.check_uri({x}, {path}, issues, {args})"))
-        bounds = size_bounds(name, schema) if _may_be_string(types) else {}
+        bounds = size_bounds(name, schema) if may_be_string(types) else {}
         if bounds:
             args = ", ".join(f"{k}={bounds[k]}" for k in sorted(bounds))
             rules.append(("", f"v.check_size_pixels({x}, {path}, issues, {args})"))
@@ -410,7 +313,7 @@ class Emitter:
         self, schema: Mapping[str, Any], x: str, path: str, indent: int, name: str, types: list[str]
     ) -> None:
         items = schema.get("items")
-        has_items = isinstance(items, Mapping) and _has_checks(items)
+        has_items = isinstance(items, Mapping) and has_checks(items)
         bounds = [(r, schema[r]) for r in ("minItems", "maxItems") if isinstance(schema.get(r), int)]
         unique = schema.get("uniqueItems") is True
         if not bounds and not has_items and not unique:
@@ -456,7 +359,7 @@ class Emitter:
         self._depth += 1
         member, member_path = f"o{depth}", f"q{depth}"
         for key, child in properties.items():
-            if not isinstance(child, Mapping) or not _has_checks(child):
+            if not isinstance(child, Mapping) or not has_checks(child):
                 continue
             self._add(inner, f"if {pyrepr(key)} in {x}:")
             self._add(inner + 1, f"{member} = {x}[{pyrepr(key)}]")
@@ -488,64 +391,8 @@ class Emitter:
                 self._add(indent, f"{x} = v.{helper}({x}, {path}, issues, {pyrepr(keyword)}, {tuple_code})")
 
 
-_CHECKED = frozenset(
-    {
-        "type", "enum", "const", "minLength", "maxLength", "pattern", "minimum", "maximum", "exclusiveMinimum",
-        "exclusiveMaximum", "items", "minItems", "maxItems", "uniqueItems", "properties", "required",
-        "additionalProperties", "anyOf", "oneOf", "allOf",
-    }
-)
-_ANNOTATIONS = frozenset(
-    {"description", "title", "default", "example", "examples", "x-order", "deprecated", "readOnly", "writeOnly"}
-)
-
-
-def is_precise(schema: Any) -> bool:
-    """True when every keyword of ``schema`` (recursively) is one we check exactly like JSON Schema does, so a
-    oneOf can count matching branches; otherwise it is checked as anyOf (a loose branch must not reject)."""
-    if not isinstance(schema, Mapping):
-        return False
-    for key, value in schema.items():
-        if key in _ANNOTATIONS:
-            continue
-        if key not in _CHECKED or (key == "additionalProperties" and not isinstance(value, bool)):
-            return False
-        if key == "items" and not is_precise(value):
-            return False
-        if key == "properties" and not (isinstance(value, Mapping) and all(map(is_precise, value.values()))):
-            return False
-        if key in ("anyOf", "oneOf", "allOf") and not (isinstance(value, list) and all(map(is_precise, value))):
-            return False
-    return True
-
-
-def _python_eq_differs(values: list[Any], types: list[str]) -> bool:
-    """Python's ``==`` says ``True == 1``; JSON Schema doesn't. Use the JSON comparison only when it matters."""
-    bools_possible = not types or "boolean" in types
-    numbers_possible = not types or "integer" in types or "number" in types
-    has_bool = any(isinstance(value, bool) for value in values)
-    has_number = any(isinstance(value, int | float) and not isinstance(value, bool) for value in values)
-    nested = any(isinstance(value, list | dict) for value in values)
-    return nested or (has_bool and numbers_possible) or (has_number and bools_possible)
-
-
-def _may_be_string(types: list[str]) -> bool:
-    """String rules apply when the node is typed string, or untyped (checked behind an isinstance guard)."""
-    return "string" in types or not types
-
-
-def _is_object_with_properties(schema: Mapping[str, Any]) -> bool:
-    return isinstance(schema.get("properties"), Mapping) and bool(schema["properties"])
-
-
-def _has_checks(schema: Mapping[str, Any]) -> bool:
-    keys = {"type", "enum", "const", "minLength", "maxLength", "pattern", "format", "minimum", "maximum"}
-    keys |= {"exclusiveMinimum", "exclusiveMaximum", "items", "minItems", "maxItems", "anyOf", "oneOf", "allOf"}
-    return bool(keys & set(schema)) or _is_object_with_properties(schema)
-
-
 def _converts(schema: Mapping[str, Any], nested_class: NestedClass) -> bool:
-    return _is_object_with_properties(schema) and nested_class(schema) is not None
+    return is_object_with_properties(schema) and nested_class(schema) is not None
 
 
 def _split_top_level(code: str) -> list[str]:
