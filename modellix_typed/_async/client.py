@@ -22,7 +22,7 @@ from .._core.batch_book import (
 )
 from .._core.client_core import ClientBase, ClientCore, journal_finished, open_journal
 from .._core.limiter_book import Slot
-from .._core.prepare import Prepared, RequestLike, prepare
+from .._core.prepare import Prepared, RequestLike, live_schema_slug, prepare
 from .._core.wait import OnUpdate, task_id_of
 from ..config import DEFAULT_MAX_CONCURRENCY, Timeouts
 from ..errors import (
@@ -39,6 +39,7 @@ from ..slots import SlotStore, keeper_for
 from .batch import resume_batch_async, run_batch_async
 from .download import download_async
 from .limiter import AsyncLimiter
+from .schema_fetch import load_live_model_async
 from .task import AsyncTask
 from .transport import AsyncTransport
 
@@ -109,9 +110,22 @@ class AsyncModellix(ClientBase):
         journal: JournalPath | Journal | None = None,
     ) -> AsyncTask:
         """Like :meth:`Modellix.submit`."""
-        prepared = prepare(request, data, validate=validate)
+        prepared = await self._prepare(request, data, validate)
         with open_journal(journal, prepared) as book:
             return await self._post(prepared, book)
+
+    async def _prepare(self, request: RequestLike, data: Mapping[str, Any] | None, validate: bool) -> Prepared:
+        """Like :meth:`Modellix._prepare`."""
+        slug = live_schema_slug(request, validate)
+        if slug is None:
+            return prepare(request, data, validate=validate)
+        http = self._transport.open_http()
+        live = await load_live_model_async(http, self._core.schemas, slug, self._core.schema_timeout())
+        return prepare(request, data, validate=validate, live=live)
+
+    async def validate(self, slug: str, data: Mapping[str, Any]) -> None:
+        """Like :meth:`Modellix.validate`."""
+        await self._prepare(slug, data, True)
 
     async def _post(self, prepared: Prepared, book: Journal | None) -> AsyncTask:
         """Like :meth:`Modellix._post`."""
@@ -154,7 +168,7 @@ class AsyncModellix(ClientBase):
     ) -> TaskResult:
         """Submit and wait; like :meth:`Modellix.run`, a wait that gives up frees the task's slot."""
         check_timeout(timeout)
-        prepared = prepare(request, data, validate=validate)
+        prepared = await self._prepare(request, data, validate)
         with open_journal(journal, prepared) as book:
             task = await self._post(prepared, book)
             try:

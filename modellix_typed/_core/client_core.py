@@ -21,6 +21,7 @@ from ..errors import (
     SubmissionOutcomeUnknown,
     TaskIdMismatch,
 )
+from ..live_schema import SchemaSource, submit_path
 from ..polling import LearnedPlan, PollPolicy, policy_for
 from ..pollstats import PollStats, completion_sample
 from ..request import canonical_path
@@ -71,6 +72,7 @@ class ClientCore:
         self.on_rate_limited: Callable[[float | None], None] | None = None  # the limiter hears of submit 429s
         self.poll_stats: PollStats | None = None  # learned completion times (set by the client)
         self.accepted_at: dict[str, tuple[str, float]] = {}  # task id -> (slug, monotonic time of the 2xx)
+        self._schemas: SchemaSource | None = None
 
     @classmethod
     def resolve(
@@ -125,6 +127,17 @@ class ClientCore:
         if config.submit_path is not None:
             quote = functools.partial(urllib.parse.quote, safe="")
             return [config.submit_path.format(provider=quote(prepared.provider), model_id=quote(prepared.model_id))]
+        if prepared.submit_url is not None:
+            live = submit_path(prepared.submit_url, config.base_url)
+            if live is not None:
+                return [live]  # the live schema's servers[0].url is the authoritative submit URL
+            logger.warning(
+                "%s: the live schema's servers[0].url %s is not on the API origin %s; using %s",
+                prepared.slug,
+                prepared.submit_url,
+                config.base_url,
+                canonical,
+            )
         paths = [canonical]
         if config.legacy_path_fallback and prepared.documented_path not in (None, canonical):
             assert prepared.documented_path is not None
@@ -228,6 +241,17 @@ class ClientCore:
             stats.record(key, completion_sample(result, upper + offset, None if lower is None else lower + offset))
 
         return plan, learn
+
+    @property
+    def schemas(self) -> SchemaSource:
+        """Where live api_schemas come from (read from the environment at first use)."""
+        if self._schemas is None:
+            self._schemas = SchemaSource.from_env()
+        return self._schemas
+
+    def schema_timeout(self) -> httpx.Timeout:
+        t = self.config.timeouts
+        return httpx.Timeout(connect=t.connect, read=t.read, write=t.read, pool=t.connect)
 
     def download_timeout(self) -> httpx.Timeout:
         t = self.config.timeouts

@@ -22,7 +22,7 @@ from .._core.batch_book import (
 )
 from .._core.client_core import ClientBase, ClientCore, journal_finished, open_journal
 from .._core.limiter_book import Slot
-from .._core.prepare import Prepared, RequestLike, prepare
+from .._core.prepare import Prepared, RequestLike, live_schema_slug, prepare
 from .._core.wait import OnUpdate, task_id_of
 from ..config import DEFAULT_MAX_CONCURRENCY, Timeouts
 from ..errors import (
@@ -39,6 +39,7 @@ from ..slots import SlotStore, keeper_for
 from .batch import resume_batch, run_batch
 from .download import download_sync
 from .limiter import Limiter
+from .schema_fetch import load_live_model
 from .task import Task
 from .transport import SyncTransport
 
@@ -121,9 +122,23 @@ class Modellix(ClientBase):
         :meth:`resume` finishes the task if this process dies; pass an open
         :class:`~modellix_typed.journal.Journal` to record its ``done``/``saved`` events yourself.
         """
-        prepared = prepare(request, data, validate=validate)
+        prepared = self._prepare(request, data, validate)
         with open_journal(journal, prepared) as book:
             return self._post(prepared, book)
+
+    def _prepare(self, request: RequestLike, data: Mapping[str, Any] | None, validate: bool) -> Prepared:
+        """Validate (a slug with no generated class: against its live api_schema, fetched first) and serialize."""
+        slug = live_schema_slug(request, validate)
+        if slug is None:
+            return prepare(request, data, validate=validate)
+        http = self._transport.open_http()
+        live = load_live_model(http, self._core.schemas, slug, self._core.schema_timeout())
+        return prepare(request, data, validate=validate, live=live)
+
+    def validate(self, slug: str, data: Mapping[str, Any]) -> None:
+        """Validate ``data`` for ``slug`` without sending it: the generated class, or (a model newer than this
+        SDK) its live api_schema, fetched and cached; raises ValidationError with every issue."""
+        self._prepare(slug, data, True)
 
     def _post(self, prepared: Prepared, book: Journal | None) -> Task:
         """The paid POST, recorded before and after in ``book`` when there is one."""
@@ -173,7 +188,7 @@ class Modellix(ClientBase):
         finished by :meth:`resume` without paying twice.
         """
         check_timeout(timeout)  # before the paid POST: a bad argument must not cost a task
-        prepared = prepare(request, data, validate=validate)
+        prepared = self._prepare(request, data, validate)
         with open_journal(journal, prepared) as book:
             task = self._post(prepared, book)
             try:

@@ -139,6 +139,8 @@ class EmulatorConfig:
     result_shape: ResultShape = "result"
     failure_in: FailureIn = "data.error"
     redirect_results: int = 0  # result URLs answer this many 302 hops before the file
+    # servers[0].url origin of the api_schema it serves (None: the origin the request came to)
+    schema_api_origin: str | None = None
     accept_unknown_models: bool = False  # a POST to /api/v1/{provider}/{model_id} with no spec creates a task
 
     def __attrs_post_init__(self) -> None:
