@@ -24,8 +24,9 @@ from typing import Any
 import attrs
 
 from .config import check_url
-from .errors import ConfigurationError, ModellixError
+from .errors import ConfigurationError
 from .fileio import replace_atomically
+from .registry import UnknownModel, suggest
 from .request import parse_slug
 from .spec_engine import SpecModel
 
@@ -42,17 +43,22 @@ NO_CREDENTIALS = ("authorization", "cookie")  # never sent to the schema origin,
 _OFF = frozenset({"off", "0", "false", "no", ""})
 
 
-class SchemaUnavailable(ModellixError):
-    """A slug with no generated class whose live schema could not be fetched or used: nothing was sent."""
+class SchemaUnavailable(UnknownModel):
+    """A slug with no generated class whose live schema could not be fetched or used: nothing was sent.
+
+    An :class:`~modellix_typed.registry.UnknownModel` (with its did-you-mean: a typo is the likelier cause
+    when a known slug is close) that also says why the schema failed and how to send the body anyway.
+    """
 
     def __init__(self, slug: str, url: str, reason: str) -> None:
-        self.slug = slug
+        super().__init__(slug, suggest(slug))
         self.url = url
         self.reason = reason
-        super().__init__(
+        hint = f"did you mean {' or '.join(repr(s) for s in self.suggestions)}? " if self.suggestions else ""
+        self.args = (
             f"{slug}: no generated class, and its live schema could not be used ({reason}; GET {url}). "
-            "Nothing was sent. Pass validate=False (CLI: --no-validate) to send the body unchecked, "
-            f"or set {ENV_SCHEMA_ORIGIN} if the schema lives elsewhere."
+            f"Nothing was sent. {hint}Pass validate=False (CLI: --no-validate) to send the body unchecked, "
+            f"or set {ENV_SCHEMA_ORIGIN} if the schema lives elsewhere.",
         )
 
 

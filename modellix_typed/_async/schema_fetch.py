@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import httpx
 
 from .._core.exchange import TooLarge, add_capped, declared_too_large
-from ..live_schema import NO_CREDENTIALS, SCHEMA_HEADERS, SCHEMA_MAX_BYTES, LiveModel, SchemaSource
+
+if TYPE_CHECKING:
+    from ..live_schema import LiveModel, SchemaSource
 
 
 async def load_live_model_async(
     http: httpx.AsyncClient, source: SchemaSource, slug: str, timeout: httpx.Timeout
 ) -> LiveModel:
     """The cached schema while it is fresh, else one GET; every failure is a SchemaUnavailable."""
+    from ..live_schema import NO_CREDENTIALS, SCHEMA_HEADERS, SCHEMA_MAX_BYTES  # lazy: only newer models
+
     cached = source.cached(slug)
     if cached is not None:
         return cached

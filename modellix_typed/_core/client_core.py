@@ -21,7 +21,6 @@ from ..errors import (
     SubmissionOutcomeUnknown,
     TaskIdMismatch,
 )
-from ..live_schema import SchemaSource, submit_path
 from ..polling import LearnedPlan, PollPolicy, policy_for
 from ..pollstats import PollStats, completion_sample
 from ..request import canonical_path
@@ -41,6 +40,7 @@ from .wait import Learn, OnUpdate, WaitState
 
 if TYPE_CHECKING:
     from ..journal import Journal
+    from ..live_schema import SchemaSource
 logger = logging.getLogger("modellix_typed")
 
 
@@ -128,6 +128,8 @@ class ClientCore:
             quote = functools.partial(urllib.parse.quote, safe="")
             return [config.submit_path.format(provider=quote(prepared.provider), model_id=quote(prepared.model_id))]
         if prepared.submit_url is not None:
+            from ..live_schema import submit_path  # lazy: only models newer than the SDK have a submit URL
+
             live = submit_path(prepared.submit_url, config.base_url)
             if live is not None:
                 return [live]  # the live schema's servers[0].url is the authoritative submit URL
@@ -246,6 +248,8 @@ class ClientCore:
     def schemas(self) -> SchemaSource:
         """Where live api_schemas come from (read from the environment at first use)."""
         if self._schemas is None:
+            from ..live_schema import SchemaSource  # lazy: importing a client must not load the spec engine
+
             self._schemas = SchemaSource.from_env()
         return self._schemas
 

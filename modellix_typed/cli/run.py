@@ -65,17 +65,19 @@ def run(
     """Submit a task for SLUG with a JSON body (--body, --body-file or - for stdin).
 
     The body is validated offline first: an invalid body exits 3 and nothing is sent (--no-validate sends it
-    as is, for any provider/model-id). A submission whose outcome is unknown (timeout/connection drop after
+    as is, for any provider/model-id). A model newer than this package is validated against its live
+    api_schema (MODELLIX_SCHEMA_ORIGIN, default https://www.modellix.ai) and sent to its servers[0].url. A submission whose outcome is unknown (timeout/connection drop after
     sending, 409 and other unexpected answers) is never retried: exit 6. The task id is recorded in the local
     history (`task history`). --quiet prints the saved paths (else the result URLs, or with --no-wait the task
     id); --output task-id prints only the task id.
     """
     from .. import registry
+    from .._core.prepare import live_schema_slug
 
     if download_dir is not None and not wait:
         raise click.UsageError("--download needs --wait (the files exist only once the task succeeded)")
-    if not skip_validation:
-        registry.info(slug)
+    if not skip_validation and live_schema_slug(slug, True) is None:
+        registry.info(slug)  # a malformed slug: did-you-mean now (a well-formed new one: its live api_schema)
     data = load_body(slug, body=body, body_file=body_file, stdin=stdin == "-")
     with make_client(base_url) as client, open_journal(journal_path, download_dir) as book:
         task = client.submit(slug, data, validate=not skip_validation, journal=book)
