@@ -139,6 +139,8 @@ class EmulatorConfig:
     result_shape: ResultShape = "result"
     failure_in: FailureIn = "data.error"
     redirect_results: int = 0  # result URLs answer this many 302 hops before the file
+    # slug -> price fields merged into its /api/v1/models entry (e.g. {"price": 0.04}, {"pricing": {"usd": 0.5}})
+    prices: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict)
     # servers[0].url origin of the api_schema it serves (None: the origin the request came to)
     schema_api_origin: str | None = None
     accept_unknown_models: bool = False  # a POST to /api/v1/{provider}/{model_id} with no spec creates a task
