@@ -204,3 +204,19 @@ def test_the_runtime_path_needs_no_codegen_extra() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "['required', 'required']"
+
+
+def test_the_readme_example_runs_against_the_emulator(emulator: RunningEmulator, live_env: Path, tmp_path: Path) -> None:
+    import os
+    import re
+    import subprocess
+    import sys
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    [block] = [b for b in re.findall(r"```python\n(.*?)```", readme, flags=re.S) if "vidu/motion-sync" in b]
+    env = {**os.environ, "MODELLIX_API_KEY": KEY, "MODELLIX_BASE_URL": emulator.base_url}
+    done = subprocess.run(
+        [sys.executable, "-c", block], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["('video_url', 'required')", "success"]
