@@ -56,7 +56,7 @@ class SchemaUnavailable(UnknownModel):
         self.reason = reason
         hint = f"did you mean {' or '.join(repr(s) for s in self.suggestions)}? " if self.suggestions else ""
         self.args = (
-            f"{slug}: no generated class, and its live schema could not be used ({reason}; GET {url}). "
+            f"unknown model {slug!r}: no generated class, and its live schema could not be used ({reason}; GET {url}). "
             f"Nothing was sent. {hint}Pass validate=False (CLI: --no-validate) to send the body unchecked, "
             f"or set {ENV_SCHEMA_ORIGIN} if the schema lives elsewhere.",
         )

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from functools import partial
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -12,12 +12,13 @@ import click
 from ..errors import TaskFailed
 from .batch import open_journal
 from .body import load_body
-from .cost import max_cost_option, priced
 from .connection import base_url_option, make_client, profile_name
+from .cost import max_cost_option, priced
 from .history import Recorded, record
 from .output import EXIT_CODES_HELP, MODE, emit, json_option, task_json
 from .progress import task_progress
 from .tasks import download_to, render_result, resumable, timeout_option, wait_option_help
+from .validate import check_body
 
 
 @click.command(epilog=EXIT_CODES_HELP)
@@ -84,8 +85,8 @@ def run(
     if not skip_validation and live_schema_slug(slug, True) is None:
         registry.info(slug)  # a malformed slug: did-you-mean now (a well-formed new one: its live api_schema)
     data = load_body(slug, body=body, body_file=body_file, stdin=stdin == "-")
-    if not skip_validation and live_schema_slug(slug, True) is None:
-        registry.check(slug, data)  # an invalid body exits 3 before anything (even the price) is asked
+    if not skip_validation:
+        check_body(slug, data)  # an invalid body (or an unknown model) exits before anything, even the price, is asked
     estimate = priced(base_url, [slug], max_cost)  # shown before the paid POST; --max-cost: exit 2, unsent
     with make_client(base_url) as client, open_journal(journal_path, download_dir) as book:
         task = client.submit(slug, data, validate=not skip_validation, journal=book)

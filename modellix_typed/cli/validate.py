@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -43,6 +43,17 @@ def validate(slug: str, source: str) -> None:
         {"slug": slug, "source": label, "body": data, "checked_against": model.schema_url},
         lambda: click.echo(f"{label}: valid {slug} request (checked against its live api_schema {model.schema_url})"),
     )
+
+
+def check_body(slug: str, data: dict[str, Any]) -> None:
+    """Offline checks before anything is paid: the generated class, or a new model's live api_schema."""
+    from .._core.prepare import live_schema_slug
+
+    live = live_schema_slug(slug, True)
+    if live is None:
+        registry.check(slug, data)
+    else:
+        _live_model(live).validate(data)
 
 
 def _live_model(slug: str) -> LiveModel:
