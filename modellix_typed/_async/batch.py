@@ -22,6 +22,7 @@ from .._core.batch_book import (
     batch_saved,
     batch_width,
     classify,
+    live_slugs,
     prepare_all,
     reopened,
     resume_run,
@@ -52,7 +53,8 @@ async def run_batch_async(
     download: str | os.PathLike[str] | None = None,
     stop_on_unknown: bool = False,
 ) -> list[BatchOutcome]:
-    prepared = prepare_all(requests)
+    items = list(requests)
+    prepared = prepare_all(items, await client._live_models(live_slugs(items)))
     client.config.require_key()
     check_timeout(timeout)
     with started(journal, prepared, download) as run:

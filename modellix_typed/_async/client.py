@@ -45,6 +45,7 @@ from .transport import AsyncTransport
 
 if TYPE_CHECKING:
     from ..journal import Journal
+    from ..live_schema import LiveModel, SchemaUnavailable
 logger = logging.getLogger("modellix_typed")
 
 
@@ -119,9 +120,22 @@ class AsyncModellix(ClientBase):
         slug = live_schema_slug(request, validate)
         if slug is None:
             return prepare(request, data, validate=validate)
-        http = self._transport.open_http()
-        live = await load_live_model_async(http, self._core.schemas, slug, self._core.schema_timeout())
+        live = (await self._live_models([slug]))[slug]
         return prepare(request, data, validate=validate, live=live)
+
+    async def _live_models(self, slugs: Iterable[str]) -> dict[str, LiveModel | SchemaUnavailable]:
+        """The live api_schema of each slug (the disk cache while fresh, else one GET each), or why not."""
+        from ..live_schema import SchemaUnavailable  # lazy: importing a client must not load the spec engine
+
+        http = self._transport.open_http()
+        schemas, timeout = self._core.schemas, self._core.schema_timeout()
+        found: dict[str, LiveModel | SchemaUnavailable] = {}
+        for slug in slugs:
+            try:
+                found[slug] = await load_live_model_async(http, schemas, slug, timeout)
+            except SchemaUnavailable as exc:
+                found[slug] = exc
+        return found
 
     async def validate(self, slug: str, data: Mapping[str, Any]) -> None:
         """Like :meth:`Modellix.validate`."""

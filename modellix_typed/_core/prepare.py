@@ -15,7 +15,7 @@ from ..request import RequestModel, parse_slug
 from .exchange import encode_json
 
 if TYPE_CHECKING:
-    from ..live_schema import LiveModel
+    from ..live_schema import LiveModel, SchemaUnavailable
 logger = logging.getLogger("modellix_typed")
 
 
@@ -60,7 +60,7 @@ def prepare(
     data: Mapping[str, Any] | None = None,
     *,
     validate: bool = True,
-    live: LiveModel | None = None,
+    live: LiveModel | SchemaUnavailable | None = None,
 ) -> Prepared:
     """Validate (slug + dict via the registry, or via ``live``: the model's live schema when no class was
     generated for it) and serialize, before anything touches the network.
@@ -72,6 +72,8 @@ def prepare(
             raise ConfigurationError(f"submit({request!r}, data): the request body dict is missing")
         if not validate:
             return prepare_raw(request, data)
+        if isinstance(live, Exception):
+            raise live  # the schema could not be fetched: nothing is sent
         if live is not None:
             return prepare_live(live, data)
         from .. import registry  # lazy: importing every model module is costly

@@ -22,6 +22,7 @@ from .._core.batch_book import (
     batch_finished,
     batch_saved,
     batch_width,
+    live_slugs,
     prepare_all,
     reopened,
     resume_run,
@@ -53,7 +54,8 @@ def run_batch(
     download: str | os.PathLike[str] | None = None,
     stop_on_unknown: bool = False,
 ) -> list[BatchOutcome]:
-    prepared = prepare_all(requests)
+    items = list(requests)
+    prepared = prepare_all(items, client._live_models(live_slugs(items)))
     client.config.require_key()
     check_timeout(timeout)
     with started(journal, prepared, download) as run:

@@ -220,3 +220,26 @@ def test_the_readme_example_runs_against_the_emulator(emulator: RunningEmulator,
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["('video_url', 'required')", "success"]
+
+
+def test_a_batch_fetches_each_new_models_schema_once_and_refuses_bad_bodies_unsent(
+    emulator: RunningEmulator, live_env: Path
+) -> None:
+    with Modellix(api_key=KEY, base_url=emulator.base_url, poll_policy=FAST) as client:
+        with pytest.raises(ValidationError) as caught:
+            client.batch([(SLUG, GOOD), (SLUG, BAD)])
+        assert {i.path.split(".")[0] for i in caught.value.issues} == {"[1]"}
+        assert not [r for r in requests_to(emulator) if r[0] == "POST"]
+        outcomes = client.batch([(SLUG, GOOD), (SLUG, GOOD)], timeout=20)
+    assert [o.kind for o in outcomes] == ["success", "success"]
+    assert [p for m, p in requests_to(emulator) if m == "POST"] == ["/api/v1/vidu/motion-sync/async"] * 2
+    assert schema_gets(emulator) == 1
+
+
+def test_an_async_batch_too(emulator: RunningEmulator, live_env: Path) -> None:
+    async def main() -> list[Any]:
+        async with AsyncModellix(api_key=KEY, base_url=emulator.base_url, poll_policy=FAST) as client:
+            return await client.batch([(SLUG, GOOD)], timeout=20)
+
+    assert [o.kind for o in asyncio.run(main())] == ["success"]
+    assert [p for m, p in requests_to(emulator) if m == "POST"] == ["/api/v1/vidu/motion-sync/async"]
