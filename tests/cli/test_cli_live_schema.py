@@ -72,3 +72,22 @@ def test_an_unfetchable_schema_exits_2_and_names_no_validate(env: dict[str, str]
     error = result.json()["error"]
     assert error["type"] == "UnknownModel" and "--no-validate" in error["message"]
     assert error["reason"] == "HTTP 404"
+
+
+def test_batch_runs_a_new_model_through_its_live_schema(
+    env: dict[str, str], live_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    source = tmp_path / "batch.jsonl"
+    bad = {"model": "vidu/motion-sync", "body": {"image_url": "https://example.com/a.png"}}
+    source.write_text(json.dumps({"model": "vidu/motion-sync", "body": GOOD}) + "\n" + json.dumps(bad) + "\n")
+    refused = cli("batch", str(source), "--json", env=env)
+    assert refused.code == 3, refused.out + refused.err
+    assert [(i["line"], i["path"], i["rule"]) for i in refused.json()["error"]["issues"]] == [
+        (2, "body.video_url", "required")
+    ]
+    source.write_text(json.dumps({"model": "vidu/motion-sync", "body": GOOD}) + "\n")
+    done = cli("batch", str(source), "--json", env=env)
+    assert done.code == 0, done.out + done.err
+    assert [r["outcome"] for r in done.json()["results"]] == ["success"]
+    posts = [r["path"] for r in live_emulator.stats()["requests"] if r["method"] == "POST"]
+    assert posts == ["/api/v1/vidu/motion-sync/async"]
