@@ -7,6 +7,10 @@ LOWEST_NAMES := $(shell sed -n 's/==.*//p' constraints-lowest.txt | paste -sd'|'
 MIRROR ?= ../shared/modellix-docs
 # Where `make specs` crawls: a docs base URL (live site or a server of the mirror). Empty = serve $(MIRROR) on loopback.
 DOCS_URL ?=
+# The second source: stored api_schema copies (models/<provider>/<model_id>/api_schema), or SCHEMA_URL (live origin).
+SCHEMA_MIRROR ?= ../shared/modellix-api-schema
+SCHEMA_URL ?=
+SCHEMA_SOURCE := $(if $(SCHEMA_URL),--api-schema-url $(SCHEMA_URL),$(if $(wildcard $(SCHEMA_MIRROR)/models),--api-schema-mirror $(SCHEMA_MIRROR)))
 
 .PHONY: setup specs generate demo test ci ci-lowest check mypy bench clean unasync unasync-check
 
@@ -22,9 +26,9 @@ setup: $(VENV)/.installed
 
 specs: setup
 ifeq ($(DOCS_URL),)
-	$(PY) -m modellix_typed.codegen crawl --mirror $(MIRROR) --out specs
+	$(PY) -m modellix_typed.codegen crawl --mirror $(MIRROR) --out specs $(SCHEMA_SOURCE)
 else
-	$(PY) -m modellix_typed.codegen crawl --docs-url $(DOCS_URL) --out specs
+	$(PY) -m modellix_typed.codegen crawl --docs-url $(DOCS_URL) --out specs $(SCHEMA_SOURCE)
 endif
 
 generate: setup

@@ -41,6 +41,13 @@ class ModelInfo:
     def provider(self) -> str:
         return self.slug.split("/", 1)[0]
 
+    @property
+    def price(self) -> Decimal | None:
+        """The entry's unit price in USD (``price``, ``price_usd``, ``pricing.usd|price``), None when absent."""
+        from .pricing import unit_price
+
+        return unit_price(self.raw)
+
 
 @attrs.frozen
 class MediaFile:

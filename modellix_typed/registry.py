@@ -119,6 +119,11 @@ def info(slug: str) -> CatalogEntry:
     return _info(slug, entry)
 
 
+def suggest(slug: str) -> list[str]:
+    """The known slugs closest to ``slug`` (what :class:`UnknownModel` suggests)."""
+    return _suggest(slug, _catalog())
+
+
 def _suggest(slug: str, catalog: Mapping[str, Mapping[str, str]]) -> list[str]:
     by_model_id = [known for known, entry in catalog.items() if entry["model_id"] == slug.rpartition("/")[2]]
     if by_model_id:

@@ -24,6 +24,7 @@ FILES = {
     f"{PACKAGE}/_async/task.py": f"{PACKAGE}/_sync/task.py",
     f"{PACKAGE}/_async/transport.py": f"{PACKAGE}/_sync/transport.py",
     f"{PACKAGE}/_async/download.py": f"{PACKAGE}/_sync/download.py",
+    f"{PACKAGE}/_async/schema_fetch.py": f"{PACKAGE}/_sync/schema_fetch.py",
     f"{PACKAGE}/_core/async_ports.py": f"{PACKAGE}/_core/sync_ports.py",
 }
 
@@ -46,6 +47,7 @@ SUBS: list[tuple[str, str]] = [
     (r"\brun_batch_async\b", "run_batch"),
     (r"\bresume_batch_async\b", "resume_batch"),
     (r"\bpost_async\b", "post"),
+    (r"\bload_live_model_async\b", "load_live_model"),
     # the libraries' spellings
     (r"\bhttpx\.AsyncClient\b", "httpx.Client"),
     (r"\baclose\b", "close"),

@@ -23,6 +23,7 @@ from .._core.batch_book import (
     batch_saved,
     batch_width,
     classify,
+    live_slugs,
     prepare_all,
     reopened,
     resume_run,
@@ -56,7 +57,8 @@ async def run_batch_async(
 ) -> list[BatchOutcome]:
     """Each distinct local file of the bodies is uploaded once before the first POST; with ``cleanup_uploads``
     those uploads are deleted at the end, except any a task that may still run could read."""
-    prepared = prepare_all(requests)
+    items = list(requests)
+    prepared = prepare_all(items, await client._live_models(live_slugs(items)))
     client.config.require_key()
     check_timeout(timeout)
     prepared = await client._upload_locals(prepared)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Protocol, Unpack
+from typing import TYPE_CHECKING, Protocol, Unpack
 
 from ..common_api import MediaFile
 from ..config import ClientConfig
@@ -14,6 +14,9 @@ from ..results import TaskResult
 from .limiter_book import AsyncSlots, Slot
 from .prepare import Prepared
 from .wait import Submitted, WaitOptions
+
+if TYPE_CHECKING:
+    from ..live_schema import LiveModel, SchemaUnavailable
 
 
 class AsyncTaskReader(Protocol):
@@ -50,3 +53,5 @@ class AsyncBatchClient(AsyncTaskOwner, Protocol):
     async def _upload_locals(self, prepared: list[Prepared]) -> list[Prepared]: ...
 
     async def _delete_uploads(self, files: Iterable[MediaFile]) -> None: ...
+
+    async def _live_models(self, slugs: Iterable[str]) -> dict[str, LiveModel | SchemaUnavailable]: ...

@@ -51,10 +51,11 @@ from ..results import TaskResult
 from ..validation import Issue, ValidationError
 from .exchange import encode_json
 from .limiter_book import SlotHolder
-from .prepare import Prepared, prepare
+from .prepare import Prepared, live_schema_slug, prepare
 
 if TYPE_CHECKING:
     from ..journal import Journal
+    from ..live_schema import LiveModel, SchemaUnavailable
 logger = logging.getLogger("modellix_typed")
 
 
@@ -101,8 +102,18 @@ class BatchProgress:
 OnProgress = Callable[[BatchProgress], Any]
 
 
-def prepare_all(requests: Iterable[BatchItem]) -> list[Prepared]:
-    """Validate every input; raise one ValidationError listing every problem as ``[index].field``."""
+def live_slugs(requests: Iterable[BatchItem]) -> list[str]:
+    """The distinct slugs of ``(slug, body)`` inputs that have no generated class: their live api_schemas are
+    fetched (once each) before :func:`prepare_all`."""
+    found = (live_schema_slug(item[0], True) for item in requests if isinstance(item, tuple) and item)
+    return list(dict.fromkeys(slug for slug in found if slug is not None))
+
+
+def prepare_all(
+    requests: Iterable[BatchItem], live: Mapping[str, LiveModel | SchemaUnavailable] | None = None
+) -> list[Prepared]:
+    """Validate every input (``live``: the schemas of models newer than the generated classes); raise one
+    ValidationError listing every problem as ``[index].field``."""
 
     prepared: list[Prepared] = []
     issues: list[Issue] = []
@@ -110,7 +121,7 @@ def prepare_all(requests: Iterable[BatchItem]) -> list[Prepared]:
         try:
             if isinstance(item, tuple):
                 slug, data = item
-                prepared.append(prepare(slug, data))
+                prepared.append(prepare(slug, data, live=(live or {}).get(slug)))
             else:
                 prepared.append(prepare(item))
         except ValidationError as exc:

@@ -38,6 +38,7 @@ from .wait import Learn, OnUpdate, WaitState
 
 if TYPE_CHECKING:
     from ..journal import Journal
+    from ..live_schema import SchemaSource
 logger = logging.getLogger("modellix_typed")
 
 
@@ -69,6 +70,7 @@ class ClientCore:
         self.on_rate_limited: Callable[[float | None], None] | None = None  # the limiter hears of submit 429s
         self.poll_stats: PollStats | None = None  # learned completion times (set by the client)
         self.accepted_at: dict[str, tuple[str, float]] = {}  # task id -> (slug, monotonic time of the 2xx)
+        self._schemas: SchemaSource | None = None
 
     @classmethod
     def resolve(
@@ -126,6 +128,19 @@ class ClientCore:
         if config.submit_path is not None:
             quote = functools.partial(urllib.parse.quote, safe="")
             return [config.submit_path.format(provider=quote(prepared.provider), model_id=quote(prepared.model_id))]
+        if prepared.submit_url is not None:
+            from ..live_schema import submit_path  # lazy: only models newer than the SDK have a submit URL
+
+            live = submit_path(prepared.submit_url, config.base_url)
+            if live is not None:
+                return [live]  # the live schema's servers[0].url is the authoritative submit URL
+            logger.warning(
+                "%s: the live schema's servers[0].url %s is not on the API origin %s; using %s",
+                prepared.slug,
+                prepared.submit_url,
+                config.base_url,
+                canonical,
+            )
         paths = [canonical]
         if config.legacy_path_fallback and prepared.documented_path not in (None, canonical):
             assert prepared.documented_path is not None
@@ -230,6 +245,15 @@ class ClientCore:
             stats.record(key, completion_sample(result, upper + offset, None if lower is None else lower + offset))
 
         return plan, learn
+
+    @property
+    def schemas(self) -> SchemaSource:
+        """Where live api_schemas come from (read from the environment at first use)."""
+        if self._schemas is None:
+            from ..live_schema import SchemaSource  # lazy: importing a client must not load the spec engine
+
+            self._schemas = SchemaSource.from_env()
+        return self._schemas
 
 
 class ClientBase:

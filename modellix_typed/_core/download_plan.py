@@ -193,6 +193,11 @@ def download_timeout(t: Timeouts) -> httpx.Timeout:
     return httpx.Timeout(connect=t.connect, read=t.download_read, write=t.read, pool=t.connect)
 
 
+def schema_timeout(t: Timeouts) -> httpx.Timeout:
+    """A live api_schema fetch's timeouts: the API's read timeout (a schema is a small JSON document)."""
+    return httpx.Timeout(connect=t.connect, read=t.read, write=t.read, pool=t.connect)
+
+
 def result_request(http: httpx.Client | httpx.AsyncClient, url: str, timeout: httpx.Timeout | None) -> httpx.Request:
     """A plain GET: even an injected httpx client's default Authorization header is removed."""
     request = http.build_request("GET", url, timeout=timeout)

@@ -19,6 +19,7 @@ from .exchange import encode_json
 if TYPE_CHECKING:
     from ..common_api import MediaFile
     from .uploads import LocalInput
+    from ..live_schema import LiveModel, SchemaUnavailable
 logger = logging.getLogger("modellix_typed")
 
 
@@ -55,6 +56,8 @@ class Prepared:
     pending: Mapping[str, LocalInput] = attrs.field(factory=dict, eq=False, repr=False, kw_only=True)
     template: Any = attrs.field(default=None, eq=False, repr=False, kw_only=True)
     uploads: tuple[MediaFile, ...] = attrs.field(default=(), kw_only=True)  # this client's uploads it uses
+    # a live schema's servers[0].url (used when it is on the API origin)
+    submit_url: str | None = attrs.field(default=None, kw_only=True)
 
 
 def _serialized(slug: str, body: Mapping[str, Any]) -> dict[str, Any]:
@@ -69,17 +72,46 @@ def _serialized(slug: str, body: Mapping[str, Any]) -> dict[str, Any]:
     return {"content": encode_json(body)}
 
 
-def prepare(request: RequestLike, data: Mapping[str, Any] | None = None, *, validate: bool = True) -> Prepared:
-    """Validate (slug + dict via the registry) and serialize, before anything touches the network.
+def live_schema_slug(request: RequestLike, validate: bool) -> str | None:
+    """The slug whose live api_schema must be fetched before :func:`prepare` can validate it: a well-formed
+    slug with no generated class, to be validated. None for everything else (a malformed or known slug keeps
+    the registry's own answer)."""
+    if not isinstance(request, str) or not validate:
+        return None
+    from .. import registry
 
-    ``validate=False`` with a slug sends ``data`` as is: the way to call a model added to Modellix after this
-    package was generated (a known slug is still validated unless asked not to).
+    try:
+        registry.get(request)
+    except registry.UnknownModel:
+        try:
+            provider, model_id = parse_slug(request)
+        except ValueError:
+            return None
+        return f"{provider}/{model_id}"
+    return None
+
+
+def prepare(
+    request: RequestLike,
+    data: Mapping[str, Any] | None = None,
+    *,
+    validate: bool = True,
+    live: LiveModel | SchemaUnavailable | None = None,
+) -> Prepared:
+    """Validate (slug + dict via the registry, or via ``live``: the model's live schema when no class was
+    generated for it) and serialize, before anything touches the network.
+
+    ``validate=False`` with a slug sends ``data`` as is (a known slug is still validated unless asked not to).
     """
     if isinstance(request, str):
         if data is None:
             raise ConfigurationError(f"submit({request!r}, data): the request body dict is missing")
         if not validate:
             return prepare_raw(request, data)
+        if isinstance(live, Exception):
+            raise live  # the schema could not be fetched: nothing is sent
+        if live is not None:
+            return prepare_live(live, data)
         from .. import registry  # lazy: importing every model module is costly
 
         request = registry.validate(request, data)
@@ -100,6 +132,14 @@ def prepare(request: RequestLike, data: Mapping[str, Any] | None = None, *, vali
         endpoint.documented_path,
         **_serialized(endpoint.slug, request.to_dict()),
     )
+
+
+def prepare_live(live: LiveModel, data: Mapping[str, Any]) -> Prepared:
+    """A body checked against a live schema (the same issues a generated class would raise), for its
+    ``servers[0].url``."""
+    live.validate(data)
+    raw = prepare_raw(live.slug, data)
+    return attrs.evolve(raw, task_type=live.task_type, submit_url=live.submit_url)
 
 
 def prepare_raw(slug: str, data: Mapping[str, Any]) -> Prepared:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Protocol, Unpack
+from typing import TYPE_CHECKING, Protocol, Unpack
 
 from ..common_api import MediaFile
 from ..config import ClientConfig
@@ -16,6 +16,9 @@ from ..results import TaskResult
 from .limiter_book import Slot, SyncSlots
 from .prepare import Prepared
 from .wait import Submitted, WaitOptions
+
+if TYPE_CHECKING:
+    from ..live_schema import LiveModel, SchemaUnavailable
 
 
 class SyncTaskReader(Protocol):
@@ -52,3 +55,5 @@ class SyncBatchClient(SyncTaskOwner, Protocol):
     def _upload_locals(self, prepared: list[Prepared]) -> list[Prepared]: ...
 
     def _delete_uploads(self, files: Iterable[MediaFile]) -> None: ...
+
+    def _live_models(self, slugs: Iterable[str]) -> dict[str, LiveModel | SchemaUnavailable]: ...

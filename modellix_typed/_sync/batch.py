@@ -22,6 +22,7 @@ from .._core.batch_book import (
     batch_finished,
     batch_saved,
     batch_width,
+    live_slugs,
     prepare_all,
     reopened,
     resume_run,
@@ -55,7 +56,8 @@ def run_batch(
 ) -> list[BatchOutcome]:
     """Each distinct local file of the bodies is uploaded once before the first POST; with ``cleanup_uploads``
     those uploads are deleted at the end, except any a task that may still run could read."""
-    prepared = prepare_all(requests)
+    items = list(requests)
+    prepared = prepare_all(items, client._live_models(live_slugs(items)))
     client.config.require_key()
     check_timeout(timeout)
     prepared = client._upload_locals(prepared)

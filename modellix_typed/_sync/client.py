@@ -25,9 +25,9 @@ from .._core.batch_book import (
     OnProgress,
 )
 from .._core.client_core import ClientBase, ClientCore, journal_finished, open_journal
-from .._core.download_plan import download_timeout
+from .._core.download_plan import download_timeout, schema_timeout
 from .._core.limiter_book import Slot
-from .._core.prepare import Prepared, RequestLike, prepare
+from .._core.prepare import Prepared, RequestLike, live_schema_slug, prepare
 from .._core.uploads import distinct, listed_on, run_leftovers, with_uploads
 from .._core.wait import OnUpdate, task_id_of
 from ..config import DEFAULT_MAX_CONCURRENCY, Timeouts
@@ -48,11 +48,13 @@ from .batch import resume_batch, run_batch
 from .download import download_sync
 from .limiter import Limiter
 from .pause import pause, settle
+from .schema_fetch import load_live_model
 from .task import Task
 from .transport import SyncTransport
 
 if TYPE_CHECKING:
     from ..journal import Journal
+    from ..live_schema import LiveModel, SchemaUnavailable
 logger = logging.getLogger("modellix_typed")
 
 
@@ -131,9 +133,36 @@ class Modellix(ClientBase):
         :meth:`resume` finishes the task if this process dies; pass an open
         :class:`~modellix_typed.journal.Journal` to record its ``done``/``saved`` events yourself.
         """
-        prepared = (self._upload_locals([prepare(request, data, validate=validate)]))[0]
+        prepared = (self._upload_locals([self._prepare(request, data, validate)]))[0]
         with open_journal(journal, prepared) as book:
             return self._post(prepared, book)
+
+    def _prepare(self, request: RequestLike, data: Mapping[str, Any] | None, validate: bool) -> Prepared:
+        """Validate (a slug with no generated class: against its live api_schema, fetched first) and serialize."""
+        slug = live_schema_slug(request, validate)
+        if slug is None:
+            return prepare(request, data, validate=validate)
+        live = self._live_models([slug])[slug]
+        return prepare(request, data, validate=validate, live=live)
+
+    def _live_models(self, slugs: Iterable[str]) -> dict[str, LiveModel | SchemaUnavailable]:
+        """The live api_schema of each slug (the disk cache while fresh, else one GET each), or why not."""
+        from ..live_schema import SchemaUnavailable  # lazy: importing a client must not load the spec engine
+
+        http = self._transport.open_http()
+        schemas, timeout = self._core.schemas, schema_timeout(self.config.timeouts)
+        found: dict[str, LiveModel | SchemaUnavailable] = {}
+        for slug in slugs:
+            try:
+                found[slug] = load_live_model(http, schemas, slug, timeout)
+            except SchemaUnavailable as exc:
+                found[slug] = exc
+        return found
+
+    def validate(self, slug: str, data: Mapping[str, Any]) -> None:
+        """Validate ``data`` for ``slug`` without sending it: the generated class, or (a model newer than this
+        SDK) its live api_schema, fetched and cached; raises ValidationError with every issue."""
+        self._prepare(slug, data, True)
 
     def _post(self, prepared: Prepared, book: Journal | None) -> Task:
         """The paid POST, recorded before and after in ``book`` when there is one."""
@@ -192,7 +221,7 @@ class Modellix(ClientBase):
         made are deleted once the task no longer needs them.
         """
         check_timeout(timeout)  # before the paid POST: a bad argument must not cost a task
-        prepared = (self._upload_locals([prepare(request, data, validate=validate)]))[0]
+        prepared = (self._upload_locals([self._prepare(request, data, validate)]))[0]
         task: Task | None = None
         try:
             with open_journal(journal, prepared) as book:

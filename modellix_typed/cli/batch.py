@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +27,7 @@ import click
 from .batch_input import BatchLine, parse_batch
 from .batch_report import ItemReport, report
 from .body import read_source
+from .cost import max_cost_option, priced
 from .connection import base_url_option, make_client, profile_name
 from .history import Recorded, record
 from .output import EXIT_CODES_HELP, CLIError, Duration, ExitCode, json_option
@@ -36,6 +38,7 @@ if TYPE_CHECKING:
     from .._core.batch_book import BatchOutcome, BatchProgress
     from .._sync.client import Modellix
     from ..journal import Journal
+    from ..pricing import Estimate
 
 CONFIRM_ABOVE = 20  # more tasks than this need --yes or --max-tasks: each line is a paid task
 
@@ -144,6 +147,7 @@ class BatchCommand(click.Command):
     help="Cost guard: refuse (exit 2, nothing sent) a file of more than N requests.",
 )
 @click.option("--yes", "-y", is_flag=True, help=f"Confirm a batch of more than {CONFIRM_ABOVE} paid tasks.")
+@max_cost_option
 @click.option(
     "--continue-on-unknown",
     is_flag=True,
@@ -159,6 +163,7 @@ def batch(
     journal_path: Path | None,
     max_tasks: int | None,
     yes: bool,
+    max_cost: Decimal | None,
     continue_on_unknown: bool,
     base_url: str | None,
 ) -> int:
@@ -173,7 +178,9 @@ def batch(
     outcome_unknown, skipped, timeout, error, download_failed. A progress bar is shown on stderr when it
     is a terminal.
 
-    Cost guard: more than 20 requests need --yes, or --max-tasks N (a file longer than N is refused).
+    Cost guard: more than 20 requests need --yes, or --max-tasks N (a file longer than N is refused); the
+    estimate (catalog unit price × tasks, or "unknown") is shown first and in --json; --max-cost USD refuses a
+    batch estimated above USD or with an unknown price.
     After a submission whose outcome is unknown nothing more is submitted (the rest are "skipped"; tasks
     already running are still waited on) unless --continue-on-unknown. Task ids go to `task history`.
 
@@ -187,7 +194,8 @@ def batch(
     """
     text, label = read_source(source)
     lines = parse_batch(text, label)
-    _check_cost(len(lines), max_tasks, yes, label)
+    estimate = priced(base_url, [line.model for line in lines], max_cost)
+    _check_cost(len(lines), max_tasks, yes, label, estimate)
     with make_client(base_url, max_concurrency=max_concurrency) as client, open_journal(
         journal_path, download_dir, [{"line": line.line, "id": line.id} for line in lines]
     ) as book:
@@ -196,7 +204,7 @@ def batch(
         )
         created = [Recorded(r.outcome.task_id, r.line.model, _status(r)) for r in reports if r.outcome.task_id]
         record(created, profile=profile_name(), base_url=client.config.base_url)
-    return report(reports, interrupted, len(lines))
+    return report(reports, interrupted, len(lines), estimate.to_json())
 
 
 def open_journal(
@@ -210,17 +218,22 @@ def open_journal(
     return Journal.create(path, download=download_dir.resolve() if download_dir else None, labels=labels)
 
 
-def _check_cost(count: int, max_tasks: int | None, yes: bool, label: str) -> None:
-    """Every line is a paid task: a big batch needs an explicit go-ahead (exit 2, nothing sent)."""
+def _check_cost(count: int, max_tasks: int | None, yes: bool, label: str, estimate: Estimate) -> None:
+    """Every line is a paid task: a big batch needs an explicit go-ahead (exit 2, nothing sent); the refusal
+    names the estimate (unit × tasks) or says it is unknown."""
+    cost = estimate.to_json()
     if max_tasks is not None and count > max_tasks:
-        message = f"{label} holds {count} requests, more than --max-tasks {max_tasks} (nothing was sent)"
-        raise CLIError("CostGuard", message, ExitCode.USAGE, tasks=count, max_tasks=max_tasks)
-    if max_tasks is None and not yes and count > CONFIRM_ABOVE:
         message = (
-            f"{label} holds {count} requests (each a paid task): confirm with --yes or cap with --max-tasks N "
+            f"{label} holds {count} requests, more than --max-tasks {max_tasks}; {estimate.describe()} "
             "(nothing was sent)"
         )
-        raise CLIError("CostGuard", message, ExitCode.USAGE, tasks=count)
+        raise CLIError("CostGuard", message, ExitCode.USAGE, tasks=count, max_tasks=max_tasks, estimate=cost)
+    if max_tasks is None and not yes and count > CONFIRM_ABOVE:
+        message = (
+            f"{label} holds {count} requests (each a paid task; {estimate.describe()}): confirm with --yes or "
+            "cap with --max-tasks N or --max-cost USD (nothing was sent)"
+        )
+        raise CLIError("CostGuard", message, ExitCode.USAGE, tasks=count, estimate=cost)
 
 
 def _status(report: ItemReport) -> str:

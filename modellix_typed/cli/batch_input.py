@@ -32,7 +32,7 @@ class BatchLine:
     line: int
     id: str | int | None
     model: str
-    request: RequestModel
+    request: RequestModel | tuple[str, dict[str, Any]]  # a tuple: a model newer than this package (live schema)
 
 
 def _problem(line: int, path: str, rule: str, value: Any, message: str) -> dict[str, Any]:
@@ -50,8 +50,6 @@ def _unknown_key(line: int, key: str) -> dict[str, Any]:
 
 def _check_line(line: int, text: str, seen_ids: dict[str | int, int]) -> tuple[BatchLine | None, list[dict[str, Any]]]:
     """The validated line, or every problem found on it (shape, model slug, body rules, duplicate id)."""
-    from .. import registry  # lazy: importing the model registry is costly
-
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -92,7 +90,7 @@ def _check_line(line: int, text: str, seen_ids: dict[str | int, int]) -> tuple[B
 
     try:
         body = local_files(body)  # "@path" values: local files, uploaded once per batch before the first POST
-        request = registry.validate(model, body)  # an unknown slug raises UnknownModel before any body rule
+        request = _validated(model, dict(body))  # an unknown slug raises UnknownModel before any body rule
     except ValidationError as exc:
         problems.extend(
             {"line": line, **issue_json(i), "path": f"body.{i.path}" if i.path else "body"} for i in exc.issues
@@ -105,6 +103,20 @@ def _check_line(line: int, text: str, seen_ids: dict[str | int, int]) -> tuple[B
         problems.append(_problem(line, "model", "known_model", model, describe_error(exc)[1]["message"]))
         return None, problems
     return (None, problems) if problems else (BatchLine(line, label, model, request), [])
+
+
+def _validated(model: str, body: dict[str, Any]) -> RequestModel | tuple[str, dict[str, Any]]:
+    """The generated class's object, or for a model newer than this package the body checked against its live
+    api_schema (fetched once per slug: :func:`.validate.check_body`)."""
+    from .. import registry  # lazy: importing the model registry is costly
+    from .._core.prepare import live_schema_slug
+
+    if live_schema_slug(model, True) is None:
+        return registry.validate(model, body)
+    from .validate import check_body
+
+    check_body(model, body)
+    return (model, body)
 
 
 def parse_batch(text: str, label: str) -> list[BatchLine]:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -99,8 +100,10 @@ def render_human(reports: list[ItemReport], totals: dict[str, int]) -> None:
     click.echo(f"{totals['success']} of {totals['total']} succeeded" + (f"; {others}" if others else ""))
 
 
-def report(reports: list[ItemReport], interrupted: bool, total: int) -> int:
-    """Print the per-item reports and the summary; the exit code."""
+def report(
+    reports: list[ItemReport], interrupted: bool, total: int, estimate: Mapping[str, Any] | None = None
+) -> int:
+    """Print the per-item reports and the summary (and, in JSON, the cost estimate); the exit code."""
     totals = summary(reports)
     code = ExitCode.INTERRUPTED if interrupted else exit_code(reports)
     stopped = (
@@ -114,6 +117,8 @@ def report(reports: list[ItemReport], interrupted: bool, total: int) -> int:
         document: dict[str, Any] = {"ok": code is ExitCode.OK, "results": [r.to_json() for r in reports]}
         if interrupted:
             document["error"] = {"type": "Interrupted", "message": stopped}
+        if estimate is not None:
+            document["estimate"] = estimate
         click.echo(dump({**document, "summary": totals}))
     else:
         if reports:

@@ -74,6 +74,10 @@ def _fault(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) 
               show_default=True, help="Where a failed task's reason appears.")
 @click.option("--redirect-results", type=click.IntRange(0, 10), default=0, show_default=True,
               help="302 hops before each result file.")
+@click.option("--price", "prices", multiple=True, metavar="SLUG=USD",
+              help="List SLUG with this unit price in GET /api/v1/models (repeatable), e.g. google/nano-banana=0.04.")
+@click.option("--schema-api-origin", default=None, metavar="URL",
+              help="servers[0].url origin of the /models/.../api_schema it serves (default: its own address).")
 @json_option
 def emulator(
     host: str,
@@ -95,6 +99,8 @@ def emulator(
     result_shape: str,
     failure_in: str,
     redirect_results: int,
+    prices: tuple[str, ...],
+    schema_api_origin: str | None,
 ) -> None:
     """Serve the local Modellix API emulator (every model in specs/) until interrupted.
 
@@ -131,6 +137,8 @@ def emulator(
             result_shape=result_shape,  # type: ignore[arg-type]  # click.Choice checked it
             failure_in=failure_in,  # type: ignore[arg-type]
             redirect_results=redirect_results,
+            prices={slug: {"price": usd} for slug, _, usd in (item.partition("=") for item in prices)},
+            schema_api_origin=schema_api_origin,
         )
         server = EmulatorServer(create_app(config), host=host, port=port)
         server.start()

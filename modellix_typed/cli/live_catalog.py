@@ -3,18 +3,21 @@
 ``GET /api/v1/models`` answers a top-level ``models`` array (what modellix-cli reads); a ``data`` envelope
 is tolerated too (:func:`modellix_typed.common_api.parse_models`). Each slug is then one of: ``typed``
 (live, with a generated class), ``untyped`` (live, no class yet: regenerate), ``not_live`` (a class the live
-API no longer lists: it may be retired).
+API no longer lists: it may be retired). A catalog price, when an entry carries one, is shown (``price_usd``).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from .. import registry
 from .connection import make_client
 from .output import emit
+
+if TYPE_CHECKING:
+    from ..common_api import ModelInfo
 
 REGENERATE = "make specs DOCS_URL=https://docs.modellix.ai && make generate"
 STATES = ("typed", "untyped", "not_live")
@@ -29,6 +32,12 @@ def _matches(row: dict[str, Any], provider: str | None, task_type: str | None, s
         needle = search.lower()
         return needle in row["slug"].lower() or needle in (row["title"] or "").lower()
     return True
+
+
+def _price(model: ModelInfo | None) -> str | None:
+    """The catalog's unit price in USD (``price``, ``price_usd``, ``pricing.usd|price``), when it lists one."""
+    price = model.price if model is not None else None
+    return None if price is None else str(price)
 
 
 def list_live(provider: str | None, task_type: str | None, search: str | None, base_url: str | None) -> None:
@@ -47,6 +56,7 @@ def list_live(provider: str | None, task_type: str | None, search: str | None, b
             "live_type": theirs.type if theirs else None,
             "title": mine.title if mine else (theirs.description if theirs else None),
             "docs_url": (theirs.docs_url if theirs else None) or (mine.doc_url if mine else None),
+            "price_usd": _price(theirs),
         })
     rows = [r for r in rows if _matches(r, provider, task_type, search)]
     counts = {state: sum(r["state"] == state for r in rows) for state in STATES}
@@ -56,7 +66,8 @@ def list_live(provider: str | None, task_type: str | None, search: str | None, b
     def human() -> None:
         width = max((len(r["slug"]) for r in rows), default=0)
         for row in rows:
-            click.echo(f"{row['slug']:<{width}}  {row['state']:<8}  {row['live_type'] or row['task_type'] or ''}")
+            price = f"  ${row['price_usd']}" if row["price_usd"] is not None else ""
+            click.echo(f"{row['slug']:<{width}}  {row['state']:<8}  {row['live_type'] or row['task_type'] or ''}{price}")
         click.echo(f"{counts['typed']} live with a typed class, {counts['untyped']} live without one, "
                    f"{counts['not_live']} typed but not listed live")
         if counts["untyped"]:

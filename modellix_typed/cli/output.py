@@ -289,6 +289,7 @@ def task_json(result: TaskResult) -> dict[str, Any]:
 
 def describe_error(exc: BaseException) -> tuple[ExitCode, dict[str, Any]]:
     """Exit code and the ``error`` object of an exception (never includes the API key: SDK messages don't)."""
+    from ..live_schema import SchemaUnavailable
     from ..registry import UnknownModel
 
     error: dict[str, Any] = {"type": type(exc).__name__, "message": str(exc)}
@@ -303,6 +304,11 @@ def describe_error(exc: BaseException) -> tuple[ExitCode, dict[str, Any]]:
             issues=[issue_json(issue) for issue in exc.issues],
         )
         code = ExitCode.INVALID
+    elif isinstance(exc, SchemaUnavailable):  # a slug with no class whose live api_schema failed
+        error.update(
+            type="UnknownModel", slug=exc.slug, suggestions=exc.suggestions, schema_url=exc.url, reason=exc.reason
+        )
+        code = ExitCode.USAGE
     elif isinstance(exc, UnknownModel):
         hint = f"; did you mean {' or '.join(exc.suggestions)}?" if exc.suggestions else ""
         error.update(

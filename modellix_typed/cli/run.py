@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -13,10 +14,12 @@ from .batch import open_journal
 from .._core.uploads import run_leftovers
 from .body import load_body
 from .connection import base_url_option, make_client, profile_name
+from .cost import max_cost_option, priced
 from .history import Recorded, record
 from .output import EXIT_CODES_HELP, MODE, emit, json_option, task_json
 from .progress import task_progress
 from .tasks import download_to, render_result, resumable, timeout_option, wait_option_help
+from .validate import check_body
 
 
 @click.command(epilog=EXIT_CODES_HELP)
@@ -48,6 +51,7 @@ from .tasks import download_to, render_result, resumable, timeout_option, wait_o
     help="Record the request before its POST and the task id after (a new FILE): if this process dies, "
     "`batch resume FILE` finishes the task without paying twice.",
 )
+@max_cost_option
 @timeout_option
 @base_url_option
 @json_option
@@ -60,29 +64,36 @@ def run(
     skip_validation: bool,
     download_dir: Path | None,
     journal_path: Path | None,
+    max_cost: Decimal | None,
     timeout: float | None,
     base_url: str | None,
 ) -> None:
     """Submit a task for SLUG with a JSON body (--body, --body-file or - for stdin).
 
     The body is validated offline first: an invalid body exits 3 and nothing is sent (--no-validate sends it
-    as is, for any provider/model-id). A submission whose outcome is unknown (timeout/connection drop after
+    as is, for any provider/model-id). A model newer than this package is validated against its live
+    api_schema (MODELLIX_SCHEMA_ORIGIN, default https://www.modellix.ai) and sent to its servers[0].url. A submission whose outcome is unknown (timeout/connection drop after
     sending, 409 and other unexpected answers) is never retried: exit 6. The task id is recorded in the local
-    history (`task history`). --quiet prints the saved paths (else the result URLs, or with --no-wait the task
+    history (`task history`). The cost estimate (the catalog's unit price, or "unknown") is shown on stderr
+    first and in --json; --max-cost USD refuses (exit 2, nothing sent) a higher or unknown one. --quiet prints the saved paths (else the result URLs, or with --no-wait the task
     id); --output task-id prints only the task id.
     """
     from .. import registry
+    from .._core.prepare import live_schema_slug
 
     if download_dir is not None and not wait:
         raise click.UsageError("--download needs --wait (the files exist only once the task succeeded)")
-    if not skip_validation:
-        registry.info(slug)
+    if not skip_validation and live_schema_slug(slug, True) is None:
+        registry.info(slug)  # a malformed slug: did-you-mean now (a well-formed new one: its live api_schema)
     data = load_body(slug, body=body, body_file=body_file, stdin=stdin == "-")
+    if not skip_validation:
+        check_body(slug, data)  # an invalid body (or an unknown model) exits before anything, even the price, is asked
+    estimate = priced(base_url, [slug], max_cost)  # shown before the paid POST; --max-cost: exit 2, unsent
     with make_client(base_url) as client, open_journal(journal_path, download_dir) as book:
         task = client.submit(slug, data, validate=not skip_validation, journal=book)
         remember = partial(record, profile=profile_name(), base_url=client.config.base_url)
         remember([Recorded(task.task_id, slug, "submitted")])
-        payload: dict[str, Any] = {"task_id": task.task_id, "slug": slug}
+        payload: dict[str, Any] = {"task_id": task.task_id, "slug": slug, "estimate": estimate.to_json()}
         if not wait:
             follow = f"batch resume {journal_path}" if journal_path is not None else f"task wait {task.task_id}"
             hint = f"submitted {slug} as task {task.task_id} (follow it: modellix-typed {follow})"

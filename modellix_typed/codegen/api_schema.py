@@ -11,7 +11,6 @@ import asyncio
 import json
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import attrs
 import httpx
@@ -19,45 +18,16 @@ import httpx
 from modellix_typed.codegen.crawl import CrawlResult, IndexUnavailable, PageOutcome, fetch_page
 from modellix_typed.codegen.failures import PageError, Reason
 from modellix_typed.codegen.fetch import Fetcher, FetchPolicy, looks_like_html
-from modellix_typed.codegen.normalize import PageContext, SourceInfo, normalize_operation
-from modellix_typed.codegen.openapi_doc import prepare_openapi
+from modellix_typed.codegen.openapi_doc import validate_openapi
+from modellix_typed.spec_source import (
+    CANONICAL_SCHEMA_URL,
+    SCHEMA_MAX_BYTES,
+    schema_url,
+    spec_from_api_schema_data,
+    wrap_api_schema,
+)
 
-CANONICAL_SCHEMA_URL = "https://www.modellix.ai"
-SCHEMA_MAX_BYTES = 8 * 1024 * 1024  # the platform's own client caps api_schema at 8 MiB
-
-
-def schema_url(base: str, provider: str, model_id: str) -> str:
-    return f"{base.rstrip('/')}/models/{provider}/{model_id}/api_schema"
-
-
-def wrap_api_schema(data: Any, title: str) -> tuple[dict[str, Any], str]:
-    """The api_schema JSON -> (OpenAPI document, operation path). servers[0].url is the full submit URL,
-    so its last segment becomes the operation path (``/<model_id>``, or ``/<model_id>/async``)."""
-    if not isinstance(data, dict):
-        raise PageError(Reason.NOT_JSON, f"api_schema is a {type(data).__name__}, not an object")
-    servers = data.get("servers")
-    if not (isinstance(servers, list) and servers and isinstance(servers[0], dict) and servers[0].get("url")):
-        raise PageError(Reason.INVALID_OPENAPI, "api_schema has no servers[0].url")
-    post = data.get("post")
-    if not isinstance(post, dict):
-        raise PageError(Reason.NO_REQUEST_BODY, "api_schema has no 'post' operation")
-    parts = urlsplit(str(servers[0]["url"]))
-    segments = [s for s in parts.path.split("/") if s]
-    tail = 2 if segments and segments[-1] == "async" and len(segments) > 1 else 1
-    if len(segments) < tail:
-        raise PageError(Reason.INVALID_OPENAPI, f"servers[0].url has no model path: {servers[0]['url']}")
-    op_path = "/" + "/".join(segments[-tail:])
-    prefix = "/" + "/".join(segments[:-tail]) if segments[:-tail] else ""
-    doc: dict[str, Any] = {
-        "openapi": str(data.get("openapi", "3.1.0")),
-        "info": {"title": title, "version": "api_schema"},
-        "servers": [{"url": f"{parts.scheme}://{parts.netloc}{prefix}"}],
-        "paths": {op_path: {"post": post}},
-    }
-    if isinstance(data.get("components"), dict):
-        doc["components"] = data["components"]
-    return doc, op_path
-
+__all__ = ["crawl_api_schemas", "models_from_index", "spec_from_api_schema", "wrap_api_schema"]
 
 def spec_from_api_schema(row: dict[str, Any], text: str, content_type: str) -> dict[str, Any]:
     if looks_like_html(content_type, text):
@@ -66,20 +36,15 @@ def spec_from_api_schema(row: dict[str, Any], text: str, content_type: str) -> d
         data = json.loads(text)
     except ValueError as exc:
         raise PageError(Reason.NOT_JSON, f"invalid JSON: {exc}") from exc
-    provider, model_id = str(row["provider"]), str(row["model_id"])
-    doc, op_path = wrap_api_schema(data, str(row.get("title") or model_id))
-    resolved = prepare_openapi(doc)
-    context = PageContext(
-        provider=provider,
-        page=model_id,
-        doc_url=str(row.get("doc_url") or ""),
+    return spec_from_api_schema_data(
+        data,
+        str(row["provider"]),
+        str(row["model_id"]),
         title=row.get("title"),
-        summary=None,
-        is_model=True,
+        doc_url=str(row.get("doc_url") or ""),
         task_type=row.get("task_type"),
+        check=validate_openapi,
     )
-    source = SourceInfo(kind="api-schema", url=schema_url(CANONICAL_SCHEMA_URL, provider, model_id), spec_file=None)
-    return normalize_operation(resolved, "POST", op_path, context, source)
 
 
 def models_from_index(out_dir: Path) -> list[dict[str, Any]]:

@@ -56,6 +56,40 @@ def run_crawl(
         return asyncio.run(crawl_docs(origin, policy))
 
 
+def second_source(out: Path, mirror: Path | None, url: str | None, policy: FetchPolicy) -> None:
+    """After a docs crawl: each model's api_schema too (a mirror or a live origin, when given); where both
+    sources exist both are kept and the newer one followed (:mod:`.two_sources`)."""
+    if mirror is None and url is None:
+        return
+    from modellix_typed.codegen.two_sources import follow_newer_sources
+
+    result = run_crawl("api-schema", None, mirror, out, policy, url or "")
+    for slug in follow_newer_sources(out, result):
+        click.echo(f"{slug}: generated from its api_schema (newer than its docs page; see {LINT_FILE})", err=True)
+
+
+_second_source_options = [
+    click.option(
+        "--api-schema-mirror",
+        type=click.Path(exists=True, file_okay=False, path_type=Path),
+        default=None,
+        help="Docs crawl: also read each model's api_schema from this directory (models/<provider>/<model_id>/"
+        "api_schema); where both sources exist both are kept, compared in the lint report, the newer followed.",
+    ),
+    click.option(
+        "--api-schema-url",
+        default=None,
+        help="Docs crawl: the same from a live origin (e.g. https://www.modellix.ai).",
+    ),
+]
+
+
+def second_source_options(func: click.decorators.FC) -> click.decorators.FC:
+    for option in reversed(_second_source_options):
+        func = option(func)
+    return func
+
+
 def _crawl_or_exit(
     source: str, docs_url: str | None, mirror: Path | None, out: Path, policy: FetchPolicy, schema_url: str
 ) -> CrawlResult:
@@ -117,6 +151,7 @@ def fetch_options(func: click.decorators.FC) -> click.decorators.FC:
     callback=_http_url,
     help="Origin of /models/<provider>/<model_id>/api_schema (--source api-schema; models from OUT/index.json).",
 )
+@second_source_options
 @click.option("--json", "as_json", is_flag=True, help="Print the crawl report as JSON on stdout.")
 def crawl(
     docs_url: str | None,
@@ -127,6 +162,8 @@ def crawl(
     out: Path,
     source: str,
     schema_url: str,
+    api_schema_mirror: Path | None,
+    api_schema_url: str | None,
     as_json: bool,
 ) -> None:
     """Crawl the docs into OUT (default specs/).
@@ -144,6 +181,8 @@ def crawl(
     started = time.perf_counter()
     result = _crawl_or_exit(source, docs_url, mirror, out, _policy(concurrency, timeout, retries), schema_url)
     summary = write_snapshot(out, result)
+    if source == "docs":
+        second_source(out, api_schema_mirror, api_schema_url, _policy(concurrency, timeout, retries))
     lint = write_lint_report(out)
     elapsed = time.perf_counter() - started
     if as_json:
@@ -169,7 +208,13 @@ def crawl(
 
 @contextmanager
 def _new_snapshot(
-    new: Path | None, docs_url: str | None, mirror: Path | None, policy: FetchPolicy, overlays: Path
+    new: Path | None,
+    docs_url: str | None,
+    mirror: Path | None,
+    policy: FetchPolicy,
+    overlays: Path,
+    schema_mirror: Path | None = None,
+    schema_url: str | None = None,
 ) -> Iterator[Path]:
     """NEW, or a fresh crawl into a temp dir reviewed by the same overlays (``OLD/rules``) as the old one."""
     if new is not None:
@@ -180,6 +225,7 @@ def _new_snapshot(
             shutil.copytree(overlays / OVERLAY_DIR, Path(tmp) / OVERLAY_DIR)
         result = _crawl_or_exit("docs", docs_url, mirror, Path(tmp), policy, "")
         write_snapshot(Path(tmp), result)
+        second_source(Path(tmp), schema_mirror, schema_url, policy)
         yield Path(tmp)
 
 
@@ -189,6 +235,7 @@ def _new_snapshot(
 @click.option(
     "--specs", "old", type=click.Path(file_okay=False, path_type=Path), default=Path("specs"), show_default=True
 )
+@second_source_options
 @click.option("--json", "as_json", is_flag=True, help="Print the changelog as JSON.")
 def diff(
     new: Path | None,
@@ -198,6 +245,8 @@ def diff(
     timeout: float,
     retries: int,
     old: Path,
+    api_schema_mirror: Path | None,
+    api_schema_url: str | None,
     as_json: bool,
 ) -> None:
     """Changelog between the committed snapshot (--specs) and NEW (a crawl dir) or a fresh crawl.
@@ -208,7 +257,8 @@ def diff(
 
     if new is not None and (docs_url or mirror):
         raise click.UsageError("give either a NEW directory or --docs-url/--mirror, not both")
-    with _new_snapshot(new, docs_url, mirror, _policy(concurrency, timeout, retries), old) as new_dir:
+    policy = _policy(concurrency, timeout, retries)
+    with _new_snapshot(new, docs_url, mirror, policy, old, api_schema_mirror, api_schema_url) as new_dir:
         changelog = diff_snapshots(old, new_dir)
     if as_json:
         click.echo(dump_json(changelog.to_json()), nl=False)

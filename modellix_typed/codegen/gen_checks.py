@@ -12,18 +12,23 @@ from typing import Any
 
 import attrs
 
-from modellix_typed.codegen.gen_field_rules import (
+from modellix_typed.codegen.gen_literal import pyrepr
+from modellix_typed.patterns import backtracking_safe
+from modellix_typed.schema_reading import (
     UriRule,
+    has_checks,
+    is_object_with_properties,
+    is_precise,
+    may_be_string,
+    python_eq_differs,
     schema_types,
     size_bounds,
     size_separator,
     uri_rule,
 )
-from modellix_typed.codegen.gen_literal import pyrepr
-from modellix_typed.patterns import backtracking_safe
 
-# The field rules moved to gen_field_rules; UriRule and uri_rule stay importable from here.
-__all__ = ["CheckContext", "Emitter", "UriRule", "fast_accept", "is_precise", "uri_rule"]
+# The field rules live in modellix_typed.schema_reading (shared with the spec engine); importable from here too.
+__all__ = ["CheckContext", "Emitter", "UriRule", "fast_accept", "is_precise", "schema_types", "uri_rule"]
 
 _TYPE_TESTS: dict[str, tuple[str, str]] = {
     # JSON type -> (python test with {x}, name for messages)
@@ -94,11 +99,11 @@ def fast_accept(ctx: CheckContext, schema: Mapping[str, Any], x: str, name: str)
     tests = [_FAST_TYPES[kind].format(x=x)]
     enum = schema.get("enum")
     if isinstance(enum, list):
-        if _python_eq_differs(enum, types):
+        if python_eq_differs(enum, types):
             return None
         tests.append(f"{x} in {ctx.constant('_ENUM_', pyrepr(tuple(enum)))}")
     if "const" in schema:
-        if _python_eq_differs([schema["const"]], types):
+        if python_eq_differs([schema["const"]], types):
             return None
         tests.append(f"{x} == {ctx.constant('_CONST_', pyrepr(schema['const']))}")
     if kind == "string":
@@ -150,12 +155,12 @@ class Emitter:
         name: str,
         parent_description: str = "",
     ) -> None:
-        cls_name = self.nested_class(schema) if _is_object_with_properties(schema) else None
+        cls_name = self.nested_class(schema) if is_object_with_properties(schema) else None
         if cls_name is not None:
             self._add(indent, f"{x} = v.coerce_nested({cls_name}, {x}, {path}, issues)")
             return
         types = schema_types(schema)
-        if _may_be_string(types) and uri_rule(schema, parent_description) is not None:
+        if may_be_string(types) and uri_rule(schema, parent_description) is not None:
             # A media-URL field also takes a local file (path, bytes, binary file): the client uploads it first.
             self._add(indent, f"if not v.is_local_file({x}):")
             indent += 1
@@ -201,7 +206,7 @@ class Emitter:
         parent_description: str,
     ) -> None:
         enum = schema.get("enum")
-        separator = size_separator(schema) if _may_be_string(types) else None
+        separator = size_separator(schema) if may_be_string(types) else None
         if separator is not None:
             inner = self._guard(types, "string", x, indent)
             sep_call = f"v.check_size_separator({x}, {path}, {pyrepr(separator)}, issues)"
@@ -213,7 +218,7 @@ class Emitter:
                 self._add(inner, sep_call)
         elif isinstance(enum, list):
             const = self.ctx.constant("_ENUM_", pyrepr(tuple(enum)))
-            test = f"not v.json_in({x}, {const})" if _python_eq_differs(enum, types) else f"{x} not in {const}"
+            test = f"not v.json_in({x}, {const})" if python_eq_differs(enum, types) else f"{x} not in {const}"
             self._add(indent, f"if {test}:")
             self._add(indent + 1, f"issues.append(v.enum_issue({path}, {x}, {const}))")
             # a value outside the enum is reported once, as such: its other rules run only for enum members
@@ -237,7 +242,7 @@ class Emitter:
     ) -> None:
         if "const" in schema:
             const = self.ctx.constant("_CONST_", pyrepr(schema["const"]))
-            if _python_eq_differs([schema["const"]], types):
+            if python_eq_differs([schema["const"]], types):
                 self._add(indent, f"if not v.json_in({x}, ({const},)):")
             else:
                 self._add(indent, f"if {x} != {const}:")
@@ -274,11 +279,11 @@ class Emitter:
             const = self.ctx.constant("_PATTERN_", f"v.Pattern({pyrepr(source)}, backtracking_safe={safe})")
             self.ctx.patterns.append(source)
             rules.append(("", f"v.check_pattern({x}, {path}, {const}, issues)"))
-        uri = uri_rule(schema, parent_description) if _may_be_string(types) else None
+        uri = uri_rule(schema, parent_description) if may_be_string(types) else None
         if uri is not None:
             args = f"{pyrepr(uri.accept)}, base64={uri.base64}"
             rules.append(("", f"v.check_uri({x}, {path}, issues, {args})"))
-        bounds = size_bounds(name, schema) if _may_be_string(types) else {}
+        bounds = size_bounds(name, schema) if may_be_string(types) else {}
         if bounds:
             args = ", ".join(f"{k}={bounds[k]}" for k in sorted(bounds))
             rules.append(("", f"v.check_size_pixels({x}, {path}, issues, {args})"))
@@ -313,7 +318,7 @@ class Emitter:
         self, schema: Mapping[str, Any], x: str, path: str, indent: int, name: str, types: list[str]
     ) -> None:
         items = schema.get("items")
-        has_items = isinstance(items, Mapping) and _has_checks(items)
+        has_items = isinstance(items, Mapping) and has_checks(items)
         bounds = [(r, schema[r]) for r in ("minItems", "maxItems") if isinstance(schema.get(r), int)]
         unique = schema.get("uniqueItems") is True
         if not bounds and not has_items and not unique:
@@ -359,7 +364,7 @@ class Emitter:
         self._depth += 1
         member, member_path = f"o{depth}", f"q{depth}"
         for key, child in properties.items():
-            if not isinstance(child, Mapping) or not _has_checks(child):
+            if not isinstance(child, Mapping) or not has_checks(child):
                 continue
             self._add(inner, f"if {pyrepr(key)} in {x}:")
             self._add(inner + 1, f"{member} = {x}[{pyrepr(key)}]")
@@ -391,64 +396,8 @@ class Emitter:
                 self._add(indent, f"{x} = v.{helper}({x}, {path}, issues, {pyrepr(keyword)}, {tuple_code})")
 
 
-_CHECKED = frozenset(
-    {
-        "type", "enum", "const", "minLength", "maxLength", "pattern", "minimum", "maximum", "exclusiveMinimum",
-        "exclusiveMaximum", "items", "minItems", "maxItems", "uniqueItems", "properties", "required",
-        "additionalProperties", "anyOf", "oneOf", "allOf",
-    }
-)
-_ANNOTATIONS = frozenset(
-    {"description", "title", "default", "example", "examples", "x-order", "deprecated", "readOnly", "writeOnly"}
-)
-
-
-def is_precise(schema: Any) -> bool:
-    """True when every keyword of ``schema`` (recursively) is one we check exactly like JSON Schema does, so a
-    oneOf can count matching branches; otherwise it is checked as anyOf (a loose branch must not reject)."""
-    if not isinstance(schema, Mapping):
-        return False
-    for key, value in schema.items():
-        if key in _ANNOTATIONS:
-            continue
-        if key not in _CHECKED or (key == "additionalProperties" and not isinstance(value, bool)):
-            return False
-        if key == "items" and not is_precise(value):
-            return False
-        if key == "properties" and not (isinstance(value, Mapping) and all(map(is_precise, value.values()))):
-            return False
-        if key in ("anyOf", "oneOf", "allOf") and not (isinstance(value, list) and all(map(is_precise, value))):
-            return False
-    return True
-
-
-def _python_eq_differs(values: list[Any], types: list[str]) -> bool:
-    """Python's ``==`` says ``True == 1``; JSON Schema doesn't. Use the JSON comparison only when it matters."""
-    bools_possible = not types or "boolean" in types
-    numbers_possible = not types or "integer" in types or "number" in types
-    has_bool = any(isinstance(value, bool) for value in values)
-    has_number = any(isinstance(value, int | float) and not isinstance(value, bool) for value in values)
-    nested = any(isinstance(value, list | dict) for value in values)
-    return nested or (has_bool and numbers_possible) or (has_number and bools_possible)
-
-
-def _may_be_string(types: list[str]) -> bool:
-    """String rules apply when the node is typed string, or untyped (checked behind an isinstance guard)."""
-    return "string" in types or not types
-
-
-def _is_object_with_properties(schema: Mapping[str, Any]) -> bool:
-    return isinstance(schema.get("properties"), Mapping) and bool(schema["properties"])
-
-
-def _has_checks(schema: Mapping[str, Any]) -> bool:
-    keys = {"type", "enum", "const", "minLength", "maxLength", "pattern", "format", "minimum", "maximum"}
-    keys |= {"exclusiveMinimum", "exclusiveMaximum", "items", "minItems", "maxItems", "anyOf", "oneOf", "allOf"}
-    return bool(keys & set(schema)) or _is_object_with_properties(schema)
-
-
 def _converts(schema: Mapping[str, Any], nested_class: NestedClass) -> bool:
-    return _is_object_with_properties(schema) and nested_class(schema) is not None
+    return is_object_with_properties(schema) and nested_class(schema) is not None
 
 
 def _split_top_level(code: str) -> list[str]:

@@ -47,6 +47,12 @@ def generate(specs_dir: Path, out: Path, check: bool) -> None:
         f"into {out}/models in {elapsed:.2f}s" + (f"; removed {len(removed)} stale files" if removed else ""),
         err=True,
     )
+    from modellix_typed.codegen.snapshot import load_specs
+
+    for spec in sorted(load_specs(specs_dir).values(), key=lambda spec: str(spec["slug"])):
+        if (spec.get("source") or {}).get("kind") == "api-schema" and spec.get("doc_url"):
+            # two sources, one truth: the crawl kept both and chose the newer (specs/lint-report.json)
+            click.echo(f"{spec['slug']}: from its api_schema, newer than its docs page {spec['doc_url']}", err=True)
     patterns = sum(len(engines) for engines in result.pattern_engines.values())
     fallbacks = result.pattern_fallbacks()
     if patterns:

@@ -18,15 +18,25 @@ from openapi_python_client.config import Config, ConfigFile, MetaType
 from openapi_python_client.parser.openapi import GeneratorData
 from openapi_python_client.parser.properties.const import ConstProperty
 from openapi_python_client.parser.properties.list_property import ListProperty
-from openapi_python_client.parser.properties.literal_enum_property import LiteralEnumProperty
+from openapi_python_client.parser.properties.literal_enum_property import (
+    LiteralEnumProperty,
+)
 from openapi_python_client.parser.properties.model_property import ModelProperty
-from openapi_python_client.parser.properties.protocol import PropertyProtocol as Property
+from openapi_python_client.parser.properties.protocol import (
+    PropertyProtocol as Property,
+)
 from openapi_python_client.parser.properties.union import UnionProperty
 
 from modellix_typed.codegen.gen_checks import CheckContext, Emitter, fast_accept
-from modellix_typed.codegen.gen_field_rules import size_bounds, size_separator, uri_rule
 from modellix_typed.codegen.gen_literal import pyblock, pyrepr
 from modellix_typed.codegen.gen_names import class_name, module_name, package_name
+from modellix_typed.schema_reading import (
+    ordered_properties,
+    request_schema,
+    size_bounds,
+    size_separator,
+    uri_rule,
+)
 
 RESERVED = frozenset({"extra_body", "to_dict", "from_dict", "validate_dict", "json_schema", "ENDPOINT"})
 DOC_WIDTH = 100
@@ -117,17 +127,6 @@ def parser_config() -> Config:
     return Config.from_sources(config_file, MetaType.NONE, "specs", "utf-8", True, None)
 
 
-def sanitize_schema(schema: Any) -> Any:
-    """Unexpanded recursive ``$ref`` nodes become ``{}`` (any value): the parser can't resolve them here."""
-    if isinstance(schema, Mapping):
-        if "$ref" in schema:
-            return {"description": schema.get("description", "")} if schema.get("description") else {}
-        return {key: sanitize_schema(value) for key, value in schema.items()}
-    if isinstance(schema, list):
-        return [sanitize_schema(item) for item in schema]
-    return schema
-
-
 def parser_schema(schema: Any) -> Any:
     """The copy given to openapi-python-client: enums it can't type (mixed JSON types, e.g. ``[0.5, 1]`` or
     ``[true, "yes"]``) are dropped there; the checks still read them from the raw schema."""
@@ -140,13 +139,6 @@ def parser_schema(schema: Any) -> Any:
     if isinstance(schema, list):
         return [parser_schema(item) for item in schema]
     return schema
-
-
-def request_schema(spec: Mapping[str, Any]) -> dict[str, Any]:
-    schema = spec.get("request_schema")
-    if not isinstance(schema, Mapping):
-        return {"type": "object", "properties": {}}
-    return dict(sanitize_schema(schema))
 
 
 def parse_provider(specs: Sequence[Mapping[str, Any]]) -> dict[str, ModelProperty]:
@@ -171,12 +163,6 @@ def _raw(value: Any) -> str:
     return value.get_untrusted_value() if hasattr(value, "get_untrusted_value") else str(value)
 
 
-def _ordered_properties(raw: Mapping[str, Any]) -> list[str]:
-    properties = raw.get("properties") or {}
-    order = [name for name in raw.get("x-order") or [] if name in properties]
-    return order + sorted(name for name in properties if name not in order)
-
-
 @attrs.define
 class _ModuleBuilder:
     spec: Mapping[str, Any]
@@ -195,11 +181,11 @@ class _ModuleBuilder:
             props[_raw(parsed.name)] = parsed
         required = set(raw.get("required") or [])
         # Register nested classes first so the check emitter can refer to them.
-        for wire in _ordered_properties(raw):
+        for wire in ordered_properties(raw):
             self._register_nested(props.get(wire), raw["properties"][wire], owner=f"{owner}.{wire}")
         fields: list[FieldView] = []
         seen: dict[str, str] = {}
-        for wire in _ordered_properties(raw):
+        for wire in ordered_properties(raw):
             schema = raw["properties"][wire]
             prop = props.get(wire)
             python = str(prop.python_name) if prop is not None else module_name(wire)

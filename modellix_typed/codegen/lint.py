@@ -3,7 +3,8 @@
 A finding is never a test failure and never a silent rule: an example that breaks its own schema or a prose
 rule, a placeholder example (``"<string>"``), an example using a field the page no longer documents (partial
 pages), a required field that a prose rule contradicts, a field the prose calls required but the schema does
-not, a review-overlay entry that no longer applies. Tests read this report to know which documented
+not, a review-overlay entry that no longer applies, and where a doc page and the live api_schema of one model
+disagree (field by field, both values) and which of them generation follows (:mod:`.two_sources`). Tests read this report to know which documented
 examples are not real requests.
 """
 
@@ -20,6 +21,7 @@ from modellix_typed.codegen.normalize import FORMAT_VERSION
 from modellix_typed.codegen.overlay import apply_overlay, load_overlay, overlay_path
 from modellix_typed.codegen.rules import extract_rules, sentences_of
 from modellix_typed.codegen.snapshot import dump_json, load_specs, write_text_atomic
+from modellix_typed.codegen.two_sources import source_findings
 from modellix_typed.rules import Rule, violations
 
 LINT_FILE = "lint-report.json"
@@ -121,6 +123,7 @@ def lint_snapshot(specs_dir: Path) -> dict[str, Any]:
         findings += example_findings(spec, list(spec.get("rules") or []))
         findings += rule_findings(spec, list(spec.get("rules") or []))
         findings += required_findings(spec)
+    findings += source_findings(specs_dir)  # a model with both a doc page and an api_schema
     findings.sort(key=lambda f: (f["slug"], f["kind"], f.get("path", f.get("rule", "")), f["detail"]))
     counts: dict[str, int] = {}
     for finding in findings:

@@ -9,6 +9,7 @@ from openapi_spec_validator import validate
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
 from modellix_typed.codegen.failures import PageError, Reason
+from modellix_typed.spec_source import resolve_refs
 
 JSON = Any
 # libyaml's C loader is ~10x faster and equally safe; fall back to the pure-Python one.
@@ -40,45 +41,6 @@ def validate_openapi(doc: dict[str, JSON]) -> None:
         raise PageError(Reason.INVALID_OPENAPI, f"{message}" + (f" (at {path})" if path else "")) from exc
     except Exception as exc:  # the validator raises assorted errors for unresolvable refs
         raise PageError(Reason.INVALID_OPENAPI, f"{type(exc).__name__}: {exc}") from exc
-
-
-def _pointer(doc: JSON, ref: str) -> JSON:
-    if not ref.startswith("#/") and ref != "#":
-        raise PageError(Reason.BAD_REF, f"external $ref not supported: {ref}")
-    node = doc
-    for raw in ref[2:].split("/") if ref != "#" else []:
-        key = raw.replace("~1", "/").replace("~0", "~")
-        if isinstance(node, dict) and key in node:
-            node = node[key]
-        elif isinstance(node, list) and key.isdigit() and int(key) < len(node):
-            node = node[int(key)]
-        else:
-            raise PageError(Reason.BAD_REF, f"$ref {ref} points nowhere")
-    return node
-
-
-def resolve_refs(doc: dict[str, JSON], node: JSON) -> JSON:
-    """Inline every local $ref. A ref that recurses into itself stays a $ref (marked x-recursive)
-    instead of expanding forever; sibling keys next to a $ref are kept (OpenAPI 3.1 allows them)."""
-    return _resolve(doc, node, ())
-
-
-def _resolve(doc: dict[str, JSON], node: JSON, stack: tuple[str, ...]) -> JSON:
-    """:func:`resolve_refs` below the refs in ``stack`` (the ones being expanded)."""
-    if isinstance(node, list):
-        return [_resolve(doc, item, stack) for item in node]
-    if not isinstance(node, dict):
-        return node
-    ref = node.get("$ref")
-    if isinstance(ref, str):
-        siblings = {k: _resolve(doc, v, stack) for k, v in node.items() if k != "$ref"}
-        if ref in stack:
-            return {"$ref": ref, "x-recursive": True, **siblings}
-        target = _resolve(doc, _pointer(doc, ref), (*stack, ref))
-        if isinstance(target, dict):
-            return {**target, **siblings}
-        return target
-    return {k: _resolve(doc, v, stack) for k, v in node.items()}
 
 
 def load_openapi(text: str) -> dict[str, JSON]:

@@ -15,6 +15,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from . import control, handlers
+from .api_schema import serve_api_schema
 from .config import EmulatorConfig
 from .faults import AFTER, BEFORE
 from .handlers import Denied
@@ -105,6 +106,7 @@ def _routes() -> list[Route]:
         ("/files/{task_id}/{name}", handlers.result_file, ["GET"], "download"),
         ("/_redirect/{hops:int}/{rest:path}", handlers.redirect_hop, ["GET"], "download"),
         ("/media/{file_id}/{filename}", handlers.media_content, ["GET"], "download"),
+        ("/models/{provider}/{model_id}/api_schema", serve_api_schema, ["GET"], "common"),  # public, no key
         # Every model path (documented and alias forms) is looked up in the catalog.
         ("/api/v1/{rest:path}", handlers.submit, ["POST"], "submit"),
     ]

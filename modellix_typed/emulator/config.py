@@ -147,6 +147,10 @@ class EmulatorConfig:
     expiry_form: ExpiryForm = "none"  # how a finished task states its expiry (end time + result_ttl)
     expiry_at: ExpiryAt = "task"  # where: data.result_expires_at, data.result.expires_at, each resource's
     redirect_results: int = 0  # result URLs answer this many 302 hops before the file
+    # slug -> price fields merged into its /api/v1/models entry (e.g. {"price": 0.04}, {"pricing": {"usd": 0.5}})
+    prices: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict)
+    # servers[0].url origin of the api_schema it serves (None: the origin the request came to)
+    schema_api_origin: str | None = None
     accept_unknown_models: bool = False  # a POST to /api/v1/{provider}/{model_id} with no spec creates a task
 
     def __attrs_post_init__(self) -> None:

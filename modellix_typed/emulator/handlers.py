@@ -146,9 +146,16 @@ async def result_file(request: Request) -> Response:
 
 async def list_models(request: Request) -> Response:
     authorize(request)
+    state = state_of(request)
     models = [
-        {"slug": m.slug, "type": m.type_segment or m.task_type or "", "docs_url": m.doc_url, "description": m.summary}
-        for m in state_of(request).catalog.models
+        {
+            "slug": m.slug,
+            "type": m.type_segment or m.task_type or "",
+            "docs_url": m.doc_url,
+            "description": m.summary,
+            **state.config.prices.get(m.slug, {}),
+        }
+        for m in state.catalog.models
     ]
     return JSONResponse({"models": models})
 

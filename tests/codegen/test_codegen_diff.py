@@ -93,6 +93,7 @@ def test_diff_cli_text_and_json(tmp_path: Path, mirror_dir: Path) -> None:
     assert data["models_removed"] == ["google/veo-2-t2v"]
     assert len(data["changes"]) == 6
     # a fresh crawl of the mirror against the committed snapshot: nothing changed
-    fresh = CliRunner().invoke(main, ["diff", "--mirror", str(mirror_dir), "--specs", str(SPECS)])
+    second = ("--api-schema-mirror", str(SPECS.parents[1] / "shared" / "modellix-api-schema"))
+    fresh = CliRunner().invoke(main, ["diff", "--mirror", str(mirror_dir), "--specs", str(SPECS), *second])
     assert fresh.exit_code == 0, fresh.output
     assert fresh.stdout == "no changes\n"

@@ -75,7 +75,7 @@ class Happyhorse10VideoEdit(RequestModel):
     highly optimized HappyHorse architecture. [Best For] Highly recommended for: fast, high-quality
     video modifica…
 
-    Endpoint: POST /api/v1/alibaba/happyhorse-1.0-video-edit/async (task type i2i).
+    Endpoint: POST /api/v1/alibaba/happyhorse-1.0-video-edit/async (task type v2v).
 
     Docs: https://docs.modellix.ai/alibaba/happyhorse-1-0-video-edit
 
@@ -100,7 +100,7 @@ class Happyhorse10VideoEdit(RequestModel):
     ENDPOINT: ClassVar[Endpoint] = Endpoint(
         provider="alibaba",
         model_id="happyhorse-1.0-video-edit",
-        task_type="i2i",
+        task_type="v2v",
         method="POST",
         documented_path="/api/v1/alibaba/happyhorse-1.0-video-edit/async",
         doc_url="https://docs.modellix.ai/alibaba/happyhorse-1-0-video-edit",

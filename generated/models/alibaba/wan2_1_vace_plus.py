@@ -82,7 +82,7 @@ class Wan21VacePlus(RequestModel):
     and regional aesthetic preferences. Maintained for backward compatibility. [Best For] Existing
     legacy integrations a…
 
-    Endpoint: POST /api/v1/alibaba/wan2.1-vace-plus/async (task type i2i).
+    Endpoint: POST /api/v1/alibaba/wan2.1-vace-plus/async (task type v2v).
 
     Docs: https://docs.modellix.ai/alibaba/wan-2-1-vace-plus
 
@@ -106,7 +106,7 @@ class Wan21VacePlus(RequestModel):
     ENDPOINT: ClassVar[Endpoint] = Endpoint(
         provider="alibaba",
         model_id="wan2.1-vace-plus",
-        task_type="i2i",
+        task_type="v2v",
         method="POST",
         documented_path="/api/v1/alibaba/wan2.1-vace-plus/async",
         doc_url="https://docs.modellix.ai/alibaba/wan-2-1-vace-plus",

@@ -65,7 +65,7 @@ class Wan22AnimateMove(RequestModel):
     effects. Maintained for backward compatibility. [Best For] Existing legacy integrations and
     workflows that strictly dep…
 
-    Endpoint: POST /api/v1/alibaba/wan2.2-animate-move/async (task type t2i).
+    Endpoint: POST /api/v1/alibaba/wan2.2-animate-move/async (task type v2v).
 
     Docs: https://docs.modellix.ai/alibaba/wan-2-2-animate-move
 
@@ -92,7 +92,7 @@ class Wan22AnimateMove(RequestModel):
     ENDPOINT: ClassVar[Endpoint] = Endpoint(
         provider="alibaba",
         model_id="wan2.2-animate-move",
-        task_type="t2i",
+        task_type="v2v",
         method="POST",
         documented_path="/api/v1/alibaba/wan2.2-animate-move/async",
         doc_url="https://docs.modellix.ai/alibaba/wan-2-2-animate-move",

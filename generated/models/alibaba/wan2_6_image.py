@@ -136,7 +136,7 @@ class Wan26Image(RequestModel):
     compatibility. [Best For] Existing legacy integrations and workflows that strictly depend on
     this specific model version…
 
-    Endpoint: POST /api/v1/image-to-image/alibaba/wan2.6-image/async (task type i2i).
+    Endpoint: POST /api/v1/image-to-image/alibaba/wan2.6-image/async (task type t2i).
 
     Docs: https://docs.modellix.ai/alibaba/wan-2-6-image
 
@@ -165,7 +165,7 @@ class Wan26Image(RequestModel):
     ENDPOINT: ClassVar[Endpoint] = Endpoint(
         provider="alibaba",
         model_id="wan2.6-image",
-        task_type="i2i",
+        task_type="t2i",
         method="POST",
         documented_path="/api/v1/image-to-image/alibaba/wan2.6-image/async",
         doc_url="https://docs.modellix.ai/alibaba/wan-2-6-image",

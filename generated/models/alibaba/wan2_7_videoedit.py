@@ -134,7 +134,7 @@ class Wan27Videoedit(RequestModel):
     images, and replicating actions, effects, and camera movements. [Best For] Highly recommended
     for: modifying existing v…
 
-    Endpoint: POST /api/v1/alibaba/wan2.7-videoedit/async (task type i2i).
+    Endpoint: POST /api/v1/alibaba/wan2.7-videoedit/async (task type v2v).
 
     Docs: https://docs.modellix.ai/alibaba/wan-2-7-videoedit
 
@@ -166,7 +166,7 @@ class Wan27Videoedit(RequestModel):
     ENDPOINT: ClassVar[Endpoint] = Endpoint(
         provider="alibaba",
         model_id="wan2.7-videoedit",
-        task_type="i2i",
+        task_type="v2v",
         method="POST",
         documented_path="/api/v1/alibaba/wan2.7-videoedit/async",
         doc_url="https://docs.modellix.ai/alibaba/wan-2-7-videoedit",

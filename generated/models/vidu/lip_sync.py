@@ -74,7 +74,7 @@ class LipSync(RequestModel):
     audio track, while preserving the original face identity. [Best For] Highly recommended for:
     dubbing videos into…
 
-    Endpoint: POST /api/v1/vidu/lip-sync/async (task type t2i).
+    Endpoint: POST /api/v1/vidu/lip-sync/async (task type v2v).
 
     Docs: https://docs.modellix.ai/vidu/lip-sync
 
@@ -96,7 +96,7 @@ class LipSync(RequestModel):
     ENDPOINT: ClassVar[Endpoint] = Endpoint(
         provider="vidu",
         model_id="lip-sync",
-        task_type="t2i",
+        task_type="v2v",
         method="POST",
         documented_path="/api/v1/vidu/lip-sync/async",
         doc_url="https://docs.modellix.ai/vidu/lip-sync",

@@ -75,7 +75,7 @@ class TemplateStory(RequestModel):
     'love_story' or 'monkey_king') to automatically generate a cohesive short film. [Best For]
     Highly recommend…
 
-    Endpoint: POST /api/v1/vidu/template-story/async (task type t2i).
+    Endpoint: POST /api/v1/vidu/template-story/async (task type i2v).
 
     Docs: https://docs.modellix.ai/vidu/template-story
 
@@ -92,7 +92,7 @@ class TemplateStory(RequestModel):
     ENDPOINT: ClassVar[Endpoint] = Endpoint(
         provider="vidu",
         model_id="template-story",
-        task_type="t2i",
+        task_type="i2v",
         method="POST",
         documented_path="/api/v1/vidu/template-story/async",
         doc_url="https://docs.modellix.ai/vidu/template-story",
