@@ -30,7 +30,7 @@ from .._core.batch_book import (
     started,
 )
 from .._core.limiter_book import Slot
-from .._core.uploads import batch_leftovers, listed
+from .._core.batch_uploads import batch_leftovers, listed
 from .._core.wait import task_id_of
 from ..errors import (
     ModellixError,

@@ -60,6 +60,22 @@ class Prepared:
     submit_url: str | None = attrs.field(default=None, kw_only=True)
 
 
+def with_uploads(prepared: Prepared, made: Mapping[str, MediaFile]) -> Prepared:
+    """``prepared`` with its local files' URLs in place (``made``: content key -> upload), ready to send."""
+    if not prepared.pending:
+        return prepared
+    from .uploads import fill
+
+    urls = {key: made[key].url for key in prepared.pending}
+    return attrs.evolve(
+        prepared,
+        content=encode_json(fill(prepared.template, urls)),
+        pending={},
+        template=None,
+        uploads=tuple(made[key] for key in prepared.pending),
+    )
+
+
 def _serialized(slug: str, body: Mapping[str, Any]) -> dict[str, Any]:
     """``content`` (JSON bytes), or the pending local files and the template that will hold their URLs."""
     from .uploads import localize

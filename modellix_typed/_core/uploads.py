@@ -15,7 +15,7 @@ import logging
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 import attrs
 
@@ -24,12 +24,22 @@ from ..local_file import LocalFile as LocalFile
 from ..local_file import is_local_file
 
 if TYPE_CHECKING:
-    from ..common_api import MediaFile
     from ..results import TaskResult
-    from .batch_book import BatchOutcome
-    from .prepare import Prepared
 
 logger = logging.getLogger("modellix_typed")
+
+
+class Upload(Protocol):
+    """What the bookkeeping needs of an upload (a ``common_api.MediaFile``)."""
+
+    @property
+    def file_id(self) -> str: ...
+
+    @property
+    def url(self) -> str: ...
+
+
+U = TypeVar("U", bound=Upload)
 
 MAX_UPLOAD_BYTES = 16 * 1024 * 1024  # 16 MiB per file (dsh-modellix, canvas; "默认最大文件 16 MB")
 UPLOAD_TYPES = ("image/png", "image/jpeg", "image/webp")
@@ -151,7 +161,7 @@ def distinct(pending: Iterable[Mapping[str, LocalInput]]) -> dict[str, LocalInpu
     return merged
 
 
-class UploadBook:
+class UploadBook(Generic[U]):
     """The uploads one run made and the inputs that use them: which may be deleted, and when.
 
     An upload is deleted only when every input that used it is settled: its task finished (success or
@@ -159,7 +169,7 @@ class UploadBook:
     unknown) holds its uploads forever: they are left for the server's retention to remove.
     """
 
-    def __init__(self, users: Mapping[int, Iterable[str]], made: Mapping[str, MediaFile]) -> None:
+    def __init__(self, users: Mapping[int, Iterable[str]], made: Mapping[str, U]) -> None:
         self.made = dict(made)  # content key -> the upload this run made
         self.users: dict[str, set[int]] = {key: set() for key in self.made}
         for index, keys in users.items():
@@ -168,9 +178,9 @@ class UploadBook:
                     self.users[key].add(index)
         self.held: set[str] = set()
 
-    def settled(self, index: int, task_may_run: bool) -> list[MediaFile]:
+    def settled(self, index: int, task_may_run: bool) -> list[U]:
         """Input ``index`` is done with its uploads; the uploads no input needs any more (to delete now)."""
-        free: list[MediaFile] = []
+        free: list[U] = []
         for key, users in self.users.items():
             if index not in users:
                 continue
@@ -181,28 +191,12 @@ class UploadBook:
                 free.append(self.made[key])
         return free
 
-    def kept(self) -> list[MediaFile]:
+    def kept(self) -> list[U]:
         """Uploads left on the server (an input that used them may still run)."""
         return [self.made[key] for key in self.held]
 
 
-def with_uploads(prepared: Prepared, made: Mapping[str, MediaFile]) -> Prepared:
-    """``prepared`` with its local files' URLs in place (``made``: content key -> upload), ready to send."""
-    if not prepared.pending:
-        return prepared
-    from .exchange import encode_json
-
-    urls = {key: made[key].url for key in prepared.pending}
-    return attrs.evolve(
-        prepared,
-        content=encode_json(fill(prepared.template, urls)),
-        pending={},
-        template=None,
-        uploads=tuple(made[key] for key in prepared.pending),
-    )
-
-
-def run_leftovers(uploads: tuple[MediaFile, ...], error: BaseException, created: bool) -> tuple[MediaFile, ...]:
+def run_leftovers(uploads: tuple[U, ...], error: BaseException, created: bool) -> tuple[U, ...]:
     """The uploads a run that ended with ``error`` may delete: all when it is settled, else none (logged)."""
     if run_settled(error, created):
         return uploads
@@ -214,7 +208,7 @@ def run_leftovers(uploads: tuple[MediaFile, ...], error: BaseException, created:
     return ()
 
 
-def listed_on(result: TaskResult, uploads: tuple[MediaFile, ...]) -> TaskResult:
+def listed_on(result: TaskResult, uploads: tuple[Upload, ...]) -> TaskResult:
     """``result`` (a TaskResult) with the uploads made for it listed."""
     return attrs.evolve(result, uploads=uploads) if uploads else result
 
@@ -228,36 +222,3 @@ def run_settled(error: BaseException | None, created: bool) -> bool:
     return not created and isinstance(error, (APIError, ConfigurationError))
 
 
-def outcome_settled(outcome: BatchOutcome | None) -> bool:
-    """:func:`run_settled` for a batch input (None: it has no outcome, e.g. after an interrupt)."""
-    if outcome is None:
-        return False
-    if outcome.kind in ("success", "failed", "rejected", "rate_limited", "skipped"):
-        return True
-    return outcome.kind == "error" and (outcome.result is not None or outcome.task_id is None)
-
-
-def batch_leftovers(prepared: list[Prepared], outcomes: Iterable[BatchOutcome]) -> list[MediaFile]:
-    """The uploads a finished batch may delete: those whose every user is settled (kept ones are logged)."""
-    by_index = {o.index: o for o in outcomes}
-    made = {f.url: f for p in prepared for f in p.uploads}
-    book = UploadBook({i: [f.url for f in p.uploads] for i, p in enumerate(prepared)}, made)
-    free: list[MediaFile] = []
-    for index, item in enumerate(prepared):
-        if item.uploads:
-            free += book.settled(index, task_may_run=not outcome_settled(by_index.get(index)))
-    kept = book.kept()
-    if kept:
-        logger.warning(
-            "kept %d upload(s) a task that may still run could read: %s (the server's retention removes them)",
-            len(kept), ", ".join(f.file_id for f in kept),
-        )
-    return free
-
-
-def listed(outcome: BatchOutcome, prepared: list[Prepared]) -> BatchOutcome:
-    """The outcome with its input's uploads listed on its result."""
-    uploads = prepared[outcome.index].uploads if outcome.index < len(prepared) else ()
-    if not uploads or outcome.result is None:
-        return outcome
-    return attrs.evolve(outcome, result=attrs.evolve(outcome.result, uploads=uploads))

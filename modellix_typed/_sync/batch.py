@@ -30,7 +30,7 @@ from .._core.batch_book import (
 )
 from .._core.limiter_book import Slot, SyncSlots
 from .._core.sync_ports import SyncBatchClient
-from .._core.uploads import batch_leftovers, listed
+from .._core.batch_uploads import batch_leftovers, listed
 from .._core.wait import Submitted, task_id_of
 from ..errors import (
     ModellixError,

@@ -27,8 +27,8 @@ from .._core.batch_book import (
 from .._core.client_core import ClientBase, ClientCore, journal_finished, open_journal
 from .._core.download_plan import download_timeout, schema_timeout
 from .._core.limiter_book import Slot
-from .._core.prepare import Prepared, RequestLike, live_schema_slug, prepare
-from .._core.uploads import distinct, listed_on, run_leftovers, with_uploads
+from .._core.prepare import Prepared, RequestLike, live_schema_slug, prepare, with_uploads
+from .._core.uploads import distinct, listed_on, run_leftovers
 from .._core.wait import OnUpdate, task_id_of
 from ..config import DEFAULT_MAX_CONCURRENCY, Timeouts
 from ..errors import (
