@@ -253,11 +253,12 @@ def api_error_for(
     retry_after: float | None = None,
 ) -> APIError:
     """Build the typed error for an error response; tolerant of non-JSON bodies (HTML from a proxy...)."""
-    import json  # only on an error response: importing a model class must not load it
+    # only on an error response: importing a model class must not load json
+    from .json_bounds import load_reply
 
     text = content[:2000].decode("utf-8", errors="replace")
     try:
-        payload = json.loads(content)
+        payload = load_reply(content)
     except ValueError:
         payload = None
     if isinstance(payload, dict) and isinstance(payload.get("message"), str):

@@ -16,6 +16,7 @@ import attrs
 from .errors import ModellixError
 from .naming import class_name, module_name, package_name
 from .request import RequestModel, canonical_path
+from .validation import with_json_issues
 
 
 class UnknownModel(ModellixError, LookupError):
@@ -142,13 +143,16 @@ def list_models(provider: str | None = None, task_type: str | None = None) -> li
 
 
 def validate(slug: str, data: Mapping[str, Any]) -> RequestModel:
-    """Validate a plain JSON body against ``slug``'s documented rules; raises ValidationError with every issue."""
-    return get(slug).from_dict(data)
+    """Validate a plain JSON body against ``slug``'s documented rules; raises ValidationError with every issue
+    (also where the body is not standard JSON: NaN/Infinity, lone surrogates)."""
+    cls = get(slug)
+    return with_json_issues(slug, data, lambda: cls.from_dict(data))
 
 
 def check(slug: str, data: Mapping[str, Any]) -> None:
     """Validate-only :func:`validate`: the same issues in the same ValidationError, no request object built."""
-    get(slug).validate_dict(data)
+    cls = get(slug)
+    with_json_issues(slug, data, lambda: cls.validate_dict(data))
 
 
 def json_schema(slug: str) -> dict[str, Any]:

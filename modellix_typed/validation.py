@@ -11,7 +11,7 @@ import enum
 import functools
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import attrs
 
@@ -42,6 +42,35 @@ class ValidationError(ModellixError, ValueError):
         super().__init__(f"{len(self.issues)} validation error(s) for {model}:\n{lines}")
 
 
+def json_issues(body: Any) -> list[Issue]:
+    """Where ``body`` is not standard JSON (NaN/±Infinity, lone surrogates, too deep): one Issue each.
+
+    Checked for every body, typed or raw, validated or not (:mod:`.json_bounds`), before anything is sent.
+    """
+    from .json_bounds import json_problems
+
+    issues = []
+    for path, rule, value, message in json_problems(body):
+        if isinstance(value, str):  # a lone surrogate cannot be printed or encoded: keep it escaped
+            value = value.encode("utf-8", "backslashreplace").decode("utf-8")
+        issues.append(Issue(path, rule, value, message))
+    return issues
+
+
+def with_json_issues(model: str, body: Any, check: Callable[[], _T]) -> _T:
+    """Run a generated check, adding :func:`json_issues` of ``body`` to its issues (or raising them alone)."""
+    extra = json_issues(body)
+    try:
+        value = check()
+    except ValidationError as exc:
+        if not extra:
+            raise
+        raise ValidationError(exc.model, [*exc.issues, *extra]) from None
+    if extra:
+        raise ValidationError(model, extra)
+    return value
+
+
 class Unset(enum.Enum):
     """Marks a constructor argument that was not passed, so ``to_dict`` only sends what the caller set."""
 
@@ -52,6 +81,7 @@ class Unset(enum.Enum):
 
 
 UNSET: Final = Unset.UNSET
+_T = TypeVar("_T")
 
 Check = Callable[[Any, str, list[Issue]], Any]
 """A generated per-field check: ``(value, path, issues) -> value`` (nested mappings come back as objects)."""

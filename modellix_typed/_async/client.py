@@ -21,6 +21,7 @@ from .._core.batch_book import (
     OnProgress,
 )
 from .._core.client_core import ClientBase, ClientCore, journal_finished, open_journal
+from .._core.deadline import rest_of, run_deadline
 from .._core.limiter_book import Slot
 from .._core.prepare import Prepared, RequestLike, prepare
 from .._core.wait import OnUpdate, task_id_of
@@ -113,19 +114,19 @@ class AsyncModellix(ClientBase):
         with open_journal(journal, prepared) as book:
             return await self._post(prepared, book)
 
-    async def _post(self, prepared: Prepared, book: Journal | None) -> AsyncTask:
+    async def _post(self, prepared: Prepared, book: Journal | None, deadline: float | None = None) -> AsyncTask:
         """Like :meth:`Modellix._post`."""
         if book is None:
-            return await self._submit(prepared)
-        return await book.post_async(0, lambda: self._submit(prepared), task_id_of)
+            return await self._submit(prepared, deadline=deadline)
+        return await book.post_async(0, lambda: self._submit(prepared, deadline=deadline), task_id_of)
 
-    async def _submit(self, prepared: Prepared, slot: Slot | None = None) -> AsyncTask:
+    async def _submit(self, prepared: Prepared, slot: Slot | None = None, deadline: float | None = None) -> AsyncTask:
         """POST once, holding ``slot`` (one the caller took, e.g. a batch that shields the POST itself)."""
         self.config.require_key()
         if slot is None:
             slot = await self._limiter.acquire()
         try:
-            calls = self._core.submit_calls(prepared)
+            calls = self._core.submit_calls(prepared, deadline)
             for index, call in enumerate(calls):
                 try:
                     reply = await self._transport.send_reply(call)
@@ -154,11 +155,12 @@ class AsyncModellix(ClientBase):
     ) -> TaskResult:
         """Submit and wait; like :meth:`Modellix.run`, a wait that gives up frees the task's slot."""
         check_timeout(timeout)
+        deadline = run_deadline(timeout)  # the POST and the wait share the run's timeout
         prepared = prepare(request, data, validate=validate)
         with open_journal(journal, prepared) as book:
-            task = await self._post(prepared, book)
+            task = await self._post(prepared, book, deadline)
             try:
-                result = await task.wait(timeout=timeout, on_update=on_update)
+                result = await task.wait(timeout=rest_of(timeout, deadline), on_update=on_update)
             except BaseException as exc:
                 task.release()
                 journal_finished(book, task.task_id, exc)
@@ -233,9 +235,9 @@ class AsyncTasks:
     def __init__(self, client: AsyncModellix) -> None:
         self._client = client
 
-    async def _fetch(self, task_id: str, *, retries: bool) -> TaskResult:
+    async def _fetch(self, task_id: str, *, retries: bool, deadline: float | None = None) -> TaskResult:
         core = self._client._core
-        call = core.poll_call(task_id, retries=retries)
+        call = core.poll_call(task_id, retries=retries, deadline=deadline)
         result = core.parse_result(await self._client._transport.send(call), task_id, call)
         core.observe(task_id, result, self._client._limiter)
         return result
@@ -270,7 +272,7 @@ class AsyncTasks:
             if delay > 0:
                 await asyncio.sleep(delay)
             try:
-                result = await self._fetch(task_id, retries=False)
+                result = await self._fetch(task_id, retries=False, deadline=state.deadline)
             except ModellixError as exc:
                 delay = state.on_error(exc)
                 continue

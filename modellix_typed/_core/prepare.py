@@ -12,6 +12,7 @@ from ..errors import (
     ConfigurationError,
 )
 from ..request import RequestModel, parse_slug
+from ..validation import ValidationError, json_issues
 from .exchange import encode_json
 
 if TYPE_CHECKING:
@@ -64,8 +65,19 @@ def prepare(request: RequestLike, data: Mapping[str, Any] | None = None, *, vali
         endpoint.provider,
         endpoint.model_id,
         endpoint.documented_path,
-        encode_json(request.to_dict()),
+        json_bytes(endpoint.slug, request.to_dict()),
     )
+
+
+def json_bytes(slug: str, body: Mapping[str, Any]) -> bytes:
+    """The bytes to send, or a ValidationError naming each value that is not standard JSON (nothing sent)."""
+    issues = json_issues(body)
+    if issues:
+        raise ValidationError(slug, issues)
+    try:
+        return encode_json(body)
+    except (TypeError, ValueError) as exc:
+        raise ConfigurationError(f"submit({slug!r}, data): the body is not JSON-serializable ({exc})") from None
 
 
 def prepare_raw(slug: str, data: Mapping[str, Any]) -> Prepared:
@@ -78,10 +90,7 @@ def prepare_raw(slug: str, data: Mapping[str, Any]) -> Prepared:
         raise ConfigurationError(str(exc)) from None
     if not isinstance(data, Mapping):
         raise ConfigurationError(f"submit({slug!r}, data): data must be a dict (a JSON object), got {type(data).__name__}")
-    try:
-        content = encode_json(data)
-    except (TypeError, ValueError) as exc:
-        raise ConfigurationError(f"submit({slug!r}, data): the body is not JSON-serializable ({exc})") from None
+    content = json_bytes(f"{provider}/{model_id}", data)
     try:
         entry: registry.CatalogEntry | None = registry.info(f"{provider}/{model_id}")
     except registry.UnknownModel:

@@ -21,6 +21,7 @@ from .._core.batch_book import (
     OnProgress,
 )
 from .._core.client_core import ClientBase, ClientCore, journal_finished, open_journal
+from .._core.deadline import rest_of, run_deadline
 from .._core.limiter_book import Slot
 from .._core.prepare import Prepared, RequestLike, prepare
 from .._core.wait import OnUpdate, task_id_of
@@ -125,18 +126,20 @@ class Modellix(ClientBase):
         with open_journal(journal, prepared) as book:
             return self._post(prepared, book)
 
-    def _post(self, prepared: Prepared, book: Journal | None) -> Task:
-        """The paid POST, recorded before and after in ``book`` when there is one."""
-        return self._submit(prepared) if book is None else book.post(0, lambda: self._submit(prepared), task_id_of)
+    def _post(self, prepared: Prepared, book: Journal | None, deadline: float | None = None) -> Task:
+        """The paid POST, recorded before and after in ``book`` when there is one; ``deadline``: a run's."""
+        if book is None:
+            return self._submit(prepared, deadline=deadline)
+        return book.post(0, lambda: self._submit(prepared, deadline=deadline), task_id_of)
 
-    def _submit(self, prepared: Prepared, slot: Slot | None = None) -> Task:
+    def _submit(self, prepared: Prepared, slot: Slot | None = None, deadline: float | None = None) -> Task:
         """POST once, holding ``slot`` (one the caller took, e.g. a batch that must stay interruptible)."""
         self.config.require_key()
         if slot is None:
             slot = self._limiter.acquire()
             assert slot is not None
         try:
-            calls = self._core.submit_calls(prepared)
+            calls = self._core.submit_calls(prepared, deadline)
             for index, call in enumerate(calls):
                 try:
                     reply = self._transport.send_reply(call)
@@ -173,11 +176,12 @@ class Modellix(ClientBase):
         finished by :meth:`resume` without paying twice.
         """
         check_timeout(timeout)  # before the paid POST: a bad argument must not cost a task
+        deadline = run_deadline(timeout)  # the POST and the wait share the run's timeout
         prepared = prepare(request, data, validate=validate)
         with open_journal(journal, prepared) as book:
-            task = self._post(prepared, book)
+            task = self._post(prepared, book, deadline)
             try:
-                result = task.wait(timeout=timeout, on_update=on_update)
+                result = task.wait(timeout=rest_of(timeout, deadline), on_update=on_update)
             except BaseException as exc:
                 task.release()
                 journal_finished(book, task.task_id, exc)
@@ -272,9 +276,9 @@ class Tasks:
     def __init__(self, client: Modellix) -> None:
         self._client = client
 
-    def _fetch(self, task_id: str, *, retries: bool) -> TaskResult:
+    def _fetch(self, task_id: str, *, retries: bool, deadline: float | None = None) -> TaskResult:
         core = self._client._core
-        call = core.poll_call(task_id, retries=retries)
+        call = core.poll_call(task_id, retries=retries, deadline=deadline)
         result = core.parse_result(self._client._transport.send(call), task_id, call)
         core.observe(task_id, result, self._client._limiter)
         return result.bind(self._client.download)
@@ -316,7 +320,7 @@ class Tasks:
             if stop is None and delay > 0:
                 time.sleep(delay)
             try:
-                result = self._fetch(task_id, retries=False)
+                result = self._fetch(task_id, retries=False, deadline=state.deadline)
             except ModellixError as exc:
                 delay = state.on_error(exc)
                 continue

@@ -228,7 +228,7 @@ def emit(
         click.echo(dump({"ok": True, **payload}))
     elif MODE.quiet and quiet is not None:
         for line in quiet():
-            click.echo(line)
+            click.echo(safe_text(line))  # task ids and URLs come from the server
     else:
         human()
 
@@ -246,7 +246,7 @@ def issue_json(issue: Issue) -> dict[str, Any]:
 
 def _jsonable(value: Any) -> Any:
     try:
-        json.dumps(value)
+        json.dumps(value, allow_nan=False)  # NaN/Infinity are not JSON: shown as their repr
     except (TypeError, ValueError):
         return repr(value)
     return value

@@ -1,0 +1,118 @@
+"""Where JSON is held to its bounds (no I/O): replies are parsed with an explicit depth limit, request bodies
+are checked to be standard JSON before anything is sent.
+
+Replies: an API envelope is small and shallow. :func:`load_reply` parses at most
+:data:`MAX_REPLY_DEPTH` levels of nesting (objects and arrays); anything deeper, anything Python's parser cannot
+finish (a ``RecursionError``), and anything that is not JSON raises :class:`ReplyNotJSON` (a ``ValueError``), so
+every caller turns it into a typed error. The byte cap (16 MiB) is applied while reading, in the transport.
+
+Bodies: JSON has no NaN, no Infinity and no lone UTF-16 surrogates. Python's ``json.dumps`` writes the first
+two as non-standard tokens and fails on the third with a bare ``UnicodeEncodeError``. :func:`json_problems`
+finds them (and nesting deeper than :data:`MAX_BODY_DEPTH`) and names each one's field path, typed or raw,
+validated or not, so the request is refused before a byte leaves the machine.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterator, Mapping
+from typing import Any, Final
+
+MAX_REPLY_DEPTH: Final = 64  # nesting levels accepted in an API reply (the envelope itself uses about 4)
+MAX_BODY_DEPTH: Final = 200  # nesting levels accepted in a request body (well under Python's recursion limit)
+
+
+class ReplyNotJSON(ValueError):
+    """A reply that is not JSON, or nests deeper than :data:`MAX_REPLY_DEPTH` (the message says which)."""
+
+
+def _finite_or_text(text: str) -> float | str:
+    """A number too large for a float (``1e400``) is kept as its literal text, never as ``inf``."""
+    value = float(text)
+    return value if math.isfinite(value) else text
+
+
+def _no_constant(name: str) -> Any:
+    raise ReplyNotJSON(f"not JSON ({name} is not a JSON value)")
+
+
+def load_reply(content: bytes | str) -> Any:
+    """Parse a reply's JSON; raises :class:`ReplyNotJSON` (never RecursionError, never UnicodeDecodeError).
+
+    Strict JSON: ``NaN``/``Infinity`` tokens are refused; a number beyond float range is kept as its text.
+    """
+    try:
+        value = json.loads(content, parse_float=_finite_or_text, parse_constant=_no_constant)
+    except RecursionError:
+        raise ReplyNotJSON(f"nested deeper than {MAX_REPLY_DEPTH} levels") from None
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError
+        raise ReplyNotJSON(f"not JSON ({exc})") from None
+    if reply_depth(value) > MAX_REPLY_DEPTH:
+        raise ReplyNotJSON(f"nested deeper than {MAX_REPLY_DEPTH} levels")
+    return value
+
+
+def reply_depth(value: Any) -> int:
+    """Nesting depth of a parsed JSON value (a scalar is 0), computed without recursion."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        depth += 1
+        deepest = max(deepest, depth)
+        if deepest > MAX_REPLY_DEPTH:
+            return deepest
+        stack.extend((child, depth) for child in children)
+    return deepest
+
+
+def _child_path(path: str, key: object) -> str:
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    return f"{path}.{key}" if path else str(key)
+
+
+def _lone_surrogate(text: str) -> int | None:
+    """Index of the first lone surrogate (U+D800-U+DFFF) in ``text``, else None (fast path: encodes cleanly)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return exc.start
+    return None
+
+
+def json_problems(body: Any, *, path: str = "") -> Iterator[tuple[str, str, Any, str]]:
+    """Every place ``body`` is not standard JSON: ``(path, rule, value, message)``, without recursion.
+
+    Rules: ``finite`` (NaN/±Infinity), ``unicode`` (a lone surrogate in a string or a key), ``depth``
+    (deeper than :data:`MAX_BODY_DEPTH`). Values of other Python types are left to the type checks.
+    """
+    stack: list[tuple[Any, str, int]] = [(body, path, 0)]
+    while stack:
+        value, where, depth = stack.pop()
+        if isinstance(value, float):
+            if not math.isfinite(value):
+                yield where, "finite", value, f"{value!r} is not a JSON number (JSON has no NaN or Infinity)"
+        elif isinstance(value, str):
+            at = _lone_surrogate(value)
+            if at is not None:
+                yield where, "unicode", value, (
+                    f"lone surrogate U+{ord(value[at]):04X} at index {at} is not valid Unicode text"
+                )
+        elif isinstance(value, (Mapping, list, tuple)):
+            if depth >= MAX_BODY_DEPTH:
+                yield where, "depth", None, f"nested deeper than {MAX_BODY_DEPTH} levels"
+                continue
+            items = list(value.items()) if isinstance(value, Mapping) else list(enumerate(value))
+            for key, child in reversed(items):
+                if isinstance(key, str) and _lone_surrogate(key) is not None:
+                    yield where, "unicode", key, f"key {key!r} holds a lone surrogate (not valid Unicode text)"
+                    continue
+                stack.append((child, _child_path(where, key), depth + 1))
