@@ -69,7 +69,7 @@ def plan(result: TaskResult, folder: Path, *, overwrite: bool) -> list[tuple[Res
             httpx.URL(resource.url)  # what httpx itself refuses, refused here before any I/O
         except ConfigurationError as exc:
             raise DownloadError(str(exc)) from None
-        except httpx.InvalidURL as exc:
+        except (httpx.InvalidURL, ValueError) as exc:  # ValueError: UnicodeError from httpx's own parsing
             raise DownloadError(f"resources[{index}].url: {exc}") from None
         target = folder / safe_filename(result.task_id, index, resource)
         if target.exists() and not overwrite:
