@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any, Final
 
@@ -40,7 +41,8 @@ def _no_constant(name: str) -> Any:
 def load_reply(content: bytes | str) -> Any:
     """Parse a reply's JSON; raises :class:`ReplyNotJSON` (never RecursionError, never UnicodeDecodeError).
 
-    Strict JSON: ``NaN``/``Infinity`` tokens are refused; a number beyond float range is kept as its text.
+    Strict JSON: ``NaN``/``Infinity`` tokens are refused; a number beyond float range is kept as its text; a
+    lone surrogate (``"\\ud800"``, not Unicode text) is read as U+FFFD.
     """
     try:
         value = json.loads(content, parse_float=_finite_or_text, parse_constant=_no_constant)
@@ -50,6 +52,25 @@ def load_reply(content: bytes | str) -> Any:
         raise ReplyNotJSON(f"not JSON ({exc})") from None
     if reply_depth(value) > MAX_REPLY_DEPTH:
         raise ReplyNotJSON(f"nested deeper than {MAX_REPLY_DEPTH} levels")
+    if _SURROGATE_HINT.search(content if isinstance(content, bytes) else content.encode("utf-8", "surrogatepass")):
+        value = _without_surrogates(value)
+    return value
+
+
+# A \uD800-\uDFFF escape, or the same code point smuggled in as (invalid) UTF-8 bytes.
+_SURROGATE_HINT = re.compile(rb"\\u[dD][89abcdefABCDEF]|\xed[\xa0-\xbf]")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _without_surrogates(value: Any) -> Any:
+    """Every lone surrogate in strings and keys replaced by U+FFFD: a reply's text is then valid Unicode that
+    any log handler, file or terminal can write (depth is already bounded, so recursion is safe)."""
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_without_surrogates(item) for item in value]
+    if isinstance(value, dict):
+        return {_without_surrogates(k): _without_surrogates(v) for k, v in value.items()}
     return value
 
 

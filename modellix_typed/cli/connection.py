@@ -97,12 +97,13 @@ def tracing() -> Iterator[dict[str, Any]]:
     if MODE.verbosity == 0:
         yield {}
         return
-    import httpx
+    # an httpx client whose sockets honour the requests' deadlines
+    from .._sync.deadline import Deadline
 
     logger = logging.getLogger("modellix_typed")
     previous = logger.level
     logger.setLevel(logging.DEBUG)  # printed by the handler stderr_log() installed for the whole run
-    http = httpx.Client(follow_redirects=False, event_hooks={"request": [_stamp], "response": [_time]})
+    http = Deadline.client(event_hooks={"request": [_stamp], "response": [_time]})
     try:
         yield {"http_client": http}
     finally:

@@ -8,6 +8,7 @@ so a test can count the paid POSTs that reached the server.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import select
@@ -15,12 +16,13 @@ import socket
 import struct
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import attrs
 import pytest
 
+from modellix_typed import AsyncModellix, Modellix
 from modellix_typed.config import Timeouts
 from modellix_typed.polling import PollPolicy
 from modellix_typed.retry import RetryPolicy
@@ -233,6 +235,23 @@ def client_options(server: HostileServer, **overrides: Any) -> dict[str, Any]:
     }
     options.update(overrides)
     return options
+
+
+def on_client(flavour: str, server: HostileServer, action: Callable[[Any], Any], **overrides: Any) -> Any:
+    """``action(client)`` on a fresh client: its value, or the exception it raised."""
+    try:
+        if flavour == "sync":
+            with Modellix(**client_options(server, **overrides)) as client:
+                return action(client)
+
+        async def main_async() -> Any:
+            async with AsyncModellix(**client_options(server, **overrides)) as client:
+                value = action(client)
+                return await value if asyncio.iscoroutine(value) else value
+
+        return asyncio.run(main_async())
+    except Exception as exc:  # noqa: BLE001 - the test inspects it
+        return exc
 
 
 DEADLINE_TABLE = os.environ.get("MODELLIX_DEADLINE_TABLE")

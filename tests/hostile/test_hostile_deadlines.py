@@ -5,14 +5,12 @@ wait, a run or a submit past its deadline (plus :data:`DEADLINE_MARGIN`); a POST
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from modellix_typed import AsyncModellix, Modellix
 from modellix_typed._core.deadline import DEADLINE_MARGIN
 from modellix_typed.config import Timeouts
 from modellix_typed.errors import APITimeout, SubmissionOutcomeUnknown, TaskTimeout
@@ -27,6 +25,7 @@ from .conftest import (
     HostileServer,
     client_options,
     envelope,
+    on_client,
     raw_response,
     record_time,
     reply,
@@ -53,21 +52,9 @@ HOSTILE_READS = {
 
 
 def call(flavour: str, server: HostileServer, action: Callable[[Any], Any], **overrides: Any) -> tuple[Any, float]:
-    """Run ``action(client)`` on a fresh client of ``flavour``: (exception or value, elapsed seconds)."""
+    """``on_client`` timed: (exception or value, elapsed seconds, client set-up included)."""
     started = time.monotonic()
-    try:
-        if flavour == "sync":
-            with Modellix(**client_options(server, **overrides)) as client:
-                value: Any = action(client)
-        else:
-
-            async def main() -> Any:
-                async with AsyncModellix(**client_options(server, **overrides)) as client:
-                    return await action(client)
-
-            value = asyncio.run(main())
-    except Exception as exc:  # noqa: BLE001 - the test inspects it
-        value = exc
+    value = on_client(flavour, server, action, **overrides)
     return value, time.monotonic() - started
 
 

@@ -6,14 +6,12 @@ the contract: a typed ModellixError (or a safe result), "outcome unknown" for a 
 
 from __future__ import annotations
 
-import asyncio
 import gzip
 import json
 import logging
 import os
 import stat
 import zlib
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -42,8 +40,8 @@ from .conftest import (
     TASK_PATH,
     Act,
     HostileServer,
-    client_options,
     envelope,
+    on_client,
     raw_response,
     reply,
     task_data,
@@ -53,23 +51,6 @@ flavours = pytest.mark.parametrize("flavour", ["sync", "async"])
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 64
 HOSTILE_TEXT = "boom\x1b[2J\x1b]0;pwned\x07\r\x9b31m\u202egnp.exe\u2066x\x7f"
 CONTROLS = ("\x1b", "\x07", "\r", "\x9b", "\x7f", "\u202e", "\u2066")
-
-
-def on_client(flavour: str, server: HostileServer, action: Callable[[Any], Any], **overrides: Any) -> Any:
-    """``action(client)`` on a fresh client: its value, or the exception it raised."""
-    try:
-        if flavour == "sync":
-            with Modellix(**client_options(server, **overrides)) as client:
-                return action(client)
-
-        async def main_async() -> Any:
-            async with AsyncModellix(**client_options(server, **overrides)) as client:
-                value = action(client)
-                return await value if asyncio.iscoroutine(value) else value
-
-        return asyncio.run(main_async())
-    except Exception as exc:  # noqa: BLE001 - the test inspects it
-        return exc
 
 
 def download(flavour: str, server: HostileServer, folder: Path, **kwargs: Any) -> Any:
@@ -204,7 +185,7 @@ def _encoded(name: str, data: bytes) -> bytes:
     return bytes(brotli.compress(data))
 
 
-ENCODINGS = ["gzip", "deflate"] + (["br"] if "br" in httpx._decoders.SUPPORTED_DECODERS else [])  # noqa: SLF001
+ENCODINGS = ["gzip", "deflate"] + (["br"] if "br" in httpx._decoders.SUPPORTED_DECODERS else [])
 
 
 def serve_file(server: HostileServer, body: bytes, headers: tuple[tuple[str, str], ...], **kwargs: Any) -> None:
