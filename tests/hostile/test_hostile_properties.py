@@ -25,7 +25,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from modellix_typed import AsyncModellix, Modellix, registry
+from modellix_typed import AsyncModellix, Modellix, common_api, registry
 from modellix_typed._core.prepare import prepare
 from modellix_typed.cli import main
 from modellix_typed.cli.output import dump, task_json
@@ -50,6 +50,7 @@ EXAMPLES = {
     "sync submit": 80,
     "async poll": 50,
     "async submit": 40,
+    "sync account endpoints": 40,
     "sync download": 50,
     "async download": 25,
     "request bodies": 200,
@@ -321,6 +322,26 @@ def test_any_submit_reply_gives_a_task_or_a_typed_error_and_one_post_async(
 ) -> None:
     _hostile.reset().on("POST", SUBMIT_PATH, act)
     check_submit(_hostile, act, clients.run_async(lambda c: c.submit(SLUG, {"prompt": "a cat"})))
+
+
+ACCOUNT_CALLS: dict[str, Callable[[Modellix], Any]] = {
+    common_api.MODELS_PATH: lambda c: c.models(),
+    common_api.BALANCE_PATH: lambda c: c.balance(),
+    common_api.VALIDATE_KEY_PATH: lambda c: c.validate_key(),
+    common_api.MEDIA_PATH: lambda c: c.media.list(),
+}
+
+
+@profile("sync account endpoints")
+@given(act=replies(), path=st.sampled_from(sorted(ACCOUNT_CALLS)))
+def test_any_account_endpoint_reply_gives_a_value_or_a_typed_error(
+    _hostile: HostileServer, clients: Clients, act: Act, path: str
+) -> None:
+    _hostile.reset().on("GET", path, act)
+    outcome = clients.run_sync(ACCOUNT_CALLS[path])
+    assert not isinstance(outcome, BaseException) or isinstance(outcome, ModellixError)
+    if not isinstance(outcome, ModellixError):
+        repr(outcome)
 
 
 # --- result URLs and redirect chains --------------------------------------------------------------------
