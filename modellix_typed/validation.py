@@ -58,11 +58,16 @@ def json_issues(body: Any) -> list[Issue]:
 
 
 def with_json_issues(model: str, body: Any, check: Callable[[], _T]) -> _T:
-    """Run a generated check, adding :func:`json_issues` of ``body`` to its issues (or raising them alone)."""
+    """Run a generated check, adding :func:`json_issues` of ``body`` to its issues (or raising them alone).
+
+    One issue per bad value: a value the generated check already refused (e.g. NaN in an integer field, a
+    ``type`` issue) gets no second one."""
     extra = json_issues(body)
     try:
         value = check()
     except ValidationError as exc:
+        reported = {issue.path for issue in exc.issues}
+        extra = [issue for issue in extra if issue.path not in reported]
         if not extra:
             raise
         raise ValidationError(exc.model, [*exc.issues, *extra]) from None
