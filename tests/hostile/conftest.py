@@ -41,7 +41,8 @@ TASK_PATH = f"/api/v1/tasks/{TASK_ID}"
 class Act:
     """What the server does once it has read a request.
 
-    ``send``: write ``data`` and close. ``trickle``: write ``data`` one byte every ``interval`` seconds.
+    ``send``: write ``data`` and close. ``trickle``: write ``head`` at once, then ``data`` one byte every
+    ``interval`` seconds.
     ``stall``: write ``data``, then hold the connection open (up to ``hold`` seconds) without another byte.
     ``reset``: close with an RST right after reading the request (body included).
     """
@@ -50,6 +51,7 @@ class Act:
     data: bytes = b""
     interval: float = 0.5
     hold: float = 20.0
+    head: bytes = b""
 
 
 def raw_response(
@@ -191,6 +193,7 @@ class HostileServer:
         elif act.kind == "reset":
             conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         elif act.kind == "trickle":
+            conn.sendall(act.head)
             ends = time.monotonic() + act.hold
             for i in range(len(act.data)):
                 conn.sendall(act.data[i : i + 1])

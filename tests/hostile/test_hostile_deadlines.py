@@ -39,15 +39,18 @@ flavours = pytest.mark.parametrize("flavour", ["sync", "async"])
 POLL_BODY = raw_response(200, b'{"code":0,"message":"success","data":' + b'{"task_id":"task-h1","status":"processing"}}')
 
 
+HEAD_END = POLL_BODY.index(b"\r\n\r\n") + 4
+
+
 def trickle(data: bytes = POLL_BODY) -> Act:
     return Act("trickle", data, interval=0.5)
 
 
 HOSTILE_READS = {
     "trickle the whole reply, 1 byte / 0.5 s": trickle(),
-    "trickle the body after quick headers": Act("trickle", POLL_BODY, interval=0.5),
+    "trickle the body after quick headers": Act("trickle", POLL_BODY[HEAD_END:], head=POLL_BODY[:HEAD_END]),
     "stall before the headers": Act("stall", b""),
-    "stall after the headers": Act("stall", POLL_BODY[: POLL_BODY.index(b"\r\n\r\n") + 4]),
+    "stall after the headers": Act("stall", POLL_BODY[:HEAD_END]),
 }
 
 
