@@ -15,6 +15,7 @@ import click
 from .. import registry
 from .connection import make_client
 from .output import emit
+from .safe_text import safe_text
 
 REGENERATE = "make specs DOCS_URL=https://docs.modellix.ai && make generate"
 STATES = ("typed", "untyped", "not_live")
@@ -56,7 +57,7 @@ def list_live(provider: str | None, task_type: str | None, search: str | None, b
     def human() -> None:
         width = max((len(r["slug"]) for r in rows), default=0)
         for row in rows:
-            click.echo(f"{row['slug']:<{width}}  {row['state']:<8}  {row['live_type'] or row['task_type'] or ''}")
+            click.echo(safe_text(f"{row['slug']:<{width}}  {row['state']:<8}  {row['live_type'] or row['task_type'] or ''}"))
         click.echo(f"{counts['typed']} live with a typed class, {counts['untyped']} live without one, "
                    f"{counts['not_live']} typed but not listed live")
         if counts["untyped"]:

@@ -8,6 +8,7 @@ reads one document whatever happened). Human output goes to stdout, human errors
 from __future__ import annotations
 
 import enum
+import io
 import json
 import os
 import sys
@@ -353,8 +354,10 @@ def fail_usage(exc: click.ClickException) -> NoReturn:
     """Click's own usage errors, in the same JSON shape when ``--json`` was given."""
     if MODE.json:
         click.echo(dump({"ok": False, "error": {"type": "UsageError", "message": exc.format_message()}}))
-    else:
-        exc.show()
+    else:  # click's own text quotes what the user typed: sanitized like everything else
+        shown = io.StringIO()
+        exc.show(file=shown)
+        click.echo(safe_text(shown.getvalue(), multiline=True), err=True, nl=False)
     sys.exit(exc.exit_code)
 
 

@@ -7,6 +7,7 @@ import click
 from .. import registry
 from .body import parse_body, read_source
 from .output import EXIT_CODES_HELP, emit, json_option
+from .safe_text import safe_text
 
 
 @click.command(epilog=EXIT_CODES_HELP)
@@ -23,4 +24,4 @@ def validate(slug: str, source: str) -> None:
     text, label = read_source(source)
     request = registry.validate(slug, parse_body(text, label, slug))
     body = request.to_dict()
-    emit({"slug": slug, "source": label, "body": body}, lambda: click.echo(f"{label}: valid {slug} request"))
+    emit({"slug": slug, "source": label, "body": body}, lambda: click.echo(safe_text(f"{label}: valid {slug} request")))

@@ -1,40 +1,27 @@
-"""Property-based tests at the boundary (hypothesis): whatever a server sends, whatever body a caller passes,
-the public API gives a result or a ModellixError, and the CLI exits with a documented code, no traceback, no
-raw control character on the terminal and strict JSON with ``--json``.
-
-Generated: any JSON value at any path of the submit, poll and error envelopes (plus raw fragments no
-serializer writes: ``NaN``, ``1e400``, 100,000 nested brackets, 5,000-digit numbers, lone surrogates), any
-HTTP status, arbitrary result URLs and redirect chains, arbitrary request bodies. Example counts are the
-``EXAMPLES`` table (kept moderate: the file runs in well under a minute).
+"""Property-based tests at the boundary (hypothesis): whatever a server sends, the sync and async clients
+give a result or a ModellixError, a paid POST is sent once, and result URLs and redirect chains end in saved
+files or a typed error with nothing half-written. Strategies and example counts: :mod:`.strategies`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import io
 import json
-import math
-import re
-import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
-from modellix_typed import AsyncModellix, Modellix, common_api, registry
-from modellix_typed._core.prepare import prepare
-from modellix_typed.cli import main
+from modellix_typed import AsyncModellix, Modellix, common_api
 from modellix_typed.cli.output import dump, task_json
 from modellix_typed.errors import ModellixError, SubmissionOutcomeUnknown
 from modellix_typed.results import TaskResult
-from modellix_typed.validation import ValidationError
 
 from .conftest import (
-    API_KEY,
     SLUG,
     SUBMIT_PATH,
     TASK_ID,
@@ -44,166 +31,7 @@ from .conftest import (
     client_options,
     raw_response,
 )
-
-EXAMPLES = {
-    "sync poll": 120,
-    "sync submit": 80,
-    "async poll": 50,
-    "async submit": 40,
-    "sync account endpoints": 40,
-    "sync download": 50,
-    "async download": 25,
-    "request bodies": 200,
-    "cli task get": 30,
-    "cli run": 25,
-}
-DOCUMENTED_EXIT_CODES = {0, 1, 2, 3, 4, 5, 6}
-# What must never reach a terminal raw: C0 but newline, DEL, C1, bidi controls, separators.
-RAW_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
-
-
-def profile(name: str) -> Callable[[Any], Any]:
-    return settings(
-        max_examples=EXAMPLES[name],
-        deadline=None,
-        database=None,
-        suppress_health_check=[
-            HealthCheck.too_slow,
-            HealthCheck.data_too_large,
-            HealthCheck.large_base_example,
-            HealthCheck.function_scoped_fixture,  # the CLI's environment is set once per test, not per example
-        ],
-    )
-
-
-# --- generated replies ----------------------------------------------------------------------------------
-
-STRANGE = [
-    "",
-    " ",
-    "success",
-    "\x1b[2J\x1b]0;pwned\x07",
-    "\r\nX-Injected: 1",
-    "\x9b31m",
-    "\u202egnp.exe",
-    "\u2066\u2069\u200f",
-    "\ud800",
-    "a\udfffb",
-    "\x00",
-    "\x7f",
-    "東京 ✓ naïve",
-    "x" * 3000,
-]
-# Raw JSON text inserted as is (a serializer never writes these).
-RAW = ["NaN", "-Infinity", "1e400", "-1e400", "1" * 5000, "[" * 100_000 + "]" * 100_000, '"\\ud800"', "1.5e-400"]
-RAW_MARK = "\x00raw:"
-
-text = st.one_of(st.text(max_size=12), st.sampled_from(STRANGE))
-scalar = st.one_of(
-    st.none(),
-    st.booleans(),
-    st.integers(),
-    st.sampled_from([0, -1, 2**63, 10**400, -(10**30), 1e300, -1e-300, 1.5]),
-    st.floats(allow_nan=False, allow_infinity=False),
-    text,
-    st.sampled_from([RAW_MARK + raw for raw in RAW]),
-)
-json_values = st.recursive(
-    scalar, lambda children: st.lists(children, max_size=3) | st.dictionaries(text, children, max_size=3), max_leaves=8
-)
-
-
-def anything_or(valid: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
-    """Mostly the plausible value, often any JSON value at all."""
-    return st.one_of(valid, valid, json_values)
-
-
-def urls(server: HostileServer | None = None) -> st.SearchStrategy[str]:
-    hosts = ["http://127.0.0.1:1", "http://localhost:1", "http://[::1]:1", "https://127.0.0.1:1"]
-    if server is not None:
-        hosts.append(server.base_url)
-    return st.one_of(
-        st.builds(lambda h, p: f"{h}/{p}", st.sampled_from(hosts), text),
-        st.sampled_from(["file:///etc/passwd", "javascript:x", "http://[::1", "ftp://127.0.0.1/", "//x", "a b"]),
-        text,
-    )
-
-
-resources = st.lists(
-    st.one_of(urls(), st.fixed_dictionaries({"url": anything_or(urls())}, optional={"type": json_values}), json_values),
-    max_size=3,
-)
-STATUS_WORDS = ["pending", "processing", "success", "completed", "failed", "canceled", "SUCCESS", "weird"]
-task_data = st.fixed_dictionaries(
-    {},
-    optional={
-        "task_id": anything_or(st.just(TASK_ID)),
-        "status": anything_or(st.sampled_from(STATUS_WORDS)),
-        "result": anything_or(
-            st.fixed_dictionaries(
-                {},
-                optional={
-                    "resources": anything_or(resources),
-                    "metadata": json_values,
-                    "extensions": anything_or(
-                        st.fixed_dictionaries({}, optional={"end_time": json_values, "submit_time": json_values})
-                    ),
-                },
-            )
-        ),
-        "resources": anything_or(resources),
-        "error": json_values,
-        "duration": json_values,
-        "model_id": json_values,
-    },
-)
-envelopes = st.one_of(
-    st.fixed_dictionaries(
-        {},
-        optional={
-            "code": anything_or(st.sampled_from([0, 200, 400, 402, 404, 429, 500, 503])),
-            "message": anything_or(st.sampled_from(STRANGE)),
-            "data": anything_or(task_data),
-        },
-    ),
-    json_values,
-)
-statuses = st.sampled_from([200, 200, 200, 201, 204, 302, 400, 401, 404, 408, 409, 429, 500, 503])
-headers = st.lists(
-    st.sampled_from(
-        [
-            ("Retry-After", "nan"),
-            ("Retry-After", "1e400"),
-            ("Retry-After", "-5"),
-            ("X-RateLimit-Reset", "inf"),
-            ("X-RateLimit-Remaining", "0"),
-            ("Content-Type", "text/html"),
-            ("X-Request-Id", "\x1b]0;id\x07"),
-        ]
-    ),
-    max_size=3,
-    unique=True,
-)
-
-
-def encode(value: Any) -> bytes:
-    """JSON text of ``value``, raw fragments spliced in where the generator put a marker."""
-    document = json.dumps(value)  # ensure_ascii: lone surrogates become \\udXXX escapes, as a server may send
-    for raw in RAW:
-        document = document.replace(json.dumps(RAW_MARK + raw), raw)
-    return document.encode()
-
-
-# The CLI runs with the default retry policy (real backoff): its replies avoid the statuses a read retries.
-cli_statuses = st.sampled_from([200, 200, 200, 201, 204, 302, 400, 401, 402, 404, 409])
-
-
-@st.composite
-def replies(draw: st.DrawFn, status_codes: st.SearchStrategy[int] = statuses) -> Act:
-    status = draw(status_codes)
-    body = encode(draw(envelopes)) if draw(st.integers(0, 9)) else draw(st.sampled_from([b"", b"<html>", b"\xff\xfe"]))
-    return Act("send", raw_response(status, body, tuple(draw(headers))))
-
+from .strategies import profile, replies, statuses, urls
 
 # --- the contract ---------------------------------------------------------------------------------------
 
@@ -422,126 +250,3 @@ def test_any_result_url_and_redirect_chain_gives_files_or_a_typed_error_async(
 
     with tempfile.TemporaryDirectory() as folder:
         check_download(_hostile, Path(folder), clients.run_async(both))
-
-
-# --- request bodies -------------------------------------------------------------------------------------
-
-body_values = st.recursive(
-    st.one_of(
-        st.none(),
-        st.booleans(),
-        st.integers(),
-        st.floats(),  # NaN and ±Infinity included
-        st.text(alphabet=st.characters(codec=None), max_size=8),  # lone surrogates included
-        st.sampled_from(STRANGE),
-    ),
-    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=5), children, max_size=3),
-    max_leaves=10,
-)
-bodies = st.dictionaries(st.sampled_from(["prompt", "cfg_scale", "camera_control", "x", "aspect_ratio"]), body_values)
-
-
-def _strict(data: bytes) -> Any:
-    return json.loads(data, parse_constant=lambda name: pytest.fail(f"{name} sent"))
-
-
-def _has_non_json(value: Any) -> bool:
-    if isinstance(value, float):
-        return not math.isfinite(value)
-    if isinstance(value, str):
-        return any(0xD800 <= ord(ch) <= 0xDFFF for ch in value)
-    if isinstance(value, dict):
-        return any(_has_non_json(k) or _has_non_json(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_non_json(v) for v in value)
-    return False
-
-
-@profile("request bodies")
-@given(body=bodies, validate=st.booleans())
-def test_any_request_body_is_sent_as_strict_json_or_refused_with_issues(body: dict[str, Any], validate: bool) -> None:
-    slug = "kling/kling-v1-t2v"
-    try:
-        prepared = prepare(slug, body, validate=validate)
-    except ValidationError as exc:
-        assert exc.issues and all(issue.path is not None and issue.rule for issue in exc.issues)
-        str(exc).encode("utf-8")  # the message itself is printable
-        refused = True
-    else:
-        assert _strict(prepared.content) is not None
-        refused = False
-    assert refused or not _has_non_json(body)
-    if _has_non_json(body):
-        assert refused
-    # `validate` (registry.validate / registry.check) agrees with the validated submit.
-    if validate:
-        verdicts = []
-        for check in (registry.validate, registry.check):
-            try:
-                check(slug, body)
-                verdicts.append(False)
-            except ValidationError:
-                verdicts.append(True)
-        assert verdicts == [refused, refused]
-
-
-# --- the command line -----------------------------------------------------------------------------------
-
-
-def run_cli(args: list[str]) -> tuple[int, str, str]:
-    """``main(args)`` in process with strict UTF-8 stdout/stderr (a lone surrogate would fail to print)."""
-    out, err = io.BytesIO(), io.BytesIO()
-    stdout = io.TextIOWrapper(out, encoding="utf-8", errors="strict", write_through=True)
-    stderr = io.TextIOWrapper(err, encoding="utf-8", errors="strict", write_through=True)
-    saved = sys.stdout, sys.stderr
-    sys.stdout, sys.stderr = stdout, stderr
-    try:
-        main(args)
-    except SystemExit as done:
-        code = done.code if isinstance(done.code, int) else 1
-    else:
-        code = 0
-    finally:
-        sys.stdout, sys.stderr = saved
-    return code, out.getvalue().decode("utf-8"), err.getvalue().decode("utf-8")
-
-
-def check_cli(code: int, out: str, err: str, mode: str) -> None:
-    assert code in DOCUMENTED_EXIT_CODES, (code, out, err)
-    assert "Traceback" not in err
-    assert not RAW_CONTROL.search(out) and not RAW_CONTROL.search(err), (out, err)
-    if mode == "--json":
-        document = json.loads(out, parse_constant=lambda name: pytest.fail(f"{name} in --json output"))
-        assert document["ok"] is (code == 0)
-
-
-@pytest.fixture
-def cli_env(_hostile: HostileServer, monkeypatch: pytest.MonkeyPatch) -> HostileServer:
-    monkeypatch.setenv("MODELLIX_API_KEY", API_KEY)
-    monkeypatch.setenv("MODELLIX_BASE_URL", _hostile.base_url)
-    monkeypatch.setenv("CI", "1")
-    return _hostile
-
-
-modes = st.sampled_from(["", "--json", "--quiet"])
-
-
-@profile("cli task get")
-@given(act=replies(cli_statuses), mode=modes)
-def test_cli_task_get_with_any_reply_exits_documented_without_traceback(
-    cli_env: HostileServer, act: Act, mode: str
-) -> None:
-    cli_env.reset().on("GET", TASK_PATH, act)
-    check_cli(*run_cli(["task", "get", TASK_ID, *filter(None, [mode])]), mode)
-
-
-@profile("cli run")
-@given(act=replies(st.sampled_from([200, 200, 201, 204, 302, 400, 402, 404, 408, 409, 500, 503])), mode=modes)
-def test_cli_run_no_wait_with_any_submit_reply_exits_documented_without_traceback(
-    cli_env: HostileServer, act: Act, mode: str
-) -> None:
-    cli_env.reset().on("POST", SUBMIT_PATH, act)
-    code, out, err = run_cli(["run", SLUG, "--body", '{"prompt": "a cat"}', "--no-wait", *filter(None, [mode])])
-    check_cli(code, out, err, mode)
-    if code == 6:
-        assert len(cli_env.requests("POST")) == 1
