@@ -14,8 +14,7 @@ validated or not, so the request is refused before a byte leaves the machine.
 
 from __future__ import annotations
 
-import json
-import math
+import functools
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any, Final
@@ -31,7 +30,7 @@ class ReplyNotJSON(ValueError):
 def _finite_or_text(text: str) -> float | str:
     """A number too large for a float (``1e400``) is kept as its literal text, never as ``inf``."""
     value = float(text)
-    return value if math.isfinite(value) else text
+    return value if value - value == 0.0 else text
 
 
 def _no_constant(name: str) -> Any:
@@ -44,6 +43,8 @@ def load_reply(content: bytes | str) -> Any:
     Strict JSON: ``NaN``/``Infinity`` tokens are refused; a number beyond float range is kept as its text; a
     lone surrogate (``"\\ud800"``, not Unicode text) is read as U+FFFD.
     """
+    import json  # only where a reply is read: importing a model class (which checks bodies) must not load it
+
     try:
         value = json.loads(content, parse_float=_finite_or_text, parse_constant=_no_constant)
     except RecursionError:
@@ -52,21 +53,24 @@ def load_reply(content: bytes | str) -> Any:
         raise ReplyNotJSON(f"not JSON ({exc})") from None
     if reply_depth(value) > MAX_REPLY_DEPTH:
         raise ReplyNotJSON(f"nested deeper than {MAX_REPLY_DEPTH} levels")
-    if _SURROGATE_HINT.search(content if isinstance(content, bytes) else content.encode("utf-8", "surrogatepass")):
+    raw = content if isinstance(content, bytes) else content.encode("utf-8", "surrogatepass")
+    if _patterns()[0].search(raw):
         value = _without_surrogates(value)
     return value
 
 
-# A \uD800-\uDFFF escape, or the same code point smuggled in as (invalid) UTF-8 bytes.
-_SURROGATE_HINT = re.compile(rb"\\u[dD][89abcdefABCDEF]|\xed[\xa0-\xbf]")
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+@functools.cache
+def _patterns() -> tuple[re.Pattern[bytes], re.Pattern[str]]:
+    """A \\uD800-\\uDFFF escape (or the code point smuggled in as invalid UTF-8), and a lone surrogate;
+    compiled on first use (importing a model class, which checks bodies here, stays cheap)."""
+    return re.compile(rb"\\u[dD][89abcdefABCDEF]|\xed[\xa0-\xbf]"), re.compile("[\ud800-\udfff]")
 
 
 def _without_surrogates(value: Any) -> Any:
     """Every lone surrogate in strings and keys replaced by U+FFFD: a reply's text is then valid Unicode that
     any log handler, file or terminal can write (depth is already bounded, so recursion is safe)."""
     if isinstance(value, str):
-        return _LONE_SURROGATE.sub("\ufffd", value)
+        return _patterns()[1].sub("\ufffd", value)
     if isinstance(value, list):
         return [_without_surrogates(item) for item in value]
     if isinstance(value, dict):
@@ -109,6 +113,35 @@ def _lone_surrogate(text: str) -> int | None:
     return None
 
 
+def is_plain_json(value: Any, depth: int = 0) -> bool:
+    """True when ``value`` certainly has none of :func:`json_problems`' problems: the fast path for the bodies
+    every call validates (an ASCII string or a finite float is decided by one C-level test each)."""
+    if depth >= MAX_BODY_DEPTH:
+        return False
+    kind = type(value)
+    if kind is dict:
+        items: Any = value.values()
+        for key in value:
+            if type(key) is not str or not (key.isascii() or _lone_surrogate(key) is None):
+                return False
+    elif kind is list or kind is tuple:
+        items = value
+    else:
+        items = (value,)
+        depth -= 1
+    for item in items:
+        kind = type(item)
+        if kind is str:
+            if not item.isascii() and _lone_surrogate(item) is not None:
+                return False
+        elif kind is float:
+            if item - item != 0.0:  # NaN and ±Infinity give NaN
+                return False
+        elif not (kind is int or kind is bool or item is None or is_plain_json(item, depth + 1)):
+            return False
+    return True
+
+
 def json_problems(body: Any, *, path: str = "") -> Iterator[tuple[str, str, Any, str]]:
     """Every place ``body`` is not standard JSON: ``(path, rule, value, message)``, without recursion.
 
@@ -119,7 +152,7 @@ def json_problems(body: Any, *, path: str = "") -> Iterator[tuple[str, str, Any,
     while stack:
         value, where, depth = stack.pop()
         if isinstance(value, float):
-            if not math.isfinite(value):
+            if value - value != 0.0:  # NaN and ±Infinity
                 yield where, "finite", value, f"{value!r} is not a JSON number (JSON has no NaN or Infinity)"
         elif isinstance(value, str):
             at = _lone_surrogate(value)

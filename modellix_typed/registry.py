@@ -16,7 +16,7 @@ import attrs
 from .errors import ModellixError
 from .naming import class_name, module_name, package_name
 from .request import RequestModel, canonical_path
-from .validation import with_json_issues
+from .validation import ValidationError, add_json_issues, check_json
 
 
 class UnknownModel(ModellixError, LookupError):
@@ -146,13 +146,22 @@ def validate(slug: str, data: Mapping[str, Any]) -> RequestModel:
     """Validate a plain JSON body against ``slug``'s documented rules; raises ValidationError with every issue
     (also where the body is not standard JSON: NaN/Infinity, lone surrogates)."""
     cls = get(slug)
-    return with_json_issues(slug, data, lambda: cls.from_dict(data))
+    try:
+        request = cls.from_dict(data)
+    except ValidationError as exc:
+        raise add_json_issues(exc, data) from None
+    check_json(slug, data)
+    return request
 
 
 def check(slug: str, data: Mapping[str, Any]) -> None:
     """Validate-only :func:`validate`: the same issues in the same ValidationError, no request object built."""
     cls = get(slug)
-    with_json_issues(slug, data, lambda: cls.validate_dict(data))
+    try:
+        cls.validate_dict(data)
+    except ValidationError as exc:
+        raise add_json_issues(exc, data) from None
+    check_json(slug, data)
 
 
 def json_schema(slug: str) -> dict[str, Any]:
