@@ -116,30 +116,30 @@ def _lone_surrogate(text: str) -> int | None:
 def is_plain_json(value: Any, depth: int = 0) -> bool:
     """True when ``value`` certainly has none of :func:`json_problems`' problems: the fast path for the bodies
     every call validates (an ASCII string or a finite float is decided by one C-level test each)."""
-    if depth >= MAX_BODY_DEPTH:
-        return False
     kind = type(value)
     if kind is dict:
-        items: Any = value.values()
-        for key in value:
+        if depth >= MAX_BODY_DEPTH:
+            return False
+        for key, item in value.items():
             if type(key) is not str or not (key.isascii() or _lone_surrogate(key) is None):
                 return False
-    elif kind is list or kind is tuple:
-        items = value
-    else:
-        items = (value,)
-        depth -= 1
-    for item in items:
-        kind = type(item)
-        if kind is str:
-            if not item.isascii() and _lone_surrogate(item) is not None:
+            kind = type(item)
+            if kind is str:
+                if not item.isascii() and _lone_surrogate(item) is not None:
+                    return False
+            elif kind is float:
+                if item - item != 0.0:  # NaN and ±Infinity give NaN
+                    return False
+            elif not (kind is int or kind is bool or item is None or is_plain_json(item, depth + 1)):
                 return False
-        elif kind is float:
-            if item - item != 0.0:  # NaN and ±Infinity give NaN
-                return False
-        elif not (kind is int or kind is bool or item is None or is_plain_json(item, depth + 1)):
-            return False
-    return True
+        return True
+    if kind is list or kind is tuple:
+        return depth < MAX_BODY_DEPTH and all(is_plain_json(item, depth + 1) for item in value)
+    if kind is str:
+        return value.isascii() or _lone_surrogate(value) is None
+    if kind is float:
+        return bool(value - value == 0.0)
+    return kind is int or kind is bool or value is None
 
 
 def json_problems(body: Any, *, path: str = "") -> Iterator[tuple[str, str, Any, str]]:

@@ -14,6 +14,7 @@ from typing import Any
 import attrs
 
 from .errors import ModellixError
+from .json_bounds import is_plain_json
 from .naming import class_name, module_name, package_name
 from .request import RequestModel, canonical_path
 from .validation import ValidationError, add_json_issues, check_json
@@ -150,7 +151,8 @@ def validate(slug: str, data: Mapping[str, Any]) -> RequestModel:
         request = cls.from_dict(data)
     except ValidationError as exc:
         raise add_json_issues(exc, data) from None
-    check_json(slug, data)
+    if not is_plain_json(data):
+        check_json(slug, data)
     return request
 
 
@@ -161,7 +163,8 @@ def check(slug: str, data: Mapping[str, Any]) -> None:
         cls.validate_dict(data)
     except ValidationError as exc:
         raise add_json_issues(exc, data) from None
-    check_json(slug, data)
+    if not is_plain_json(data):
+        check_json(slug, data)
 
 
 def json_schema(slug: str) -> dict[str, Any]:
