@@ -105,10 +105,13 @@ def parse_balance(payload: Mapping[str, Any]) -> Decimal:
     try:
         if isinstance(value, bool) or value is None:
             raise InvalidOperation
-        return Decimal(str(value))
+        balance = Decimal(str(value))
+        if not balance.is_finite():  # "NaN" / "Infinity" strings are not an amount of money
+            raise InvalidOperation
+        return balance
     except InvalidOperation:
         raise InvalidResponse(
-            f"expected a number at 'data.balance', got {value!r}", method="GET", path=BALANCE_PATH
+            f"expected a number at 'data.balance', got {repr(value)[:80]}", method="GET", path=BALANCE_PATH
         ) from None
 
 

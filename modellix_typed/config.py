@@ -36,6 +36,10 @@ def is_loopback_host(host: str) -> bool:
 
 def check_url(url: str, *, what: str) -> urllib.parse.SplitResult:
     """HTTPS required (HTTP only on loopback); no credentials; ``what`` names the setting in errors."""
+    bad = next((ch for ch in url if ord(ch) < 0x20 or ord(ch) == 0x7F or 0xD800 <= ord(ch) <= 0xDFFF), None)
+    if bad is not None:  # urlsplit silently drops CR/LF/tab; httpx refuses NUL: say so, never echo it raw
+        kind = "a lone surrogate (not valid Unicode)" if ord(bad) >= 0xD800 else "a control character"
+        raise ConfigurationError(f"{what}: the URL holds {kind} ({bad!r}); not used")
     parts = urllib.parse.urlsplit(url)
     if parts.scheme not in ("https", "http"):
         raise ConfigurationError(f"{what}: scheme must be https, got {parts.scheme or 'none'!r} in {url!r}")

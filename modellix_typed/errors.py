@@ -313,11 +313,11 @@ def api_error_for(
     """Build the typed error for an error response; tolerant of non-JSON bodies (HTML from a proxy...).
 
     A body naming ``ASSET_EXPIRED`` (as ``code``, ``error_code`` or in the message) is a ResultExpired."""
-    import json  # only on an error response: importing a model class must not load it
+    from .json_bounds import load_reply  # only on an error response: importing a model class must not load json
 
     text = content[:2000].decode("utf-8", errors="replace")
     try:
-        payload = json.loads(content)
+        payload = load_reply(content)
     except ValueError:
         payload = None
     if isinstance(payload, dict) and isinstance(payload.get("message"), str):

@@ -10,6 +10,7 @@ an explicit key or ``MODELLIX_API_KEY`` always wins over a saved profile.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from collections.abc import Mapping
@@ -21,6 +22,7 @@ import attrs
 from .errors import ConfigurationError
 from .local_files import config_dir, locked, read_json, write_json
 
+logger = logging.getLogger("modellix_typed")
 DEFAULT_PROFILE = "default"
 ENV_PROFILE = "MODELLIX_PROFILE"
 MAX_PROFILES = 100
@@ -63,12 +65,35 @@ def _invalid(path: Path, why: str) -> ConfigurationError:
     )
 
 
+_WARNED_OPEN: set[str] = set()  # key files already warned about in this process
+
+
+def warn_if_readable_by_others(path: Path) -> None:
+    """Like ssh: once per file and process, a warning (naming the file and the fix) when a saved key is
+    readable by group or others. The key is still used: refusing would break a working setup."""
+    try:
+        mode = path.stat().st_mode & 0o777
+    except OSError:
+        return
+    if os.name != "posix" or not mode & 0o044 or str(path) in _WARNED_OPEN:
+        return
+    _WARNED_OPEN.add(str(path))
+    logger.warning(
+        "permissions %04o for %s are too open: the saved API key is readable by %s; fix: chmod 600 %s",
+        mode,
+        path,
+        "group and others" if mode & 0o044 == 0o044 else ("group" if mode & 0o040 else "others"),
+        path,
+    )
+
+
 def load() -> Store | None:
     """The saved profiles, or None when there is no config file."""
     path = config_path()
     data = read_json(path, "Modellix config")
     if data is None:
         return None
+    warn_if_readable_by_others(path)
     if not isinstance(data, dict):
         raise _invalid(path, "expected a JSON object")
     profiles = data.get("profiles")

@@ -17,8 +17,10 @@ import attrs
 from . import model_packages
 from .errors import ConfigurationError, ModellixError
 from .models._typed_calls import typed_function
+from .json_bounds import is_plain_json
 from .naming import class_name, module_name, package_name
 from .request import RequestModel, canonical_path
+from .validation import ValidationError, add_json_issues, check_json
 
 
 class UnknownModel(ModellixError, LookupError):
@@ -186,14 +188,28 @@ def list_models(provider: str | None = None, task_type: str | None = None) -> li
 
 @typed_function  # the body's TypedDict by slug, for type checkers (generated)
 def validate(slug: str, data: Mapping[str, Any]) -> RequestModel:
-    """Validate a plain JSON body against ``slug``'s documented rules; raises ValidationError with every issue."""
-    return get(slug).from_dict(data)
+    """Validate a plain JSON body against ``slug``'s documented rules; raises ValidationError with every issue
+    (also where the body is not standard JSON: NaN/Infinity, lone surrogates)."""
+    cls = get(slug)
+    try:
+        request = cls.from_dict(data)
+    except ValidationError as exc:
+        raise add_json_issues(exc, data) from None
+    if not is_plain_json(data):
+        check_json(slug, data)
+    return request
 
 
 @typed_function
 def check(slug: str, data: Mapping[str, Any]) -> None:
     """Validate-only :func:`validate`: the same issues in the same ValidationError, no request object built."""
-    get(slug).validate_dict(data)
+    cls = get(slug)
+    try:
+        cls.validate_dict(data)
+    except ValidationError as exc:
+        raise add_json_issues(exc, data) from None
+    if not is_plain_json(data):
+        check_json(slug, data)
 
 
 def json_schema(slug: str) -> dict[str, Any]:

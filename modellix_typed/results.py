@@ -172,7 +172,12 @@ class TaskResult:
         base = self.completed_at or parse_time(self.extensions.get("submit_time"))
         if base is None and self.status is TaskStatus.SUCCESS:
             base = self.fetched_at  # lower bound unknown: the task was already done when we saw it
-        return None if base is None else base + RESULT_TTL
+        if base is None:
+            return None
+        try:
+            return base + RESULT_TTL
+        except OverflowError:  # a server's end_time in year 9999
+            return None
 
     def download(self, folder: str | Path, *, max_bytes: int | None = None, overwrite: bool = False) -> list[Path]:
         """Save every resource into ``folder`` with the sync client that read this result."""
@@ -266,8 +271,8 @@ def parse_task(data: Mapping[str, Any], *, task_id: str | None = None, message: 
         model_id=opt_str(data.get("model_id")),
         duration_ms=_opt_int(data.get("duration")),
         resources=resources,
-        metadata=dict(result.get("metadata") or {}),
-        extensions=dict(result.get("extensions") or {}),
+        metadata=_mapping(result.get("metadata")),
+        extensions=_mapping(result.get("extensions")),
         error=error,
         raw_status=str(raw_status).strip(),
         raw=dict(data),
@@ -300,18 +305,24 @@ def _error_text(data: Mapping[str, Any]) -> str | None:
     return None
 
 
+def _mapping(value: Any) -> dict[str, Any]:
+    """An object field as a dict; any other JSON type (a list, a number) is ignored (still in ``raw``)."""
+    return dict(value) if isinstance(value, Mapping) else {}
+
+
 def parse_time(value: Any) -> dt.datetime | None:
     """ISO 8601 string or epoch seconds/milliseconds (a number below 1e11 is seconds, as modellix-agent-canvas
-    reads it; a string of digits too) -> aware datetime; None when absent/unparseable."""
+    reads it; a string of digits too) -> aware datetime; None when absent, unparseable or out of the datetime
+    range (a huge or non-finite number)."""
     if value is None or value == "":
         return None
     if isinstance(value, str) and value.strip().isdigit():
         value = int(value.strip())
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        seconds = value / 1000 if value >= 1e11 else value
         try:
+            seconds = value / 1000 if value >= 1e11 else value
             return dt.datetime.fromtimestamp(seconds, dt.timezone.utc)
-        except (OverflowError, OSError, ValueError):
+        except (OverflowError, ValueError, OSError):
             return None
     if isinstance(value, str):
         try:
@@ -334,6 +345,6 @@ def _opt_int(value: Any) -> int | None:
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    if isinstance(value, str) and value.isdigit():
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 30:
         return int(value)
     return None

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import email.utils
 import enum
+import math
 import random
 import time
 from collections.abc import Mapping
@@ -100,9 +101,10 @@ def retry_after_from(headers: Mapping[str, str], now: float | None = None) -> fl
     reset, remaining = headers.get("x-ratelimit-reset"), headers.get("x-ratelimit-remaining")
     if reset and remaining is not None and remaining.strip() == "0":
         try:
-            return max(float(reset) - (time.time() if now is None else now), 0.0)
+            delay = float(reset) - (time.time() if now is None else now)
         except ValueError:
             return None
+        return max(delay, 0.0) if math.isfinite(delay) else None  # "nan"/"inf" must never reach a sleep
     return None
 
 

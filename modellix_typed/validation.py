@@ -11,6 +11,7 @@ import enum
 import functools
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping
+from types import ModuleType
 from typing import Any, Final
 
 import attrs
@@ -41,6 +42,47 @@ class ValidationError(ModellixError, ValueError):
         self.issues: list[Issue] = list(issues)
         lines = "\n".join(f"  - {issue}" for issue in self.issues)
         super().__init__(f"{len(self.issues)} validation error(s) for {model}:\n{lines}")
+
+
+@functools.cache
+def _json_bounds() -> ModuleType:
+    """:mod:`.json_bounds`, imported on the first body check (a model import loads only what it needs)."""
+    from . import json_bounds
+
+    return json_bounds
+
+
+def json_issues(body: Any) -> list[Issue]:
+    """Where ``body`` is not standard JSON (NaN/±Infinity, lone surrogates, too deep): one Issue each.
+
+    Checked for every body, typed or raw, validated or not (:mod:`.json_bounds`), before anything is sent.
+    """
+    bounds = _json_bounds()
+    if bounds.is_plain_json(body):
+        return []
+    issues = []
+    for path, rule, value, message in bounds.json_problems(body):
+        if isinstance(value, str):  # a lone surrogate cannot be printed or encoded: keep it escaped
+            value = value.encode("utf-8", "backslashreplace").decode("utf-8")
+        issues.append(Issue(path, rule, value, message))
+    return issues
+
+
+def check_json(model: str, body: Any) -> None:
+    """Raise a ValidationError with :func:`json_issues` of ``body``, if it has any (after a generated check
+    passed)."""
+    if not _json_bounds().is_plain_json(body):
+        issues = json_issues(body)
+        if issues:
+            raise ValidationError(model, issues)
+
+
+def add_json_issues(error: ValidationError, body: Any) -> ValidationError:
+    """A generated check's error plus :func:`json_issues` of ``body``, one issue per bad value: a value the
+    generated check already refused (e.g. NaN in an integer field, a ``type`` issue) gets no second one."""
+    reported = {issue.path for issue in error.issues}
+    extra = [issue for issue in json_issues(body) if issue.path not in reported]
+    return ValidationError(error.model, [*error.issues, *extra]) if extra else error
 
 
 class Unset(enum.Enum):

@@ -48,6 +48,7 @@ SUBS: list[tuple[str, str]] = [
     (r"\bresume_batch_async\b", "resume_batch"),
     (r"\bpost_async\b", "post"),
     (r"\bload_live_model_async\b", "load_live_model"),
+    (r"\bAsyncDeadline\b", "Deadline"),  # _async/deadline.py and _sync/deadline.py are hand-written (two mechanisms)
     # the libraries' spellings
     (r"\bhttpx\.AsyncClient\b", "httpx.Client"),
     (r"\baclose\b", "close"),

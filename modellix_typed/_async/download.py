@@ -60,7 +60,7 @@ async def download_async(
             async with open_result_async(http, resource.url, timeout) as response:
                 sink = Sink(target, resource.url, max_bytes, check_response(response, result, resource))
                 async for chunk in response.aiter_bytes(CHUNK):
-                    sink.write(chunk)
+                    sink.write(chunk, response.num_bytes_downloaded)
             saved.append(sink.commit())
         except BaseException as exc:  # noqa: BLE001 - cleans up, then re-raises or wraps
             raise abandon(sink, resource.url, exc)

@@ -12,6 +12,8 @@ from typing import Any
 import httpx
 
 from .._core import exchange
+from .._core.deadline import DeadlinePassed
+from .._core.deadline import check as check_deadline
 from .._core.exchange import (
     Call,
     Exchange,
@@ -23,6 +25,7 @@ from .._core.exchange import (
 )
 from ..config import ClientConfig
 from ..retry import RetryPolicy
+from .deadline import AsyncDeadline
 
 logger = logging.getLogger("modellix_typed")
 
@@ -37,7 +40,7 @@ class AsyncTransport:
         self.policy = policy
         self._owned = http_client is None
         self._closed = False
-        self.http: httpx.AsyncClient = http_client or httpx.AsyncClient(follow_redirects=False)
+        self.http: httpx.AsyncClient = http_client or AsyncDeadline.client()
 
     def open_http(self) -> httpx.AsyncClient:
         """The httpx client, or ClientClosed (a typed error, not httpx's bare RuntimeError)."""
@@ -53,13 +56,16 @@ class AsyncTransport:
         while True:
             request = self.http.build_request(**exchange.request_kwargs())
             try:
-                response = await self.http.send(request, stream=True, follow_redirects=False)
-                try:
-                    content = await self._read(response)
-                finally:
-                    await response.aclose()
-            except httpx.TransportError as exc:
+                async with AsyncDeadline(exchange.deadline):
+                    response = await self.http.send(request, stream=True, follow_redirects=False)
+                    try:
+                        content = await self._read(response, exchange.deadline)
+                    finally:
+                        await response.aclose()
+            except httpx.RequestError as exc:  # transport errors, and a body its Content-Encoding cannot decode
                 step = exchange.on_exception(exc)
+            except DeadlinePassed:
+                step = exchange.on_deadline()
             except TooLarge:
                 step = exchange.on_too_large(response.status_code)
             else:
@@ -72,13 +78,14 @@ class AsyncTransport:
             return Reply(response.status_code, step.value)
 
     @staticmethod
-    async def _read(response: httpx.Response) -> bytes:
+    async def _read(response: httpx.Response, deadline: float | None) -> bytes:
         """The body, or TooLarge once it passes the cap (a hostile or broken server cannot fill memory)."""
         declared_too_large(response, exchange.MAX_API_RESPONSE_BYTES)
         chunks: list[bytes] = []
         size = 0
         async for chunk in response.aiter_bytes():
             size = add_capped(chunks, size, chunk, exchange.MAX_API_RESPONSE_BYTES)
+            check_deadline(deadline)
         return b"".join(chunks)
 
     async def aclose(self) -> None:

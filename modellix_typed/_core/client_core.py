@@ -103,8 +103,10 @@ class ClientCore:
         )
         return cls(config, retry_policy if retry_policy is not None else RetryPolicy(max_retries=config.max_retries))
 
-    def submit_calls(self, prepared: Prepared) -> list[Call]:
-        """The POST to send, then (only after a 404, which created nothing) the one legacy path to try."""
+    def submit_calls(self, prepared: Prepared, deadline: float | None = None) -> list[Call]:
+        """The POST to send, then (only after a 404, which created nothing) the one legacy path to try.
+
+        ``deadline``: a run's (monotonic), which no attempt passes (see :mod:`.deadline`)."""
         if prepared.pending:
             raise ConfigurationError(f"{prepared.slug}: the body's local files must be uploaded before the POST")
         return [
@@ -116,6 +118,7 @@ class ClientCore:
                 slug=prepared.slug,
                 request_id=prepared.request_id,
                 on_rate_limited=self.on_rate_limited,
+                deadline=deadline,
             )
             for path in self.submit_paths(prepared)
         ]
@@ -189,10 +192,12 @@ class ClientCore:
         logger.info("submitted %s as task %s", prepared.slug, task_id)
         return task_id, dt.datetime.now(dt.timezone.utc)
 
-    def poll_call(self, task_id: str, *, retries: bool) -> Call:
+    def poll_call(self, task_id: str, *, retries: bool, deadline: float | None = None) -> Call:
+        """One status read; ``deadline``: a wait's (monotonic), which the request never passes."""
         if not isinstance(task_id, str) or not task_id:
             raise ConfigurationError(f"task_id: must be a non-empty string, got {task_id!r}")
-        return Call("GET", f"/api/v1/tasks/{urllib.parse.quote(task_id, safe='')}", retries=retries)
+        path = f"/api/v1/tasks/{urllib.parse.quote(task_id, safe='')}"
+        return Call("GET", path, retries=retries, deadline=deadline)
 
     def parse_result(self, payload: Mapping[str, Any], task_id: str, call: Call) -> TaskResult:
         data = data_of(payload, method=call.method, path=call.path)
@@ -201,8 +206,8 @@ class ClientCore:
             raise TaskIdMismatch(task_id, got, method=call.method, path=call.path)
         try:
             return parse_task(data, task_id=task_id, message=payload.get("message"))
-        except ValueError as exc:
-            raise InvalidResponse(str(exc), method=call.method, path=call.path) from None
+        except (ValueError, TypeError, OverflowError, RecursionError) as exc:  # parsing is total: a typed error
+            raise InvalidResponse(str(exc)[:300], method=call.method, path=call.path) from None
 
     def observe(self, task_id: str, result: TaskResult, limiter: SlotHolder) -> None:
         """A task seen finished gives its slot back (the one place a poll frees a slot)."""

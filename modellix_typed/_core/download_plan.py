@@ -66,8 +66,11 @@ def plan(result: TaskResult, folder: Path, *, overwrite: bool) -> list[tuple[Res
     for index, resource in enumerate(result.resources):
         try:
             check_url(resource.url, what=f"resources[{index}].url")
+            httpx.URL(resource.url)  # what httpx itself refuses, refused here before any I/O
         except ConfigurationError as exc:
             raise DownloadError(str(exc)) from None
+        except (httpx.InvalidURL, ValueError) as exc:  # ValueError: UnicodeError from httpx's own parsing
+            raise DownloadError(f"resources[{index}].url: {exc}") from None
         target = folder / safe_filename(result.task_id, index, resource)
         if target.exists() and not overwrite:
             raise DownloadError(f"{target} already exists (pass overwrite=True to replace it)")
@@ -94,7 +97,11 @@ def warn_if_expiring(result: TaskResult, now: dt.datetime | None = None, *, stac
 
 
 class Sink:
-    """A temp file next to the target: counts bytes, enforces the limit, then fsyncs and renames."""
+    """A temp file next to the target: counts bytes, enforces the limit, then fsyncs and renames.
+
+    With a ``Content-Encoding`` (gzip, deflate, br when ``brotli`` is installed) httpx decodes the body: the
+    limit applies to the decoded bytes written (a gzip bomb stops at ``max_bytes``) and to the wire bytes
+    read, and the announced Content-Length is compared with the wire bytes, never the decoded size."""
 
     def __init__(self, target: Path, url: str, max_bytes: int | None, expected: int | None) -> None:
         if expected is not None and max_bytes is not None and expected > max_bytes:
@@ -104,20 +111,23 @@ class Sink:
         self.max_bytes: int | None = max_bytes
         self.expected: int | None = expected
         self.size: int = 0
+        self.wire: int = 0  # bytes received before decoding (what Content-Length counts)
         fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
         os.chmod(name, 0o666 & ~_UMASK)  # mkstemp's 0600 would make saved results private to this user
         self.tmp: Path = Path(name)
         self.file: IO[bytes] = os.fdopen(fd, "wb")
 
-    def write(self, chunk: bytes) -> None:
+    def write(self, chunk: bytes, wire: int | None = None) -> None:
+        """Append decoded ``chunk``; ``wire``: the bytes received so far (``response.num_bytes_downloaded``)."""
         self.size += len(chunk)
-        if self.max_bytes is not None and self.size > self.max_bytes:
+        self.wire = self.size if wire is None else wire
+        if self.max_bytes is not None and max(self.size, self.wire) > self.max_bytes:
             raise DownloadTooLarge(f"{self.url}: more than max_bytes={self.max_bytes} bytes")
         self.file.write(chunk)
 
     def commit(self) -> Path:
-        if self.expected is not None and self.size != self.expected:
-            raise DownloadError(f"{self.url}: truncated body ({self.size} of {self.expected} bytes)")
+        if self.expected is not None and self.wire != self.expected:
+            raise DownloadError(f"{self.url}: truncated body ({self.wire} of {self.expected} bytes received)")
         self.file.flush()
         os.fsync(self.file.fileno())
         self.file.close()
@@ -167,8 +177,8 @@ def check_response(response: httpx.Response, result: TaskResult, resource: Resou
     if not 200 <= response.status_code < 300:
         raise DownloadError(f"GET {url} -> HTTP {response.status_code}")
     check_media_type(response.headers.get("content-type"), resource, url)
-    length = response.headers.get("content-length")
-    return int(length) if length and length.isdigit() else None
+    length = response.headers.get("content-length", "").strip()
+    return int(length) if length.isascii() and length.isdigit() and len(length) <= 30 else None
 
 
 _GENERIC_BINARY = frozenset({"application/octet-stream", "binary/octet-stream"})
@@ -214,11 +224,15 @@ def redirect_target(response: httpx.Response, url: str, hops: int) -> str | None
         raise DownloadError(f"GET {url} -> HTTP {response.status_code} without a Location header")
     if hops >= MAX_REDIRECTS:
         raise DownloadError(f"GET {url}: more than {MAX_REDIRECTS} redirects; not followed")
-    target = str(httpx.URL(url).join(location))
+    what = f"redirect {hops + 1} (HTTP {response.status_code} from {httpx.URL(url).host})"
     try:
-        check_url(target, what=f"redirect {hops + 1} (HTTP {response.status_code} from {httpx.URL(url).host})")
+        target = str(httpx.URL(url).join(location))
+        check_url(target, what=what)
+        httpx.URL(target)
     except ConfigurationError as exc:
         raise DownloadError(str(exc)) from None
+    except (httpx.InvalidURL, ValueError) as exc:  # never echo the Location: it may hold credentials
+        raise DownloadError(f"{what}: the Location is not a usable URL ({exc})") from None
     logger.debug("result download redirected (%d) to host %s", response.status_code, httpx.URL(target).host)
     return target
 
@@ -231,7 +245,7 @@ def abandon(sink: Sink | None, url: str, exc: BaseException) -> BaseException:
     """
     if sink is not None:
         sink.discard()
-    if not isinstance(exc, (httpx.HTTPError, OSError)):
+    if not isinstance(exc, (httpx.HTTPError, httpx.InvalidURL, OSError)):
         return exc
     error = DownloadError(f"{url}: {type(exc).__name__}: {exc}")
     error.__cause__ = exc

@@ -28,6 +28,7 @@ from ..errors import (
     SubmissionOutcomeUnknown,
     api_error_for,
 )
+from ..json_bounds import ReplyNotJSON, load_reply
 from ..retry import (
     Decision,
     RequestKind,
@@ -37,6 +38,7 @@ from ..retry import (
     rate_limit_reset,
     retry_after_from,
 )
+from .deadline import attempt_deadline, bounded_timeout, room_for
 
 logger = logging.getLogger("modellix_typed")
 
@@ -65,8 +67,14 @@ def add_capped(chunks: list[bytes], size: int, chunk: bytes, limit: int) -> int:
 
 
 def encode_json(body: Mapping[str, Any]) -> bytes:
-    """Canonical JSON bytes: what is sent is exactly what is hashed for SubmissionOutcomeUnknown."""
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":"), sort_keys=False).encode("utf-8")
+    """Canonical JSON bytes: what is sent is exactly what is hashed for SubmissionOutcomeUnknown.
+
+    Standard JSON only (ValueError on NaN/Infinity, UnicodeEncodeError on a lone surrogate): callers check
+    :func:`..json_bounds.json_problems` first and report field paths; this is the backstop.
+    """
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"), sort_keys=False, allow_nan=False).encode(
+        "utf-8"
+    )
 
 
 @attrs.frozen
@@ -82,6 +90,8 @@ class Call:
     slug: str | None = None  # for submissions: which model, for error messages
     retries: bool = True
     request_id: str | None = None  # sent as x-request-id (a paid POST: one stable id per submission intent)
+    # The outer wall-clock deadline (time.monotonic()) no attempt may pass: a wait's or a run's timeout.
+    deadline: float | None = attrs.field(default=None, eq=False)
     # Told of each 429 with its Retry-After (submissions: the limiter then takes fewer slots).
     on_rate_limited: Callable[[float | None], None] | None = attrs.field(default=None, eq=False, repr=False)
 
@@ -122,10 +132,12 @@ class Exchange:
         self.rng = rng
         self.attempts: int = 0
         self.server_request_id: str | None = None  # the last reply's x-request-id
+        self.deadline: float | None = None  # the current attempt's (see :mod:`.deadline`)
 
     def request_kwargs(self) -> dict[str, Any]:
         call, t = self.call, self.config.timeouts
         read = t.submit_read if call.kind is not RequestKind.READ else t.read
+        self.deadline = attempt_deadline(t.connect + read, call.deadline)
         # httpx.Headers, not a dict: its repr masks Authorization (debuggers, tracebacks that show locals).
         headers = httpx.Headers({"Accept": "application/json", "User-Agent": self.config.user_agent})
         headers.update(self.config.auth_headers())
@@ -136,7 +148,7 @@ class Exchange:
             "url": self.config.url(call.path),
             "headers": headers,
             "params": dict(call.params) if call.params else None,
-            "timeout": httpx.Timeout(connect=t.connect, read=read, write=read, pool=t.connect),
+            "timeout": bounded_timeout(t.connect, read, self.deadline),
         }
         if call.content is not None:
             headers["Content-Type"] = "application/json"
@@ -147,15 +159,29 @@ class Exchange:
         return kwargs
 
     def on_exception(self, exc: httpx.HTTPError) -> Step:
-        call = self.call
         sent = not isinstance(exc, NOT_SENT_ERRORS)
         reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        return self._no_reply(reason, sent=sent, timed_out=isinstance(exc, httpx.TimeoutException))
+
+    def on_deadline(self) -> Step:
+        """The attempt's total deadline passed (connect, headers or body): a submission's outcome is unknown."""
+        budget = self.deadline_budget()
+        return self._no_reply(f"no complete reply within the request's deadline ({budget})", sent=True, timed_out=True)
+
+    def deadline_budget(self) -> str:
+        t = self.config.timeouts
+        read = t.submit_read if self.call.kind is not RequestKind.READ else t.read
+        outer = " or the caller's timeout" if self.call.deadline is not None else ""
+        return f"connect + read = {t.connect + read:g}s{outer}"
+
+    def _no_reply(self, reason: str, *, sent: bool, timed_out: bool) -> Step:
+        call = self.call
         decision = decide_on_network_error(call.kind, sent, self.attempts, self.policy, self.rng)
-        if decision.retry:
+        if decision.retry and room_for(decision.delay, call.deadline):
             return self._retry(decision, reason)
         if decision.outcome_unknown:
             return Step(error=self._unknown(f"no response: {reason}"))
-        cls = APITimeout if isinstance(exc, httpx.TimeoutException) else APIConnectionError
+        cls = APITimeout if timed_out else APIConnectionError
         return Step(error=cls(reason, method=call.method, path=call.path))
 
     def on_too_large(self, status: int) -> Step:
@@ -204,15 +230,15 @@ class Exchange:
         decision = decide_on_status(call.kind, code, self.attempts, self.policy, retry_after, self.rng)
         if decision.outcome_unknown:
             return Step(error=self._unknown(f"{what} after the body was sent: {error.message}", http_status))
-        if decision.retry:
+        if decision.retry and room_for(decision.delay, call.deadline):
             return self._retry(decision, f"{what} {error.message}")
         return Step(error=error)
 
     def _on_success(self, status: int, headers: Mapping[str, str], content: bytes) -> Step:
         try:
-            payload = json.loads(content) if content.strip() else {}
-        except ValueError:
-            payload = None
+            payload = load_reply(content) if content.strip() else {}
+        except ReplyNotJSON as exc:
+            return self._invalid(f"body is {exc}", status, content)
         if not isinstance(payload, dict):
             return self._invalid("body is not a JSON object", status, content)
         code = payload.get("code", 0)
@@ -222,7 +248,7 @@ class Exchange:
                 return self._on_error(
                     code, headers, content, what=f"error code {code} in a 2xx envelope", http_status=status
                 )
-            return self._invalid(f"unexpected envelope code {code!r}", status, content)
+            return self._invalid(f"unexpected envelope code {repr(code)[:80]}", status, content)
         return Step(value=payload)
 
     def _invalid(self, reason: str, status: int, content: bytes) -> Step:

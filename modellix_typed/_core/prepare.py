@@ -14,6 +14,7 @@ from ..errors import (
     ConfigurationError,
 )
 from ..request import RequestModel, parse_slug
+from ..validation import ValidationError, json_issues
 from .exchange import encode_json
 
 if TYPE_CHECKING:
@@ -83,9 +84,12 @@ def _serialized(slug: str, body: Mapping[str, Any]) -> dict[str, Any]:
     found: dict[str, LocalInput] = {}
     template = localize(body, found)
     if found:
+        issues = json_issues(template)  # the rest of the body must be standard JSON too (nothing uploaded yet)
+        if issues:
+            raise ValidationError(slug, issues)
         logger.debug("%s: %d local file(s) to upload before the POST", slug, len(found))
         return {"content": b"", "pending": found, "template": template}
-    return {"content": encode_json(body)}
+    return {"content": json_bytes(slug, body)}
 
 
 def live_schema_slug(request: RequestLike, validate: bool) -> str | None:
@@ -158,6 +162,17 @@ def prepare_live(live: LiveModel, data: Mapping[str, Any]) -> Prepared:
     return attrs.evolve(raw, task_type=live.task_type, submit_url=live.submit_url)
 
 
+def json_bytes(slug: str, body: Mapping[str, Any]) -> bytes:
+    """The bytes to send, or a ValidationError naming each value that is not standard JSON (nothing sent)."""
+    issues = json_issues(body)
+    if issues:
+        raise ValidationError(slug, issues)
+    try:
+        return encode_json(body)
+    except (TypeError, ValueError) as exc:
+        raise ConfigurationError(f"submit({slug!r}, data): the body is not JSON-serializable ({exc})") from None
+
+
 def prepare_raw(slug: str, data: Mapping[str, Any]) -> Prepared:
     """An unvalidated body for any ``provider/model-id``; a known model keeps its documented path."""
     from .. import registry
@@ -170,8 +185,8 @@ def prepare_raw(slug: str, data: Mapping[str, Any]) -> Prepared:
         raise ConfigurationError(f"submit({slug!r}, data): data must be a dict (a JSON object), got {type(data).__name__}")
     try:
         serialized = _serialized(slug, data)
-    except ConfigurationError:
-        raise  # a local file refused (UnsupportedUpload) names its own field and limit
+    except (ConfigurationError, ValidationError):
+        raise  # a local file refused (UnsupportedUpload) names its field and limit; a value not JSON its path
     except (TypeError, ValueError) as exc:
         raise ConfigurationError(f"submit({slug!r}, data): the body is not JSON-serializable ({exc})") from None
     try:

@@ -16,6 +16,7 @@ from ..errors import RateLimited, TaskTimeout
 from ..polling import LearnedPlan, PollPolicy, PollSchedule
 from ..results import TaskResult, TaskStatus
 from ..retry import transient_poll_error
+from .deadline import FINAL_POLL_GRACE
 
 if TYPE_CHECKING:
     import threading
@@ -66,6 +67,11 @@ class WaitState:
         self.last_error: Exception | None = None
         self.update: Any = None  # what the last on_update call returned (the async shell awaits it)
         self.first_delay: float = 0.0 if poll_first else self.schedule.next_delay()
+
+    @property
+    def deadline(self) -> float:
+        """When the wait's polls must be over (time.monotonic()): its end plus a poll's grace (:mod:`.deadline`)."""
+        return self.schedule.deadline + FINAL_POLL_GRACE
 
     def on_result(self, result: TaskResult) -> TaskResult | float:
         """The finished result, or the seconds to sleep before the next poll. Raises TaskFailed/TaskTimeout."""

@@ -26,6 +26,7 @@ from .._core.batch_book import (
 )
 from .._core.client_core import ClientBase, ClientCore, journal_finished, open_journal
 from .._core.download_plan import download_timeout, schema_timeout
+from .._core.deadline import rest_of, run_deadline
 from .._core.limiter_book import Slot
 from .._core.prepare import Prepared, RequestLike, live_schema_slug, prepare, with_uploads
 from .._core.uploads import distinct, listed_on, run_leftovers
@@ -164,20 +165,20 @@ class Modellix(ClientBase):
         SDK) its live api_schema, fetched and cached; raises ValidationError with every issue."""
         self._prepare(slug, data, True)
 
-    def _post(self, prepared: Prepared, book: Journal | None) -> Task:
+    def _post(self, prepared: Prepared, book: Journal | None, deadline: float | None = None) -> Task:
         """The paid POST, recorded before and after in ``book`` when there is one."""
         if book is None:
-            return self._submit(prepared)
-        return book.post(0, lambda: self._submit(prepared), task_id_of)
+            return self._submit(prepared, deadline=deadline)
+        return book.post(0, lambda: self._submit(prepared, deadline=deadline), task_id_of)
 
-    def _submit(self, prepared: Prepared, slot: Slot | None = None) -> Task:
+    def _submit(self, prepared: Prepared, slot: Slot | None = None, deadline: float | None = None) -> Task:
         """POST once, holding ``slot`` (one the caller took, e.g. a batch that must stay interruptible)."""
         self.config.require_key()
         if slot is None:
             slot = self._limiter.acquire()
             assert slot is not None
         try:
-            calls = self._core.submit_calls(prepared)
+            calls = self._core.submit_calls(prepared, deadline)
             for index, call in enumerate(calls):
                 try:
                     reply = self._transport.send_reply(call)
@@ -210,8 +211,9 @@ class Modellix(ClientBase):
     ) -> TaskResult:
         """Submit and wait: the successful result, or TaskFailed / TaskTimeout / an API error.
 
-        The caller never holds the task handle, so a wait that gives up frees the slot here; otherwise a few
-        timed-out runs would block every later submit. (If the task still runs server-side, a later 429 is a
+        ``timeout`` covers the POST too (one cut off is outcome unknown) and the wait. The caller never holds
+        the task handle, so a wait that gives up frees the slot here; otherwise a few timed-out runs would
+        block every later submit. (If the task still runs server-side, a later 429 is a
         definite rejection.) Resume with ``client.tasks.wait(error.task_id)``.
 
         With ``journal=PATH`` the submission is journaled first (see :meth:`batch`): a killed process is
@@ -221,13 +223,14 @@ class Modellix(ClientBase):
         made are deleted once the task no longer needs them.
         """
         check_timeout(timeout)  # before the paid POST: a bad argument must not cost a task
+        deadline = run_deadline(timeout)  # the POST and the wait share the run's timeout
         prepared = (self._upload_locals([self._prepare(request, data, validate)]))[0]
         task: Task | None = None
         try:
             with open_journal(journal, prepared) as book:
-                task = self._post(prepared, book)
+                task = self._post(prepared, book, deadline)
                 try:
-                    result = task.wait(timeout=timeout, on_update=on_update)
+                    result = task.wait(timeout=rest_of(timeout, deadline), on_update=on_update)
                 except BaseException as exc:
                     task.release()
                     journal_finished(book, task.task_id, exc)
@@ -354,9 +357,9 @@ class Tasks:
     def __init__(self, client: Modellix) -> None:
         self._client = client
 
-    def _fetch(self, task_id: str, *, retries: bool) -> TaskResult:
+    def _fetch(self, task_id: str, *, retries: bool, deadline: float | None = None) -> TaskResult:
         core = self._client._core
-        call = core.poll_call(task_id, retries=retries)
+        call = core.poll_call(task_id, retries=retries, deadline=deadline)
         result = core.parse_result(self._client._transport.send(call), task_id, call)
         core.observe(task_id, result, self._client._limiter)
         return result.bind(self._client.download)  # bound: TaskResult.download / .adownload work
@@ -390,7 +393,7 @@ class Tasks:
             if pause(delay, stop):
                 raise state.timeout()
             try:
-                result = self._fetch(task_id, retries=False)
+                result = self._fetch(task_id, retries=False, deadline=state.deadline)
             except ModellixError as exc:
                 delay = state.on_error(exc)
                 continue

@@ -62,7 +62,7 @@ def download_sync(
             with open_result(http, resource.url, timeout) as response:
                 sink = Sink(target, resource.url, max_bytes, check_response(response, result, resource))
                 for chunk in response.iter_bytes(CHUNK):
-                    sink.write(chunk)
+                    sink.write(chunk, response.num_bytes_downloaded)
             saved.append(sink.commit())
         except BaseException as exc:  # noqa: BLE001 - cleans up, then re-raises or wraps
             raise abandon(sink, resource.url, exc)

@@ -14,6 +14,8 @@ from typing import Any
 import httpx
 
 from .._core import exchange
+from .._core.deadline import DeadlinePassed
+from .._core.deadline import check as check_deadline
 from .._core.exchange import (
     Call,
     Exchange,
@@ -25,6 +27,7 @@ from .._core.exchange import (
 )
 from ..config import ClientConfig
 from ..retry import RetryPolicy
+from .deadline import Deadline
 
 logger = logging.getLogger("modellix_typed")
 
@@ -39,7 +42,7 @@ class SyncTransport:
         self.policy = policy
         self._owned = http_client is None
         self._closed = False
-        self.http: httpx.Client = http_client or httpx.Client(follow_redirects=False)
+        self.http: httpx.Client = http_client or Deadline.client()
 
     def open_http(self) -> httpx.Client:
         """The httpx client, or ClientClosed (a typed error, not httpx's bare RuntimeError)."""
@@ -55,13 +58,16 @@ class SyncTransport:
         while True:
             request = self.http.build_request(**exchange.request_kwargs())
             try:
-                response = self.http.send(request, stream=True, follow_redirects=False)
-                try:
-                    content = self._read(response)
-                finally:
-                    response.close()
-            except httpx.TransportError as exc:
+                with Deadline(exchange.deadline):
+                    response = self.http.send(request, stream=True, follow_redirects=False)
+                    try:
+                        content = self._read(response, exchange.deadline)
+                    finally:
+                        response.close()
+            except httpx.RequestError as exc:  # transport errors, and a body its Content-Encoding cannot decode
                 step = exchange.on_exception(exc)
+            except DeadlinePassed:
+                step = exchange.on_deadline()
             except TooLarge:
                 step = exchange.on_too_large(response.status_code)
             else:
@@ -74,13 +80,14 @@ class SyncTransport:
             return Reply(response.status_code, step.value)
 
     @staticmethod
-    def _read(response: httpx.Response) -> bytes:
+    def _read(response: httpx.Response, deadline: float | None) -> bytes:
         """The body, or TooLarge once it passes the cap (a hostile or broken server cannot fill memory)."""
         declared_too_large(response, exchange.MAX_API_RESPONSE_BYTES)
         chunks: list[bytes] = []
         size = 0
         for chunk in response.iter_bytes():
             size = add_capped(chunks, size, chunk, exchange.MAX_API_RESPONSE_BYTES)
+            check_deadline(deadline)
         return b"".join(chunks)
 
     def close(self) -> None:

@@ -36,7 +36,17 @@ import sys
 
 import click
 
-from .output import EXIT_CODES_HELP, HANDLED, MODE, ExitCode, exit_status, fail, fail_usage, json_option
+from .connection import stderr_log
+from .output import (
+    EXIT_CODES_HELP,
+    HANDLED,
+    MODE,
+    ExitCode,
+    exit_status,
+    fail,
+    fail_usage,
+    json_option,
+)
 
 # command name -> (module, attribute); imported on first use
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -103,7 +113,8 @@ def main(argv: list[str] | None = None) -> None:
     MODE.reset()
     args = sys.argv[1:] if argv is None else argv
     try:
-        returned = cli.main(args=args, prog_name="modellix-typed", standalone_mode=False)
+        with stderr_log():  # the SDK's log lines and warnings, sanitized
+            returned = cli.main(args=args, prog_name="modellix-typed", standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except (click.exceptions.Abort, KeyboardInterrupt):  # Ctrl+C (click re-raises it as Abort)

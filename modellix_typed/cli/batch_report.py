@@ -112,7 +112,7 @@ def report(
     )
     if MODE.quiet:
         for item in reports:  # the primary value: one task id per line (empty when none was created)
-            click.echo(item.outcome.task_id or "")
+            click.echo(safe_text(item.outcome.task_id or ""))
     elif MODE.json:
         document: dict[str, Any] = {"ok": code is ExitCode.OK, "results": [r.to_json() for r in reports]}
         if interrupted:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from .output import MODE
+from .safe_text import safe_text
 
 if TYPE_CHECKING:
     import httpx
@@ -40,11 +41,13 @@ def base_url_option(command: Callable[..., Any]) -> Callable[..., Any]:
 
 _TIMING = threading.local()  # seconds of the last HTTP exchange of this thread (set by the response hook)
 _RESPONSE_RECORD = "%s %s -> HTTP %s (attempt %d)%s"  # the transport's per-response debug record (+ request ids)
+_SHOWN_FROM = {0: logging.WARNING, 1: logging.INFO}  # lowest level shown per --verbose count (--debug: all)
 
 
 class _StderrTrace(logging.Handler):
-    """Prints the SDK's log records on stderr; a response record gets the exchange's time, then its request
-    ids (``[x-request-id sent ..., server ...]``)."""
+    """Prints the SDK's log records on stderr, sanitized (:mod:`.safe_text`): warnings always, INFO with
+    ``--verbose``, DEBUG with ``--debug``; a response record gets the exchange's time, then its request ids
+    (``[x-request-id sent ..., server ...]``)."""
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
@@ -54,12 +57,37 @@ class _StderrTrace(logging.Handler):
                 line = _RESPONSE_RECORD.removesuffix("%s") % record.args[:4]
                 line += f" in {elapsed * 1000:.0f} ms" if elapsed is not None else ""
                 line += str(record.args[4])  # the request ids, last
-            elif record.levelno < logging.INFO and MODE.verbosity < 2:
+            elif record.levelno < _SHOWN_FROM.get(MODE.verbosity, logging.DEBUG):
                 return
             label = "http" if record.msg == _RESPONSE_RECORD else record.levelname.lower()
-            click.echo(f"[{label}] {line}", err=True)
+            click.echo(safe_text(f"[{label}] {line}"), err=True)
         except Exception:  # noqa: BLE001 - a diagnostics failure must never break a command
             self.handleError(record)
+
+
+def _show_warning(
+    message: Warning | str, category: type[Warning], filename: str, lineno: int, file: Any = None, line: Any = None
+) -> None:
+    """``warnings.showwarning`` for the CLI: a library warning (e.g. result expiry) is one sanitized line."""
+    click.echo(safe_text(f"[warning] {category.__name__}: {message}"), err=True)
+
+
+@contextmanager
+def stderr_log() -> Iterator[None]:
+    """For one CLI run: the SDK's log records and warnings reach stderr only through :class:`_StderrTrace`
+    (never Python's last-resort handler, which would print a server's raw bytes)."""
+    import warnings
+
+    logger = logging.getLogger("modellix_typed")
+    handler = _StderrTrace()
+    logger.addHandler(handler)
+    shown = warnings.showwarning
+    warnings.showwarning = _show_warning
+    try:
+        yield
+    finally:
+        warnings.showwarning = shown
+        logger.removeHandler(handler)
 
 
 def _stamp(request: httpx.Request) -> None:
@@ -77,19 +105,17 @@ def tracing() -> Iterator[dict[str, Any]]:
     if MODE.verbosity == 0:
         yield {}
         return
-    import httpx
+    # an httpx client whose sockets honour the requests' deadlines
+    from .._sync.deadline import Deadline
 
     logger = logging.getLogger("modellix_typed")
-    handler = _StderrTrace()
     previous = logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG)
-    http = httpx.Client(follow_redirects=False, event_hooks={"request": [_stamp], "response": [_time]})
+    logger.setLevel(logging.DEBUG)  # printed by the handler stderr_log() installed for the whole run
+    http = Deadline.client(event_hooks={"request": [_stamp], "response": [_time]})
     try:
         yield {"http_client": http}
     finally:
         http.close()
-        logger.removeHandler(handler)
         logger.setLevel(previous)
 
 

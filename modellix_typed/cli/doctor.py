@@ -21,6 +21,7 @@ import click
 
 from .connection import base_url_option, make_client
 from .output import EXIT_CODES_HELP, MODE, ExitCode, dump, json_option
+from .safe_text import safe_text
 
 if TYPE_CHECKING:
     from .._sync.client import Modellix
@@ -148,7 +149,7 @@ def doctor(base_url: str | None) -> int:
     else:
         for check in checks:
             label = "ok  " if check.ok else ("FAIL" if check.required else "warn")
-            click.echo(f"[{label}] {check.name}: {check.detail}")
+            click.echo(safe_text(f"[{label}] {check.name}: {check.detail}"))
     if failed:
         click.echo(f"doctor: failed: {', '.join(failed)}", err=True)
         return int(ExitCode.ERROR)

@@ -18,6 +18,7 @@ import attrs
 import click
 
 from ..local_files import config_dir, locked, read_json, write_json
+from .safe_text import safe_text
 
 MAX_ENTRIES = 1000
 VERSION = 1
@@ -83,7 +84,7 @@ def record(tasks: Iterable[Recorded], *, profile: str, base_url: str) -> None:
             write_json(path, {"version": VERSION, "entries": entries})
     except Exception as exc:  # noqa: BLE001 - the task exists; losing the history line must not hide it
         ids = ", ".join(i.task_id for i in items[:5]) + (" ..." if len(items) > 5 else "")
-        click.echo(f"warning: task history not updated ({exc}); task id(s): {ids}", err=True)
+        click.echo(safe_text(f"warning: task history not updated ({exc}); task id(s): {ids}"), err=True)
 
 
 def matches(entry: dict[str, Any], *, profile: str | None, base_url: str | None) -> bool:

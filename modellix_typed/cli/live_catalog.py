@@ -15,6 +15,7 @@ import click
 from .. import registry
 from .connection import make_client
 from .output import emit
+from .safe_text import safe_text
 
 if TYPE_CHECKING:
     from ..common_api import ModelInfo
@@ -67,7 +68,7 @@ def list_live(provider: str | None, task_type: str | None, search: str | None, b
         width = max((len(r["slug"]) for r in rows), default=0)
         for row in rows:
             price = f"  ${row['price_usd']}" if row["price_usd"] is not None else ""
-            click.echo(f"{row['slug']:<{width}}  {row['state']:<8}  {row['live_type'] or row['task_type'] or ''}{price}")
+            click.echo(safe_text(f"{row['slug']:<{width}}  {row['state']:<8}  {row['live_type'] or row['task_type'] or ''}{price}"))
         click.echo(f"{counts['typed']} live with a typed class, {counts['untyped']} live without one, "
                    f"{counts['not_live']} typed but not listed live")
         if counts["untyped"]:

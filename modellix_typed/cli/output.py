@@ -8,6 +8,7 @@ reads one document whatever happened). Human output goes to stdout, human errors
 from __future__ import annotations
 
 import enum
+import io
 import json
 import os
 import sys
@@ -236,7 +237,7 @@ def emit(
         click.echo(dump({"ok": True, **payload}))
     elif MODE.quiet and quiet is not None:
         for line in quiet():
-            click.echo(line)
+            click.echo(safe_text(line))  # task ids and URLs come from the server
     else:
         human()
 
@@ -254,7 +255,7 @@ def issue_json(issue: Issue) -> dict[str, Any]:
 
 def _jsonable(value: Any) -> Any:
     try:
-        json.dumps(value)
+        json.dumps(value, allow_nan=False)  # NaN/Infinity are not JSON: shown as their repr
     except (TypeError, ValueError):
         return repr(value)
     return value
@@ -373,8 +374,10 @@ def fail_usage(exc: click.ClickException) -> NoReturn:
     """Click's own usage errors, in the same JSON shape when ``--json`` was given."""
     if MODE.json:
         click.echo(dump({"ok": False, "error": {"type": "UsageError", "message": exc.format_message()}}))
-    else:
-        exc.show()
+    else:  # click's own text quotes what the user typed: sanitized like everything else
+        shown = io.StringIO()
+        exc.show(file=shown)
+        click.echo(safe_text(shown.getvalue(), multiline=True), err=True, nl=False)
     sys.exit(exc.exit_code)
 
 

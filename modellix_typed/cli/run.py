@@ -18,6 +18,7 @@ from .cost import max_cost_option, priced
 from .history import Recorded, record
 from .output import EXIT_CODES_HELP, MODE, emit, json_option, task_json
 from .progress import task_progress
+from .safe_text import safe_text
 from .tasks import download_to, render_result, resumable, timeout_option, wait_option_help
 from .validate import check_body
 
@@ -97,7 +98,7 @@ def run(
         if not wait:
             follow = f"batch resume {journal_path}" if journal_path is not None else f"task wait {task.task_id}"
             hint = f"submitted {slug} as task {task.task_id} (follow it: modellix-typed {follow})"
-            emit({**payload, "status": "submitted"}, lambda: click.echo(hint), lambda: [task.task_id])
+            emit({**payload, "status": "submitted"}, lambda: click.echo(safe_text(hint)), lambda: [task.task_id])
             return
         try:
             with resumable(task.task_id), task_progress(f"task {task.task_id}") as on_update:

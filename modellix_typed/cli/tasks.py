@@ -240,6 +240,6 @@ def history(limit: int, every: bool, clear_: bool, yes: bool, base_url: str | No
         if not rows:
             click.echo("no tasks in the history", err=True)
         for row in rows:
-            click.echo(f"{row['task_id']}  {row['status'] or '-':<10}  {row['model'] or '-'}  {row['updated_at']}")
+            click.echo(safe_text(f"{row['task_id']}  {row['status'] or '-':<10}  {row['model'] or '-'}  {row['updated_at']}"))
 
     emit({"count": len(rows), "tasks": rows}, human, lambda: [r["task_id"] for r in rows])

@@ -9,6 +9,7 @@ import click
 from .. import registry
 from .body import local_files, parse_body, read_source
 from .output import EXIT_CODES_HELP, emit, json_option
+from .safe_text import safe_text
 
 if TYPE_CHECKING:
     from ..live_schema import LiveModel
@@ -38,13 +39,13 @@ def validate(slug: str, source: str) -> None:
         request = registry.validate(slug, data)
         prepare(request)  # "@path" files: read and checked (type, size) as a submit would, before anything is paid
         body = request.to_dict()
-        emit({"slug": slug, "source": label, "body": body}, lambda: click.echo(f"{label}: valid {slug} request"))
+        emit({"slug": slug, "source": label, "body": body}, lambda: click.echo(safe_text(f"{label}: valid {slug} request")))
         return
     model = _live_model(live)
     model.validate(data)
     emit(
         {"slug": slug, "source": label, "body": data, "checked_against": model.schema_url},
-        lambda: click.echo(f"{label}: valid {slug} request (checked against its live api_schema {model.schema_url})"),
+        lambda: click.echo(safe_text(f"{label}: valid {slug} request (checked against its live api_schema {model.schema_url})")),
     )
 
 

@@ -18,6 +18,7 @@ import click
 from ..errors import ModellixError, TaskFailed, TaskTimeout
 from ..results import TaskResult
 from .output import MODE, ExitCode, describe_error, dump, task_json
+from .safe_text import safe_text
 
 if TYPE_CHECKING:
     from .._sync.client import Modellix
@@ -75,7 +76,7 @@ class WaitReport:
             return
         if MODE.quiet:
             for w in self.items:
-                click.echo(f"{w.task_id} {w.outcome}")
+                click.echo(safe_text(f"{w.task_id} {w.outcome}"))
             return
         width = max(len(w.task_id) for w in self.items)
         for w in self.items:
@@ -83,11 +84,11 @@ class WaitReport:
                 detail = " ".join(r.url for r in w.result.resources)
             else:
                 detail = describe_error(w.error)[1]["message"] if w.error is not None and w.outcome != "timeout" else ""
-            click.echo(f"{w.task_id:<{width}}  {w.outcome:<7}  {detail}".rstrip())
+            click.echo(safe_text(f"{w.task_id:<{width}}  {w.outcome:<7}  {detail}".rstrip()))
         click.echo(", ".join(f"{n} {kind}" for kind, n in counts.items() if n))
         if self.unfinished:
             resume = " ".join(self.unfinished)
-            click.echo(f"unfinished (still running): resume with `modellix-typed task wait {resume}`", err=True)
+            click.echo(safe_text(f"unfinished (still running): resume with `modellix-typed task wait {resume}`"), err=True)
 
 
 def _one(client: Modellix, task_id: str, deadline: float | None, stop: threading.Event) -> Waited:
