@@ -89,6 +89,12 @@ def run(
     data = load_body(slug, body=body, body_file=body_file, stdin=stdin == "-")
     if not skip_validation:
         check_body(slug, data)  # an invalid body (or an unknown model) exits before anything, even the price, is asked
+    else:
+        from ..validation import ValidationError, json_issues
+
+        issues = json_issues(data)  # an unvalidated body must still be standard JSON (exit 3, nothing asked)
+        if issues:
+            raise ValidationError(slug, issues)
     estimate = priced(base_url, [slug], max_cost)  # shown before the paid POST; --max-cost: exit 2, unsent
     with make_client(base_url) as client, open_journal(journal_path, download_dir) as book:
         task = client.submit(slug, data, validate=not skip_validation, journal=book)

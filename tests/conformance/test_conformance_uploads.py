@@ -259,7 +259,7 @@ def test_generated_media_url_fields_take_local_files_and_say_so(tmp_path: Path) 
 def test_a_batch_deletes_only_uploads_whose_every_task_finished() -> None:
     from modellix_typed._core.batch_book import BatchOutcome
     from modellix_typed._core.prepare import prepare_raw
-    from modellix_typed._core.uploads import batch_leftovers
+    from modellix_typed._core.batch_uploads import batch_leftovers
     from modellix_typed.common_api import MediaFile
 
     shared, own = MediaFile("f-shared", "https://f/shared.png"), MediaFile("f-own", "https://f/own.png")

@@ -13,7 +13,7 @@ from packaging.version import Version
 
 REPO = Path(__file__).resolve().parents[2]
 PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
-USER_EXTRAS = ("codegen", "emulator", "redis")  # what users install; `dev` is for this repository
+USER_EXTRAS = ("codegen", "emulator", "redis", "brotli")  # what users install; `dev` is for this repository
 
 
 def pins(name: str) -> dict[str, Version]:
@@ -38,7 +38,7 @@ def floor_of(requirement: Requirement) -> Version:
 def test_runtime_and_extra_dependencies_are_ranges_whose_floors_are_pinned_in_the_lowest_file() -> None:
     lowest = pins("constraints-lowest.txt")
     declared = requirements(*USER_EXTRAS)
-    assert len(declared) == 14
+    assert len(declared) == 15
     for requirement in declared:
         operators = sorted(s.operator for s in requirement.specifier)
         assert operators == ["<", ">="], f"{requirement}: a range from a floor to below the next major"
