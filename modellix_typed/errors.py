@@ -121,7 +121,7 @@ class RateLimited(APIError):
         if reset_at is not None:
             hints.append(f"X-RateLimit-Reset {reset_at:.0f}")
         if hints:
-            self.args = (f"{self.args[0]} ({', '.join(hints)})",)
+            self.args: tuple[Any, ...] = (f"{self.args[0]} ({', '.join(hints)})",)
 
 
 class ServerError(APIError):

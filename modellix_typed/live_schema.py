@@ -30,7 +30,7 @@ from .registry import UnknownModel, suggest
 from .request import parse_slug
 from .spec_engine import SpecModel
 
-logger = logging.getLogger("modellix_typed")
+logger: logging.Logger = logging.getLogger("modellix_typed")
 
 DEFAULT_SCHEMA_ORIGIN = "https://www.modellix.ai"
 ENV_SCHEMA_ORIGIN = "MODELLIX_SCHEMA_ORIGIN"
@@ -55,7 +55,7 @@ class SchemaUnavailable(UnknownModel):
         self.url = url
         self.reason = reason
         hint = f"did you mean {' or '.join(repr(s) for s in self.suggestions)}? " if self.suggestions else ""
-        self.args = (
+        self.args: tuple[Any, ...] = (
             f"unknown model {slug!r}: no generated class, and its live schema could not be used ({reason}; GET {url}). "
             f"Nothing was sent. {hint}Pass validate=False (CLI: --no-validate) to send the body unchecked, "
             f"or set {ENV_SCHEMA_ORIGIN} if the schema lives elsewhere.",

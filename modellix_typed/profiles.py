@@ -22,7 +22,7 @@ import attrs
 from .errors import ConfigurationError
 from .local_files import config_dir, locked, read_json, write_json
 
-logger = logging.getLogger("modellix_typed")
+logger: logging.Logger = logging.getLogger("modellix_typed")
 DEFAULT_PROFILE = "default"
 ENV_PROFILE = "MODELLIX_PROFILE"
 MAX_PROFILES = 100

@@ -8,7 +8,7 @@ nothing sent) an estimate above it, and an unknown one: a cap that cannot be che
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
@@ -34,13 +34,18 @@ def _usd_amount(ctx: click.Context, param: click.Parameter, value: str | None) -
     return amount
 
 
-max_cost_option = click.option(
+_MAX_COST_OPTION = click.option(
     "--max-cost",
     metavar="USD",
     callback=_usd_amount,
     help="Cost guard: refuse (exit 2, nothing sent) when the catalog's unit price × tasks is above USD, or "
     "when the price is unknown.",
 )
+
+
+def max_cost_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    """``--max-cost USD`` on a command (the cost guard)."""
+    return _MAX_COST_OPTION(command)
 
 
 def estimate_for(client: Modellix, slugs: Iterable[str]) -> Estimate:

@@ -43,7 +43,8 @@ def test_quick_start_runs_against_the_emulator(tmp_path: Path) -> None:
 
 def test_offline_validation_example_reports_every_problem(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MODELLIX_")}
-    done = run_snippet(python_blocks()[1], tmp_path, env)
+    [block] = [b for b in python_blocks() if '"sampleCount": 9' in b]  # the offline validation example
+    done = run_snippet(block, tmp_path, env)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["sampleCount maximum 9", "aspectRatio enum 2:1"]
 
