@@ -12,7 +12,8 @@ Exit codes (also in ``modellix-typed --help``; defined in :class:`modellix_typed
 5     the wait deadline (``--timeout``) passed; the task may still finish: ``task wait ID``
       (``--timeout-exit-code 124`` / ``MODELLIX_TIMEOUT_EXIT_CODE=124``: 124, as timeout(1) and modellix-cli)
 6     the submission's outcome is unknown (it may have been accepted); it was not retried
-130   interrupted (Ctrl+C)
+130   interrupted (Ctrl+C); 143 after SIGTERM, 129 after SIGHUP (handled like Ctrl+C: the wait stops, what
+      is known is printed with the command that continues it)
 ====  ==========================================================================================
 
 ``batch`` exits 0 when every item succeeded, otherwise with the code of its most serious item outcome,
@@ -36,6 +37,7 @@ import sys
 
 import click
 
+from .connection import global_base_url_option
 from .output import EXIT_CODES_HELP, HANDLED, MODE, ExitCode, exit_status, fail, fail_usage, json_option
 
 # command name -> (module, attribute); imported on first use
@@ -82,6 +84,7 @@ class LazyGroup(click.Group):
 
 @click.group(cls=LazyGroup, epilog=EXIT_CODES_HELP, context_settings={"help_option_names": ["-h", "--help"]})
 @json_option
+@global_base_url_option
 @click.version_option(package_name="modellix-typed")
 def cli() -> None:
     """Typed, validating command line for the Modellix API.
@@ -99,15 +102,18 @@ def _wants_json(args: list[str]) -> bool:
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: run the CLI and turn every error into its documented exit code."""
+    from .interrupts import signal_name, signals_interrupt
+
     MODE.reset()
     args = sys.argv[1:] if argv is None else argv
     try:
-        returned = cli.main(args=args, prog_name="modellix-typed", standalone_mode=False)
+        with signals_interrupt():
+            returned = cli.main(args=args, prog_name="modellix-typed", standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
-    except (click.exceptions.Abort, KeyboardInterrupt):  # Ctrl+C (click re-raises it as Abort)
-        click.echo("interrupted", err=True)
-        sys.exit(int(ExitCode.INTERRUPTED))
+    except (click.exceptions.Abort, KeyboardInterrupt):  # Ctrl+C (click re-raises it as Abort), SIGTERM, SIGHUP
+        click.echo(f"interrupted ({signal_name()})", err=True)
+        sys.exit(exit_status(ExitCode.INTERRUPTED))
     except click.ClickException as exc:
         if _wants_json(args):  # the option parser failed before the eager callbacks ran
             MODE.json_flag = True

@@ -41,13 +41,14 @@ class ExitCode(enum.IntEnum):
     TASK_FAILED = 4  # the task finished with status "failed"
     TIMEOUT = 5  # the wait deadline passed; the task may still finish (resume with `task wait ID`)
     OUTCOME_UNKNOWN = 6  # a submission may or may not have been accepted; it was not retried
-    INTERRUPTED = 130  # Ctrl+C
+    INTERRUPTED = 130  # Ctrl+C (SIGINT); SIGTERM exits 143 and SIGHUP 129 (128 + the signal's number)
 
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 ok; 1 API/network/download error; 2 usage error (bad option, unknown model, unreadable "
     "input, no API key, batch cost guard); 3 validation failed; 4 task failed; 5 wait timed out; "
-    "6 submission outcome unknown (not retried); 130 interrupted. --timeout-exit-code 124 turns 5 into 124 "
+    "6 submission outcome unknown (not retried); 130 interrupted (Ctrl+C; SIGTERM: 143, SIGHUP: 129: the "
+    "resume command is printed). --timeout-exit-code 124 turns 5 into 124 "
     "(timeout(1), modellix-cli). batch: 0 when every item succeeded, else the code of the worst item: "
     "6 outcome unknown > 1 rejected/error/download failed > 5 timed out > 4 failed."
 )
@@ -76,6 +77,8 @@ class _Mode:
         self.verbosity = 0  # 1 --verbose, 2 --debug
         self.profile: str | None = None
         self.timeout_exit: int | None = None
+        self.base_url: str | None = None  # --base-url given before the subcommand (already checked)
+        self.signal: int | None = None  # the signal that interrupted this run (SIGINT, SIGTERM, SIGHUP)
 
     @property
     def output(self) -> str:
@@ -190,6 +193,9 @@ class Duration(click.ParamType[float]):
     name = "duration"
     UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 
+    def __init__(self, *, allow_zero: bool = False) -> None:
+        self.allow_zero = allow_zero  # 0 means "off" (e.g. --heartbeat 0)
+
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             seconds = float(value)
@@ -200,8 +206,10 @@ class Duration(click.ParamType[float]):
                 seconds = float(text[: len(text) - len(unit)]) * self.UNITS.get(unit, 1.0)
             except ValueError:
                 self.fail(f"{value!r} is not a duration (seconds, or e.g. 500ms, 30s, 5m, 2h)", param, ctx)
+        if seconds == 0 and self.allow_zero:
+            return 0.0
         if not seconds > 0 or seconds != seconds or seconds == float("inf"):
-            self.fail(f"{value!r}: a duration must be > 0", param, ctx)
+            self.fail(f"{value!r}: a duration must be > 0{' (or 0: off)' if self.allow_zero else ''}", param, ctx)
         return seconds
 
 
@@ -237,6 +245,8 @@ def exit_status(code: int) -> int:
     """The process exit status of ``code``: a timeout becomes ``--timeout-exit-code`` when given."""
     if code == ExitCode.TIMEOUT and MODE.timeout_exit is not None:
         return MODE.timeout_exit
+    if code == ExitCode.INTERRUPTED and MODE.signal is not None:
+        return 128 + MODE.signal  # 130 Ctrl+C, 143 SIGTERM, 129 SIGHUP: what a shell reports for the signal
     return int(code)
 
 

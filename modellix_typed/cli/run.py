@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -13,9 +14,15 @@ from .batch import open_journal
 from .body import load_body
 from .connection import base_url_option, make_client, profile_name
 from .history import Recorded, record
-from .output import EXIT_CODES_HELP, MODE, emit, json_option, task_json
-from .progress import task_progress
-from .tasks import download_to, render_result, resumable, timeout_option, wait_option_help
+from .output import EXIT_CODES_HELP, MODE, CLIError, ExitCode, emit, json_option, task_json
+from .interrupts import held
+from .progress import announce, task_progress
+from .tasks import download_to, heartbeat_option, render_result, resumable, timeout_option, wait_option_help
+
+if TYPE_CHECKING:
+    from .._sync.client import Modellix
+    from .._sync.task import Task
+    from ..journal import Journal
 
 
 @click.command(epilog=EXIT_CODES_HELP)
@@ -48,6 +55,7 @@ from .tasks import download_to, render_result, resumable, timeout_option, wait_o
     "`batch resume FILE` finishes the task without paying twice.",
 )
 @timeout_option
+@heartbeat_option
 @base_url_option
 @json_option
 def run(
@@ -60,6 +68,7 @@ def run(
     download_dir: Path | None,
     journal_path: Path | None,
     timeout: float | None,
+    heartbeat: float | None,
     base_url: str | None,
 ) -> None:
     """Submit a task for SLUG with a JSON body (--body, --body-file or - for stdin).
@@ -69,6 +78,10 @@ def run(
     sending, 409 and other unexpected answers) is never retried: exit 6. The task id is recorded in the local
     history (`task history`). --quiet prints the saved paths (else the result URLs, or with --no-wait the task
     id); --output task-id prints only the task id.
+
+    While waiting, stderr shows `submitted SLUG as TASK_ID` at once, then the status (a live line on a
+    terminal; without one, a line per status change and a --heartbeat line every 30s). Ctrl+C, SIGTERM or
+    SIGHUP stop the wait (the task keeps running) and print the command that resumes it (exit 130/143/129).
     """
     from .. import registry
 
@@ -78,18 +91,24 @@ def run(
         registry.info(slug)
     data = load_body(slug, body=body, body_file=body_file, stdin=stdin == "-")
     with make_client(base_url) as client, open_journal(journal_path, download_dir) as book:
-        task = client.submit(slug, data, validate=not skip_validation, journal=book)
+        with held() as hold:  # a signal during the POST waits for its answer: the task id is then known
+            task = _submit(client, slug, data, not skip_validation, book, journal_path)
+        submitted = time.monotonic()
         remember = partial(record, profile=profile_name(), base_url=client.config.base_url)
         remember([Recorded(task.task_id, slug, "submitted")])
         payload: dict[str, Any] = {"task_id": task.task_id, "slug": slug}
         if not wait:
+            hold.active = hold.pending = False  # nothing left to interrupt: the id is printed below
             follow = f"batch resume {journal_path}" if journal_path is not None else f"task wait {task.task_id}"
             hint = f"submitted {slug} as task {task.task_id} (follow it: modellix-typed {follow})"
             emit({**payload, "status": "submitted"}, lambda: click.echo(hint), lambda: [task.task_id])
             return
         try:
-            with resumable(task.task_id), task_progress(f"task {task.task_id}") as on_update:
-                result = task.wait(timeout=timeout, on_update=on_update)
+            with resumable(task.task_id, journal_path):
+                announce(f"submitted {slug} as {task.task_id}")  # before the progress line that follows it
+                with task_progress(task.task_id, started=submitted, heartbeat=heartbeat) as on_update:
+                    hold.release()  # interrupted during the POST: stop here, with the resume command
+                    result = task.wait(timeout=timeout, on_update=on_update)
         except BaseException as exc:
             if book is not None:
                 book.finished(0, task.task_id, exc)
@@ -115,3 +134,19 @@ def run(
         quiet,
     )
 
+
+
+def _submit(client: Modellix, slug: str, data: dict[str, Any], validate: bool, book: Journal | None,
+            journal_path: Path | None) -> Task:
+    """The POST; interrupted during it, say what is known: the task may exist, and how to find out."""
+    from .interrupts import command, signal_name
+
+    try:
+        return client.submit(slug, data, validate=validate, journal=book)
+    except KeyboardInterrupt:
+        if journal_path is not None:
+            follow = f"`{command('batch', 'resume', str(journal_path))}` reports it (nothing is sent twice)"
+        else:
+            follow = f"check `{command('task', 'history')}` before running it again (--journal FILE makes this resumable)"
+        message = f"interrupted ({signal_name()}) while submitting {slug}: the task may have been created; {follow}"
+        raise CLIError("Interrupted", message, ExitCode.INTERRUPTED, slug=slug) from None

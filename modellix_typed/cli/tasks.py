@@ -11,9 +11,9 @@ import click
 
 from ..errors import TaskFailed
 from ..results import TaskResult
-from .connection import base_url_option, make_client, profile_name
+from .connection import base_url_option, checked_base_url, make_client, profile_name
 from .output import EXIT_CODES_HELP, CLIError, Duration, ExitCode, emit, exit_status, json_option, task_json
-from .progress import task_progress
+from .progress import announce, task_progress
 from .safe_text import safe_text
 
 if TYPE_CHECKING:
@@ -50,17 +50,32 @@ def download_to(
         ) from None
 
 
+heartbeat_option = click.option(
+    "--heartbeat",
+    type=Duration(allow_zero=True),
+    default=None,
+    metavar="DURATION",
+    help="When stderr is not a terminal: print the status and elapsed time every DURATION while waiting "
+    "(default 30s; 0: only status changes).",
+)
+
+
 @contextmanager
-def resumable(task_id: str) -> Iterator[None]:
-    """Ctrl+C while waiting only stops the wait: say how to resume (the task keeps running server-side)."""
+def resumable(task_id: str, journal: Path | None = None) -> Iterator[None]:
+    """Ctrl+C, SIGTERM or SIGHUP while waiting only stops the wait: say how to resume (the task keeps
+    running server-side): ``batch resume J`` for a journaled run (it also saves the files), else ``task wait``."""
+    from .interrupts import command, signal_name
+
     try:
         yield
     except KeyboardInterrupt:
+        follow = command("batch", "resume", str(journal)) if journal else command("task", "wait", task_id)
         raise CLIError(
             "Interrupted",
-            f"stopped waiting; task {task_id} keeps running: resume with `modellix-typed task wait {task_id}`",
+            f"stopped waiting ({signal_name()}); task {task_id} keeps running: resume with `{follow}`",
             ExitCode.INTERRUPTED,
             task_id=task_id,
+            resume=follow,
         ) from None
 
 
@@ -121,9 +136,12 @@ def get(task_id: str, base_url: str | None) -> None:
     help="With several ids: how many tasks are polled at once (each poll is one GET).",
 )
 @timeout_option
+@heartbeat_option
 @base_url_option
 @json_option
-def wait(task_ids: tuple[str, ...], concurrency: int, timeout: float | None, base_url: str | None) -> None:
+def wait(
+    task_ids: tuple[str, ...], concurrency: int, timeout: float | None, heartbeat: float | None, base_url: str | None
+) -> None:
     """Wait until task ID succeeds (exit 0), fails (exit 4) or --timeout passes (exit 5).
 
     Several ids share one deadline and are polled N at a time; what finished is reported even when the
@@ -135,7 +153,8 @@ def wait(task_ids: tuple[str, ...], concurrency: int, timeout: float | None, bas
         task_id = ids[0]
         with make_client(base_url) as client:
             try:
-                with resumable(task_id), task_progress(f"task {task_id}") as on_update:
+                with resumable(task_id), task_progress(task_id, heartbeat=heartbeat) as on_update:
+                    announce(f"waiting for task {task_id}")
                     result = client.tasks.wait(task_id, timeout=timeout, on_update=on_update)
             except TaskFailed as exc:
                 if isinstance(exc.result, TaskResult):
@@ -207,7 +226,7 @@ def history(limit: int, every: bool, clear_: bool, yes: bool, base_url: str | No
     from . import history as store
 
     profile = None if every else profile_name()
-    origin = None if every else resolve_base_url(base_url)
+    origin = None if every else resolve_base_url(checked_base_url(base_url))
     if clear_:
         if not yes:
             raise CLIError("UsageError", "task history --clear: confirm with --yes", ExitCode.USAGE)
