@@ -54,12 +54,42 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "emulator": ("modellix_typed.cli.emulator", "emulator"),
 }
 
+# command name -> its one-line summary in `modellix-typed --help` (so --help imports no subcommand; a test
+# checks each against the command's own docstring)
+SUMMARIES: dict[str, str] = {
+    "auth": "Save, check and remove API keys (named profiles, shared with modellix-cli).",
+    "batch": "Run every request of the JSON Lines FILE (or stdin with -), one per line.",
+    "codegen": "Build the specs/ snapshot that the SDK is generated from.",
+    "config": "Where the local settings are, what they hold (keys masked), and removing them.",
+    "doctor": (
+        "Check Python and packages, the key's source (masked), connectivity, key validity, balance, submit path."
+    ),
+    "emulator": "Serve the local Modellix API emulator (every model in specs/) until interrupted.",
+    "models": "Browse the models this SDK was generated for (offline).",
+    "run": "Submit a task for SLUG with a JSON body (--body, --body-file or - for stdin).",
+    "task": "Read, wait on and download tasks by id.",
+    "validate": "Validate a JSON request body (--body JSON, FILE, --body-file FILE or -) against SLUG's rules.",
+}
+
+
+def _cut(text: str, limit: int) -> str:
+    """``text`` within ``limit`` characters, cut between words (never mid-word) with ``...``."""
+    if len(text) <= limit:
+        return text
+    return text[: max(limit - 3, 1)].rsplit(" ", 1)[0].rstrip(",;:(") + "..."
+
 
 class LazyGroup(click.Group):
-    """Import a subcommand's module only when that subcommand runs (or help lists it)."""
+    """Import a subcommand's module only when that subcommand runs (``--help`` lists :data:`SUMMARIES`)."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        limit = formatter.width - 6 - max(len(name) for name in COMMANDS)
+        rows = [(name, _cut(SUMMARIES[name], limit)) for name in sorted(COMMANDS)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         target = COMMANDS.get(cmd_name)

@@ -12,7 +12,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -26,9 +26,11 @@ from ..errors import (
     TaskFailed,
     TaskTimeout,
 )
-from ..results import TaskResult
-from ..validation import Issue, ValidationError
 from .safe_text import escape_json_controls, safe_text
+
+if TYPE_CHECKING:  # imported where used: --help and --version never load attrs or the validators
+    from ..results import TaskResult
+    from ..validation import Issue
 
 
 class ExitCode(enum.IntEnum):
@@ -291,6 +293,8 @@ def task_json(result: TaskResult) -> dict[str, Any]:
 def describe_error(exc: BaseException) -> tuple[ExitCode, dict[str, Any]]:
     """Exit code and the ``error`` object of an exception (never includes the API key: SDK messages don't)."""
     from ..registry import UnknownModel
+    from ..results import TaskResult
+    from ..validation import ValidationError
 
     error: dict[str, Any] = {"type": type(exc).__name__, "message": str(exc)}
     code = ExitCode.ERROR
@@ -352,11 +356,20 @@ def fail(exc: BaseException) -> NoReturn:
     else:
         click.echo(f"error: {safe_text(error['message'])}", err=True)
         for issue in error.get("issues", ()):
-            got = "" if issue["value"] is None else f", got {issue['value']!r}"
-            where = f"line {issue['line']}: " if "line" in issue else ""
-            path = issue["path"] or ("<line>" if where else "<body>")
-            click.echo(safe_text(f"  - {where}{path}: {issue['message']} (rule: {issue['rule']}{got})"), err=True)
+            click.echo(safe_text(f"  - {issue_line(issue)}"), err=True)
     sys.exit(exit_status(code))
+
+
+def issue_line(issue: Mapping[str, Any]) -> str:
+    """One issue of the ``issues`` list as a line: ``[line N: ]path: message (rule: R, got V)``."""
+    from ..validation import render_issue
+
+    where = f"line {issue['line']}: " if "line" in issue else ""
+    path = issue["path"] or ("<line>" if where else "<body>")
+    text = render_issue(path, issue["message"], issue["rule"], issue["value"])
+    if issue["value"] is None:
+        text = text.rsplit(" (rule: ", 1)[0] + f" (rule: {issue['rule']})"
+    return where + text
 
 
 def fail_usage(exc: click.ClickException) -> NoReturn:
