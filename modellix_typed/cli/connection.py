@@ -149,7 +149,28 @@ def make_client(base_url: str | None, *, max_concurrency: int | None = None) -> 
         options["max_concurrency"] = max_concurrency
     with tracing() as extra, Modellix(**options, **extra) as client:
         client.config.require_key()
-        yield client
+        try:
+            yield client
+        except Exception as exc:
+            explain(exc, client.config.base_url, client.config.key_source, client.config.api_key)
+            raise
+
+
+def explain(exc: BaseException, origin: str, key_source: str, key: str | None) -> None:
+    """Add to an API error what the CLI knows and the SDK's message cannot: which key a 401 refused (its
+    source, masked) and which origin a connection failed to reach. Read by :func:`.output.describe_error`."""
+    from ..errors import APIConnectionError, AuthenticationError
+    from ..profiles import mask
+
+    if isinstance(exc, AuthenticationError):
+        source = "the MODELLIX_API_KEY environment variable" if key_source == "MODELLIX_API_KEY" else key_source
+        shown = f" ({mask(key)})" if key else ""
+        exc.cli_hint = (  # type: ignore[attr-defined]
+            f"the key{shown} came from {source}: check it with `modellix-typed auth status`, "
+            "or save another with `modellix-typed auth login`"
+        )
+    elif isinstance(exc, APIConnectionError):
+        exc.cli_hint = f"API origin {origin} (--base-url, MODELLIX_BASE_URL)"  # type: ignore[attr-defined]
 
 
 def profile_name() -> str:

@@ -345,6 +345,10 @@ def describe_error(exc: BaseException) -> tuple[ExitCode, dict[str, Any]]:
         error.update(status=exc.status, category=exc.category, detail=exc.detail, request_id=exc.request_id)
     elif isinstance(exc, APIConnectionError):
         error.update(reason=exc.reason)
+    cli_hint = getattr(exc, "cli_hint", None)  # added by connection.explain: key source, API origin
+    if isinstance(cli_hint, str):
+        error["message"] = f"{error['message']}; {cli_hint}"
+        error["hint"] = cli_hint
     return code, error
 
 

@@ -35,15 +35,20 @@ def download_to(
     result: TaskResult, folder: Path, *, max_bytes: int | None = None, overwrite: bool = False
 ) -> list[Path]:
     """Save the files; a failure keeps the task id and result in the error so nothing is lost."""
-    from ..errors import DownloadError
+    from ..errors import DownloadError, FileAlreadyExists
+    from .interrupts import command
 
     try:
         folder.mkdir(parents=True, exist_ok=True)
         return result.download(folder, max_bytes=max_bytes, overwrite=overwrite)
     except (DownloadError, OSError) as exc:
+        retry = ["task", "download", result.task_id, str(folder)]
+        reason = str(exc)
+        if isinstance(exc, FileAlreadyExists):  # the CLI's words, not the SDK's overwrite=True
+            reason, retry = f"{exc.path} already exists", [*retry, "--overwrite"]
         raise CLIError(
             "DownloadError",
-            f"{exc} (task {result.task_id} succeeded; retry with `modellix-typed task download {result.task_id} DIR`)",
+            f"{reason} (task {result.task_id} succeeded; retry with `{command(*retry)}`)",
             ExitCode.ERROR,
             task_id=result.task_id,
             task=task_json(result),
