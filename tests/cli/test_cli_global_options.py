@@ -129,3 +129,18 @@ def test_numbers_print_exactly_and_a_single_value_says_must_be() -> None:
     assert bound_issue("n", "maximum", 20_000_000, 16777216.0).message == "must be <= 16,777,216"
     assert enum_issue("n", 2, [1]).message == "must be 1"
     assert enum_issue("n", 2, [1, 3]).message == "must be one of 1, 3"
+
+
+def test_models_describe_shows_both_names_size_format_and_prose_rules() -> None:
+    imagen = cli("models", "describe", "google/imagen-4.0-generate-001", "--json").json()["model"]
+    by_name = {p["name"]: p for p in imagen["parameters"]}
+    assert by_name["sampleCount"]["python"] == "sample_count" and by_name["prompt"]["python"] == "prompt"
+    seedream = cli("models", "describe", "bytedance/seedream-4.0-t2i", "--json").json()["model"]
+    size = {p["name"]: p for p in seedream["parameters"]}["size"]
+    assert size["size_format"] == "WxH"
+    assert {r["kind"] for r in size["rules"]} == {"pixels", "aspect_ratio"}
+    assert all(r["sentence"].startswith("Range: Total pixels 921,600") for r in seedream["rules"])
+    text = cli("models", "describe", "bytedance/seedream-4.0-t2i").out
+    assert "size format: WxH" in text and "between 921,600 and 16,777,216" in text
+    assert '"Range: Total pixels 921,600 to 16,777,216' in text  # the docs' own sentence
+    assert "sampleCount (Python: sample_count)" in cli("models", "describe", "google/imagen-4.0-generate-001").out
