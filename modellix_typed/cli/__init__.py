@@ -37,7 +37,7 @@ import sys
 
 import click
 
-from .connection import global_base_url_option
+from .base_url import global_base_url_option
 from .output import EXIT_CODES_HELP, HANDLED, MODE, ExitCode, exit_status, fail, fail_usage, json_option
 
 # command name -> (module, attribute); imported on first use
