@@ -171,6 +171,7 @@ def wait(
     from .wait_many import wait_many
 
     with make_client(base_url) as client:
+        announce(f"waiting for {len(ids)} tasks: {' '.join(ids)}")
         waited = wait_many(client, ids, timeout=timeout, concurrency=concurrency)
         _remember(client, [w.result for w in waited.items if w.result is not None])
     waited.report()
