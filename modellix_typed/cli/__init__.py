@@ -22,9 +22,11 @@ failed) > 5 (timed out; the task keeps running) > 4 (failed). Each item's own ou
 
 The API key is read from ``MODELLIX_API_KEY``, else from the saved profile (``auth login``; ``--profile``,
 ``MODELLIX_PROFILE``, the current one), never from an option: a ``--api-key`` would land in shell history
-and in the process list. The base URL comes from ``--base-url`` or ``MODELLIX_BASE_URL``. Every command
-takes the global options of :mod:`modellix_typed.cli.output` (``--json``, ``--quiet``, ``--output``,
-``--no-color``, ``--no-progress``, ``--verbose``, ``--debug``, ``--profile``, ``--timeout-exit-code``).
+and in the process list. The base URL comes from ``--base-url`` or ``MODELLIX_BASE_URL`` (an origin only:
+:mod:`.base_url`). The global options of :mod:`modellix_typed.cli.output` (``--json``, ``--quiet``,
+``--output``, ``--no-color``, ``--no-progress``, ``--verbose``, ``--debug``, ``--profile``,
+``--timeout-exit-code``) and ``--base-url`` are taken before or after the subcommand. SIGTERM and SIGHUP
+are handled like Ctrl+C (:mod:`.interrupts`).
 
 Subcommands are imported lazily (:class:`LazyGroup`) so ``models list`` never imports the crawler, the
 emulator's server stack or the HTTP client.
