@@ -14,7 +14,8 @@ from typing import Any, Final
 
 import attrs
 
-from .validation import Issue, ValidationError, exact_number, json_in, name_attributes, short, validate_assignment
+from .validation import Issue, ValidationError, json_in, name_attributes, short, validate_assignment
+from .wording import exact_number
 
 _SIZE: Final = re.compile(r"^\s*(\d+)\s*[*xX×]\s*(\d+)\s*$")
 _TOLERANCE: Final = 1e-9

@@ -29,22 +29,8 @@ class Issue:
     message: str
 
     def __str__(self) -> str:
+        from .wording import render_issue  # only when an error is printed: a model class never loads it
         return render_issue(self.path, self.message, self.rule, self.value)
-
-
-_NAMED: Final = "("  # a message ``(python_name) ...`` names the Python attribute the caller wrote
-
-
-def render_issue(path: str, message: str, rule: str, value: Any, *, value_repr: str | None = None) -> str:
-    """``path: message (rule: R, got V)``, one "got" per line (a message that already says what it got shows
-    the value as ``value V``); the name the caller wrote comes first: a Python attribute named by
-    :func:`name_attributes` leads, the wire name follows in parentheses."""
-    if message.startswith(_NAMED) and ") " in message:
-        python, _, rest = message[1:].partition(") ")
-        path, message = f"{python} ({path})", rest
-    shown = value_repr if value_repr is not None else short(repr(value))
-    word = "value" if " got " in f" {message} " or "(got " in message else "got"
-    return f"{path}: {message} (rule: {rule}, {word} {shown})"
 
 
 class ValidationError(ModellixError, ValueError):
@@ -148,16 +134,8 @@ _BOUND_WORDS: Final = {
 
 
 def bound_issue(path: str, rule: str, value: object, bound: float) -> Issue:
+    from .wording import exact_number  # only on the failing path
     return Issue(path, rule, value, f"must be {_BOUND_WORDS[rule]} {exact_number(bound)}")
-
-
-def exact_number(number: float) -> str:
-    """A bound as the docs mean it: ``16,777,216`` (never ``1.67772e+07``), ``0.5``, ``1e-06`` (repr)."""
-    if isinstance(number, bool):
-        return repr(number)
-    if isinstance(number, int) or (isinstance(number, float) and number.is_integer() and abs(number) < 1e18):
-        return f"{int(number):,}" if abs(number) >= 10_000 else str(int(number))
-    return repr(number)
 
 
 def length_issue(path: str, rule: str, value: str, bound: int) -> Issue:
@@ -428,8 +406,7 @@ def check_extra_body(value: object, documented: Mapping[str, str], issues: list[
                     f"extra_body.{key}",
                     "extra_body",
                     value[key],
-                    f"{key!r} is a documented field: set {key!r} itself (Python: {documented[key]}=...), "
-                    "so it is validated",
+                    f"{key!r} is a documented field: set {key!r} itself (Python: {documented[key]}=...) to validate it",
                 )
             )
     return dict(value)

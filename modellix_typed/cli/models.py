@@ -110,7 +110,7 @@ def _render_parameter(param: Parameter) -> list[str]:
 
 def _rule_text(rule: dict[str, Any]) -> str:
     """What a prose rule checks, in a few words (its sentence follows it)."""
-    from ..validation import exact_number
+    from ..wording import exact_number
 
     fields = ", ".join(rule["fields"])
     kind = rule["kind"]

@@ -366,7 +366,7 @@ def fail(exc: BaseException) -> NoReturn:
 
 def issue_line(issue: Mapping[str, Any]) -> str:
     """One issue of the ``issues`` list as a line: ``[line N: ]path: message (rule: R, got V)``."""
-    from ..validation import render_issue
+    from ..wording import render_issue
 
     where = f"line {issue['line']}: " if "line" in issue else ""
     path = issue["path"] or ("<line>" if where else "<body>")

@@ -123,7 +123,8 @@ def test_extra_body_is_sent_by_run(emulator: RunningEmulator) -> None:
 
 
 def test_numbers_print_exactly_and_a_single_value_says_must_be() -> None:
-    from modellix_typed.validation import bound_issue, enum_issue, exact_number
+    from modellix_typed.validation import bound_issue, enum_issue
+    from modellix_typed.wording import exact_number
 
     assert exact_number(16777216.0) == "16,777,216" and exact_number(0.5) == "0.5" and exact_number(4) == "4"
     assert bound_issue("n", "maximum", 20_000_000, 16777216.0).message == "must be <= 16,777,216"
