@@ -217,3 +217,24 @@ def test_an_interrupted_batch_without_a_journal_says_to_use_one(
     rows = [row for row in out.splitlines() if row.startswith("line ")]
     assert sum(" running " in row for row in rows) == 3 and sum(" not sent" in row for row in rows) == 1, out
     assert "Next time run with --journal FILE" in child.err and "task wait task-" in child.err
+
+
+def test_a_signal_during_the_paid_post_waits_for_its_answer_so_the_task_id_is_never_lost(
+    slow: RunningEmulator, env: dict[str, str]
+) -> None:
+    from modellix_typed.emulator.config import Fault
+
+    slow.inject(Fault(kind="slow", route="submit", delay=1.5))  # the POST is on the wire for 1.5 s
+    child = Child(["run", SLUG, "--body", BODY, "--json"], env)
+    deadline = time.monotonic() + 20
+    while slow.stats()["faults_pending"] and time.monotonic() < deadline:  # the POST has reached the server
+        time.sleep(0.01)
+    time.sleep(0.2)
+    child.process.send_signal(signal.SIGTERM)
+    code, out, _ = child.finish()
+    assert code == 143, out + child.err
+    error = json.loads(out)["error"]
+    assert error["type"] == "Interrupted" and error["task_id"].startswith("task-"), error
+    assert error["resume"] == f"modellix-typed task wait {error['task_id']}"
+    assert child.lines[0][1] == f"submitted {SLUG} as {error['task_id']}"
+    assert slow.stats()["tasks_created"] == 1
