@@ -14,8 +14,8 @@ from .batch import open_journal
 from .body import load_body
 from .connection import base_url_option, make_client, profile_name
 from .history import Recorded, record
-from .output import EXIT_CODES_HELP, MODE, CLIError, ExitCode, emit, json_option, task_json
 from .interrupts import held
+from .output import EXIT_CODES_HELP, MODE, CLIError, ExitCode, emit, json_option, task_json
 from .progress import announce, task_progress
 from .tasks import download_to, heartbeat_option, render_result, resumable, timeout_option, wait_option_help
 

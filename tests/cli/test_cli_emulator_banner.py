@@ -10,13 +10,14 @@ import subprocess
 from modellix_typed.emulator import RunningEmulator
 
 from .conftest import BIN, KEY, clean_env, cli
+from .test_cli_progress_signals import launch
 
 
 def _banner(env: dict[str, str], count: int) -> list[str]:
     assert BIN is not None
     process = subprocess.Popen(
-        [BIN, "emulator", "--port", "0"], env=clean_env(env), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        launch("emulator", "--port", "0"), env=clean_env(env), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         assert process.stdout is not None

@@ -10,7 +10,8 @@ import sys
 import click
 import pytest
 
-from modellix_typed.cli import COMMANDS, SUMMARIES, cli as group
+from modellix_typed.cli import COMMANDS, SUMMARIES
+from modellix_typed.cli import cli as group
 from modellix_typed.emulator import RunningEmulator
 
 from .conftest import KEY, cli

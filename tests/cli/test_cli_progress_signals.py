@@ -12,6 +12,7 @@ import os
 import pty
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -30,8 +31,18 @@ BODY = json.dumps({"prompt": "a lighthouse"})
 SIGNALS = [signal.SIGINT, signal.SIGTERM, signal.SIGHUP]
 
 
-def _default_sigint() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
+# The CLI started through a tiny exec wrapper that sets SIGINT back to its default first (a disposition survives
+# exec; preexec_fn is unsafe in this multithreaded test process).
+SIGINT_DEFAULT = [
+    sys.executable, "-c",
+    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])",
+]
+
+
+def launch(*args: str) -> list[str]:
+    """argv that runs ``modellix-typed ARGS`` with SIGINT at its default."""
+    assert BIN is not None
+    return [*SIGINT_DEFAULT, BIN, *args]
 
 
 @pytest.fixture(scope="module")
@@ -54,8 +65,7 @@ class Child:
         assert BIN is not None
         self.started = time.monotonic()
         self.process = subprocess.Popen(
-            [BIN, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            preexec_fn=_default_sigint,
+            launch(*args), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
         )
         self.lines: list[tuple[float, str]] = []
         self.reader = threading.Thread(target=self._read, daemon=True)
@@ -123,8 +133,8 @@ def test_a_terminal_gets_one_live_line_with_status_and_elapsed_time(slow: Runnin
     assert BIN is not None
     primary, secondary = pty.openpty()
     process = subprocess.Popen(
-        [BIN, "run", SLUG, "--body", BODY], env={**env, "TERM": "xterm", "COLUMNS": "120"},
-        stdout=secondary, stderr=secondary, preexec_fn=_default_sigint,
+        launch("run", SLUG, "--body", BODY), env={**env, "TERM": "xterm", "COLUMNS": "120"},
+        stdout=secondary, stderr=secondary,
     )
     os.close(secondary)
     screen = read_terminal(primary)
