@@ -153,7 +153,7 @@ _GLOBAL_OPTIONS = (
     _flag(
         "--no-progress", "no_progress",
         apply=lambda v: setattr(MODE, "progress", False),
-        help="No progress display on stderr (also when CI is set or stderr is not a terminal).",
+        help="No progress on stderr: no live line, status lines or heartbeats (the task id line stays).",
     ),
     _flag(
         "--verbose", "-v", "verbose",
