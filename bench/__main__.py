@@ -10,7 +10,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-TOPICS = ("crawl", "generate", "imports", "validate", "patterns", "scale", "polling", "batch", "scaleout", "faults")
+TOPICS = (
+    "crawl", "generate", "imports", "startup", "validate", "patterns", "scale", "polling", "batch", "scaleout", "faults"
+)
 RESULTS = Path(__file__).with_name("results.json")
 
 

@@ -65,6 +65,7 @@ _EXPORTS: dict[str, str] = {
     "ResultExpired": "errors",
     "DownloadError": "errors",
     "DownloadTooLarge": "errors",
+    "FileAlreadyExists": "errors",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]

@@ -269,6 +269,14 @@ class DownloadError(ModellixError):
     """A result file could not be saved (bad URL, truncated body, I/O error); no partial file is left."""
 
 
+class FileAlreadyExists(DownloadError):
+    """A result file's target exists and ``overwrite`` was not given (nothing was downloaded)."""
+
+    def __init__(self, path: object) -> None:
+        self.path = path
+        super().__init__(f"{path} already exists (pass overwrite=True to replace it)")
+
+
 class DownloadTooLarge(DownloadError):
     """The file is larger than ``max_bytes``."""
 

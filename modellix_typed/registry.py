@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import importlib
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -21,6 +21,9 @@ from .json_bounds import is_plain_json
 from .naming import class_name, module_name, package_name
 from .request import RequestModel, canonical_path
 from .validation import ValidationError, add_json_issues, check_json
+
+if TYPE_CHECKING:
+    from .validation import Issue
 
 
 class UnknownModel(ModellixError, LookupError):
@@ -189,14 +192,24 @@ def list_models(provider: str | None = None, task_type: str | None = None) -> li
 @typed_function  # the body's TypedDict by slug, for type checkers (generated)
 def validate(slug: str, data: Mapping[str, Any]) -> RequestModel:
     """Validate a plain JSON body against ``slug``'s documented rules; raises ValidationError with every issue
-    (also where the body is not standard JSON: NaN/Infinity, lone surrogates)."""
+    (also where the body is not standard JSON: NaN/Infinity, lone surrogates).
+
+    An ``"extra_body"`` object in ``data`` (when the model documents no such field) holds undocumented
+    parameters, as ``extra_body=`` does in Python: sent as they are, never one that is documented.
+    """
     cls = get(slug)
+    rest, extra = _split_extra_body(cls, data)
+    issues = [] if extra is None else _extra_body_issues(cls, extra)
     try:
-        request = cls.from_dict(data)
+        request = cls.from_dict(rest)
     except ValidationError as exc:
-        raise add_json_issues(exc, data) from None
+        raise add_json_issues(ValidationError(exc.model, [*exc.issues, *issues]), data) from None
+    if issues:
+        raise add_json_issues(ValidationError(_model_name(cls), issues), data)
     if not is_plain_json(data):
         check_json(slug, data)
+    if extra is not None:
+        setattr(request, "extra_body", extra)  # noqa: B010 - every generated class has it (checked on assignment)
     return request
 
 
@@ -204,12 +217,41 @@ def validate(slug: str, data: Mapping[str, Any]) -> RequestModel:
 def check(slug: str, data: Mapping[str, Any]) -> None:
     """Validate-only :func:`validate`: the same issues in the same ValidationError, no request object built."""
     cls = get(slug)
+    rest, extra = _split_extra_body(cls, data)
+    issues = [] if extra is None else _extra_body_issues(cls, extra)
     try:
-        cls.validate_dict(data)
+        cls.validate_dict(rest)
     except ValidationError as exc:
-        raise add_json_issues(exc, data) from None
+        raise add_json_issues(ValidationError(exc.model, [*exc.issues, *issues]), data) from None
+    if issues:
+        raise add_json_issues(ValidationError(_model_name(cls), issues), data)
     if not is_plain_json(data):
         check_json(slug, data)
+
+
+def _model_name(cls: type[RequestModel]) -> str:
+    return str(getattr(cls, "_MODEL_NAME", cls.ENDPOINT.slug))
+
+
+def _documented(cls: type[RequestModel]) -> Mapping[str, str]:
+    """Wire name -> Python name of each documented top-level field."""
+    documented: Mapping[str, str] = getattr(cls, "_DOCUMENTED", {})
+    return documented
+
+
+def _split_extra_body(cls: type[RequestModel], data: Mapping[str, Any]) -> tuple[Mapping[str, Any], Any]:
+    """(the documented part, the ``extra_body`` value or None) of a JSON body."""
+    if not isinstance(data, Mapping) or "extra_body" not in data or "extra_body" in _documented(cls):
+        return data, None
+    return {k: v for k, v in data.items() if k != "extra_body"}, data["extra_body"]
+
+
+def _extra_body_issues(cls: type[RequestModel], extra: Any) -> list[Issue]:
+    from .validation import check_extra_body
+
+    issues: list[Issue] = []
+    check_extra_body(extra, _documented(cls), issues)
+    return issues
 
 
 def json_schema(slug: str) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from typing import Any, Final
 import attrs
 
 from .validation import Issue, ValidationError, json_in, name_attributes, short, validate_assignment
+from .wording import exact_number
 
 _SIZE: Final = re.compile(r"^\s*(\d+)\s*[*xX×]\s*(\d+)\s*$")
 _TOLERANCE: Final = 1e-9
@@ -96,8 +97,10 @@ def _outside(value: float, rule: Rule) -> bool:
 
 
 def _range(rule: Rule) -> str:
-    return f"between {rule.low:g} and {rule.high:g}" if rule.low is not None and rule.high is not None else (
-        f">= {rule.low:g}" if rule.low is not None else f"<= {rule.high:g}"
+    low = exact_number(rule.low) if rule.low is not None else None
+    high = exact_number(rule.high) if rule.high is not None else None
+    return f"between {low} and {high}" if low is not None and high is not None else (
+        f">= {low}" if low is not None else f"<= {high}"
     )
 
 
@@ -106,7 +109,7 @@ def _pixels(rule: Rule, body: Mapping[str, Any]) -> Issue | None:
     if size is None or not _outside(size[1] * size[2], rule):
         return None
     total = size[1] * size[2]
-    return Issue(rule.fields[0], "pixels", size[0], f"total pixels {total} must be {_range(rule)}{_docs(rule)}")
+    return Issue(rule.fields[0], "pixels", size[0], f"total pixels {exact_number(total)} must be {_range(rule)}{_docs(rule)}")
 
 
 def _aspect_ratio(rule: Rule, body: Mapping[str, Any]) -> Issue | None:
@@ -171,6 +174,7 @@ def _when(rule: Rule, body: Mapping[str, Any]) -> Issue | None:
         return Issue(target, "when", body[target], f"must be omitted when {condition}{_docs(rule)}")
     if rule.then == "one_of" and target in body and not json_in(body[target], rule.values):
         allowed = ", ".join(repr(value) for value in rule.values)
+        allowed = allowed if len(rule.values) == 1 else f"one of {allowed}"
         return Issue(target, "when", body[target], f"must be {allowed} when {condition}{_docs(rule)}")
     return None
 

@@ -31,7 +31,8 @@ class Issue:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.path}: {self.message} (rule: {self.rule}, got {short(repr(self.value))})"
+        from .wording import render_issue  # only when an error is printed: a model class never loads it
+        return render_issue(self.path, self.message, self.rule, self.value)
 
 
 class ValidationError(ModellixError, ValueError):
@@ -157,7 +158,7 @@ def type_issue(path: str, expected: str, value: object) -> Issue:
 
 def enum_issue(path: str, value: object, allowed: Collection[object]) -> Issue:
     listed = ", ".join(repr(item) for item in allowed)
-    message = f"must be one of {listed}"
+    message = f"must be {listed}" if len(allowed) == 1 else f"must be one of {listed}"
     if isinstance(value, str):
         import difflib  # only on the failing path: importing a model must not load it
 
@@ -176,7 +177,8 @@ _BOUND_WORDS: Final = {
 
 
 def bound_issue(path: str, rule: str, value: object, bound: float) -> Issue:
-    return Issue(path, rule, value, f"must be {_BOUND_WORDS[rule]} {bound}")
+    from .wording import exact_number  # only on the failing path
+    return Issue(path, rule, value, f"must be {_BOUND_WORDS[rule]} {exact_number(bound)}")
 
 
 def length_issue(path: str, rule: str, value: str, bound: int) -> Issue:
@@ -414,7 +416,7 @@ def unknown_key_issue(prefix: str, key: object, value: object, known: Collection
     if not close:
         close = [k for k in known if k.replace("_", "").lower() == name.replace("_", "").lower()][:1]
     hint = f"; did you mean {close[0]!r}?" if close else f"; documented fields: {', '.join(sorted(known))}"
-    hint += " (undocumented parameters go in extra_body)" if not prefix else ""
+    hint += ' (an undocumented parameter goes in an "extra_body" object)' if not prefix else ""
     return Issue(prefix + name, "unknown_field", value, "is not a documented field" + hint)
 
 
@@ -447,7 +449,7 @@ def check_extra_body(value: object, documented: Mapping[str, str], issues: list[
                     f"extra_body.{key}",
                     "extra_body",
                     value[key],
-                    f"{key!r} is a documented field: set it as {documented[key]}=... so it is validated",
+                    f"{key!r} is a documented field: set {key!r} itself (Python: {documented[key]}=...) to validate it",
                 )
             )
     return dict(value)

@@ -241,6 +241,26 @@ class Tally:
         self.turns = threading.Condition()  # sync batch: inputs take slots in input order
         self.serving = 0  # the first position that has not taken its slot (or given up its turn)
         self.passed: set[int] = set()
+        self.under_way = 0  # sync batch: inputs whose worker is inside ``one`` (see :meth:`active`)
+        self.idle = threading.Condition()
+
+    @contextlib.contextmanager
+    def active(self) -> Iterator[None]:
+        """Around one input's work in a worker thread (entered before it checks :attr:`stopped`)."""
+        with self.idle:
+            self.under_way += 1
+        try:
+            yield
+        finally:
+            with self.idle:
+                self.under_way -= 1
+                self.idle.notify_all()
+
+    def wait_idle(self) -> None:
+        """After :attr:`stopped` is set: until no input is under way (one that starts later sends nothing)."""
+        with self.idle:
+            while self.under_way:
+                self.idle.wait(STOP_CHECK_INTERVAL)
 
     def record(self, outcome: BatchOutcome) -> None:
         """Store an outcome and report it. Reports are serialized, in ``done`` order, and end at a stop."""

@@ -21,7 +21,7 @@ from typing import IO
 import httpx
 
 from ..config import Timeouts, check_url
-from ..errors import ConfigurationError, DownloadError, DownloadTooLarge, ResultExpired
+from ..errors import ConfigurationError, DownloadError, DownloadTooLarge, FileAlreadyExists, ResultExpired
 from ..fileio import fsync_dir
 from ..results import Resource, TaskResult, TaskStatus, RESOURCE_PLACES
 
@@ -73,7 +73,7 @@ def plan(result: TaskResult, folder: Path, *, overwrite: bool) -> list[tuple[Res
             raise DownloadError(f"resources[{index}].url: {exc}") from None
         target = folder / safe_filename(result.task_id, index, resource)
         if target.exists() and not overwrite:
-            raise DownloadError(f"{target} already exists (pass overwrite=True to replace it)")
+            raise FileAlreadyExists(target)
         targets.append((resource, target))
     return targets
 

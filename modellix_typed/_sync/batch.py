@@ -110,6 +110,13 @@ def _run_sync(
 
     def one(position: int, job: Job) -> None:
         try:
+            with tally.active():  # counted before the stop check: an interrupt waits for every input under way
+                _one(position, job)
+        finally:
+            tally.pass_turn(position)
+
+    def _one(position: int, job: Job) -> None:
+        try:
             if tally.stopped.is_set():
                 return  # interrupted before this input started: never sent, no outcome
             outcome = tally.begin(job.index, job.item.slug, client._limiter)
@@ -123,8 +130,6 @@ def _run_sync(
         except BaseException:
             tally.stopped.set()  # whatever escaped (KeyboardInterrupt from on_progress, a bug): stop all
             raise
-        finally:
-            tally.pass_turn(position)
 
     workers = min(_workers(width, run.download is not None), len(run.jobs) or 1)
     client._limiter.add_demand(len(run.jobs))  # queued inputs: running tasks are polled more eagerly
@@ -138,9 +143,10 @@ def _run_sync(
         tally.stopped.set()
         pool.shutdown(wait=False, cancel_futures=True)  # queued inputs are never sent
         try:
-            # Running workers stop at their next poll; a second Ctrl+C abandons this wait. (Futures cancelled
-            # by shutdown are never "done" for wait(): leave them out.)
-            wait([f for f in futures if not f.cancelled()])
+            # Running workers stop at their next poll; every input under way is waited for, also one whose
+            # future or thread a Ctrl+C inside pool.submit() kept from us (its POST may have created a task
+            # that must be reported). A second Ctrl+C abandons this wait.
+            tally.wait_idle()
         finally:
             tally.attach(exc)
         raise

@@ -12,7 +12,8 @@ Exit codes (also in ``modellix-typed --help``; defined in :class:`modellix_typed
 5     the wait deadline (``--timeout``) passed; the task may still finish: ``task wait ID``
       (``--timeout-exit-code 124`` / ``MODELLIX_TIMEOUT_EXIT_CODE=124``: 124, as timeout(1) and modellix-cli)
 6     the submission's outcome is unknown (it may have been accepted); it was not retried
-130   interrupted (Ctrl+C)
+130   interrupted (Ctrl+C); 143 after SIGTERM, 129 after SIGHUP (handled like Ctrl+C: the wait stops, what
+      is known is printed with the command that continues it)
 ====  ==========================================================================================
 
 ``batch`` exits 0 when every item succeeded, otherwise with the code of its most serious item outcome,
@@ -21,9 +22,11 @@ failed) > 5 (timed out; the task keeps running) > 4 (failed). Each item's own ou
 
 The API key is read from ``MODELLIX_API_KEY``, else from the saved profile (``auth login``; ``--profile``,
 ``MODELLIX_PROFILE``, the current one), never from an option: a ``--api-key`` would land in shell history
-and in the process list. The base URL comes from ``--base-url`` or ``MODELLIX_BASE_URL``. Every command
-takes the global options of :mod:`modellix_typed.cli.output` (``--json``, ``--quiet``, ``--output``,
-``--no-color``, ``--no-progress``, ``--verbose``, ``--debug``, ``--profile``, ``--timeout-exit-code``).
+and in the process list. The base URL comes from ``--base-url`` or ``MODELLIX_BASE_URL`` (an origin only:
+:mod:`.base_url`). The global options of :mod:`modellix_typed.cli.output` (``--json``, ``--quiet``,
+``--output``, ``--no-color``, ``--no-progress``, ``--verbose``, ``--debug``, ``--profile``,
+``--timeout-exit-code``) and ``--base-url`` are taken before or after the subcommand. SIGTERM and SIGHUP
+are handled like Ctrl+C (:mod:`.interrupts`).
 
 Subcommands are imported lazily (:class:`LazyGroup`) so ``models list`` never imports the crawler, the
 emulator's server stack or the HTTP client.
@@ -36,6 +39,7 @@ import sys
 
 import click
 
+from .base_url import global_base_url_option
 from .connection import stderr_log
 from .output import (
     EXIT_CODES_HELP,
@@ -63,12 +67,42 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "file": ("modellix_typed.cli.files", "file"),
 }
 
+# command name -> its one-line summary in `modellix-typed --help` (so --help imports no subcommand; a test
+# checks each against the command's own docstring)
+SUMMARIES: dict[str, str] = {
+    "auth": "Save, check and remove API keys (named profiles, shared with modellix-cli).",
+    "batch": "Run every request of the JSON Lines FILE (or stdin with -), one per line.",
+    "codegen": "Build the specs/ snapshot that the SDK is generated from.",
+    "config": "Where the local settings are, what they hold (keys masked), and removing them.",
+    "doctor": (
+        "Check Python and packages, the key's source (masked), connectivity, key validity, balance, submit path."
+    ),
+    "emulator": "Serve the local Modellix API emulator (every model in specs/) until interrupted.",
+    "models": "Browse the models this SDK was generated for (offline).",
+    "run": "Submit a task for SLUG with a JSON body (--body, --body-file or - for stdin).",
+    "task": "Read, wait on and download tasks by id.",
+    "validate": "Validate a JSON request body (--body JSON, FILE, --body-file FILE or -) against SLUG's rules.",
+}
+
+
+def _cut(text: str, limit: int) -> str:
+    """``text`` within ``limit`` characters, cut between words (never mid-word) with ``...``."""
+    if len(text) <= limit:
+        return text
+    return text[: max(limit - 3, 1)].rsplit(" ", 1)[0].rstrip(",;:(") + "..."
+
 
 class LazyGroup(click.Group):
-    """Import a subcommand's module only when that subcommand runs (or help lists it)."""
+    """Import a subcommand's module only when that subcommand runs (``--help`` lists :data:`SUMMARIES`)."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        limit = formatter.width - 6 - max(len(name) for name in COMMANDS)
+        rows = [(name, _cut(SUMMARIES[name], limit)) for name in sorted(COMMANDS)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         target = COMMANDS.get(cmd_name)
@@ -93,6 +127,7 @@ class LazyGroup(click.Group):
 
 @click.group(cls=LazyGroup, epilog=EXIT_CODES_HELP, context_settings={"help_option_names": ["-h", "--help"]})
 @json_option
+@global_base_url_option
 @click.version_option(package_name="modellix-typed")
 def cli() -> None:
     """Typed, validating command line for the Modellix API.
@@ -110,16 +145,18 @@ def _wants_json(args: list[str]) -> bool:
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: run the CLI and turn every error into its documented exit code."""
+    from .interrupts import signal_name, signals_interrupt
+
     MODE.reset()
     args = sys.argv[1:] if argv is None else argv
     try:
-        with stderr_log():  # the SDK's log lines and warnings, sanitized
+        with signals_interrupt(), stderr_log():  # Ctrl+C/SIGTERM/SIGHUP; the SDK's log lines, sanitized
             returned = cli.main(args=args, prog_name="modellix-typed", standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
-    except (click.exceptions.Abort, KeyboardInterrupt):  # Ctrl+C (click re-raises it as Abort)
-        click.echo("interrupted", err=True)
-        sys.exit(int(ExitCode.INTERRUPTED))
+    except (click.exceptions.Abort, KeyboardInterrupt):  # Ctrl+C (click re-raises it as Abort), SIGTERM, SIGHUP
+        click.echo(f"interrupted ({signal_name()})", err=True)
+        sys.exit(exit_status(ExitCode.INTERRUPTED))
     except click.ClickException as exc:
         if _wants_json(args):  # the option parser failed before the eager callbacks ran
             MODE.json_flag = True

@@ -16,7 +16,7 @@ import click
 from .. import profiles
 from ..config import ENV_API_KEY, locate_api_key
 from ..local_files import config_dir
-from .connection import base_url_option, tracing
+from .connection import base_url_option, checked_base_url, tracing
 from .output import EXIT_CODES_HELP, MODE, CLIError, ExitCode, emit, json_option
 
 
@@ -35,7 +35,7 @@ def _read_key() -> str:
 def _validate(key: str, base_url: str | None) -> bool:
     from .._sync.client import Modellix
 
-    with tracing() as extra, Modellix(api_key=key, base_url=base_url, **extra) as client:
+    with tracing() as extra, Modellix(api_key=key, base_url=checked_base_url(base_url), **extra) as client:
         return client.validate_key()
 
 

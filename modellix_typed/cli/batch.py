@@ -204,7 +204,17 @@ def batch(
         )
         created = [Recorded(r.outcome.task_id, r.line.model, _status(r)) for r in reports if r.outcome.task_id]
         record(created, profile=profile_name(), base_url=client.config.base_url)
-    return report(reports, interrupted, len(lines), estimate.to_json())
+    return report(
+        reports, interrupted, len(lines), estimate.to_json(), unsent=_unsent(lines, reports), journal=journal_path
+    )
+
+
+def _unsent(lines: list[BatchLine], reports: list[ItemReport]) -> list[tuple[BatchLine, BatchOutcome]]:
+    """The inputs an interrupt left without an outcome: never sent (a POST under way always ends first)."""
+    from .._core.batch_book import BatchOutcome
+
+    seen = {r.outcome.index for r in reports}
+    return [(line, BatchOutcome(i, line.model, "skipped")) for i, line in enumerate(lines) if i not in seen]
 
 
 def open_journal(

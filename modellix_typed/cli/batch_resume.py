@@ -91,7 +91,17 @@ def resume(
             interrupted = True
             outcomes = getattr(stop, "outcomes", [])
         reports = [_report(book.entries[o.index], o) for o in outcomes]
-    return report(reports, interrupted, len(book.entries))
+        seen = {o.index for o in outcomes}
+        unsent = [(JournalLine.of(e), _never(e)) for e in book.entries.values() if e.index not in seen]
+        unsent = unsent if interrupted else []
+    return report(reports, interrupted, len(book.entries), unsent=unsent, journal=journal_path)
+
+
+def _never(entry: Entry) -> BatchOutcome:
+    """An input this resume did not reach before an interrupt (it may still hold a task: see the journal)."""
+    from .._core.batch_book import BatchOutcome
+
+    return BatchOutcome(entry.index, entry.slug, "skipped", entry.task_id)
 
 
 def _report(entry: Entry, outcome: BatchOutcome) -> ItemReport:

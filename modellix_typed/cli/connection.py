@@ -25,19 +25,13 @@ if TYPE_CHECKING:
 
     from .._sync.client import Modellix
 
-_BASE_URL_OPTION = click.option(
-    "--base-url",
-    envvar="MODELLIX_BASE_URL",
-    default=None,
-    metavar="URL",
-    help="API origin (env MODELLIX_BASE_URL; default https://api.modellix.ai). The key is read from "
-    "MODELLIX_API_KEY or a saved profile (`auth login`), never from the command line.",
-)
+# re-exported: every command imports its options from here
+from .base_url import BASE_URL_HELP as BASE_URL_HELP
+from .base_url import base_url_option as base_url_option
+from .base_url import checked_base_url as checked_base_url
+from .base_url import global_base_url_option as global_base_url_option
+from .base_url import origin_problem as origin_problem
 
-
-def base_url_option(command: Callable[..., Any]) -> Callable[..., Any]:
-    """``--base-url URL`` (env ``MODELLIX_BASE_URL``) on a command."""
-    return _BASE_URL_OPTION(command)
 
 _TIMING = threading.local()  # seconds of the last HTTP exchange of this thread (set by the response hook)
 _RESPONSE_RECORD = "%s %s -> HTTP %s (attempt %d)%s"  # the transport's per-response debug record (+ request ids)
@@ -124,12 +118,33 @@ def make_client(base_url: str | None, *, max_concurrency: int | None = None) -> 
     """A client whose key comes from the environment or the saved profile; a missing key fails first."""
     from .._sync.client import Modellix  # lazy: the offline commands never import httpx
 
-    options: dict[str, Any] = {"base_url": base_url, "profile": MODE.profile}
+    options: dict[str, Any] = {"base_url": checked_base_url(base_url), "profile": MODE.profile}
     if max_concurrency is not None:
         options["max_concurrency"] = max_concurrency
     with tracing() as extra, Modellix(**options, **extra) as client:
         client.config.require_key()
-        yield client
+        try:
+            yield client
+        except Exception as exc:
+            explain(exc, client.config.base_url, client.config.key_source, client.config.api_key)
+            raise
+
+
+def explain(exc: BaseException, origin: str, key_source: str, key: str | None) -> None:
+    """Add to an API error what the CLI knows and the SDK's message cannot: which key a 401 refused (its
+    source, masked) and which origin a connection failed to reach. Read by :func:`.output.describe_error`."""
+    from ..errors import APIConnectionError, AuthenticationError
+    from ..profiles import mask
+
+    if isinstance(exc, AuthenticationError):
+        source = "the MODELLIX_API_KEY environment variable" if key_source == "MODELLIX_API_KEY" else key_source
+        shown = f" ({mask(key)})" if key else ""
+        exc.cli_hint = (  # type: ignore[attr-defined]
+            f"the key{shown} came from {source}: check it with `modellix-typed auth status`, "
+            "or save another with `modellix-typed auth login`"
+        )
+    elif isinstance(exc, APIConnectionError):
+        exc.cli_hint = f"API origin {origin} (--base-url, MODELLIX_BASE_URL)"  # type: ignore[attr-defined]
 
 
 def profile_name() -> str:

@@ -21,6 +21,16 @@ if TYPE_CHECKING:
 DEFAULT_KEY = "test-key"
 
 
+def export_lines(base_url: str, test_key: str | None) -> list[str]:
+    """The shell lines that point a client at the emulator (a real key is never printed: only the test key)."""
+    import shlex
+
+    lines = [f"export MODELLIX_BASE_URL={shlex.quote(base_url)}"]
+    if test_key is not None:
+        lines.append(f"export MODELLIX_API_KEY={shlex.quote(test_key)}")
+    return lines
+
+
 def _fault(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> list[Fault]:
     from ..emulator.config import Fault
 
@@ -150,6 +160,9 @@ def emulator(
     def human() -> None:
         click.echo(f"Modellix emulator listening on {server.base_url}")
         click.echo(f"{models} models from {config.specs_dir}; accepts {accepted}; Ctrl+C to stop")
+        click.echo("Point the CLI and the SDK at it (in another shell):")
+        for line in export_lines(server.base_url, None if key else DEFAULT_KEY):
+            click.echo(f"  {line}")
 
     info = {"base_url": server.base_url, "models": models, "specs_dir": str(config.specs_dir)}
     server.serve_until_interrupted(lambda: emit(info, human))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import json
 import textwrap
+from typing import Any
 
 import click
 
@@ -87,8 +88,8 @@ def list_(provider: str | None, task_type: str | None, search: str | None, live:
 
 
 def _render_parameter(param: Parameter) -> list[str]:
-    head = f"  {param.name}  ({param.type}{', required' if param.required else ''})"
-    lines = [head]
+    names = param.name if param.python in ("", param.name) else f"{param.name} (Python: {param.python})"
+    lines = [f"  {names}  ({param.type}{', required' if param.required else ''})"]
     if param.description:
         lines += textwrap.wrap(param.description, width=96, initial_indent="      ", subsequent_indent="      ")
     if param.has_default:
@@ -98,16 +99,55 @@ def _render_parameter(param: Parameter) -> list[str]:
     if param.constraints:
         rules = ", ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in param.constraints.items())
         lines.append(f"      constraints: {rules}")
+    if param.size_format:
+        lines.append(f"      size format: {param.size_format} (the other separator is rejected with the corrected value)")
+    for rule in param.rules:
+        lines.append(f"      rule ({rule['kind']}): {_rule_text(rule)}")
+        lines += textwrap.wrap(f'"{rule["sentence"]}"', width=96, initial_indent="        docs: ",
+                               subsequent_indent="              ")
     return lines
+
+
+def _rule_text(rule: dict[str, Any]) -> str:
+    """What a prose rule checks, in a few words (its sentence follows it)."""
+    from ..wording import exact_number
+
+    fields = ", ".join(rule["fields"])
+    kind = rule["kind"]
+    low, high = rule.get("low"), rule.get("high")
+    span = " and ".join(exact_number(b) for b in (low, high) if b is not None)
+    span = f"between {span}" if low is not None and high is not None else (
+        f">= {exact_number(low)}" if low is not None else f"<= {exact_number(high)}" if high is not None else "")
+    texts = {
+        "pixels": f"width x height of {fields} {span}",
+        "aspect_ratio": f"width / height of {fields} {span}",
+        "side": f"each side of {fields} {span}",
+        "multiple_of": f"{fields} divisible by {rule.get('divisor')}",
+        "requires": f"{rule['fields'][0]} needs {', '.join(rule['fields'][1:])}",
+        "excludes": f"{rule['fields'][0]} excludes {', '.join(rule['fields'][1:])}",
+        "exactly_one": f"exactly one of {fields}",
+        "at_least_one": f"at least one of {fields}",
+    }
+    if kind == "when":
+        trigger, target = rule["fields"]
+        when = f"{trigger} is set" if "when_values" not in rule else f"{trigger} is {rule['when_values']}"
+        then = {"present": "required", "absent": "omitted"}.get(str(rule.get("then")), f"one of {rule.get('values')}")
+        return f"{target} {then} when {when}"
+    return texts.get(kind, fields)
 
 
 @models.command(epilog=EXIT_CODES_HELP)
 @click.argument("slug")
 @json_option
 def describe(slug: str) -> None:
-    """Parameters of SLUG: types, required, defaults, allowed values, constraints, docs URL."""
+    """Parameters of SLUG: wire and Python names, types, defaults, allowed values, constraints, size format,
+    the rules its page states in prose (with their sentences), docs URL."""
+    from .schema_view import rule_json
+
     info = registry.info(slug)
-    params = parameters(registry.json_schema(slug))
+    cls = registry.get(slug)
+    rules: tuple[Any, ...] = tuple(cls._RULES)
+    params = parameters(registry.json_schema(slug), attributes=getattr(cls, "_ATTRIBUTES", {}), rules=rules)
     model = {
         "slug": info.slug,
         "title": info.title,
@@ -120,6 +160,7 @@ def describe(slug: str) -> None:
         "doc_url": info.doc_url,
         "import_path": info.import_path,
         "parameters": [p.to_json() for p in params],
+        "rules": [rule_json(rule) for rule in rules],
     }
 
     def human() -> None:
@@ -127,9 +168,11 @@ def describe(slug: str) -> None:
         click.echo(f"{info.method} {info.path} (documented as {info.documented_path})")
         click.echo(f"docs: {info.doc_url}")
         click.echo(f"python: {info.import_path}")
-        click.echo("parameters:")
+        click.echo("parameters (wire name, then the Python attribute when it differs):")
         for param in params:
             click.echo("\n".join(_render_parameter(param)))
+        if not rules:
+            click.echo("rules stated in prose: none")
 
     emit({"model": model}, human)
 

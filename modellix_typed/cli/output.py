@@ -29,9 +29,11 @@ from ..errors import (
     TaskTimeout,
     UnsupportedUpload,
 )
-from ..results import TaskResult
-from ..validation import Issue, ValidationError
 from .safe_text import escape_json_controls, safe_text
+
+if TYPE_CHECKING:  # imported where used: --help and --version never load attrs or the validators
+    from ..results import TaskResult
+    from ..validation import Issue
 
 
 class ExitCode(enum.IntEnum):
@@ -44,13 +46,14 @@ class ExitCode(enum.IntEnum):
     TASK_FAILED = 4  # the task finished with status "failed"
     TIMEOUT = 5  # the wait deadline passed; the task may still finish (resume with `task wait ID`)
     OUTCOME_UNKNOWN = 6  # a submission may or may not have been accepted; it was not retried
-    INTERRUPTED = 130  # Ctrl+C
+    INTERRUPTED = 130  # Ctrl+C (SIGINT); SIGTERM exits 143 and SIGHUP 129 (128 + the signal's number)
 
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 ok; 1 API/network/download error; 2 usage error (bad option, unknown model, unreadable "
     "input, no API key, batch cost guard); 3 validation failed; 4 task failed; 5 wait timed out; "
-    "6 submission outcome unknown (not retried); 130 interrupted. --timeout-exit-code 124 turns 5 into 124 "
+    "6 submission outcome unknown (not retried); 130 interrupted (Ctrl+C; SIGTERM: 143, SIGHUP: 129: the "
+    "resume command is printed). --timeout-exit-code 124 turns 5 into 124 "
     "(timeout(1), modellix-cli). batch: 0 when every item succeeded, else the code of the worst item: "
     "6 outcome unknown > 1 rejected/rate limited/error/download failed > 5 timed out > 4 failed."
 )
@@ -79,6 +82,8 @@ class _Mode:
         self.verbosity = 0  # 1 --verbose, 2 --debug
         self.profile: str | None = None
         self.timeout_exit: int | None = None
+        self.base_url: str | None = None  # --base-url given before the subcommand (already checked)
+        self.signal: int | None = None  # the signal that interrupted this run (SIGINT, SIGTERM, SIGHUP)
 
     @property
     def output(self) -> str:
@@ -151,7 +156,7 @@ _GLOBAL_OPTIONS = (
     _flag(
         "--no-progress", "no_progress",
         apply=lambda v: setattr(MODE, "progress", False),
-        help="No progress display on stderr (also when CI is set or stderr is not a terminal).",
+        help="No progress on stderr: no live line, status lines or heartbeats (the task id line stays).",
     ),
     _flag(
         "--verbose", "-v", "verbose",
@@ -199,6 +204,9 @@ class Duration(_FloatType):
     name = "duration"
     UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 
+    def __init__(self, *, allow_zero: bool = False) -> None:
+        self.allow_zero = allow_zero  # 0 means "off" (e.g. --heartbeat 0)
+
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             seconds = float(value)
@@ -209,8 +217,10 @@ class Duration(_FloatType):
                 seconds = float(text[: len(text) - len(unit)]) * self.UNITS.get(unit, 1.0)
             except ValueError:
                 self.fail(f"{value!r} is not a duration (seconds, or e.g. 500ms, 30s, 5m, 2h)", param, ctx)
+        if seconds == 0 and self.allow_zero:
+            return 0.0
         if not seconds > 0 or seconds != seconds or seconds == float("inf"):
-            self.fail(f"{value!r}: a duration must be > 0", param, ctx)
+            self.fail(f"{value!r}: a duration must be > 0{' (or 0: off)' if self.allow_zero else ''}", param, ctx)
         return seconds
 
 
@@ -246,6 +256,8 @@ def exit_status(code: int) -> int:
     """The process exit status of ``code``: a timeout becomes ``--timeout-exit-code`` when given."""
     if code == ExitCode.TIMEOUT and MODE.timeout_exit is not None:
         return MODE.timeout_exit
+    if code == ExitCode.INTERRUPTED and MODE.signal is not None:
+        return 128 + MODE.signal  # 130 Ctrl+C, 143 SIGTERM, 129 SIGHUP: what a shell reports for the signal
     return int(code)
 
 
@@ -292,6 +304,8 @@ def describe_error(exc: BaseException) -> tuple[ExitCode, dict[str, Any]]:
     """Exit code and the ``error`` object of an exception (never includes the API key: SDK messages don't)."""
     from ..live_schema import SchemaUnavailable
     from ..registry import UnknownModel
+    from ..results import TaskResult
+    from ..validation import ValidationError
 
     error: dict[str, Any] = {"type": type(exc).__name__, "message": str(exc)}
     code = ExitCode.ERROR
@@ -352,6 +366,10 @@ def describe_error(exc: BaseException) -> tuple[ExitCode, dict[str, Any]]:
             error.update(retry_after=exc.retry_after, rate_limit_reset=exc.reset_at)
     elif isinstance(exc, APIConnectionError):
         error.update(reason=exc.reason)
+    cli_hint = getattr(exc, "cli_hint", None)  # added by connection.explain: key source, API origin
+    if isinstance(cli_hint, str):
+        error["message"] = f"{error['message']}; {cli_hint}"
+        error["hint"] = cli_hint
     return code, error
 
 
@@ -363,11 +381,20 @@ def fail(exc: BaseException) -> NoReturn:
     else:
         click.echo(f"error: {safe_text(error['message'])}", err=True)
         for issue in error.get("issues", ()):
-            got = "" if issue["value"] is None else f", got {issue['value']!r}"
-            where = f"line {issue['line']}: " if "line" in issue else ""
-            path = issue["path"] or ("<line>" if where else "<body>")
-            click.echo(safe_text(f"  - {where}{path}: {issue['message']} (rule: {issue['rule']}{got})"), err=True)
+            click.echo(safe_text(f"  - {issue_line(issue)}"), err=True)
     sys.exit(exit_status(code))
+
+
+def issue_line(issue: Mapping[str, Any]) -> str:
+    """One issue of the ``issues`` list as a line: ``[line N: ]path: message (rule: R, got V)``."""
+    from ..wording import render_issue
+
+    where = f"line {issue['line']}: " if "line" in issue else ""
+    path = issue["path"] or ("<line>" if where else "<body>")
+    text = render_issue(path, issue["message"], issue["rule"], issue["value"])
+    if issue["value"] is None:
+        text = text.rsplit(" (rule: ", 1)[0] + f" (rule: {issue['rule']})"
+    return where + text
 
 
 def fail_usage(exc: click.ClickException) -> NoReturn:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from decimal import Decimal
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -16,11 +17,17 @@ from .body import load_body
 from .connection import base_url_option, make_client, profile_name
 from .cost import max_cost_option, priced
 from .history import Recorded, record
-from .output import EXIT_CODES_HELP, MODE, emit, json_option, task_json
-from .progress import task_progress
+from .interrupts import held
+from .output import EXIT_CODES_HELP, MODE, CLIError, ExitCode, emit, json_option, task_json
+from .progress import announce, task_progress
 from .safe_text import safe_text
-from .tasks import download_to, render_result, resumable, timeout_option, wait_option_help
+from .tasks import download_to, heartbeat_option, render_result, resumable, timeout_option, wait_option_help
 from .validate import check_body
+
+if TYPE_CHECKING:
+    from .._sync.client import Modellix
+    from .._sync.task import Task
+    from ..journal import Journal
 
 
 @click.command(epilog=EXIT_CODES_HELP)
@@ -54,6 +61,7 @@ from .validate import check_body
 )
 @max_cost_option
 @timeout_option
+@heartbeat_option
 @base_url_option
 @json_option
 def run(
@@ -67,6 +75,7 @@ def run(
     journal_path: Path | None,
     max_cost: Decimal | None,
     timeout: float | None,
+    heartbeat: float | None,
     base_url: str | None,
 ) -> None:
     """Submit a task for SLUG with a JSON body (--body, --body-file or - for stdin).
@@ -78,6 +87,10 @@ def run(
     history (`task history`). The cost estimate (the catalog's unit price, or "unknown") is shown on stderr
     first and in --json; --max-cost USD refuses (exit 2, nothing sent) a higher or unknown one. --quiet prints the saved paths (else the result URLs, or with --no-wait the task
     id); --output task-id prints only the task id.
+
+    While waiting, stderr shows `submitted SLUG as TASK_ID` at once, then the status (a live line on a
+    terminal; without one, a line per status change and a --heartbeat line every 30s). Ctrl+C, SIGTERM or
+    SIGHUP stop the wait (the task keeps running) and print the command that resumes it (exit 130/143/129).
     """
     from .. import registry
     from .._core.prepare import live_schema_slug
@@ -97,18 +110,24 @@ def run(
             raise ValidationError(slug, issues)
     estimate = priced(base_url, [slug], max_cost)  # shown before the paid POST; --max-cost: exit 2, unsent
     with make_client(base_url) as client, open_journal(journal_path, download_dir) as book:
-        task = client.submit(slug, data, validate=not skip_validation, journal=book)
+        with held() as hold:  # a signal during the POST waits for its answer: the task id is then known
+            task = _submit(client, slug, data, not skip_validation, book, journal_path)
+        submitted = time.monotonic()
         remember = partial(record, profile=profile_name(), base_url=client.config.base_url)
         remember([Recorded(task.task_id, slug, "submitted")])
         payload: dict[str, Any] = {"task_id": task.task_id, "slug": slug, "estimate": estimate.to_json()}
         if not wait:
+            hold.active = hold.pending = False  # nothing left to interrupt: the id is printed below
             follow = f"batch resume {journal_path}" if journal_path is not None else f"task wait {task.task_id}"
             hint = f"submitted {slug} as task {task.task_id} (follow it: modellix-typed {follow})"
             emit({**payload, "status": "submitted"}, lambda: click.echo(safe_text(hint)), lambda: [task.task_id])
             return
         try:
-            with resumable(task.task_id), task_progress(f"task {task.task_id}") as on_update:
-                result = task.wait(timeout=timeout, on_update=on_update)
+            with resumable(task.task_id, journal_path):
+                announce(f"submitted {slug} as {task.task_id}")  # before the progress line that follows it
+                with task_progress(task.task_id, started=submitted, heartbeat=heartbeat) as on_update:
+                    hold.release()  # interrupted during the POST: stop here, with the resume command
+                    result = task.wait(timeout=timeout, on_update=on_update)
         except BaseException as exc:
             if book is not None:
                 book.finished(0, task.task_id, exc)
@@ -136,3 +155,19 @@ def run(
         quiet,
     )
 
+
+
+def _submit(client: Modellix, slug: str, data: dict[str, Any], validate: bool, book: Journal | None,
+            journal_path: Path | None) -> Task:
+    """The POST; interrupted during it, say what is known: the task may exist, and how to find out."""
+    from .interrupts import command, signal_name
+
+    try:
+        return client.submit(slug, data, validate=validate, journal=book)
+    except KeyboardInterrupt:
+        if journal_path is not None:
+            follow = f"`{command('batch', 'resume', str(journal_path))}` reports it (nothing is sent twice)"
+        else:
+            follow = f"check `{command('task', 'history')}` before running it again (--journal FILE makes this resumable)"
+        message = f"interrupted ({signal_name()}) while submitting {slug}: the task may have been created; {follow}"
+        raise CLIError("Interrupted", message, ExitCode.INTERRUPTED, slug=slug) from None

@@ -33,14 +33,20 @@ class Parameter:
     has_default: bool = False
     enum: list[Any] | None = None
     constraints: dict[str, Any] = attrs.field(factory=dict)
+    python: str = ""  # the attribute name in the generated class (``sample_count`` for ``sampleCount``)
+    size_format: str | None = None  # ``W*H`` / ``WxH`` when the field is a size string
+    rules: list[dict[str, Any]] = attrs.field(factory=list)  # prose rules naming this field (with sentences)
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
             "name": self.name,
+            "python": self.python or self.name,
             "type": self.type,
             "required": self.required,
             "description": self.description,
             "constraints": self.constraints,
+            "size_format": self.size_format,
+            "rules": self.rules,
         }
         if self.has_default:
             data["default"] = self.default
@@ -85,8 +91,45 @@ def _constraints(prop: Mapping[str, Any]) -> dict[str, Any]:
     return rules
 
 
-def parameters(schema: Mapping[str, Any], prefix: str = "") -> list[Parameter]:
-    """Rows for every property, in documented order, recursing into nested objects."""
+def _size_format(prop: Mapping[str, Any]) -> str | None:
+    """``W*H`` or ``WxH`` as the generated class enforces it (the generator's own reading of the docs)."""
+    if not isinstance(prop.get("type"), str):
+        return None
+    from ..schema_reading import size_separator  # the generator's own reading (a runtime module, no extra)
+
+    separator = size_separator(prop)
+    return f"W{separator}H" if separator else None
+
+
+def rule_json(rule: Any) -> dict[str, Any]:
+    """A prose rule (:class:`modellix_typed.rules.Rule`) as data, with the docs' sentence it comes from."""
+    data: dict[str, Any] = {"kind": rule.kind, "fields": list(rule.fields), "sentence": rule.sentence}
+    for key in ("low", "high", "divisor", "then"):
+        if getattr(rule, key) is not None:
+            data[key] = getattr(rule, key)
+    if rule.when_values is not None:
+        data["when_values"] = list(rule.when_values)
+    if rule.values:
+        data["values"] = list(rule.values)
+    return data
+
+
+def python_name(wire: str, attributes: Mapping[str, str]) -> str:
+    """``opts.seed_value`` for ``opts.seedValue``: each segment's attribute name (nested paths too)."""
+    import re
+
+    return "".join(attributes.get(part, part) for part in re.findall(r"\[\]\.|\.|[^.\[\]]+", wire))
+
+
+def parameters(
+    schema: Mapping[str, Any],
+    prefix: str = "",
+    *,
+    attributes: Mapping[str, str] | None = None,
+    rules: tuple[Any, ...] = (),
+) -> list[Parameter]:
+    """Rows for every property, in documented order, recursing into nested objects; each row with its Python
+    name (``attributes``: wire -> Python, as the generated class maps them) and the prose ``rules`` naming it."""
     rows: list[Parameter] = []
     required = set(schema.get("required") or ())
     properties: Mapping[str, Any] = schema.get("properties") or {}
@@ -106,11 +149,15 @@ def parameters(schema: Mapping[str, Any], prefix: str = "") -> list[Parameter]:
                 has_default="default" in prop,
                 enum=list(enum) if isinstance(enum, list) else None,
                 constraints=_constraints(prop),
+                python=python_name(full, attributes or {}),
+                size_format=_size_format(prop),
+                rules=[rule_json(rule) for rule in rules if full in rule.fields],
             )
         )
+        nested = {"attributes": attributes, "rules": rules}
         if isinstance(prop.get("properties"), Mapping):
-            rows.extend(parameters(prop, full + "."))
+            rows.extend(parameters(prop, full + ".", **nested))  # type: ignore[arg-type]
         items = prop.get("items")
         if isinstance(items, Mapping) and isinstance(items.get("properties"), Mapping):
-            rows.extend(parameters(items, full + "[]."))
+            rows.extend(parameters(items, full + "[].", **nested))  # type: ignore[arg-type]
     return rows

@@ -11,9 +11,9 @@ import click
 
 from ..errors import TaskFailed
 from ..results import TaskResult
-from .connection import base_url_option, make_client, profile_name
+from .connection import base_url_option, checked_base_url, make_client, profile_name
 from .output import EXIT_CODES_HELP, CLIError, Duration, ExitCode, emit, exit_status, json_option, task_json
-from .progress import task_progress
+from .progress import announce, task_progress
 from .safe_text import safe_text
 
 if TYPE_CHECKING:
@@ -40,32 +40,52 @@ def download_to(
     result: TaskResult, folder: Path, *, max_bytes: int | None = None, overwrite: bool = False
 ) -> list[Path]:
     """Save the files; a failure keeps the task id and result in the error so nothing is lost."""
-    from ..errors import DownloadError
+    from ..errors import DownloadError, FileAlreadyExists
+    from .interrupts import command
 
     try:
         folder.mkdir(parents=True, exist_ok=True)
         return result.download(folder, max_bytes=max_bytes, overwrite=overwrite)
     except (DownloadError, OSError) as exc:
+        retry = ["task", "download", result.task_id, str(folder)]
+        reason = str(exc)
+        if isinstance(exc, FileAlreadyExists):  # the CLI's words, not the SDK's overwrite=True
+            reason, retry = f"{exc.path} already exists", [*retry, "--overwrite"]
         raise CLIError(
             "DownloadError",
-            f"{exc} (task {result.task_id} succeeded; retry with `modellix-typed task download {result.task_id} DIR`)",
+            f"{reason} (task {result.task_id} succeeded; retry with `{command(*retry)}`)",
             ExitCode.ERROR,
             task_id=result.task_id,
             task=task_json(result),
         ) from None
 
 
+heartbeat_option = click.option(
+    "--heartbeat",
+    type=Duration(allow_zero=True),
+    default=None,
+    metavar="DURATION",
+    help="When stderr is not a terminal: print the status and elapsed time every DURATION while waiting "
+    "(default 30s; 0: only status changes).",
+)
+
+
 @contextmanager
-def resumable(task_id: str) -> Iterator[None]:
-    """Ctrl+C while waiting only stops the wait: say how to resume (the task keeps running server-side)."""
+def resumable(task_id: str, journal: Path | None = None) -> Iterator[None]:
+    """Ctrl+C, SIGTERM or SIGHUP while waiting only stops the wait: say how to resume (the task keeps
+    running server-side): ``batch resume J`` for a journaled run (it also saves the files), else ``task wait``."""
+    from .interrupts import command, signal_name
+
     try:
         yield
     except KeyboardInterrupt:
+        follow = command("batch", "resume", str(journal)) if journal else command("task", "wait", task_id)
         raise CLIError(
             "Interrupted",
-            f"stopped waiting; task {task_id} keeps running: resume with `modellix-typed task wait {task_id}`",
+            f"stopped waiting ({signal_name()}); task {task_id} keeps running: resume with `{follow}`",
             ExitCode.INTERRUPTED,
             task_id=task_id,
+            resume=follow,
         ) from None
 
 
@@ -128,9 +148,12 @@ def get(task_id: str, base_url: str | None) -> None:
     help="With several ids: how many tasks are polled at once (each poll is one GET).",
 )
 @timeout_option
+@heartbeat_option
 @base_url_option
 @json_option
-def wait(task_ids: tuple[str, ...], concurrency: int, timeout: float | None, base_url: str | None) -> None:
+def wait(
+    task_ids: tuple[str, ...], concurrency: int, timeout: float | None, heartbeat: float | None, base_url: str | None
+) -> None:
     """Wait until task ID succeeds (exit 0), fails (exit 4) or --timeout passes (exit 5).
 
     Several ids share one deadline and are polled N at a time; what finished is reported even when the
@@ -142,7 +165,8 @@ def wait(task_ids: tuple[str, ...], concurrency: int, timeout: float | None, bas
         task_id = ids[0]
         with make_client(base_url) as client:
             try:
-                with resumable(task_id), task_progress(f"task {task_id}") as on_update:
+                with resumable(task_id), task_progress(task_id, heartbeat=heartbeat) as on_update:
+                    announce(f"waiting for task {task_id}")
                     result = client.tasks.wait(task_id, timeout=timeout, on_update=on_update)
             except TaskFailed as exc:
                 if isinstance(exc.result, TaskResult):
@@ -154,6 +178,7 @@ def wait(task_ids: tuple[str, ...], concurrency: int, timeout: float | None, bas
     from .wait_many import wait_many
 
     with make_client(base_url) as client:
+        announce(f"waiting for {len(ids)} tasks: {' '.join(ids)}")
         waited = wait_many(client, ids, timeout=timeout, concurrency=concurrency)
         _remember(client, [w.result for w in waited.items if w.result is not None])
     waited.report()
@@ -214,7 +239,7 @@ def history(limit: int, every: bool, clear_: bool, yes: bool, base_url: str | No
     from . import history as store
 
     profile = None if every else profile_name()
-    origin = None if every else resolve_base_url(base_url)
+    origin = None if every else resolve_base_url(checked_base_url(base_url))
     if clear_:
         if not yes:
             raise CLIError("UsageError", "task history --clear: confirm with --yes", ExitCode.USAGE)

@@ -1,4 +1,4 @@
-"""``modellix-typed validate SLUG FILE|-``: check a JSON body offline, for CI in other codebases."""
+"""``modellix-typed validate SLUG (--body JSON | FILE | --body-file FILE | -)``: check a body offline, for CI."""
 
 from __future__ import annotations
 
@@ -6,8 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from .. import registry
-from .body import local_files, parse_body, read_source
+from .body import load_body
 from .output import EXIT_CODES_HELP, emit, json_option
 from .safe_text import safe_text
 
@@ -17,29 +16,37 @@ if TYPE_CHECKING:
 
 @click.command(epilog=EXIT_CODES_HELP)
 @click.argument("slug")
-@click.argument("source", metavar="FILE|-")
+@click.argument("source", metavar="[FILE|-]", required=False)
+@click.option("--body", metavar="JSON", help="The request body as JSON text (as for `run`).")
+@click.option(
+    "--body-file", type=click.Path(dir_okay=False, allow_dash=True), help="Read the JSON body from a file (- = stdin)."
+)
 @json_option
-def validate(slug: str, source: str) -> None:
-    """Validate the JSON request body in FILE (or stdin with -) against SLUG's documented rules.
+def validate(slug: str, source: str | None, body: str | None, body_file: str | None) -> None:
+    """Validate a JSON request body (--body JSON, FILE, --body-file FILE or -) against SLUG's rules.
 
+    The body is given as for `run` (--body JSON, --body-file FILE, - for stdin) or as a FILE argument.
     Exit 0 when valid; 3 with every problem listed (path, rule, value, message) when not; 2 when SLUG is
-    unknown or FILE unreadable, or a "@path" file is not an uploadable image. Nothing is sent anywhere. A SLUG
-    this package has no class for (a model newer than it) is checked against its live api_schema (fetched without
-    a key from MODELLIX_SCHEMA_ORIGIN, default https://www.modellix.ai, and cached); exit 2 when that schema
-    cannot be fetched.
+    unknown or the input unreadable, or a "@path" file is not an uploadable image. Nothing is sent anywhere. A
+    SLUG this package has no class for (a model newer than it) is checked against its live api_schema (fetched
+    without a key from MODELLIX_SCHEMA_ORIGIN, default https://www.modellix.ai, and cached); exit 2 when that
+    schema cannot be fetched.
     """
+    from .. import registry
     from .._core.prepare import live_schema_slug, prepare
 
     live = live_schema_slug(slug, True)
     if live is None:
         registry.info(slug)  # unknown slug -> usage error with did-you-mean, before reading the input
-    text, label = read_source(source)
-    data = local_files(parse_body(text, label, slug))
+    if source is not None and source != "-" and body_file is None:
+        body_file, source = source, None  # FILE argument: the same as --body-file FILE
+    data = load_body(slug, body=body, body_file=body_file, stdin=source == "-")  # "@path" values: local files
+    label = "--body" if body is not None else ("<stdin>" if source == "-" or body_file == "-" else str(body_file))
     if live is None:
         request = registry.validate(slug, data)
         prepare(request)  # "@path" files: read and checked (type, size) as a submit would, before anything is paid
-        body = request.to_dict()
-        emit({"slug": slug, "source": label, "body": body}, lambda: click.echo(safe_text(f"{label}: valid {slug} request")))
+        body_json = request.to_dict()
+        emit({"slug": slug, "source": label, "body": body_json}, lambda: click.echo(safe_text(f"{label}: valid {slug} request")))
         return
     model = _live_model(live)
     model.validate(data)
@@ -51,6 +58,7 @@ def validate(slug: str, source: str) -> None:
 
 def check_body(slug: str, data: dict[str, Any]) -> None:
     """Offline checks before anything is paid: the generated class, or a new model's live api_schema."""
+    from .. import registry
     from .._core.prepare import live_schema_slug
 
     live = live_schema_slug(slug, True)

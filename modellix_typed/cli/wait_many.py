@@ -87,8 +87,11 @@ class WaitReport:
             click.echo(safe_text(f"{w.task_id:<{width}}  {w.outcome:<7}  {detail}".rstrip()))
         click.echo(", ".join(f"{n} {kind}" for kind, n in counts.items() if n))
         if self.unfinished:
-            resume = " ".join(self.unfinished)
-            click.echo(safe_text(f"unfinished (still running): resume with `modellix-typed task wait {resume}`"), err=True)
+            from .interrupts import command, signal_name
+
+            why = f"interrupted ({signal_name()}); " if self.interrupted else ""
+            resume = command("task", "wait", *self.unfinished)
+            click.echo(safe_text(f"{why}unfinished (still running): resume with `{resume}`"), err=True)
 
 
 def _one(client: Modellix, task_id: str, deadline: float | None, stop: threading.Event) -> Waited:

@@ -82,6 +82,10 @@ def main(argv: list[str] | None = None) -> int:
     def announce() -> None:
         print(f"Modellix emulator listening on {server.base_url}", flush=True)
         print(f"{len(server.app.state.catalog.models)} models from {config.specs_dir}; Ctrl+C to stop", flush=True)
+        print("Point the CLI and the SDK at it (in another shell):", flush=True)
+        print(f"  export MODELLIX_BASE_URL={server.base_url}", flush=True)
+        if not args.api_keys:  # the built-in test key (a key given on the command line is not repeated)
+            print(f"  export MODELLIX_API_KEY={keys[0]}", flush=True)
 
     server.serve_until_interrupted(announce)
     return 0

@@ -72,7 +72,11 @@ async def submit(request: Request) -> Response:
     if model is None and state.config.accept_unknown_models:
         model = state.catalog.unknown_model(request.url.path)
     if model is None:
-        return api_error(404, f"Resource not found: no model endpoint at POST {request.url.path}")
+        return api_error(
+            404,
+            f"Resource not found: no model endpoint at POST {request.url.path} (the emulator serves the models "
+            "in its specs; start it with --accept-unknown-models to accept any provider/model-id)",
+        )
     if state.config.balance <= 0:
         return api_error(402, f"Insufficient balance: team balance is {state.config.balance:.4f} USD")
     try:

@@ -48,16 +48,40 @@ class EmulatorServer:
             self._error = exc
 
     def start(self) -> None:
+        port = self._server.config.port
+        if port:
+            self._check_port(port)
         self._thread.start()
         deadline = time.monotonic() + STARTUP_TIMEOUT
         while not self._server.started:
             if not self._thread.is_alive() or time.monotonic() > deadline:
                 self.stop()
-                reason = repr(self._error) if self._error else "server exited during startup (port in use?)"
-                raise RuntimeError(f"emulator failed to start on {self.host}: {reason}")
+                if isinstance(self._error, SystemExit) or self._error is None:  # uvicorn exits when it cannot bind
+                    reason = f"could not listen on {self.host}:{port} (in use?); --port 0 picks a free port"
+                else:
+                    reason = f"{type(self._error).__name__}: {self._error}"
+                raise RuntimeError(f"emulator failed to start: {reason}")
             time.sleep(0.01)
         sockets: list[Any] = [s for server in self._server.servers for s in server.sockets]
         self.port = int(sockets[0].getsockname()[1])
+
+    def _check_port(self, port: int) -> None:
+        """A port already taken is named, with the way out, before uvicorn's own exit would hide it."""
+        import errno
+        import socket
+
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+            try:
+                probe.bind((self.host, port))
+            except OSError as exc:
+                if exc.errno == errno.EADDRINUSE:
+                    raise RuntimeError(
+                        f"port {port} on {self.host} is already in use (another emulator?): "
+                        "choose another with --port N, or --port 0 for a free one"
+                    ) from None
+                raise RuntimeError(f"cannot listen on {self.host}:{port}: {exc.strerror or exc}") from None
 
     @property
     def base_url(self) -> str:

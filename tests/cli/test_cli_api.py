@@ -139,7 +139,9 @@ def test_ctrl_c_while_waiting_says_how_to_resume() -> None:
 
 def test_progress_only_on_a_terminal(api_env: dict[str, str]) -> None:
     piped = cli("run", SLUG, "--body", BODY, env=api_env)
-    assert piped.code == 0 and piped.err == ""  # no spinner text when not a TTY
+    task_id = piped.out.split()[1].rstrip(":")
+    assert piped.code == 0 and piped.err.startswith(f"submitted {SLUG} as {task_id}\n")  # the id, at once
+    assert "\x1b" not in piped.err and "\r" not in piped.err  # plain lines when not a TTY
     with running_emulator(EmulatorConfig(api_keys=(KEY,), time_scale=0.4)) as slow:  # images take 2 s
         assert BIN is not None
         primary, secondary = pty.openpty()

@@ -134,6 +134,8 @@ def test_failed_download_does_not_stop_the_others(emu: RunningEmulator, env: dic
         "timeout": 0,
         "error": 0,
         "download_failed": 1,
+        "running": 0,
+        "not_sent": 0,
     }
 
 
@@ -179,7 +181,9 @@ def test_ctrl_c_stops_submitting_and_exits_130(tmp_path: Path) -> None:
     assert 1 <= created < 9
     doc = json.loads(out)
     assert doc["ok"] is False and doc["error"]["type"] == "Interrupted"
-    assert len(doc["results"]) < 9
+    assert len(doc["results"]) == 9  # every input listed: the ones never sent as "not_sent"
+    assert [r["outcome"] == "not_sent" for r in doc["results"]].count(True) == 9 - created
+    assert all(r["task_id"] is None for r in doc["results"] if r["outcome"] == "not_sent")
     # every task the server created is listed (finished, or cut short with its id to resume)
     assert len({r["task_id"] for r in doc["results"] if r["task_id"]}) == created
     assert KEY not in out + err

@@ -135,7 +135,7 @@ def test_help_documents_exit_codes_and_usage_errors_are_json() -> None:
         "message": "No such command 'modles'. Did you mean 'models'?",
     }
     missing_arg = cli("validate", SLUG)
-    assert missing_arg.code == 2 and "Missing argument" in missing_arg.err
+    assert missing_arg.code == 2 and "give exactly one request body" in missing_arg.err
 
 
 def test_models_list_imports_no_crawler_server_or_http_client() -> None:

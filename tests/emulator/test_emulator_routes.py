@@ -59,7 +59,8 @@ def test_unknown_model_is_404_in_api_format(client: httpx.Client) -> None:
     assert response.status_code == 404
     assert response.json() == {
         "code": 404,
-        "message": "Resource not found: no model endpoint at POST /api/v1/google/no-such-model",
+        "message": "Resource not found: no model endpoint at POST /api/v1/google/no-such-model (the emulator "
+        "serves the models in its specs; start it with --accept-unknown-models to accept any provider/model-id)",
     }
 
 

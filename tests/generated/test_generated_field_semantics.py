@@ -157,9 +157,9 @@ def test_constructor_and_assignment_errors_name_the_python_attribute(slug: str, 
     [issue] = caught.value.issues
     assert issue.path == name and issue.value == bad  # the path stays the wire name
     assert issue.message.startswith(f"({python}) ")
-    assert f"  - {name}: ({python}) " in str(caught.value)
+    assert f"  - {python} ({name}): " in str(caught.value)  # the name the caller wrote comes first
     model = cls(**kwargs)
-    with pytest.raises(ValidationError, match=rf"{name}: \({python}\) "):
+    with pytest.raises(ValidationError, match=rf"{python} \({name}\): "):
         setattr(model, python, bad)
     # from_dict speaks wire names only: no attribute note there
     [plain] = pytest.raises(ValidationError, cls.from_dict, {**base_body(slug), name: bad}).value.issues
