@@ -10,6 +10,10 @@ from collections.abc import Mapping
 from typing import Any
 
 
+def short(value: str, limit: int = 80) -> str:
+    """Data URIs can be megabytes; keep error messages readable."""
+    return value if len(value) <= limit else value[: limit - 3] + "..."
+
 class ModellixError(Exception):
     """Base class of every error this SDK raises on purpose."""
 
@@ -321,7 +325,9 @@ def api_error_for(
     """Build the typed error for an error response; tolerant of non-JSON bodies (HTML from a proxy...).
 
     A body naming ``ASSET_EXPIRED`` (as ``code``, ``error_code`` or in the message) is a ResultExpired."""
-    from .json_bounds import load_reply  # only on an error response: importing a model class must not load json
+    from .json_bounds import (
+        load_reply,  # only on an error response: importing a model class must not load json
+    )
 
     text = content[:2000].decode("utf-8", errors="replace")
     try:

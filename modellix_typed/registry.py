@@ -16,11 +16,12 @@ import attrs
 
 from . import model_packages
 from .errors import ConfigurationError, ModellixError
-from .models._typed_calls import typed_function
 from .json_bounds import is_plain_json
+from .json_checks import add_json_issues, check_json
+from .models._typed_calls import typed_function
 from .naming import class_name, module_name, package_name
 from .request import RequestModel, canonical_path
-from .validation import ValidationError, add_json_issues, check_json
+from .validation import ValidationError
 
 if TYPE_CHECKING:
     from .validation import Issue

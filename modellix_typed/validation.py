@@ -11,14 +11,14 @@ import enum
 import functools
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping
-from types import ModuleType
 from typing import Any, Final
 
 import attrs
 
-from .errors import ModellixError
-from .local_file import LocalFile as LocalFile, is_local_file as is_local_file  # media-URL fields take files too
-from .patterns import Pattern as Pattern  # generated modules build their patterns as ``v.Pattern(...)``
+# re-exported: generated modules call ``v.short``, ``v.Pattern(...)``; media-URL fields take local files too
+from .errors import ModellixError, short as short
+from .local_file import LocalFile as LocalFile, is_local_file as is_local_file
+from .patterns import Pattern as Pattern
 
 
 @attrs.frozen
@@ -43,47 +43,6 @@ class ValidationError(ModellixError, ValueError):
         self.issues: list[Issue] = list(issues)
         lines = "\n".join(f"  - {issue}" for issue in self.issues)
         super().__init__(f"{len(self.issues)} validation error(s) for {model}:\n{lines}")
-
-
-@functools.cache
-def _json_bounds() -> ModuleType:
-    """:mod:`.json_bounds`, imported on the first body check (a model import loads only what it needs)."""
-    from . import json_bounds
-
-    return json_bounds
-
-
-def json_issues(body: Any) -> list[Issue]:
-    """Where ``body`` is not standard JSON (NaN/±Infinity, lone surrogates, too deep): one Issue each.
-
-    Checked for every body, typed or raw, validated or not (:mod:`.json_bounds`), before anything is sent.
-    """
-    bounds = _json_bounds()
-    if bounds.is_plain_json(body):
-        return []
-    issues = []
-    for path, rule, value, message in bounds.json_problems(body):
-        if isinstance(value, str):  # a lone surrogate cannot be printed or encoded: keep it escaped
-            value = value.encode("utf-8", "backslashreplace").decode("utf-8")
-        issues.append(Issue(path, rule, value, message))
-    return issues
-
-
-def check_json(model: str, body: Any) -> None:
-    """Raise a ValidationError with :func:`json_issues` of ``body``, if it has any (after a generated check
-    passed)."""
-    if not _json_bounds().is_plain_json(body):
-        issues = json_issues(body)
-        if issues:
-            raise ValidationError(model, issues)
-
-
-def add_json_issues(error: ValidationError, body: Any) -> ValidationError:
-    """A generated check's error plus :func:`json_issues` of ``body``, one issue per bad value: a value the
-    generated check already refused (e.g. NaN in an integer field, a ``type`` issue) gets no second one."""
-    reported = {issue.path for issue in error.issues}
-    extra = [issue for issue in json_issues(body) if issue.path not in reported]
-    return ValidationError(error.model, [*error.issues, *extra]) if extra else error
 
 
 class Unset(enum.Enum):
@@ -253,7 +212,9 @@ def _data_uri_problem(value: str, base64: bool) -> str | None:
 
 
 def _url_problem(value: str) -> str | None:
-    from urllib.parse import urlsplit  # only URL fields need it: importing a model class stays cheap
+    from urllib.parse import (
+        urlsplit,  # only URL fields need it: importing a model class stays cheap
+    )
 
     if _regex(_SPACE).search(value):
         return "contains whitespace"
@@ -278,11 +239,6 @@ def format_issue(path: str, value: str, accept: str, base64: bool, reason: str) 
     if not base64:
         wanted = wanted.replace(";base64,<payload>", ",<payload>")
     return Issue(path, "format", short(value), f"must be {wanted} (format: {kind}): {reason}")
-
-
-def short(value: str, limit: int = 80) -> str:
-    """Data URIs can be megabytes; keep error messages readable."""
-    return value if len(value) <= limit else value[: limit - 3] + "..."
 
 
 # --- sizes ------------------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from .validation import short
+from .errors import short
 
 
 def exact_number(number: float) -> str:

@@ -13,14 +13,15 @@ import attrs
 from ..errors import (
     ConfigurationError,
 )
+from ..json_checks import json_issues
 from ..request import RequestModel, parse_slug
-from ..validation import ValidationError, json_issues
+from ..validation import ValidationError
 from .exchange import encode_json
 
 if TYPE_CHECKING:
     from ..common_api import MediaFile
-    from .uploads import LocalInput
     from ..live_schema import LiveModel, SchemaUnavailable
+    from .uploads import LocalInput
 logger = logging.getLogger("modellix_typed")
 
 

@@ -40,7 +40,6 @@ import sys
 import click
 
 from .base_url import global_base_url_option
-from .connection import stderr_log
 from .output import (
     EXIT_CODES_HELP,
     HANDLED,
@@ -78,6 +77,7 @@ SUMMARIES: dict[str, str] = {
         "Check Python and packages, the key's source (masked), connectivity, key validity, balance, submit path."
     ),
     "emulator": "Serve the local Modellix API emulator (every model in specs/) until interrupted.",
+    "file": "Upload and delete media files (inputs for models that take image URLs).",
     "models": "Browse the models this SDK was generated for (offline).",
     "run": "Submit a task for SLUG with a JSON body (--body, --body-file or - for stdin).",
     "task": "Read, wait on and download tasks by id.",
@@ -145,6 +145,7 @@ def _wants_json(args: list[str]) -> bool:
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: run the CLI and turn every error into its documented exit code."""
+    from .connection import stderr_log
     from .interrupts import signal_name, signals_interrupt
 
     MODE.reset()

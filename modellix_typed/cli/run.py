@@ -103,7 +103,8 @@ def run(
     if not skip_validation:
         check_body(slug, data)  # an invalid body (or an unknown model) exits before anything, even the price, is asked
     else:
-        from ..validation import ValidationError, json_issues
+        from ..json_checks import json_issues
+        from ..validation import ValidationError
 
         issues = json_issues(data)  # an unvalidated body must still be standard JSON (exit 3, nothing asked)
         if issues:
