@@ -32,8 +32,11 @@ generate: setup
 demo: specs generate
 	$(PY) -m modellix_typed.demo
 
+# Every core (pytest-xdist); a module whose fixtures are costly to start twice (worker processes, a Redis, a
+# Celery farm) keeps its tests on one worker with `pytest.mark.xdist_group` (--dist loadgroup).
+JOBS ?= auto
 test: setup
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(JOBS) --dist loadgroup
 
 mypy: setup
 	$(PY) -m mypy --strict -p modellix_typed
