@@ -32,7 +32,6 @@ README = Path(__file__).resolve().parents[2] / "README.md"
 KEY = "readme-celery-key"
 WORKERS, CONCURRENCY = 2, 4
 TASKS = 8  # one per worker process: without the shared team limit, 8 concurrent POSTs on a team of 3
-pytestmark = pytest.mark.xdist_group("celery")  # one worker starts the module's processes once
 
 
 def recipe() -> str:

@@ -32,7 +32,6 @@ from modellix_typed.slots import (
 )
 
 TIME_SCALE = 0.05  # a 5 s image task lasts 0.25 s
-pytestmark = pytest.mark.xdist_group("scaleout")  # one worker starts the module's processes once
 
 
 @pytest.fixture(scope="module")
