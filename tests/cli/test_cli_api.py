@@ -10,6 +10,8 @@ import subprocess
 import time
 from pathlib import Path
 
+import pytest
+
 from modellix_typed.emulator.config import EmulatorConfig, Fault
 from modellix_typed.emulator.server import RunningEmulator, running_emulator
 
@@ -110,6 +112,7 @@ def test_unknown_submission_outcome_exits_6(emulator: RunningEmulator, api_env: 
     assert error["type"] == "SubmissionOutcomeUnknown" and error["slug"] == SLUG and len(error["body_sha256"]) == 64
 
 
+@pytest.mark.usefixtures("ctrl_c_works")
 def test_ctrl_c_while_waiting_says_how_to_resume() -> None:
     # Real timing: the image task takes 5 s and the client's first poll comes after ~1 s. Interrupt once that
     # first poll is seen, i.e. while waiting (an interrupt during the POST itself is a different case).

@@ -159,6 +159,7 @@ def test_progress_bar_on_a_terminal_stderr_only(env: dict[str, str]) -> None:
     assert json.loads(out)["summary"]["success"] == 3  # stdout is only the JSON document
 
 
+@pytest.mark.usefixtures("ctrl_c_works")
 def test_ctrl_c_stops_submitting_and_exits_130(tmp_path: Path) -> None:
     """SIGINT after the first task is created: no more POSTs, the finished items listed, exit 130."""
     assert BIN is not None

@@ -11,6 +11,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from modellix_typed.emulator.config import EmulatorConfig, Fault
 from modellix_typed.emulator.server import RunningEmulator, running_emulator
 
@@ -117,6 +119,7 @@ def test_output_modes_wait_many_history_and_download(emulator: RunningEmulator, 
     assert cli("task", "history", "--all", "-q", env=api_env).out.split()[:2] == listed
 
 
+@pytest.mark.usefixtures("ctrl_c_works")
 def test_timeouts_with_the_timeout1_exit_code_and_partial_results() -> None:
     durations = {"t2i": 0.05, "t2v": 600.0}  # images finish at once, videos never within the test
     with running_emulator(EmulatorConfig(api_keys=(KEY,), durations=durations)) as slow:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import httpx
 import pytest
 
-from modellix_typed import AsyncModellix, Modellix, TaskResult
 from modellix_typed._core import exchange
 from modellix_typed.errors import DownloadError, ResponseTooLarge, SubmissionOutcomeUnknown
+from tests.flavours import either_client, flavours
 
 from .conftest import API_KEY, FAST_POLL, FAST_RETRY, Answer, PlainServer, envelope
 
@@ -30,19 +29,8 @@ def finished(server: PlainServer, url: str) -> None:
 def fetch_and_download(flavour: str, server: PlainServer, folder: Path, **kw: object) -> list[Path]:
     settings: dict[str, object] = {"base_url": server.base_url, "poll_policy": FAST_POLL, "retry_policy": FAST_RETRY}
     settings.update(kw)
-    if flavour == "sync":
-        with Modellix(API_KEY, **settings) as client:  # type: ignore[arg-type]
-            return client.download(client.tasks.get("task-9"), folder)
-
-    async def go() -> list[Path]:
-        async with AsyncModellix(API_KEY, **settings) as client:  # type: ignore[arg-type]
-            result: TaskResult = await client.tasks.get("task-9")
-            return await client.download(result, folder)
-
-    return asyncio.run(go())
-
-
-flavours = pytest.mark.parametrize("flavour", ["sync", "async"])
+    with either_client(flavour, API_KEY, **settings) as client:
+        return client.download(client.tasks.get("task-9"), folder)  # type: ignore[no-any-return]
 
 
 @flavours
@@ -107,11 +95,12 @@ def test_a_redirect_target_is_checked_like_the_first_url(
     assert [s.path for s in server.requests("GET")] == [TASK, "/files/x.png"]  # the target was never asked
 
 
-def test_a_redirect_without_location_is_a_download_error(server: PlainServer, tmp_path: Path) -> None:
+@flavours
+def test_a_redirect_without_location_is_a_download_error(flavour: str, server: PlainServer, tmp_path: Path) -> None:
     finished(server, f"{server.base_url}/files/x.png")
     server.on("GET", "/files/x.png", Answer(302, b""))
     with pytest.raises(DownloadError, match="without a Location"):
-        fetch_and_download("sync", server, tmp_path)
+        fetch_and_download(flavour, server, tmp_path)
 
 
 @flavours
@@ -120,20 +109,9 @@ def test_api_replies_are_capped(flavour: str, server: PlainServer, monkeypatch: 
     big = envelope({"task_id": "task-9", "status": "pending", "pad": "x" * 5000})
     server.on("GET", TASK, big)
     server.on("POST", "/api/v1/google/nano-banana", big)
-
-    async def go() -> None:
-        async with AsyncModellix(API_KEY, base_url=server.base_url, retry_policy=FAST_RETRY) as client:
-            with pytest.raises(ResponseTooLarge):
-                await client.tasks.get("task-9")
-            with pytest.raises(SubmissionOutcomeUnknown, match="larger than 1000 bytes"):
-                await client.submit("google/nano-banana", {"prompt": "x"})
-
-    if flavour == "async":
-        asyncio.run(go())
-    else:
-        with Modellix(API_KEY, base_url=server.base_url, retry_policy=FAST_RETRY) as client:
-            with pytest.raises(ResponseTooLarge):
-                client.tasks.get("task-9")
-            with pytest.raises(SubmissionOutcomeUnknown, match="larger than 1000 bytes"):
-                client.submit("google/nano-banana", {"prompt": "x"})
+    with either_client(flavour, API_KEY, base_url=server.base_url, retry_policy=FAST_RETRY) as client:
+        with pytest.raises(ResponseTooLarge):
+            client.tasks.get("task-9")
+        with pytest.raises(SubmissionOutcomeUnknown, match="larger than 1000 bytes"):
+            client.submit("google/nano-banana", {"prompt": "x"})
     assert len(server.requests("POST")) == 1

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from typing import Any
@@ -10,7 +9,7 @@ from typing import Any
 import attrs
 import pytest
 
-from modellix_typed import AsyncModellix, Modellix
+from modellix_typed import Modellix
 from modellix_typed.errors import (
     APIConnectionError,
     BadRequest,
@@ -22,6 +21,7 @@ from modellix_typed.errors import (
 from modellix_typed.registry import UnknownModel
 from modellix_typed.retry import RetryPolicy
 from modellix_typed.validation import ValidationError
+from tests.flavours import either_client, flavours
 
 from .conftest import API_KEY, FAST_POLL, FAST_RETRY, PlainServer, envelope, error
 
@@ -34,18 +34,8 @@ BODY = {"prompt": "a lighthouse"}
 def submit(flavour: str, server: PlainServer, slug: str, body: Any, *, validate: bool = True, **kw: Any) -> str:
     """One submit with a sync or an async client; returns the task id."""
     kw.setdefault("retry_policy", FAST_RETRY)
-    if flavour == "sync":
-        with Modellix(API_KEY, base_url=server.base_url, poll_policy=FAST_POLL, **kw) as client:
-            return client.submit(slug, body, validate=validate).task_id
-
-    async def go() -> str:
-        async with AsyncModellix(API_KEY, base_url=server.base_url, poll_policy=FAST_POLL, **kw) as client:
-            return (await client.submit(slug, body, validate=validate)).task_id
-
-    return asyncio.run(go())
-
-
-flavours = pytest.mark.parametrize("flavour", ["sync", "async"])
+    with either_client(flavour, API_KEY, base_url=server.base_url, poll_policy=FAST_POLL, **kw) as client:
+        return client.submit(slug, body, validate=validate).task_id  # type: ignore[no-any-return]
 
 
 @flavours
@@ -64,17 +54,8 @@ def test_404_on_the_canonical_path_tries_the_documented_path_once_and_remembers_
     server.on("POST", CANONICAL, error(404, "Resource not found: model"))
     server.on("POST", DOCUMENTED, ACCEPTED)
     caplog.set_level(logging.WARNING, "modellix_typed")
-    kw: dict[str, Any] = {"retry_policy": FAST_RETRY}
-    if flavour == "sync":
-        with Modellix(API_KEY, base_url=server.base_url, **kw) as client:
-            ids = [client.submit("google/nano-banana", BODY).task_id for _ in range(2)]
-    else:
-
-        async def go() -> list[str]:
-            async with AsyncModellix(API_KEY, base_url=server.base_url, **kw) as client:
-                return [(await client.submit("google/nano-banana", BODY)).task_id for _ in range(2)]
-
-        ids = asyncio.run(go())
+    with either_client(flavour, API_KEY, base_url=server.base_url, retry_policy=FAST_RETRY) as client:
+        ids = [client.submit("google/nano-banana", BODY).task_id for _ in range(2)]
     assert ids == ["task-1", "task-1"]
     # One 404 (nothing created), one fallback; the second submit goes straight to the path that worked.
     assert [p.path for p in server.requests("POST")] == [CANONICAL, DOCUMENTED, DOCUMENTED]
@@ -90,9 +71,10 @@ def test_fallback_can_be_turned_off(flavour: str, server: PlainServer) -> None:
     assert [p.path for p in server.requests("POST")] == [CANONICAL]
 
 
-def test_a_404_on_both_paths_raises_not_found_after_two_posts(server: PlainServer) -> None:
+@flavours
+def test_a_404_on_both_paths_raises_not_found_after_two_posts(flavour: str, server: PlainServer) -> None:
     with pytest.raises(NotFound):
-        submit("sync", server, "google/nano-banana", BODY)
+        submit(flavour, server, "google/nano-banana", BODY)
     assert [p.path for p in server.requests("POST")] == [CANONICAL, DOCUMENTED]
 
 
@@ -134,10 +116,12 @@ def test_known_slug_still_validates_by_default_and_unknown_needs_validate_false(
             submit(flavour, server, bad, BODY, validate=False)
 
 
-def test_run_takes_validate_false(server: PlainServer) -> None:
+@flavours
+def test_run_takes_validate_false(flavour: str, server: PlainServer) -> None:
     server.on("POST", "/api/v1/newco/m", ACCEPTED)
     server.on("GET", "/api/v1/tasks/task-1", envelope({"status": "success", "task_id": "task-1", "resources": ["https://cdn.example/a.png"]}))
-    with Modellix(API_KEY, base_url=server.base_url, poll_policy=FAST_POLL, retry_policy=FAST_RETRY) as client:
+    options: dict[str, Any] = {"base_url": server.base_url, "poll_policy": FAST_POLL, "retry_policy": FAST_RETRY}
+    with either_client(flavour, API_KEY, **options) as client:
         result = client.run("newco/m", {"anything": True}, validate=False, timeout=5)
     assert [r.url for r in result.resources] == ["https://cdn.example/a.png"]
 
@@ -152,10 +136,11 @@ def test_unexpected_answers_to_a_paid_post_are_outcome_unknown(flavour: str, ser
     assert len(server.requests("POST")) == 1  # never repeated
 
 
-def test_an_error_code_409_inside_a_2xx_envelope_is_outcome_unknown(server: PlainServer) -> None:
+@flavours
+def test_an_error_code_409_inside_a_2xx_envelope_is_outcome_unknown(flavour: str, server: PlainServer) -> None:
     server.on("POST", CANONICAL, envelope(None, "Conflict: in flight", code=409))
     with pytest.raises(SubmissionOutcomeUnknown):
-        submit("sync", server, "google/nano-banana", BODY)
+        submit(flavour, server, "google/nano-banana", BODY)
     assert len(server.requests("POST")) == 1
 
 
@@ -205,5 +190,6 @@ def test_post_retries_are_off_by_default_even_for_a_connection_never_opened(flav
     assert len(server.requests("POST")) == 1
     closed_port = server.base_url.rsplit(":", 1)[0] + ":9"  # discard port: connection refused, never sent
     with pytest.raises(APIConnectionError):
-        with Modellix(API_KEY, base_url=closed_port, retry_policy=RetryPolicy(base_delay=5)) as c:
+        never_sent = RetryPolicy(retry_submissions=False, base_delay=5)
+        with either_client(flavour, API_KEY, base_url=closed_port, retry_policy=never_sent) as c:
             c.submit("google/nano-banana", BODY)

@@ -2,36 +2,28 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from modellix_typed import AsyncModellix, Modellix, TaskResult, TaskStatus
+from modellix_typed import Modellix, TaskResult, TaskStatus
 from modellix_typed.errors import DownloadError, TaskCancelled, TaskFailed, TaskIdMismatch, TaskTimeout
 from modellix_typed.polling import PollPolicy
+
+from tests.flavours import either_client, flavours
 
 from .conftest import API_KEY, FAST_POLL, FAST_RETRY, Answer, PlainServer, envelope
 
 TASK = "/api/v1/tasks/task-7"
-flavours = pytest.mark.parametrize("flavour", ["sync", "async"])
 
 
 def wait(flavour: str, server: PlainServer, timeout: float = 5.0, updates: list[str] | None = None) -> TaskResult:
     """``client.tasks.wait("task-7")`` with a sync or an async client."""
     seen = updates if updates is not None else []
-    kw: dict[str, Any] = {"base_url": server.base_url, "poll_policy": FAST_POLL, "retry_policy": FAST_RETRY}
-    if flavour == "sync":
-        with Modellix(API_KEY, **kw) as client:
-            return client.tasks.wait("task-7", timeout=timeout, on_update=lambda r: seen.append(r.raw_status))
-
-    async def go() -> TaskResult:
-        async with AsyncModellix(API_KEY, **kw) as client:
-            return await client.tasks.wait("task-7", timeout=timeout, on_update=lambda r: seen.append(r.raw_status))
-
-    return asyncio.run(go())
+    with either_client(flavour, API_KEY, base_url=server.base_url, poll_policy=FAST_POLL, retry_policy=FAST_RETRY) as c:
+        return c.tasks.wait("task-7", timeout=timeout, on_update=lambda r: seen.append(r.raw_status))  # type: ignore[no-any-return]
 
 
 def task(status: str, **extra: Any) -> Answer:
@@ -78,13 +70,14 @@ def test_failed_task_reason_from_the_top_level_message(flavour: str, server: Pla
     assert type(caught.value) is TaskFailed and caught.value.message == "Content policy: prompt refused"
 
 
-def test_a_reason_in_data_wins_and_a_success_message_is_no_reason(server: PlainServer) -> None:
+@flavours
+def test_a_reason_in_data_wins_and_a_success_message_is_no_reason(flavour: str, server: PlainServer) -> None:
     server.on("GET", TASK, envelope({"task_id": "task-7", "status": "failed", "error": "GPU lost"}, "Task failed"))
     with pytest.raises(TaskFailed, match="GPU lost"):
-        wait("sync", server)
+        wait(flavour, server)
     server.on("GET", TASK, envelope({"task_id": "task-7", "status": "failed"}))
     with pytest.raises(TaskFailed) as caught:
-        wait("sync", server)
+        wait(flavour, server)
     assert caught.value.message == "" and "no error message from the server" in str(caught.value)
 
 
@@ -132,16 +125,21 @@ def test_every_result_shape_yields_its_urls(flavour: str, server: PlainServer, d
     assert [r.url for r in result.resources] == ["https://cdn.example/a.png", "https://cdn.example/b.png"]
 
 
+@flavours
 def test_success_without_resources_logs_the_keys_and_download_says_so(
-    server: PlainServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    flavour: str, server: PlainServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     server.on("GET", TASK, task("success", result={"outputs": ["x"]}, files=[]))
     caplog.set_level(logging.WARNING, "modellix_typed")
-    with Modellix(API_KEY, base_url=server.base_url, poll_policy=FAST_POLL, retry_policy=FAST_RETRY) as client:
+    options: dict[str, Any] = {"base_url": server.base_url, "poll_policy": FAST_POLL, "retry_policy": FAST_RETRY}
+    with either_client(flavour, API_KEY, **options) as client:
         result = client.tasks.wait("task-7")
         assert "no resource URL" in caplog.text and "'outputs'" in caplog.text and "'files'" in caplog.text
         with pytest.raises(DownloadError) as caught:
-            result.download(tmp_path)
+            if isinstance(client, Modellix):
+                result.download(tmp_path)  # a sync result is bound to its client
+            else:
+                client.download(result, tmp_path)
     message = str(caught.value)
     assert "succeeded but the server's reply holds no resource URL" in message
     assert "data.result.resources" in message and "'outputs'" in message
@@ -157,17 +155,20 @@ def test_a_reply_about_another_task_is_a_typed_error_at_once(flavour: str, serve
     assert len(server.requests("GET")) == 1  # not polled again: it would read the wrong task again
 
 
-def test_get_also_rejects_another_task_id(server: PlainServer) -> None:
+@flavours
+def test_get_also_rejects_another_task_id(flavour: str, server: PlainServer) -> None:
     server.on("GET", TASK, envelope({"task_id": "task-8", "status": "pending"}))
-    with Modellix(API_KEY, base_url=server.base_url, retry_policy=FAST_RETRY) as client:
+    with either_client(flavour, API_KEY, base_url=server.base_url, retry_policy=FAST_RETRY) as client:
         with pytest.raises(TaskIdMismatch):
             client.tasks.get("task-7")
 
 
-def test_poll_policy_unchanged_by_unknown_status(server: PlainServer) -> None:
+@flavours
+def test_poll_policy_unchanged_by_unknown_status(flavour: str, server: PlainServer) -> None:
     """An unknown status word is polled like 'processing' (no error, no early return)."""
     server.on("GET", TASK, task("held"), task("held"), task("success", **DONE))
     policy = PollPolicy(first_delay=0.01, max_delay=0.01, multiplier=1.0, default_timeout=5.0)
-    with Modellix(API_KEY, base_url=server.base_url, poll_policy=policy, retry_policy=FAST_RETRY) as client:
+    options: dict[str, Any] = {"base_url": server.base_url, "poll_policy": policy, "retry_policy": FAST_RETRY}
+    with either_client(flavour, API_KEY, **options) as client:
         assert client.tasks.wait("task-7").status is TaskStatus.SUCCESS
     assert len(server.requests("GET")) == 3

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
@@ -16,6 +17,7 @@ from modellix_typed.polling import PollPolicy
 from modellix_typed.retry import RetryPolicy
 from modellix_typed.request import Endpoint, RequestModel
 from modellix_typed.validation import Issue, ValidationError
+from tests.flavours import FLAVOURS, either_client
 
 API_KEY = "test-key-123"
 FAST_POLL = PollPolicy(first_delay=0.01, max_delay=0.05, multiplier=1.5, default_timeout=20.0)
@@ -166,6 +168,21 @@ def make_client() -> Iterator[Callable[..., Modellix]]:
     yield make
     for c in made:
         c.close()
+
+
+@pytest.fixture(params=FLAVOURS)
+def make_either(request: pytest.FixtureRequest) -> Iterator[Callable[..., Any]]:
+    """``make_client`` in both flavours: the sync client, or the async client behind :class:`Blocking` (the same
+    calls, each awaited on an event loop of its own), with the same fast policies; closed after the test."""
+    with contextlib.ExitStack() as made:
+
+        def make(emu: RunningEmulator, **kwargs: Any) -> Any:
+            kwargs.setdefault("poll_policy", FAST_POLL)
+            kwargs.setdefault("retry_policy", FAST_RETRY)
+            api_key = kwargs.pop("api_key", API_KEY)
+            return made.enter_context(either_client(request.param, api_key, base_url=emu.base_url, **kwargs))
+
+        yield make
 
 
 @pytest.fixture

@@ -132,6 +132,7 @@ def test_ctrl_c_in_a_sync_batch_stops_submitting_and_returns_promptly(
         assert emu.stats()["tasks_created"] == created
 
 
+@pytest.mark.usefixtures("ctrl_c_works")
 def test_interrupt_main_during_a_sync_batch(
     fresh_emulator: Any, make_client: Callable[..., Modellix], Image: Any
 ) -> None:

@@ -25,15 +25,23 @@ from modellix_typed import (
 from modellix_typed.emulator import Fault, RunningEmulator
 from modellix_typed.retry import RetryPolicy
 
-Factory = Callable[..., Modellix]
+Factory = Callable[..., Any]  # make_client (sync) or make_either (each test runs with both clients)
+
+
+def save(client: Any, result: Any, folder: Path, **options: Any) -> list[Path]:
+    """Download in the client's own way: ``result.download`` (sync results are bound), ``client.download`` (async)."""
+    if isinstance(client, Modellix):
+        return result.download(folder, **options)  # type: ignore[no-any-return]
+    return client.download(result, folder, **options)  # type: ignore[no-any-return]
+
 
 def requests_to(emu: RunningEmulator, method: str, prefix: str) -> list[dict[str, Any]]:
     return [r for r in emu.stats()["requests"] if r["method"] == method and r["path"].startswith(prefix)]
 
 
-def test_run_success_returns_typed_result(emu: RunningEmulator, make_client: Factory, Image: Any) -> None:
+def test_run_success_returns_typed_result(emu: RunningEmulator, make_either: Factory, Image: Any) -> None:
     seen: list[TaskStatus] = []
-    with make_client(emu) as c:
+    with make_either(emu) as c:
         task = c.submit(Image("a red fox", n=2))
         assert task.slug == "rt/image-model" and task.task_id.startswith("task-")
         result = task.wait(on_update=lambda r: seen.append(r.status))
@@ -80,9 +88,9 @@ def test_async_run_success_and_concurrent_tasks(emu: RunningEmulator, Image: Any
     assert not [r for r in stats["requests"] if r["status"] == 429]
 
 
-def test_failed_task_raises_task_failed_with_server_message(emu: RunningEmulator, make_client: Factory, Image: Any) -> None:
+def test_failed_task_raises_task_failed_with_server_message(emu: RunningEmulator, make_either: Factory, Image: Any) -> None:
     emu.inject(Fault(kind="fail_task", route="submit", message="content policy violation"))
-    with make_client(emu) as c:
+    with make_either(emu) as c:
         task = c.submit(Image("x"))
         with pytest.raises(TaskFailed) as info:
             task.wait()
@@ -91,8 +99,8 @@ def test_failed_task_raises_task_failed_with_server_message(emu: RunningEmulator
     assert c._limiter.in_use == 0  # slot released on the terminal state
 
 
-def test_deadline_raises_task_timeout_then_resume(emu: RunningEmulator, make_client: Factory, Video: Any) -> None:
-    with make_client(emu) as c:
+def test_deadline_raises_task_timeout_then_resume(emu: RunningEmulator, make_either: Factory, Video: Any) -> None:
+    with make_either(emu) as c:
         task = c.submit(Video("a long video"))
         with pytest.raises(TaskTimeout) as info:
             task.wait(timeout=0.1)
@@ -104,19 +112,19 @@ def test_deadline_raises_task_timeout_then_resume(emu: RunningEmulator, make_cli
         assert c._limiter.in_use == 0
 
 
-def test_429_on_submit_is_sent_once_by_default(emu: RunningEmulator, make_client: Factory, Image: Any) -> None:
+def test_429_on_submit_is_sent_once_by_default(emu: RunningEmulator, make_either: Factory, Image: Any) -> None:
     emu.inject(Fault(kind="status", route="submit", status=429, count=2, retry_after=0))
-    with make_client(emu) as c, pytest.raises(RateLimited):
+    with make_either(emu) as c, pytest.raises(RateLimited):
         c.run(Image("x"))
     assert [r["status"] for r in requests_to(emu, "POST", "/api/v1/rt/")] == [429]
     assert emu.stats()["tasks_created"] == 0
 
 
 def test_429_on_submit_is_retried_with_the_opt_in_and_creates_one_task(
-    emu: RunningEmulator, make_client: Factory, Image: Any
+    emu: RunningEmulator, make_either: Factory, Image: Any
 ) -> None:
     emu.inject(Fault(kind="status", route="submit", status=429, count=2, retry_after=0))
-    with make_client(emu, retry_policy=RetryPolicy(base_delay=0.01, retry_submissions=True)) as c:
+    with make_either(emu, retry_policy=RetryPolicy(base_delay=0.01, retry_submissions=True)) as c:
         result = c.run(Image("x"))
     assert result.status is TaskStatus.SUCCESS
     statuses = [r["status"] for r in requests_to(emu, "POST", "/api/v1/rt/")]
@@ -124,19 +132,19 @@ def test_429_on_submit_is_retried_with_the_opt_in_and_creates_one_task(
     assert emu.stats()["tasks_created"] == 1
 
 
-def test_400_on_submit_is_not_retried(emu: RunningEmulator, make_client: Factory, Image: Any) -> None:
+def test_400_on_submit_is_not_retried(emu: RunningEmulator, make_either: Factory, Image: Any) -> None:
     emu.inject(Fault(kind="status", route="submit", status=400, message="Invalid parameters: bad prompt"))
-    with make_client(emu) as c, pytest.raises(BadRequest) as info:
+    with make_either(emu) as c, pytest.raises(BadRequest) as info:
         c.submit(Image("x"))
     assert info.value.category == "Invalid parameters" and info.value.detail == "bad prompt"
     assert len(requests_to(emu, "POST", "/api/v1/rt/")) == 1
     assert c._limiter.in_use == 0
 
 
-def test_5xx_during_polling_is_survived(emu: RunningEmulator, make_client: Factory, Image: Any) -> None:
+def test_5xx_during_polling_is_survived(emu: RunningEmulator, make_either: Factory, Image: Any) -> None:
     emu.inject(Fault(kind="status", route="poll", status=503, count=2, retry_after=0))
     emu.inject(Fault(kind="status", route="poll", status=500, count=1))
-    with make_client(emu) as c:
+    with make_either(emu) as c:
         result = c.run(Image("x"))
     assert result.status is TaskStatus.SUCCESS
     polls = [r["status"] for r in requests_to(emu, "GET", "/api/v1/tasks/")]
@@ -144,10 +152,10 @@ def test_5xx_during_polling_is_survived(emu: RunningEmulator, make_client: Facto
 
 
 @pytest.mark.parametrize("kind", ["drop", "malformed_json", "truncated"])
-def test_broken_submit_reply_is_outcome_unknown_and_never_replayed(emu: RunningEmulator, kind: str, make_client: Factory, Image: Any) -> None:
+def test_broken_submit_reply_is_outcome_unknown_and_never_replayed(emu: RunningEmulator, kind: str, make_either: Factory, Image: Any) -> None:
     emu.inject(Fault(kind=kind, route="submit"))  # type: ignore[arg-type]
     body = Image("paid request")
-    with make_client(emu) as c, pytest.raises(SubmissionOutcomeUnknown) as info:
+    with make_either(emu) as c, pytest.raises(SubmissionOutcomeUnknown) as info:
         c.submit(body)
     err = info.value
     assert err.slug == "rt/image-model" and len(err.body_sha256) == 64
@@ -156,19 +164,19 @@ def test_broken_submit_reply_is_outcome_unknown_and_never_replayed(emu: RunningE
     assert c._limiter.in_use == 0
 
 
-def test_5xx_after_submit_is_outcome_unknown(emu: RunningEmulator, make_client: Factory, Image: Any) -> None:
+def test_5xx_after_submit_is_outcome_unknown(emu: RunningEmulator, make_either: Factory, Image: Any) -> None:
     emu.inject(Fault(kind="status", route="submit", status=502))
-    with make_client(emu) as c, pytest.raises(SubmissionOutcomeUnknown) as info:
+    with make_either(emu) as c, pytest.raises(SubmissionOutcomeUnknown) as info:
         c.submit(Image("x"))
     assert info.value.status == 502
     assert len(requests_to(emu, "POST", "/api/v1/rt/")) == 1
 
 
-def test_submit_read_timeout_is_outcome_unknown(emu: RunningEmulator, make_client: Factory, Image: Any) -> None:
+def test_submit_read_timeout_is_outcome_unknown(emu: RunningEmulator, make_either: Factory, Image: Any) -> None:
     from modellix_typed import Timeouts
 
     emu.inject(Fault(kind="slow", route="submit", delay=0.5))
-    with make_client(emu, timeouts=Timeouts(submit_read=0.1)) as c, pytest.raises(SubmissionOutcomeUnknown):
+    with make_either(emu, timeouts=Timeouts(submit_read=0.1)) as c, pytest.raises(SubmissionOutcomeUnknown):
         c.submit(Image("x"))
     assert len(requests_to(emu, "POST", "/api/v1/rt/")) <= 1
 
@@ -187,22 +195,22 @@ def test_connection_refused_before_sending_is_retried_then_reported(tmp_path: Pa
         assert c._limiter.in_use == 0
 
 
-def test_expired_result_raises_result_expired(tmp_path: Path, make_client: Factory, Image: Any, fresh_emulator: Any) -> None:
+def test_expired_result_raises_result_expired(tmp_path: Path, make_either: Factory, Image: Any, fresh_emulator: Any) -> None:
     with fresh_emulator(result_ttl=0.3) as emu:
-        with make_client(emu) as c:
+        with make_either(emu) as c:
             result = c.run(Image("x"))
             import time
 
             time.sleep(0.5)
             with pytest.raises(ResultExpired):
-                result.download(tmp_path)
+                save(c, result, tmp_path)
             with pytest.raises(NotFound):
                 c.tasks.get(result.task_id)
     assert list(tmp_path.iterdir()) == []
 
 
-def test_download_is_atomic_and_named_from_task_id(emu: RunningEmulator, tmp_path: Path, make_client: Factory, Image: Any) -> None:
-    with make_client(emu) as c:
+def test_download_is_atomic_and_named_from_task_id(emu: RunningEmulator, tmp_path: Path, make_either: Factory, Image: Any) -> None:
+    with make_either(emu) as c:
         result = c.run(Image("x", n=2))
         paths = c.download(result, tmp_path)
     assert [p.name for p in paths] == [f"{result.task_id}-0.png", f"{result.task_id}-1.png"]
@@ -210,25 +218,25 @@ def test_download_is_atomic_and_named_from_task_id(emu: RunningEmulator, tmp_pat
     assert sorted(tmp_path.iterdir()) == sorted(paths)  # no temp files left
 
 
-def test_truncated_download_leaves_no_file(emu: RunningEmulator, tmp_path: Path, make_client: Factory, Image: Any) -> None:
+def test_truncated_download_leaves_no_file(emu: RunningEmulator, tmp_path: Path, make_either: Factory, Image: Any) -> None:
     from modellix_typed import DownloadError
 
-    with make_client(emu) as c:
+    with make_either(emu) as c:
         result = c.run(Image("x"))
         emu.inject(Fault(kind="truncated", route="download"))
         with pytest.raises(DownloadError):
-            result.download(tmp_path)
+            save(c, result, tmp_path)
         assert list(tmp_path.iterdir()) == []
-        assert len(result.download(tmp_path)) == 1  # a clean retry works
+        assert len(save(c, result, tmp_path)) == 1  # a clean retry works
 
 
-def test_download_size_limit(emu: RunningEmulator, tmp_path: Path, make_client: Factory, Image: Any) -> None:
+def test_download_size_limit(emu: RunningEmulator, tmp_path: Path, make_either: Factory, Image: Any) -> None:
     from modellix_typed import DownloadTooLarge
 
-    with make_client(emu) as c:
+    with make_either(emu) as c:
         result = c.run(Image("x"))
         with pytest.raises(DownloadTooLarge):
-            result.download(tmp_path, max_bytes=10)
+            save(c, result, tmp_path, max_bytes=10)
     assert list(tmp_path.iterdir()) == []
 
 
@@ -249,8 +257,8 @@ def test_async_download_and_failed_task(emu: RunningEmulator, tmp_path: Path, Im
     assert paths[0].exists() and "nsfw" in failed.message
 
 
-def test_common_api(emu: RunningEmulator, tmp_path: Path, make_client: Factory) -> None:
-    with make_client(emu) as c:
+def test_common_api(emu: RunningEmulator, tmp_path: Path, make_either: Factory) -> None:
+    with make_either(emu) as c:
         models = c.models()
         assert {m.slug for m in models} == {"rt/image-model", "rt/video-model"}
         assert c.validate_key() is True
@@ -266,21 +274,21 @@ def test_common_api(emu: RunningEmulator, tmp_path: Path, make_client: Factory) 
         assert bad.validate_key() is False
 
 
-def test_media_upload_is_never_replayed(emu: RunningEmulator, make_client: Factory) -> None:
+def test_media_upload_is_never_replayed(emu: RunningEmulator, make_either: Factory) -> None:
     # A 5xx after the upload was sent: the file may exist, so it must not be sent again.
     emu.inject(Fault(kind="status", route="common", status=503, retry_after=0))
-    with make_client(emu) as c, pytest.raises(SubmissionOutcomeUnknown):
+    with make_either(emu) as c, pytest.raises(SubmissionOutcomeUnknown):
         c.media.upload(b"\x89PNG\r\n\x1a\nfake", filename="in.png")
     assert len(requests_to(emu, "POST", "/api/v1/media/files")) == 1
 
 
 def test_download_creates_the_folder_with_ordinary_permissions(
-    emu: RunningEmulator, tmp_path: Path, make_client: Factory, Image: Any
+    emu: RunningEmulator, tmp_path: Path, make_either: Factory, Image: Any
 ) -> None:
     import os
 
     target = tmp_path / "new" / "nested"
-    with make_client(emu) as c:
+    with make_either(emu) as c:
         paths = c.download(c.run(Image("x")), target)
     assert [p.parent for p in paths] == [target]
     umask = os.umask(0)
@@ -289,13 +297,13 @@ def test_download_creates_the_folder_with_ordinary_permissions(
 
 
 def test_download_into_a_file_path_is_a_typed_error(
-    emu: RunningEmulator, tmp_path: Path, make_client: Factory, Image: Any
+    emu: RunningEmulator, tmp_path: Path, make_either: Factory, Image: Any
 ) -> None:
     from modellix_typed import DownloadError
 
     blocker = tmp_path / "taken"
     blocker.write_text("a file, not a folder")
-    with make_client(emu) as c:
+    with make_either(emu) as c:
         result = c.run(Image("x"))
         with pytest.raises(DownloadError, match="cannot be created"):
             c.download(result, blocker / "sub")

@@ -27,10 +27,10 @@ def _posts(emu: RunningEmulator) -> int:
 
 
 def test_batch_journals_intents_before_posts_and_task_ids_after(
-    emu: RunningEmulator, make_client: Callable[..., Modellix], Image: Any, tmp_path: Path
+    emu: RunningEmulator, make_either: Callable[..., Any], Image: Any, tmp_path: Path
 ) -> None:
     path = tmp_path / "batch.jsonl"
-    outcomes = make_client(emu).batch([Image(f"p{i}") for i in range(4)], journal=path)
+    outcomes = make_either(emu).batch([Image(f"p{i}") for i in range(4)], journal=path)
     assert [o.kind for o in outcomes] == ["success"] * 4
     events = _events(path)
     assert events[0]["event"] == "batch" and events[0]["items"] == 4
@@ -45,10 +45,10 @@ def test_batch_journals_intents_before_posts_and_task_ids_after(
 
 
 def test_resume_reattaches_known_tasks_without_posting_again(
-    emu: RunningEmulator, make_client: Callable[..., Modellix], Image: Any, tmp_path: Path
+    emu: RunningEmulator, make_either: Callable[..., Any], Image: Any, tmp_path: Path
 ) -> None:
     path = tmp_path / "batch.jsonl"
-    client = make_client(emu)
+    client = make_either(emu)
     first = client.batch([Image(f"p{i}") for i in range(3)], journal=path)
     resumed = client.resume(path, download=tmp_path / "out")
     assert _posts(emu) == 3 and emu.stats()["tasks_created"] == 3
@@ -62,10 +62,10 @@ def test_resume_reattaches_known_tasks_without_posting_again(
 
 
 def test_resume_sends_never_sent_and_refused_inputs_but_not_unknown_ones(
-    emu: RunningEmulator, make_client: Callable[..., Modellix], Image: Any, tmp_path: Path
+    emu: RunningEmulator, make_either: Callable[..., Any], Image: Any, tmp_path: Path
 ) -> None:
     """Input 0 got its task id, 1 died mid-POST (outcome unknown), 2 was never sent, 3 was refused (400)."""
-    client = make_client(emu)
+    client = make_either(emu)
     path = tmp_path / "batch.jsonl"
     items = [prepare(Image(f"p{i}")) for i in range(4)]
     with Journal.create(path) as book:
@@ -95,7 +95,7 @@ def _bad_request() -> Exception:
 
 
 def test_a_torn_last_line_is_ignored_and_cut_off(
-    emu: RunningEmulator, make_client: Callable[..., Modellix], Image: Any, tmp_path: Path
+    emu: RunningEmulator, make_either: Callable[..., Any], Image: Any, tmp_path: Path
 ) -> None:
     path = tmp_path / "batch.jsonl"
     with Journal.create(path) as book:
@@ -103,7 +103,7 @@ def test_a_torn_last_line_is_ignored_and_cut_off(
     intact = path.read_bytes()
     with path.open("ab") as f:
         f.write(b'{"event":"sending","ind')  # the process died mid-write
-    outcomes = make_client(emu).resume(path)
+    outcomes = make_either(emu).resume(path)
     assert [o.kind for o in outcomes] == ["success"]  # never sent: submitted once
     assert emu.stats()["tasks_created"] == 1
     assert path.read_bytes().startswith(intact + b'{"event":"sending","index":0}\n')
@@ -134,10 +134,10 @@ def test_two_users_of_one_journal_cannot_race(
 
 
 def test_run_with_a_journal_then_resume(
-    emu: RunningEmulator, make_client: Callable[..., Modellix], Image: Any, tmp_path: Path
+    emu: RunningEmulator, make_either: Callable[..., Any], Image: Any, tmp_path: Path
 ) -> None:
     path = tmp_path / "run.jsonl"
-    client = make_client(emu)
+    client = make_either(emu)
     result = client.run(Image("one"), journal=path)
     assert [e["event"] for e in _events(path)] == ["batch", "intent", "sending", "task", "done"]
     assert client.resume(path)[0].task_id == result.task_id
@@ -145,21 +145,13 @@ def test_run_with_a_journal_then_resume(
 
 
 def test_submit_with_a_journal_is_finished_by_resume_sync_and_async(
-    emu: RunningEmulator, make_client: Callable[..., Modellix], Image: Any, tmp_path: Path
+    emu: RunningEmulator, make_either: Callable[..., Any], Image: Any, tmp_path: Path
 ) -> None:
     """submit(journal=) records the intent and the task id and returns at once; resume waits for that task."""
-    task = make_client(emu).submit(Image("sync"), journal=tmp_path / "s.jsonl")
+    task = make_either(emu).submit(Image("journaled"), journal=tmp_path / "s.jsonl")
     assert [e["event"] for e in _events(tmp_path / "s.jsonl")] == ["batch", "intent", "sending", "task"]
-
-    async def scenario() -> tuple[str, list[tuple[str, str | None]]]:
-        async with AsyncModellix(API_KEY, base_url=emu.base_url, poll_policy=FAST_POLL, retry_policy=FAST_RETRY) as c:
-            pending = await c.submit(Image("async"), journal=tmp_path / "a.jsonl")
-            return pending.task_id, [(o.kind, o.task_id) for o in await c.resume(tmp_path / "a.jsonl")]
-
-    async_id, async_outcomes = asyncio.run(scenario())
-    assert async_outcomes == [("success", async_id)]
-    assert [(o.kind, o.task_id) for o in make_client(emu).resume(tmp_path / "s.jsonl")] == [("success", task.task_id)]
-    assert emu.stats()["tasks_created"] == 2 and _posts(emu) == 2
+    assert [(o.kind, o.task_id) for o in make_either(emu).resume(tmp_path / "s.jsonl")] == [("success", task.task_id)]
+    assert emu.stats()["tasks_created"] == 1 and _posts(emu) == 1
 
 
 def test_async_batch_run_and_resume_share_the_journal(
@@ -182,15 +174,15 @@ def test_async_batch_run_and_resume_share_the_journal(
 
 
 def test_a_post_refused_before_sending_is_sent_by_resume(
-    emu: RunningEmulator, make_client: Callable[..., Modellix], Image: Any, tmp_path: Path
+    emu: RunningEmulator, make_either: Callable[..., Any], Image: Any, tmp_path: Path
 ) -> None:
     from modellix_typed.errors import ClientClosed
 
     path = tmp_path / "run.jsonl"
-    closed = make_client(emu)
+    closed = make_either(emu)
     closed.close()
     with pytest.raises(ClientClosed):
         closed.run(Image("late"), journal=path)
     assert _events(path)[-1]["event"] == "rejected"  # nothing left the machine: safe to send
-    assert [o.kind for o in make_client(emu).resume(path)] == ["success"]
+    assert [o.kind for o in make_either(emu).resume(path)] == ["success"]
     assert emu.stats()["tasks_created"] == 1

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from bench import scaleout
-from bench.redis_server import redis_server_path, running_redis
+from bench.redis_server import running_redis
 from bench.scaleout_workers import hold_slots
 from modellix_typed import ConfigurationError, LimiterUnavailable, Modellix, RateLimited, RetryPolicy
 from modellix_typed.emulator import RunningEmulator, running_emulator
@@ -36,8 +36,6 @@ TIME_SCALE = 0.05  # a 5 s image task lasts 0.25 s
 
 @pytest.fixture(scope="module")
 def redis_url() -> Iterator[str]:
-    if redis_server_path() is None:
-        pytest.skip("redis-server is not installed (Debian: apt-get install redis-server; .ci/run installs it)")
     with running_redis() as url:
         yield url
 
@@ -278,8 +276,6 @@ def test_an_unreachable_store_stops_the_submission_before_anything_is_sent(
 
 def test_a_store_outage_after_a_task_ended_costs_no_result(caplog: pytest.LogCaptureFixture) -> None:
     """Giving a slot back never raises: the store going away must not turn a finished task into an error."""
-    if redis_server_path() is None:
-        pytest.skip("redis-server is not installed (Debian: apt-get install redis-server; .ci/run installs it)")
     with running_redis() as url:  # a private server, stopped before the slot is given back
         limiter = Modellix("k", limiter=url)._limiter
         slot = limiter.acquire(timeout=5)

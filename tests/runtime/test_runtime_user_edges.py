@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -38,9 +39,9 @@ def test_bad_timeout_values_name_the_field(value: Any) -> None:
 
 
 def test_use_after_close_raises_a_typed_error(
-    emu: RunningEmulator, api_key: str, Image: Any, tmp_path: Path
+    emu: RunningEmulator, make_either: Callable[..., Any], Image: Any, tmp_path: Path
 ) -> None:
-    client = Modellix(api_key, base_url=emu.base_url)
+    client = make_either(emu)
     result = client.run(Image("x"))
     client.close()
     client.close()  # idempotent
@@ -99,23 +100,14 @@ def test_non_ascii_key_is_rejected_without_echoing_it(monkeypatch: pytest.Monkey
 
 @pytest.mark.parametrize("timeout", [0, -1.0, "30"])
 def test_a_bad_wait_timeout_is_rejected_before_any_paid_post(
-    emu: RunningEmulator, api_key: str, Image: Any, timeout: Any
+    emu: RunningEmulator, make_either: Callable[..., Any], Image: Any, timeout: Any
 ) -> None:
     # run()/batch() used to POST first and only then reject the timeout: a charged task, and no task id.
-    with Modellix(api_key, base_url=emu.base_url) as client:
+    with make_either(emu) as client:
         with pytest.raises(ConfigurationError, match="timeout: must be a number of seconds > 0"):
             client.run(Image("x"), timeout=timeout)
         with pytest.raises(ConfigurationError, match="timeout"):
             client.batch([Image("a"), Image("b")], timeout=timeout)
-
-    async def main() -> None:
-        async with AsyncModellix(api_key, base_url=emu.base_url) as client:
-            with pytest.raises(ConfigurationError, match="timeout"):
-                await client.run(Image("x"), timeout=timeout)
-            with pytest.raises(ConfigurationError, match="timeout"):
-                await client.batch([Image("a")], timeout=timeout)
-
-    asyncio.run(main())
     assert [r for r in emu.stats()["requests"] if r["method"] == "POST"] == []
 
 
