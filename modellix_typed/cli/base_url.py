@@ -4,6 +4,9 @@ is sent). Kept apart from :mod:`.connection` so ``--help`` loads neither logging
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import click
 
 from .output import MODE
@@ -62,11 +65,21 @@ def checked_base_url(base_url: str | None) -> str | None:
     return env
 
 
-base_url_option = click.option(
+_BASE_URL_OPTION = click.option(
     "--base-url", default=None, metavar="URL", callback=_check_base_url, help=BASE_URL_HELP
 )
-global_base_url_option = click.option(
+_GLOBAL_BASE_URL_OPTION = click.option(
     "--base-url", "global_base_url", default=None, metavar="URL", is_eager=True, expose_value=False,
     callback=lambda ctx, param, value: None if value is None else _check_base_url(ctx, param, value),
     help=BASE_URL_HELP,
 )
+
+
+def base_url_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    """``--base-url URL`` on a command (checked: an origin, no path, query or fragment)."""
+    return _BASE_URL_OPTION(command)
+
+
+def global_base_url_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    """``--base-url URL`` before the subcommand (the same check; passed on to the subcommand)."""
+    return _GLOBAL_BASE_URL_OPTION(command)

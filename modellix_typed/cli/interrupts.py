@@ -24,8 +24,8 @@ class Held:
     """Signals held back while a paid POST is on the wire (see :func:`held`)."""
 
     def __init__(self) -> None:
-        self.active = False
-        self.pending = False
+        self.active: bool = False
+        self.pending: bool = False
 
     def release(self) -> None:
         """Raise the interrupt a held signal asked for (call where it can be reported with the task id)."""

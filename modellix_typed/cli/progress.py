@@ -78,12 +78,12 @@ class WaitDisplay:
     def __init__(self, task_id: str, *, started: float, heartbeat: float, live: bool) -> None:
         from .safe_text import safe_text
 
-        self.task_id = safe_text(task_id)
+        self.task_id: str = safe_text(task_id)
         self.started = started
         self.heartbeat = heartbeat
         self.live = live
-        self.status = "submitted"
-        self.done = threading.Event()
+        self.status: str = "submitted"
+        self.done: threading.Event = threading.Event()
         self.thread: threading.Thread | None = None
 
     def elapsed(self) -> str:

@@ -60,7 +60,7 @@ def download_to(
         ) from None
 
 
-heartbeat_option = click.option(
+_HEARTBEAT_OPTION = click.option(
     "--heartbeat",
     type=Duration(allow_zero=True),
     default=None,
@@ -68,6 +68,11 @@ heartbeat_option = click.option(
     help="When stderr is not a terminal: print the status and elapsed time every DURATION while waiting "
     "(default 30s; 0: only status changes).",
 )
+
+
+def heartbeat_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The ``heartbeat_option`` decorator (typed for users' type checkers)."""
+    return _HEARTBEAT_OPTION(command)
 
 
 @contextmanager
