@@ -8,6 +8,7 @@ Only the hosts and folders of ``render.py`` are replaced (``redis.internal`` by 
 
 from __future__ import annotations
 
+import gc
 import importlib.util
 import json
 import os
@@ -92,6 +93,11 @@ def farm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Farm]:
                 assert all(w.poll() is None for w in workers), _logs(folder)
             yield Farm(emu, app, folder, workers)
         finally:
+            # The AsyncResults the tests made unsubscribe when collected: do it now, while Redis runs (collected
+            # later, in another test of this worker, each would retry the stopped Redis for minutes).
+            gc.collect()
+            if "app" in locals() and hasattr(app, "app"):
+                app.app.close()
             sys.modules.pop("render", None)
             for worker in workers:
                 worker.send_signal(signal.SIGQUIT)  # a cold shutdown: every task has finished
