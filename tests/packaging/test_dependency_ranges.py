@@ -54,7 +54,7 @@ def test_no_exact_pin_for_users_and_the_lock_fits_every_range() -> None:
     build_requires = [Requirement(r) for r in PYPROJECT["build-system"]["requires"]]
     assert all(any(s.operator == ">=" for s in r.specifier) for r in build_requires)
     locked = pins("constraints.txt")
-    for requirement in [*requirements(*USER_EXTRAS, "dev"), *build_requires]:
+    for requirement in [*requirements(*USER_EXTRAS, "dev", "distributed-tests"), *build_requires]:
         assert not any(s.operator == "==" for s in requirement.specifier), requirement
         name = canonicalize_name(requirement.name)
         if name in locked:
