@@ -9,6 +9,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from modellix_typed.codegen.crawl import crawl_docs
 from modellix_typed.codegen.fetch import FetchPolicy
@@ -67,3 +68,12 @@ def broken_docs(tmp_path: Path) -> Path:
     shutil.copytree(BROKEN_DOCS, root)
     (root / "acme" / "huge.md").write_text("# Huge\n\n" + "x" * (FAST.max_bytes + 10), encoding="utf-8")
     return root
+
+
+def cli_runner() -> CliRunner:
+    """A CliRunner whose ``stdout`` holds stdout only on every supported click (8.1 mixes stderr into it unless
+    asked not to; 8.2 and newer keep them apart and no longer take the argument)."""
+    try:
+        return CliRunner(mix_stderr=False)
+    except TypeError:
+        return CliRunner()

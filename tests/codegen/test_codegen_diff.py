@@ -6,10 +6,11 @@ import json
 import shutil
 from pathlib import Path
 
-from click.testing import CliRunner
 
 from modellix_typed.codegen.cli import main
 from modellix_typed.codegen.diff import diff_snapshots, render_text
+
+from .conftest import cli_runner
 
 SPECS = Path(__file__).resolve().parents[2] / "specs"
 IMAGEN = "google/imagen-4.0-generate-001.json"
@@ -86,7 +87,7 @@ def test_required_and_endpoint_changes(tmp_path: Path) -> None:
 
 def test_diff_cli_text_and_json(tmp_path: Path, mirror_dir: Path) -> None:
     new = _modified_copy(tmp_path)
-    as_json = CliRunner().invoke(main, ["diff", str(new), "--specs", str(SPECS), "--json"])
+    as_json = cli_runner().invoke(main, ["diff", str(new), "--specs", str(SPECS), "--json"])
     assert as_json.exit_code == 0, as_json.output
     data = json.loads(as_json.stdout)
     assert data["models_added"] == ["minimax/minimax-t2v-02"]
@@ -94,6 +95,6 @@ def test_diff_cli_text_and_json(tmp_path: Path, mirror_dir: Path) -> None:
     assert len(data["changes"]) == 6
     # a fresh crawl of the mirror against the committed snapshot: nothing changed
     second = ("--api-schema-mirror", str(SPECS.parents[1] / "shared" / "modellix-api-schema"))
-    fresh = CliRunner().invoke(main, ["diff", "--mirror", str(mirror_dir), "--specs", str(SPECS), *second])
+    fresh = cli_runner().invoke(main, ["diff", "--mirror", str(mirror_dir), "--specs", str(SPECS), *second])
     assert fresh.exit_code == 0, fresh.output
     assert fresh.stdout == "no changes\n"

@@ -7,11 +7,12 @@ import shutil
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from click.testing import CliRunner
 
 from modellix_typed.codegen.cli import main
 from modellix_typed.codegen.docs_index import parse_llms_txt
 from modellix_typed.codegen.snapshot import SnapshotSummary
+
+from .conftest import cli_runner
 
 REPO = Path(__file__).resolve().parents[2]
 SPECS = REPO / "specs"
@@ -109,14 +110,14 @@ def _with_overlays(out: Path) -> Path:
 
 def test_crawl_cli_reproduces_committed_specs_byte_for_byte(mirror_dir: Path, tmp_path: Path) -> None:
     out = _with_overlays(tmp_path / "specs")
-    result = CliRunner().invoke(main, ["crawl", "--mirror", str(mirror_dir), "--out", str(out), "--json", *SECOND])
+    result = cli_runner().invoke(main, ["crawl", "--mirror", str(mirror_dir), "--out", str(out), "--json", *SECOND])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["models_written"] > 0
     committed = _tree(SPECS)
     assert committed, "specs/ is empty: run `make specs`"
     assert _tree(out) == committed
     # and a second crawl over an existing snapshot changes nothing
-    again = CliRunner().invoke(
+    again = cli_runner().invoke(
         main, ["crawl", "--mirror", str(mirror_dir), "--out", str(out), "--concurrency", "2", *SECOND]
     )
     assert again.exit_code == 0, again.output
@@ -126,7 +127,7 @@ def test_crawl_cli_reproduces_committed_specs_byte_for_byte(mirror_dir: Path, tm
 def test_crawl_by_docs_url_reproduces_committed_specs(mirror_url: str, tmp_path: Path) -> None:
     """What `make specs DOCS_URL=<that server>` runs."""
     out = _with_overlays(tmp_path / "specs")
-    result = CliRunner().invoke(main, ["crawl", "--docs-url", mirror_url, "--out", str(out), *SECOND])
+    result = cli_runner().invoke(main, ["crawl", "--docs-url", mirror_url, "--out", str(out), *SECOND])
     assert result.exit_code == 0, result.output
-    assert "failures" in result.output  # the human summary goes to stderr
+    assert "failures" in result.stderr  # the human summary goes to stderr
     assert _tree(out) == _tree(SPECS)
