@@ -49,7 +49,7 @@ from ..errors import (
 from ..request import RequestModel, parse_slug
 from ..results import TaskResult
 from ..validation import Issue, ValidationError
-from .exchange import encode_json
+from .json_body import encode_json
 from .limiter_book import SlotHolder
 from .prepare import Prepared, live_schema_slug, prepare
 

@@ -8,7 +8,6 @@ configured API origin and never to result-file hosts.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import random
 from collections.abc import Callable, Mapping
@@ -39,6 +38,9 @@ from ..retry import (
     retry_after_from,
 )
 from .deadline import attempt_deadline, bounded_timeout, room_for
+from .json_body import (
+    encode_json as encode_json,  # re-exported: the transport's import path
+)
 
 logger = logging.getLogger("modellix_typed")
 
@@ -64,17 +66,6 @@ def add_capped(chunks: list[bytes], size: int, chunk: bytes, limit: int) -> int:
         raise TooLarge
     chunks.append(chunk)
     return size
-
-
-def encode_json(body: Mapping[str, Any]) -> bytes:
-    """Canonical JSON bytes: what is sent is exactly what is hashed for SubmissionOutcomeUnknown.
-
-    Standard JSON only (ValueError on NaN/Infinity, UnicodeEncodeError on a lone surrogate): callers check
-    :func:`..json_bounds.json_problems` first and report field paths; this is the backstop.
-    """
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":"), sort_keys=False, allow_nan=False).encode(
-        "utf-8"
-    )
 
 
 @attrs.frozen

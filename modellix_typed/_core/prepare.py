@@ -16,7 +16,7 @@ from ..errors import (
 from ..json_checks import json_issues
 from ..request import RequestModel, parse_slug
 from ..validation import ValidationError
-from .exchange import encode_json
+from .json_body import encode_json
 
 if TYPE_CHECKING:
     from ..common_api import MediaFile
