@@ -9,19 +9,20 @@ from __future__ import annotations
 
 import difflib
 import importlib
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
 from . import model_packages
 from .errors import ConfigurationError, ModellixError
-from .json_bounds import is_plain_json
 from .json_checks import add_json_issues, check_json
 from .models._typed_calls import typed_function
 from .naming import class_name, module_name, package_name
 from .request import RequestModel, canonical_path
 from .validation import ValidationError
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     from .validation import Issue
@@ -200,15 +201,7 @@ def validate(slug: str, data: Mapping[str, Any]) -> RequestModel:
     """
     cls = get(slug)
     rest, extra = _split_extra_body(cls, data)
-    issues = [] if extra is None else _extra_body_issues(cls, extra)
-    try:
-        request = cls.from_dict(rest)
-    except ValidationError as exc:
-        raise add_json_issues(ValidationError(exc.model, [*exc.issues, *issues]), data) from None
-    if issues:
-        raise add_json_issues(ValidationError(_model_name(cls), issues), data)
-    if not is_plain_json(data):
-        check_json(slug, data)
+    request = _checked(slug, cls, data, extra, lambda: cls.from_dict(rest))
     if extra is not None:
         setattr(request, "extra_body", extra)  # noqa: B010 - every generated class has it (checked on assignment)
     return request
@@ -219,15 +212,23 @@ def check(slug: str, data: Mapping[str, Any]) -> None:
     """Validate-only :func:`validate`: the same issues in the same ValidationError, no request object built."""
     cls = get(slug)
     rest, extra = _split_extra_body(cls, data)
+    _checked(slug, cls, data, extra, lambda: cls.validate_dict(rest))
+
+
+def _checked(
+    slug: str, cls: type[RequestModel], data: Mapping[str, Any], extra: Any, check: Callable[[], T]
+) -> T:
+    """``check()`` (the generated class's own checks on the documented part), with every issue at once: its
+    own, the ``extra_body`` object's, and where ``data`` is not standard JSON (NaN/Infinity, lone surrogates)."""
     issues = [] if extra is None else _extra_body_issues(cls, extra)
     try:
-        cls.validate_dict(rest)
+        result = check()
     except ValidationError as exc:
         raise add_json_issues(ValidationError(exc.model, [*exc.issues, *issues]), data) from None
     if issues:
         raise add_json_issues(ValidationError(_model_name(cls), issues), data)
-    if not is_plain_json(data):
-        check_json(slug, data)
+    check_json(slug, data)
+    return result
 
 
 def _model_name(cls: type[RequestModel]) -> str:

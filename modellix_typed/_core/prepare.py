@@ -13,7 +13,7 @@ import attrs
 from ..errors import (
     ConfigurationError,
 )
-from ..json_checks import json_issues
+from ..json_checks import check_json
 from ..request import RequestModel, parse_slug
 from ..validation import ValidationError
 from .json_body import encode_json
@@ -85,9 +85,7 @@ def _serialized(slug: str, body: Mapping[str, Any]) -> dict[str, Any]:
     found: dict[str, LocalInput] = {}
     template = localize(body, found)
     if found:
-        issues = json_issues(template)  # the rest of the body must be standard JSON too (nothing uploaded yet)
-        if issues:
-            raise ValidationError(slug, issues)
+        check_json(slug, template)  # the rest of the body must be standard JSON too (nothing uploaded yet)
         logger.debug("%s: %d local file(s) to upload before the POST", slug, len(found))
         return {"content": b"", "pending": found, "template": template}
     return {"content": json_bytes(slug, body)}
@@ -165,9 +163,7 @@ def prepare_live(live: LiveModel, data: Mapping[str, Any]) -> Prepared:
 
 def json_bytes(slug: str, body: Mapping[str, Any]) -> bytes:
     """The bytes to send, or a ValidationError naming each value that is not standard JSON (nothing sent)."""
-    issues = json_issues(body)
-    if issues:
-        raise ValidationError(slug, issues)
+    check_json(slug, body)
     try:
         return encode_json(body)
     except (TypeError, ValueError) as exc:

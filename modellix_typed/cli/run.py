@@ -103,12 +103,9 @@ def run(
     if not skip_validation:
         check_body(slug, data)  # an invalid body (or an unknown model) exits before anything, even the price, is asked
     else:
-        from ..json_checks import json_issues
-        from ..validation import ValidationError
+        from ..json_checks import check_json
 
-        issues = json_issues(data)  # an unvalidated body must still be standard JSON (exit 3, nothing asked)
-        if issues:
-            raise ValidationError(slug, issues)
+        check_json(slug, data)  # an unvalidated body must still be standard JSON (exit 3, nothing asked)
     estimate = priced(base_url, [slug], max_cost)  # shown before the paid POST; --max-cost: exit 2, unsent
     with make_client(base_url) as client, open_journal(journal_path, download_dir) as book:
         with held() as hold:  # a signal during the POST waits for its answer: the task id is then known
