@@ -23,6 +23,7 @@ import attrs
 import pytest
 
 from modellix_typed import AsyncModellix, Modellix
+from modellix_typed._core.deadline import DEADLINE_MARGIN
 from modellix_typed.config import Timeouts
 from modellix_typed.polling import PollPolicy
 from modellix_typed.retry import RetryPolicy
@@ -267,3 +268,21 @@ def record_time(case: str, flavour: str, deadline: float, elapsed: float, outcom
     if DEADLINE_TABLE:
         with open(DEADLINE_TABLE, "a", encoding="utf-8") as table:
             table.write(row + "\n")
+
+
+# The documented margin, plus room for a shared 2-core CI machine (scheduling, thread start-up).
+SLACK = DEADLINE_MARGIN + 1.0
+flavours = pytest.mark.parametrize("flavour", ["sync", "async"])
+
+POLL_BODY = raw_response(200, b'{"code":0,"message":"success","data":' + b'{"task_id":"task-h1","status":"processing"}}')
+
+
+def call(flavour: str, server: HostileServer, action: Callable[[Any], Any], **overrides: Any) -> tuple[Any, float]:
+    """``on_client`` timed: (exception or value, elapsed seconds, client set-up included)."""
+    started = time.monotonic()
+    value = on_client(flavour, server, action, **overrides)
+    return value, time.monotonic() - started
+
+
+def trickle(data: bytes = POLL_BODY) -> Act:
+    return Act("trickle", data, interval=0.5)

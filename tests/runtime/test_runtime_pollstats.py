@@ -34,7 +34,9 @@ def test_a_model_learned_once_is_polled_once_when_it_should_be_done(
     assert _gets(emu, blind.task_id) >= 5
     assert [_gets(emu, r.task_id) for r in learned] == [1, 1]  # polled once, at the learned completion
     saved = json.loads(stats_file.read_text())["models"][f"rt/image-model {emu.base_url}"]["samples"]
-    assert saved == [0.3, 0.3, 0.3]  # the server's duration (0.3 s), one sample per task
+    # One sample per task: the server's duration (0.3 s), or a hair less when the poll that saw it done came
+    # sooner after our own clock started than 0.3 s (the server's clock starts first: min(server, seen)).
+    assert len(saved) == 3 and all(0.28 <= s <= 0.3 for s in saved), saved
 
 
 def test_opting_out_writes_nothing(
