@@ -1,5 +1,6 @@
 """What the signal and progress tests share: the CLI as a real child process (SIGINT at its default, stderr
-lines read as they arrive with their arrival times) and a slow emulator of ~3 s image tasks.
+lines read as they arrive with their arrival times) and the environment it talks to the slow emulator with
+(``slow`` in the conftest: ~3 s image tasks).
 
 Every child is started with SIGINT at its default (a test run in a background job inherits SIGINT ignored,
 and a CLI started so keeps it ignored, as a shell expects).
@@ -13,12 +14,8 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from modellix_typed.emulator import RunningEmulator
-from modellix_typed.emulator.config import EmulatorConfig
-from modellix_typed.emulator.server import running_emulator
 
 from .conftest import BIN, KEY, clean_env
 
@@ -39,13 +36,6 @@ def launch(*args: str) -> list[str]:
     """argv that runs ``modellix-typed ARGS`` with SIGINT at its default."""
     assert BIN is not None
     return [*SIGINT_DEFAULT, BIN, *args]
-
-
-@contextmanager
-def slow_emulator() -> Iterator[RunningEmulator]:
-    """Image tasks of about 3 s (time scale 0.6), a team of 3 slots."""
-    with running_emulator(EmulatorConfig(api_keys=(KEY,), time_scale=0.6, concurrency_limit=3)) as running:
-        yield running
 
 
 def child_env(slow: RunningEmulator) -> dict[str, str]:

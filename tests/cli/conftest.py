@@ -82,6 +82,14 @@ def emu() -> Iterator[RunningEmulator]:
         yield running
 
 
+@pytest.fixture(scope="module")
+def slow() -> Iterator[RunningEmulator]:
+    """Image tasks of about 3 s (time scale 0.6), a team of 3 slots: for the signal and progress tests
+    (one per module; :func:`.children.child_env` resets it for each test)."""
+    with running_emulator(EmulatorConfig(api_keys=(KEY,), time_scale=0.6, concurrency_limit=3)) as running:
+        yield running
+
+
 @pytest.fixture()
 def api_env(emulator: RunningEmulator) -> dict[str, str]:
     return {"MODELLIX_API_KEY": KEY, "MODELLIX_BASE_URL": emulator.base_url}

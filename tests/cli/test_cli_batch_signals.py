@@ -8,7 +8,6 @@ import json
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,15 +21,8 @@ from .children import (
     Child,
     child_env,
     posts,
-    slow_emulator,
 )
 from .conftest import BIN
-
-
-@pytest.fixture(scope="module")
-def slow() -> Iterator[RunningEmulator]:
-    with slow_emulator() as running:
-        yield running
 
 
 @pytest.fixture()

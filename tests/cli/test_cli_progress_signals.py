@@ -10,7 +10,6 @@ import os
 import pty
 import signal
 import subprocess
-from collections.abc import Iterator
 
 import pytest
 
@@ -24,15 +23,8 @@ from .children import (
     child_env,
     launch,
     posts,
-    slow_emulator,
 )
 from .conftest import BIN, read_terminal
-
-
-@pytest.fixture(scope="module")
-def slow() -> Iterator[RunningEmulator]:
-    with slow_emulator() as running:
-        yield running
 
 
 @pytest.fixture()

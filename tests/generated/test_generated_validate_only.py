@@ -11,7 +11,9 @@ import pytest
 from modellix_typed import registry
 from modellix_typed.validation import ValidationError
 
-from .test_generated_differential import IDS, MODELS, classes, one_field_bodies
+from modellix_typed.json_checks import add_json_issues, check_json
+
+from .test_generated_differential import IDS, MODELS, base_body, classes, one_field_bodies
 
 __all__ = ["classes"]  # the fixture, shared with the differential test
 
@@ -39,6 +41,41 @@ def test_validate_dict_reports_exactly_what_from_dict_does(
     assert differ == []
     if kind == "specs":
         assert all(outcome(cls.from_dict, b) == outcome(lambda b: registry.check(slug, b), b) for b in bodies[:20])
+
+
+NON_JSON = [float("nan"), float("-inf"), "a \ud800 cat", {"k": "\udc00"}, [1.5, float("inf")], [[[]]] * 3]
+CATALOG = [(kind, slug, spec) for kind, slug, spec in MODELS if kind == "specs"]
+
+
+def full_walk(slug: str, body: dict[str, Any]) -> None:
+    """What ``registry.check`` did before its fast path: the class's check, then the whole body walked."""
+    cls = registry.get(slug)
+    try:
+        cls.validate_dict(body)
+    except ValidationError as exc:
+        raise add_json_issues(exc, body) from None
+    check_json(slug, body)
+
+
+@pytest.mark.parametrize(("kind", "slug", "spec"), CATALOG, ids=[f"{kind}:{slug}" for kind, slug, _ in CATALOG])
+def test_registry_check_reports_what_walking_the_whole_body_does(kind: str, slug: str, spec: dict[str, Any]) -> None:
+    """``registry.check`` walks only the fields whose accepted values can still be non-JSON (not enums,
+    integers, booleans): NaN, ±Infinity, lone surrogates and deep nesting in any field give the same issues."""
+    body = base_body(spec)
+    bodies = [body, *({**body, key: bad} for key in spec["request_schema"].get("properties", {}) for bad in NON_JSON)]
+    bodies += [{**body, key: [body[key]] * 2} for key in body]  # a list where a scalar goes
+    differ = [b for b in bodies if outcome(lambda b: registry.check(slug, b), b) != outcome(lambda b: full_walk(slug, b), b)]
+    assert differ == []
+    assert outcome(lambda b: registry.check(slug, b), {**body, "zz": 1.0}) is not None  # an unknown key: refused
+
+
+def test_only_fields_that_can_hold_non_json_are_walked() -> None:
+    from modellix_typed.json_checks import _loose_fields
+
+    cls: Any = registry.get("google/imagen-4.0-generate-001")  # prompt (free text), sampleCount (integer), enums
+    assert _loose_fields(cls) == ("prompt",)
+    with pytest.raises(ValidationError, match=r"prompt: lone surrogate U\+D800"):
+        registry.check("google/imagen-4.0-generate-001", {"prompt": "a \ud800 cat", "sampleCount": 2})
 
 
 def test_validate_dict_builds_no_object() -> None:

@@ -273,6 +273,8 @@ def record_time(case: str, flavour: str, deadline: float, elapsed: float, outcom
 # The documented margin, plus room for a shared 2-core CI machine (scheduling, thread start-up).
 SLACK = DEADLINE_MARGIN + 1.0
 flavours = pytest.mark.parametrize("flavour", ["sync", "async"])
+# Per-request budgets far above a wait's or a run's: only that call's own deadline can end it in time.
+LONG = Timeouts(connect=30.0, read=60.0, submit_read=60.0, download_read=60.0)
 
 POLL_BODY = raw_response(200, b'{"code":0,"message":"success","data":' + b'{"task_id":"task-h1","status":"processing"}}')
 

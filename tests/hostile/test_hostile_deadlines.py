@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import pytest
 
-from modellix_typed.config import Timeouts
 from modellix_typed.errors import TaskTimeout
 
 from .conftest import (
+    LONG,
     POLL_BODY,
     SLACK,
     SLUG,
@@ -45,9 +45,7 @@ def test_wait_timeout_is_wall_clock_whatever_the_poll_reply_does(
     flavour: str, case: str, hostile: HostileServer
 ) -> None:
     hostile.on("GET", TASK_PATH, HOSTILE_READS[case])
-    # Per-request budget far above the wait's: only the wait's own deadline can end it in time.
-    long = Timeouts(connect=30.0, read=60.0, submit_read=60.0, download_read=60.0)
-    error, elapsed = call(flavour, hostile, lambda c: c.tasks.wait(TASK_ID, timeout=3), timeouts=long)
+    error, elapsed = call(flavour, hostile, lambda c: c.tasks.wait(TASK_ID, timeout=3), timeouts=LONG)
     record_time(f"wait(timeout=3), {case}", flavour, 3.0, elapsed, type(error).__name__)
     assert isinstance(error, TaskTimeout) and error.task_id == TASK_ID
     assert 3.0 - 0.05 <= elapsed < 3.0 + SLACK
@@ -57,8 +55,7 @@ def test_wait_timeout_is_wall_clock_whatever_the_poll_reply_does(
 def test_run_timeout_covers_the_wait_when_polls_trickle(flavour: str, hostile: HostileServer) -> None:
     hostile.on("POST", SUBMIT_PATH, reply(200, envelope(task_data("pending"))))
     hostile.on("GET", TASK_PATH, trickle())
-    long = Timeouts(connect=30.0, read=60.0, submit_read=60.0, download_read=60.0)
-    error, elapsed = call(flavour, hostile, lambda c: c.run(SLUG, {"prompt": "a cat"}, timeout=3), timeouts=long)
+    error, elapsed = call(flavour, hostile, lambda c: c.run(SLUG, {"prompt": "a cat"}, timeout=3), timeouts=LONG)
     record_time("run(timeout=3), polls trickle", flavour, 3.0, elapsed, type(error).__name__)
     assert isinstance(error, TaskTimeout)
     assert elapsed < 3.0 + SLACK

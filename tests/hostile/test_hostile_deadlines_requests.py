@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import pytest
 
-from modellix_typed.config import Timeouts
 from modellix_typed.errors import APITimeout, SubmissionOutcomeUnknown
 
 from .conftest import (
+    LONG,
     SHORT,
     SLACK,
     SLUG,
@@ -64,8 +64,7 @@ def test_a_submit_cut_off_by_its_deadline_is_outcome_unknown_and_sent_once(
 @flavours
 def test_run_timeout_cuts_a_stalled_post_as_outcome_unknown(flavour: str, hostile: HostileServer) -> None:
     hostile.on("POST", SUBMIT_PATH, Act("stall", b""))
-    long = Timeouts(connect=30.0, read=60.0, submit_read=60.0, download_read=60.0)
-    error, elapsed = call(flavour, hostile, lambda c: c.run(SLUG, {"prompt": "a cat"}, timeout=2), timeouts=long)
+    error, elapsed = call(flavour, hostile, lambda c: c.run(SLUG, {"prompt": "a cat"}, timeout=2), timeouts=LONG)
     record_time("run(timeout=2), POST stalls", flavour, 2.0, elapsed, type(error).__name__)
     assert isinstance(error, SubmissionOutcomeUnknown)
     assert elapsed < 2.0 + SLACK
