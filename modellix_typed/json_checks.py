@@ -5,6 +5,7 @@ sent. The bounds themselves live in :mod:`.json_bounds`, imported on the first c
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Mapping
 from types import ModuleType
 from typing import Any
 
@@ -42,6 +43,55 @@ def check_json(model: str, body: Any) -> None:
         issues = json_issues(body)
         if issues:
             raise ValidationError(model, issues)
+
+
+def check_validated_json(model: str, cls: type, body: dict[str, Any]) -> None:
+    """:func:`check_json` for a plain dict body that ``cls.validate_dict`` has just accepted (so every key is
+    a documented field): only the fields whose accepted values can still be non-JSON are walked."""
+    try:
+        loose = _LOOSE[cls]
+    except KeyError:
+        loose = _LOOSE[cls] = _loose_fields(cls)
+    if loose is None:
+        check_json(model, body)
+        return
+    for key in loose:
+        value = body.get(key, _ABSENT)
+        if value is _ABSENT or (value.__class__ is str and value.isascii()):
+            continue
+        if not _json_bounds().is_plain_json(value, 1):
+            check_json(model, body)
+            return
+
+
+_ABSENT: Any = object()
+_LOOSE: dict[type, tuple[str, ...] | None] = {}  # per class: what :func:`_loose_fields` found
+
+
+def _loose_fields(cls: type) -> tuple[str, ...] | None:
+    """The top-level wire names of ``cls`` whose accepted values may hold NaN, a lone surrogate or deep
+    nesting, or None when that cannot be told (walk the whole body). A value its own check accepted is plain
+    JSON when it equals a member of a plain ``enum``/``const`` (NaN equals nothing; an equal string has the
+    same code points) or is an ``integer`` (an int, or an integral float: finite) or a ``boolean``."""
+    schema_of = getattr(cls, "json_schema", None)
+    documented = getattr(cls, "_DOCUMENTED", None)
+    if schema_of is None or not isinstance(documented, Mapping):
+        return None
+    schema = schema_of()
+    properties = schema.get("properties") if isinstance(schema, dict) else None
+    plain = _json_bounds().is_plain_json
+    if not isinstance(properties, dict) or not all(plain(key) for key in documented):
+        return None
+    return tuple(key for key in documented if not _always_plain(properties.get(key), plain))
+
+
+def _always_plain(schema: Any, plain: Callable[[Any], bool]) -> bool:
+    if not isinstance(schema, dict):
+        return False
+    if "enum" in schema or "const" in schema:
+        members = schema["enum"] if "enum" in schema else [schema["const"]]
+        return isinstance(members, list) and all(plain(member) for member in members)
+    return schema.get("type") in ("integer", "boolean") and not schema.keys() & {"anyOf", "oneOf", "allOf"}
 
 
 def add_json_issues(error: ValidationError, body: Any) -> ValidationError:

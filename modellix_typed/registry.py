@@ -16,7 +16,7 @@ import attrs
 
 from . import model_packages
 from .errors import ConfigurationError, ModellixError
-from .json_checks import add_json_issues, check_json
+from .json_checks import add_json_issues, check_json, check_validated_json
 from .models._typed_calls import typed_function
 from .naming import class_name, module_name, package_name
 from .request import RequestModel, canonical_path
@@ -211,6 +211,13 @@ def validate(slug: str, data: Mapping[str, Any]) -> RequestModel:
 def check(slug: str, data: Mapping[str, Any]) -> None:
     """Validate-only :func:`validate`: the same issues in the same ValidationError, no request object built."""
     cls = get(slug)
+    if data.__class__ is dict and "extra_body" not in data:  # the common body, checked in one pass
+        try:
+            cls.validate_dict(data)
+        except ValidationError as exc:
+            raise add_json_issues(exc, data) from None
+        check_validated_json(slug, cls, data)
+        return
     rest, extra = _split_extra_body(cls, data)
     _checked(slug, cls, data, extra, lambda: cls.validate_dict(rest))
 
