@@ -2,8 +2,8 @@
 lines read as they arrive with their arrival times) and the environment it talks to the slow emulator with
 (``slow`` in the conftest: ~3 s image tasks).
 
-Every child is started with SIGINT at its default (a test run in a background job inherits SIGINT ignored,
-and a CLI started so keeps it ignored, as a shell expects).
+Every child is started with SIGINT and SIGHUP at their defaults (a test run in a background job inherits SIGINT
+ignored, under nohup SIGHUP too, and a CLI started so keeps them ignored, as a shell expects).
 """
 
 from __future__ import annotations
@@ -24,18 +24,25 @@ BODY = json.dumps({"prompt": "a lighthouse"})
 SIGNALS = [signal.SIGINT, signal.SIGTERM, signal.SIGHUP]
 
 
-# The CLI started through a tiny exec wrapper that sets SIGINT back to its default first (a disposition survives
-# exec; preexec_fn is unsafe in this multithreaded test process).
-SIGINT_DEFAULT = [
+# The CLI started through a tiny exec wrapper that sets SIGINT and SIGHUP back to their defaults first, as a
+# terminal starts a command (a disposition survives exec, and `nohup make ci &` starts this test run with both
+# ignored; preexec_fn is unsafe in this multithreaded test process). Signals named in argv[1] are ignored instead.
+SIGNALS_WRAPPER = [
     sys.executable, "-c",
-    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])",
+    (
+        "import os, signal, sys\n"
+        "for s in (signal.SIGINT, signal.SIGHUP): signal.signal(s, signal.SIG_DFL)\n"
+        "for s in filter(None, sys.argv[1].split(',')): signal.signal(int(s), signal.SIG_IGN)\n"
+        "os.execv(sys.argv[2], sys.argv[2:])"
+    ),
 ]
 
 
-def launch(*args: str) -> list[str]:
-    """argv that runs ``modellix-typed ARGS`` with SIGINT at its default."""
+def launch(*args: str, ignored: tuple[signal.Signals, ...] = ()) -> list[str]:
+    """argv that runs ``modellix-typed ARGS`` with SIGINT and SIGHUP at their defaults, as from a terminal, or
+    with the ``ignored`` signals ignored, as ``nohup`` or a shell's background job starts it."""
     assert BIN is not None
-    return [*SIGINT_DEFAULT, BIN, *args]
+    return [*SIGNALS_WRAPPER, ",".join(str(int(s)) for s in ignored), BIN, *args]
 
 
 def child_env(slow: RunningEmulator) -> dict[str, str]:
@@ -47,11 +54,11 @@ def child_env(slow: RunningEmulator) -> dict[str, str]:
 class Child:
     """A CLI subprocess whose stderr lines are read as they arrive, each with its arrival time."""
 
-    def __init__(self, args: list[str], env: dict[str, str]) -> None:
+    def __init__(self, args: list[str], env: dict[str, str], ignored: tuple[signal.Signals, ...] = ()) -> None:
         assert BIN is not None
         self.started = time.monotonic()
         self.process = subprocess.Popen(
-            launch(*args), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            launch(*args, ignored=ignored), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
         )
         self.lines: list[tuple[float, str]] = []
         self.reader = threading.Thread(target=self._read, daemon=True)

@@ -92,6 +92,17 @@ def test_a_signal_while_run_waits_prints_the_resume_command(
     assert posts(slow) == 1  # the resume sent nothing
 
 
+def test_a_run_started_under_nohup_leaves_sighup_ignored_and_finishes(slow: RunningEmulator, env: dict[str, str]) -> None:
+    """``nohup modellix-typed run ...``: the terminal closing (SIGHUP) must not stop what nohup was asked to keep
+    running; SIGTERM still would."""
+    child = Child(["run", SLUG, "--body", BODY, "--json"], env, ignored=(signal.SIGHUP,))
+    child.wait_for("submitted ")
+    child.process.send_signal(signal.SIGHUP)
+    code, out, _ = child.finish()
+    assert code == 0 and json.loads(out)["task"]["status"] == "success", out + child.err
+    assert posts(slow) == 1
+
+
 def test_sigterm_during_task_wait_names_the_task_and_the_base_url(slow: RunningEmulator, env: dict[str, str]) -> None:
     submitted = subprocess.run([BIN or "", "run", SLUG, "--body", BODY, "--no-wait", "-q"], env=env,
                                capture_output=True, text=True, timeout=30, check=False)
