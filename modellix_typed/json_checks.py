@@ -39,15 +39,15 @@ def json_issues(body: Any) -> list[Issue]:
 def check_json(model: str, body: Any) -> None:
     """Raise a ValidationError with :func:`json_issues` of ``body``, if it has any (after a generated check
     passed)."""
-    if not _json_bounds().is_plain_json(body):
-        issues = json_issues(body)
-        if issues:
-            raise ValidationError(model, issues)
+    issues = json_issues(body)
+    if issues:
+        raise ValidationError(model, issues)
 
 
 def check_validated_json(model: str, cls: type, body: dict[str, Any]) -> None:
-    """:func:`check_json` for a plain dict body that ``cls.validate_dict`` has just accepted (so every key is
-    a documented field): only the fields whose accepted values can still be non-JSON are walked."""
+    """:func:`check_json` for a plain dict body that ``cls`` has just accepted (``validate_dict`` or
+    ``from_dict``: every key is a documented field): only the fields whose accepted values can still be
+    non-JSON are walked."""
     try:
         loose = _LOOSE[cls]
     except KeyError:

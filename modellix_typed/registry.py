@@ -201,7 +201,7 @@ def validate(slug: str, data: Mapping[str, Any]) -> RequestModel:
     """
     cls = get(slug)
     rest, extra = _split_extra_body(cls, data)
-    request = _checked(slug, cls, data, extra, lambda: cls.from_dict(rest))
+    request = _checked(slug, cls, data, rest, extra, cls.from_dict)
     if extra is not None:
         setattr(request, "extra_body", extra)  # noqa: B010 - every generated class has it (checked on assignment)
     return request
@@ -211,30 +211,31 @@ def validate(slug: str, data: Mapping[str, Any]) -> RequestModel:
 def check(slug: str, data: Mapping[str, Any]) -> None:
     """Validate-only :func:`validate`: the same issues in the same ValidationError, no request object built."""
     cls = get(slug)
-    if data.__class__ is dict and "extra_body" not in data:  # the common body, checked in one pass
-        try:
-            cls.validate_dict(data)
-        except ValidationError as exc:
-            raise add_json_issues(exc, data) from None
-        check_validated_json(slug, cls, data)
-        return
     rest, extra = _split_extra_body(cls, data)
-    _checked(slug, cls, data, extra, lambda: cls.validate_dict(rest))
+    _checked(slug, cls, data, rest, extra, cls.validate_dict)
 
 
 def _checked(
-    slug: str, cls: type[RequestModel], data: Mapping[str, Any], extra: Any, check: Callable[[], T]
+    slug: str,
+    cls: type[RequestModel],
+    data: Mapping[str, Any],
+    rest: Mapping[str, Any],
+    extra: Any,
+    check: Callable[[Mapping[str, Any]], T],
 ) -> T:
-    """``check()`` (the generated class's own checks on the documented part), with every issue at once: its
+    """``check(rest)`` (the generated class's own checks on the documented part), with every issue at once: its
     own, the ``extra_body`` object's, and where ``data`` is not standard JSON (NaN/Infinity, lone surrogates)."""
     issues = [] if extra is None else _extra_body_issues(cls, extra)
     try:
-        result = check()
+        result = check(rest)
     except ValidationError as exc:
         raise add_json_issues(ValidationError(exc.model, [*exc.issues, *issues]), data) from None
     if issues:
         raise add_json_issues(ValidationError(_model_name(cls), issues), data)
-    check_json(slug, data)
+    if extra is None and data.__class__ is dict:  # every key is a documented field: walk the ones that need it
+        check_validated_json(slug, cls, data)
+    else:
+        check_json(slug, data)
     return result
 
 
@@ -250,7 +251,9 @@ def _documented(cls: type[RequestModel]) -> Mapping[str, str]:
 
 def _split_extra_body(cls: type[RequestModel], data: Mapping[str, Any]) -> tuple[Mapping[str, Any], Any]:
     """(the documented part, the ``extra_body`` value or None) of a JSON body."""
-    if not isinstance(data, Mapping) or "extra_body" not in data or "extra_body" in _documented(cls):
+    if data.__class__ is not dict and not isinstance(data, Mapping):
+        return data, None
+    if "extra_body" not in data or "extra_body" in _documented(cls):
         return data, None
     return {k: v for k, v in data.items() if k != "extra_body"}, data["extra_body"]
 
