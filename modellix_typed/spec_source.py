@@ -20,7 +20,7 @@ from modellix_typed.codegen.normalize import (
     SourceInfo,
     normalize_operation,
 )
-from modellix_typed.codegen.task_kind import kind_from_docs
+from modellix_typed.codegen.task_kind import IMAGE_KINDS, VIDEO_KINDS, kind_from_docs
 
 JSON = Any
 
@@ -133,7 +133,7 @@ def spec_from_api_schema_data(
     spec = normalize_operation(resolved, "POST", op_path, context, source)
     if spec.get("task_type") is None:
         suffix = model_id.rsplit("-", 1)[-1] if "-" in model_id else None
-        known = suffix if suffix in ("t2i", "i2i", "t2v", "i2v", "v2v") else None
+        known = suffix if suffix in IMAGE_KINDS | VIDEO_KINDS else None
         spec["task_type"] = kind_from_docs(spec.get("title"), spec.get("summary"), known)
     return spec
 

@@ -64,5 +64,5 @@ def typed_slugs(views: list[ModelView]) -> list[tuple[str, str, str]]:
     return [
         (view.slug, f"{view.package}.{view.module}", body_name(view.class_name))
         for view in views
-        if not any(c.is_root and c.extra_allowed for c in view.classes)
+        if view.typed_body
     ]

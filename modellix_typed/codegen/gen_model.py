@@ -121,6 +121,11 @@ class ModelView:
     rules: list[str]
     """``Rule(...)`` literals of the spec's prose rules (evaluated by modellix_typed.rules)."""
 
+    @property
+    def typed_body(self) -> bool:
+        """True when a TypedDict describes the body exactly: its root class allows no undocumented keys."""
+        return not any(c.is_root and c.extra_allowed for c in self.classes)
+
 
 def parser_config() -> Config:
     config_file = ConfigFile(literal_enums=True, post_hooks=[])

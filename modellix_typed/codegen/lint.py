@@ -114,7 +114,8 @@ def required_findings(spec: Mapping[str, Any]) -> list[dict[str, Any]]:
 def lint_snapshot(specs_dir: Path) -> dict[str, Any]:
     """The lint report of every model spec in ``specs_dir`` (deterministic: no timestamps)."""
     findings: list[dict[str, Any]] = []
-    for spec in load_specs(specs_dir).values():
+    specs = load_specs(specs_dir)
+    for spec in specs.values():
         if spec.get("provider") == "common" or not isinstance(spec.get("request_schema"), Mapping):
             continue
         extracted = extract_rules(spec["request_schema"], spec.get("body_notes"))
@@ -123,7 +124,7 @@ def lint_snapshot(specs_dir: Path) -> dict[str, Any]:
         findings += example_findings(spec, list(spec.get("rules") or []))
         findings += rule_findings(spec, list(spec.get("rules") or []))
         findings += required_findings(spec)
-    findings += source_findings(specs_dir)  # a model with both a doc page and an api_schema
+    findings += source_findings(specs_dir, specs)  # a model with both a doc page and an api_schema
     findings.sort(key=lambda f: (f["slug"], f["kind"], f.get("path", f.get("rule", "")), f["detail"]))
     counts: dict[str, int] = {}
     for finding in findings:

@@ -16,15 +16,20 @@ from pathlib import Path
 from typing import Any
 
 from modellix_typed.codegen.crawl import CrawlResult
-from modellix_typed.codegen.snapshot import build_index, dump_json, load_specs, with_overlay, write_text_atomic
+from modellix_typed.codegen.diff import CONSTRAINT_KEYS
+from modellix_typed.codegen.snapshot import (
+    build_index,
+    dump_json,
+    load_specs,
+    spec_relpath,
+    with_overlay,
+    write_text_atomic,
+)
 from modellix_typed.validation import json_equal
 
 SOURCES_DIR = "sources"
 DOCS, API_SCHEMA = "docs", "api-schema"
-ASPECTS = (
-    "type", "enum", "const", "format", "pattern", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
-    "minLength", "maxLength", "minItems", "maxItems", "uniqueItems", "multipleOf", "default",
-)  # fmt: skip
+ASPECTS = ("type", *CONSTRAINT_KEYS, "default")  # what the changelog compares, plus type and default
 NEWER = API_SCHEMA
 _ABSENT = "(absent)"
 
@@ -145,8 +150,9 @@ def _load(path: Path) -> dict[str, Any]:
     return data
 
 
-def source_findings(specs_dir: Path) -> list[dict[str, Any]]:
-    """Lint findings of every model kept with both sources: each disagreement, and which source was followed."""
+def source_findings(specs_dir: Path, specs: Mapping[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Lint findings of every model kept with both sources: each disagreement, and which source was followed
+    (``specs``: :func:`.snapshot.load_specs` of ``specs_dir``)."""
     found: list[dict[str, Any]] = []
     root = specs_dir / SOURCES_DIR / API_SCHEMA
     for api_file in sorted(root.glob("*/*.json")) if root.is_dir() else []:
@@ -157,7 +163,7 @@ def source_findings(specs_dir: Path) -> list[dict[str, Any]]:
         docs = _load(docs_file)
         disagreements = compare(docs, api)
         found += disagreements
-        main = load_specs(specs_dir).get(f"{api['provider']}/{api['model_id']}.json", {})
+        main = specs.get(spec_relpath(api), {})
         if main.get("source", {}).get("kind") == API_SCHEMA:
             said = f"generated from the api_schema {api['source']['url']} (the newer source: the live endpoint)"
             said += f" over the docs page {docs['source']['url']}"
