@@ -70,9 +70,10 @@ _LOOSE: dict[type, tuple[str, ...] | None] = {}  # per class: what :func:`_loose
 
 def _loose_fields(cls: type) -> tuple[str, ...] | None:
     """The top-level wire names of ``cls`` whose accepted values may hold NaN, a lone surrogate or deep
-    nesting, or None when that cannot be told (walk the whole body). A value its own check accepted is plain
-    JSON when it equals a member of a plain ``enum``/``const`` (NaN equals nothing; an equal string has the
-    same code points) or is an ``integer`` (an int, or an integral float: finite) or a ``boolean``."""
+    nesting, or None when that cannot be told or the class accepts undocumented keys (walk the whole body).
+    A value its own check accepted is plain JSON when it equals a member of a plain ``enum``/``const`` (NaN
+    equals nothing; an equal string has the same code points) or is an ``integer`` (an int, or an integral
+    float: finite) or a ``boolean``."""
     schema_of = getattr(cls, "json_schema", None)
     documented = getattr(cls, "_DOCUMENTED", None)
     if schema_of is None or not isinstance(documented, Mapping):
@@ -81,6 +82,8 @@ def _loose_fields(cls: type) -> tuple[str, ...] | None:
     properties = schema.get("properties") if isinstance(schema, dict) else None
     plain = _json_bounds().is_plain_json
     if not isinstance(properties, dict) or not all(plain(key) for key in documented):
+        return None
+    if schema.get("additionalProperties") in (True, {}):  # the class accepts undocumented keys (as gen_model)
         return None
     return tuple(key for key in documented if not _always_plain(properties.get(key), plain))
 

@@ -11,7 +11,7 @@ import pytest
 from modellix_typed import registry
 from modellix_typed.validation import ValidationError
 
-from modellix_typed.json_checks import add_json_issues, check_json
+from modellix_typed.json_checks import add_json_issues, check_json, check_validated_json
 
 from .test_generated_differential import IDS, MODELS, base_body, classes, one_field_bodies
 
@@ -67,6 +67,23 @@ def test_registry_check_reports_what_walking_the_whole_body_does(kind: str, slug
     differ = [b for b in bodies if outcome(lambda b: registry.check(slug, b), b) != outcome(lambda b: full_walk(slug, b), b)]
     assert differ == []
     assert outcome(lambda b: registry.check(slug, b), {**body, "zz": 1.0}) is not None  # an unknown key: refused
+
+
+@pytest.mark.parametrize(("kind", "slug", "spec"), MODELS, ids=IDS)
+def test_every_body_a_class_accepts_gets_the_whole_walks_json_issues(
+    classes: dict[str, Any], kind: str, slug: str, spec: dict[str, Any]
+) -> None:
+    """The per-field walk after a class accepted a body finds what walking the whole body finds, also for a class
+    that accepts undocumented keys (``additionalProperties: true``, e.g. the fixture ``alibaba/wan-open-t2i``)."""
+    cls = classes[f"{kind}:{slug}"]
+    body = base_body(spec)
+    keys = [*spec["request_schema"].get("properties", {}), "undocumentedKey"]
+    accepted = [b for b in ({**body, key: bad} for key in keys for bad in NON_JSON) if outcome(cls.validate_dict, b) is None]
+    differ = [
+        b for b in accepted
+        if outcome(lambda b: check_validated_json(slug, cls, b), b) != outcome(lambda b: check_json(slug, b), b)
+    ]
+    assert differ == []
 
 
 def test_only_fields_that_can_hold_non_json_are_walked() -> None:
