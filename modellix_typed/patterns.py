@@ -54,7 +54,10 @@ class Pattern:
         search = self._search
         if search is None:
             search = self._compile()
-        return bool(search(value) is not None)
+        try:
+            return bool(search(value) is not None)
+        except UnicodeEncodeError:  # RE2 reads UTF-8: a lone surrogate (refused as not JSON) matches as U+FFFD
+            return bool(search(_LONE_SURROGATE.sub("\ufffd", value)) is not None)
 
     def _compile(self) -> Any:
         compiled = compile_re2(self.pattern)
@@ -68,6 +71,9 @@ class Pattern:
 
     def __repr__(self) -> str:
         return f"Pattern({self.pattern!r})"
+
+
+_LONE_SURROGATE: Final = re.compile("[\ud800-\udfff]")
 
 
 def _always(value: str) -> str:

@@ -129,6 +129,17 @@ def test_re2_follows_json_schema_regex_semantics() -> None:
     assert anchored.engine == "re2"
 
 
+def test_a_lone_surrogate_gets_a_pattern_verdict_not_an_encoding_error() -> None:
+    """RE2 reads UTF-8, which a lone surrogate has no form in: it matches as U+FFFD, one character for one (the
+    JSON check refuses the value separately), so validation never leaks a UnicodeEncodeError."""
+    issues: list[Issue] = []
+    three = Pattern("^[a-z]\\W[a-z]$", backtracking_safe=True)
+    assert three.engine == "re2"
+    check_pattern("a\ud800b", "code", three, issues)  # three characters: one of them not a word character
+    check_pattern("a\udc00", "code", three, issues)
+    assert [(i.path, i.rule, i.value) for i in issues] == [("code", "pattern", "a\udc00")]
+
+
 def test_patterns_compile_on_first_use_only() -> None:
     """Building a Pattern (what importing a model does) loads no regex engine."""
     code = "import sys; from modellix_typed.patterns import Pattern; Pattern('^a+$', backtracking_safe=True)\n"
