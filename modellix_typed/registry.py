@@ -119,11 +119,16 @@ def _info(slug: str, entry: Mapping[str, str]) -> CatalogEntry:
 
 def info(slug: str) -> CatalogEntry:
     """Catalog entry of ``slug``; raises :class:`UnknownModel` with did-you-mean suggestions."""
-    catalog = _catalog()
-    entry = catalog.get(slug)
-    if entry is None:
-        raise UnknownModel(slug, _suggest(slug, catalog))
-    return _info(slug, entry)
+    found = find_info(slug)
+    if found is None:
+        raise UnknownModel(slug, suggest(slug))
+    return found
+
+
+def find_info(slug: str) -> CatalogEntry | None:
+    """Catalog entry of ``slug``, or None (no suggestions computed: for callers to whom unknown is an answer)."""
+    entry = _catalog().get(slug)
+    return None if entry is None else _info(slug, entry)
 
 
 def suggest(slug: str) -> list[str]:
@@ -143,8 +148,19 @@ _CLASSES: dict[str, type[RequestModel]] = {}
 
 
 def get(slug: str) -> type[RequestModel]:
-    """The request class of ``slug``: imports only its module (and its provider package), located by the
-    generator's naming rules; the catalog is read only when that fails (unknown slug: did-you-mean)."""
+    """The request class of ``slug`` (:func:`find`); raises :class:`UnknownModel` with did-you-mean
+    suggestions."""
+    cls = _CLASSES.get(slug)
+    if cls is None:
+        cls = find(slug)
+        if cls is None:
+            raise UnknownModel(slug, suggest(slug))
+    return cls
+
+
+def find(slug: str) -> type[RequestModel] | None:
+    """The request class of ``slug``, or None (no suggestions computed): imports only its module (and its
+    provider package), located by the generator's naming rules; the catalog is read only when that fails."""
     cls = _CLASSES.get(slug)
     if cls is None:
         for package in model_packages.search_order():
@@ -152,7 +168,9 @@ def get(slug: str) -> type[RequestModel]:
             if cls is not None:
                 break
         else:
-            entry = info(slug)
+            entry = find_info(slug)
+            if entry is None:
+                return None
             module = importlib.import_module(f"{entry.package}.{entry.module}")
             cls = getattr(module, entry.class_name)
         _CLASSES[slug] = cls

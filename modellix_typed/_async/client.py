@@ -146,11 +146,14 @@ class AsyncModellix(ClientBase):
 
     async def _live_models(self, slugs: Iterable[str]) -> dict[str, LiveModel | SchemaUnavailable]:
         """The live api_schema of each slug (the disk cache while fresh, else one GET each), or why not."""
+        http = self._transport.open_http()  # a closed client says so first
+        found: dict[str, LiveModel | SchemaUnavailable] = {}
+        slugs = list(slugs)
+        if not slugs:  # a batch of known models: no spec engine loaded
+            return found
         from ..live_schema import SchemaUnavailable  # lazy: importing a client must not load the spec engine
 
-        http = self._transport.open_http()
         schemas, timeout = self._core.schemas, schema_timeout(self.config.timeouts)
-        found: dict[str, LiveModel | SchemaUnavailable] = {}
         for slug in slugs:
             try:
                 found[slug] = await load_live_model_async(http, schemas, slug, timeout)

@@ -105,7 +105,8 @@ OnProgress = Callable[[BatchProgress], Any]
 def live_slugs(requests: Iterable[BatchItem]) -> list[str]:
     """The distinct slugs of ``(slug, body)`` inputs that have no generated class: their live api_schemas are
     fetched (once each) before :func:`prepare_all`."""
-    found = (live_schema_slug(item[0], True) for item in requests if isinstance(item, tuple) and item)
+    named = dict.fromkeys(item[0] for item in requests if isinstance(item, tuple) and item and isinstance(item[0], str))
+    found = (live_schema_slug(slug, True) for slug in named)
     return list(dict.fromkeys(slug for slug in found if slug is not None))
 
 

@@ -99,15 +99,13 @@ def live_schema_slug(request: RequestLike, validate: bool) -> str | None:
         return None
     from .. import registry
 
+    if registry.find(request) is not None:
+        return None
     try:
-        registry.get(request)
-    except registry.UnknownModel:
-        try:
-            provider, model_id = parse_slug(request)
-        except ValueError:
-            return None
-        return f"{provider}/{model_id}"
-    return None
+        provider, model_id = parse_slug(request)
+    except ValueError:
+        return None
+    return f"{provider}/{model_id}"
 
 
 def prepare(
@@ -186,10 +184,7 @@ def prepare_raw(slug: str, data: Mapping[str, Any]) -> Prepared:
         raise  # a local file refused (UnsupportedUpload) names its field and limit; a value not JSON its path
     except (TypeError, ValueError) as exc:
         raise ConfigurationError(f"submit({slug!r}, data): the body is not JSON-serializable ({exc})") from None
-    try:
-        entry: registry.CatalogEntry | None = registry.info(f"{provider}/{model_id}")
-    except registry.UnknownModel:
-        entry = None
+    entry = registry.find_info(f"{provider}/{model_id}")
     task_type = entry.task_type if entry is not None else None
     documented = entry.documented_path if entry is not None else None
     return Prepared(f"{provider}/{model_id}", task_type, provider, model_id, documented, **serialized)

@@ -11,6 +11,9 @@ from __future__ import annotations
 import asyncio
 import http.server
 import json
+import os
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -243,3 +246,23 @@ def test_an_async_batch_too(emulator: RunningEmulator, live_env: Path) -> None:
 
     assert [o.kind for o in asyncio.run(main())] == ["success"]
     assert [p for m, p in requests_to(emulator) if m == "POST"] == ["/api/v1/vidu/motion-sync/async"]
+
+
+LOADS_NOTHING_LIVE = """
+import sys
+from modellix_typed import Modellix
+from modellix_typed.emulator import EmulatorConfig, running_emulator
+
+with running_emulator(EmulatorConfig(api_keys=("k",), time_scale=0.001)) as emu:
+    with Modellix(api_key="k", base_url=emu.base_url) as client:
+        kinds = [o.kind for o in client.batch([("google/nano-banana", {"prompt": "a cat"})], timeout=20)]
+print(kinds, [name in sys.modules for name in ("modellix_typed.live_schema", "modellix_typed.spec_engine")])
+"""
+
+
+def test_a_batch_of_known_models_loads_no_live_schema_machinery(tmp_path: Path) -> None:
+    """Only a model newer than the generated classes needs the spec engine (fresh interpreter: nothing loaded)."""
+    done = subprocess.run([sys.executable, "-c", LOADS_NOTHING_LIVE], capture_output=True, text=True, timeout=60,
+                          check=False, cwd=tmp_path, env={**os.environ, "MODELLIX_POLL_STATS": "off"})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "['success'] [False, False]"
