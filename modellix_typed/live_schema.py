@@ -157,7 +157,7 @@ class SchemaSource:
             raise self.unavailable(slug, f"Content-Type {media!r} is not JSON")
         try:
             data = json.loads(content)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # RecursionError: nested deeper than the parser goes
             raise self.unavailable(slug, f"invalid JSON ({exc})") from None
         model = self.model(slug, data)
         self._store(slug, data)
@@ -173,7 +173,7 @@ class SchemaSource:
             spec = spec_from_api_schema_data(data, provider, model_id)
         except PageError as exc:
             raise self.unavailable(slug, f"unusable schema: {exc.detail}") from None
-        except (TypeError, ValueError, KeyError, AttributeError) as exc:
+        except (TypeError, ValueError, KeyError, AttributeError, RecursionError) as exc:
             raise self.unavailable(slug, f"unusable schema: {type(exc).__name__}: {exc}") from None
         spec = {**spec, "slug": slug, "provider": provider, "model_id": model_id}
         return LiveModel(
@@ -206,7 +206,7 @@ class SchemaSource:
             if not 0 <= age <= self.ttl:
                 return None
             return self.model(slug, record["schema"])
-        except (OSError, ValueError, KeyError, TypeError, SchemaUnavailable):
+        except (OSError, ValueError, KeyError, TypeError, RecursionError, SchemaUnavailable):
             return None
 
     def _store(self, slug: str, data: Any) -> None:

@@ -189,6 +189,19 @@ def test_an_expired_cache_entry_is_refetched(tmp_path: Path) -> None:
         source.accept(SLUG, 200, "text/html", b"<html></html>")
 
 
+def test_a_schema_nested_past_the_parser_is_unavailable_not_a_recursion_error(tmp_path: Path) -> None:
+    source = SchemaSource(origin="https://www.modellix.ai", cache_dir=tmp_path, ttl=60)
+    for depth in (200_000, 950):  # past the JSON parser's recursion; parsed but past the schema reader's
+        with pytest.raises(SchemaUnavailable, match="invalid JSON|unusable schema"):
+            source.accept(SLUG, 200, "application/json", b'{"a":' * depth + b"1" + b"}" * depth)
+    cache_file = next(iter(tmp_path.rglob("*.json")), None)
+    assert cache_file is None  # nothing unusable was cached
+    source.accept(SLUG, 200, "application/json", STORED.joinpath("api_schema").read_bytes())
+    [cache_file] = tmp_path.rglob("*.json")
+    cache_file.write_bytes(b"[" * 200_000)  # a cache file damaged on disk: refetch, never crash
+    assert source.cached(SLUG) is None
+
+
 def test_the_runtime_path_needs_no_codegen_extra() -> None:
     """Live schemas are normalized and validated with the codegen's extras absent (blocked on import)."""
     import subprocess
