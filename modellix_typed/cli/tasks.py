@@ -170,9 +170,10 @@ def wait(
         task_id = ids[0]
         with make_client(base_url) as client:
             try:
-                with resumable(task_id), task_progress(task_id, heartbeat=heartbeat) as on_update:
-                    announce(f"waiting for task {task_id}")
-                    result = client.tasks.wait(task_id, timeout=timeout, on_update=on_update)
+                with resumable(task_id):
+                    announce(f"waiting for task {task_id}")  # before the progress line that follows it
+                    with task_progress(task_id, heartbeat=heartbeat) as on_update:
+                        result = client.tasks.wait(task_id, timeout=timeout, on_update=on_update)
             except TaskFailed as exc:
                 if isinstance(exc.result, TaskResult):
                     _remember(client, [exc.result])

@@ -73,6 +73,23 @@ def test_a_terminal_gets_one_live_line_with_status_and_elapsed_time(slow: Runnin
     assert f"task {task_id}: success in" in screen  # the result, on a cleared line
 
 
+def test_task_wait_on_a_terminal_names_the_task_on_its_own_line(slow: RunningEmulator, env: dict[str, str]) -> None:
+    submitted = subprocess.run([BIN or "", "run", SLUG, "--body", BODY, "--no-wait", "-q"], env=env,
+                               capture_output=True, text=True, timeout=30, check=False)
+    task_id = submitted.stdout.strip()
+    primary, secondary = pty.openpty()
+    process = subprocess.Popen(
+        launch("task", "wait", task_id), env={**env, "TERM": "xterm", "COLUMNS": "120"},
+        stdout=secondary, stderr=secondary,
+    )
+    os.close(secondary)
+    screen = read_terminal(primary)
+    process.wait(timeout=30)
+    assert process.returncode == 0, screen
+    assert screen.startswith(f"waiting for task {task_id}\r\n"), screen  # then the live line, not glued to it
+    assert f"\r\x1b[Ktask {task_id}: processing" in screen
+
+
 @pytest.mark.parametrize("sig", SIGNALS, ids=lambda s: signal.Signals(s).name)
 def test_a_signal_while_run_waits_prints_the_resume_command(
     slow: RunningEmulator, env: dict[str, str], sig: signal.Signals
