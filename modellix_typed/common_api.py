@@ -21,12 +21,12 @@ from .errors import ConfigurationError, InvalidResponse
 from .results import opt_str, parse_time
 from .retry import RequestKind
 from ._core.exchange import Call, data_of
+from ._core.uploads import MAX_UPLOAD_BYTES as MAX_UPLOAD_BYTES  # the documented limit, checked there
 
 MODELS_PATH = "/api/v1/models"
 VALIDATE_KEY_PATH = "/api/v1/apikey/validate"
 BALANCE_PATH = "/api/v1/team/balance"
 MEDIA_PATH = "/api/v1/media/files"
-MAX_UPLOAD_BYTES = 16 * 1024 * 1024  # documented default limit (the check is _core.uploads.check_upload)
 
 
 @attrs.frozen

@@ -24,13 +24,13 @@ def exact_number(number: float) -> str:
 _NAMED: Final = "("  # a message ``(python_name) ...`` names the Python attribute the caller wrote
 
 
-def render_issue(path: str, message: str, rule: str, value: Any, *, value_repr: str | None = None) -> str:
+def render_issue(path: str, message: str, rule: str, value: Any) -> str:
     """``path: message (rule: R, got V)``, one "got" per line (a message that already says what it got shows
     the value as ``value V``); the name the caller wrote comes first: a Python attribute named by
     :func:`name_attributes` leads, the wire name follows in parentheses."""
     if message.startswith(_NAMED) and ") " in message:
         python, _, rest = message[1:].partition(") ")
         path, message = f"{python} ({path})", rest
-    shown = value_repr if value_repr is not None else short(repr(value))
+    shown = short(repr(value))
     word = "value" if " got " in f" {message} " or "(got " in message else "got"
     return f"{path}: {message} (rule: {rule}, {word} {shown})"

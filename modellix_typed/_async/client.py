@@ -231,7 +231,7 @@ class AsyncModellix(ClientBase):
             with open_journal(journal, prepared) as book:
                 task = await self._post(prepared, book, deadline)
                 try:
-                    result = await task.wait(timeout=rest_of(timeout, deadline), on_update=on_update)
+                    result = await task.wait(timeout=rest_of(deadline), on_update=on_update)
                 except BaseException as exc:
                     task.release()
                     journal_finished(book, task.task_id, exc)

@@ -68,10 +68,11 @@ def run_deadline(timeout: float | None) -> float | None:
     return None if timeout is None else now() + timeout
 
 
-def rest_of(timeout: float | None, deadline: float | None) -> float | None:
-    """The wait's share of a run's ``timeout`` after the POST (a tiny positive floor: wait() needs > 0)."""
+def rest_of(deadline: float | None) -> float | None:
+    """The wait's share of a run's :func:`run_deadline` after the POST (a tiny positive floor: wait() needs
+    > 0); None without a deadline."""
     left = time_left(deadline)
-    return None if timeout is None or left is None else max(left, 0.001)
+    return None if left is None else max(left, 0.001)
 
 
 def room_for(delay: float, deadline: float | None) -> bool:

@@ -233,7 +233,7 @@ class Modellix(ClientBase):
             with open_journal(journal, prepared) as book:
                 task = self._post(prepared, book, deadline)
                 try:
-                    result = task.wait(timeout=rest_of(timeout, deadline), on_update=on_update)
+                    result = task.wait(timeout=rest_of(deadline), on_update=on_update)
                 except BaseException as exc:
                     task.release()
                     journal_finished(book, task.task_id, exc)

@@ -70,7 +70,7 @@ _BASE_URL_OPTION = click.option(
 )
 _GLOBAL_BASE_URL_OPTION = click.option(
     "--base-url", "global_base_url", default=None, metavar="URL", is_eager=True, expose_value=False,
-    callback=lambda ctx, param, value: None if value is None else _check_base_url(ctx, param, value),
+    callback=_check_base_url,
     help=BASE_URL_HELP,
 )
 

@@ -26,11 +26,8 @@ if TYPE_CHECKING:
     from .._sync.client import Modellix
 
 # re-exported: every command imports its options from here
-from .base_url import BASE_URL_HELP as BASE_URL_HELP
 from .base_url import base_url_option as base_url_option
 from .base_url import checked_base_url as checked_base_url
-from .base_url import global_base_url_option as global_base_url_option
-from .base_url import origin_problem as origin_problem
 
 
 _TIMING = threading.local()  # seconds of the last HTTP exchange of this thread (set by the response hook)
