@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -20,6 +20,9 @@ from ..request import RequestModel
 from ..validation import ValidationError, json_type_name
 from .body import local_files
 from .output import CLIError, ExitCode, describe_error, issue_json
+
+if TYPE_CHECKING:
+    from .validate import LiveModels
 
 KEYS = ("model", "body", "id")
 ALIASES = {"modelSlug": "model"}  # modellix-cli's JSONL key -> ours
@@ -48,7 +51,9 @@ def _unknown_key(line: int, key: str) -> dict[str, Any]:
     return _problem(line, key, "unknown_key", None, message)
 
 
-def _check_line(line: int, text: str, seen_ids: dict[str | int, int]) -> tuple[BatchLine | None, list[dict[str, Any]]]:
+def _check_line(
+    line: int, text: str, seen_ids: dict[str | int, int], live: LiveModels
+) -> tuple[BatchLine | None, list[dict[str, Any]]]:
     """The validated line, or every problem found on it (shape, model slug, body rules, duplicate id)."""
     try:
         data = json.loads(text)
@@ -90,7 +95,7 @@ def _check_line(line: int, text: str, seen_ids: dict[str | int, int]) -> tuple[B
 
     try:
         body = local_files(body)  # "@path" values: local files, uploaded once per batch before the first POST
-        request = _validated(model, dict(body))  # an unknown slug raises UnknownModel before any body rule
+        request = _validated(model, dict(body), live)  # an unknown slug raises UnknownModel before any body rule
     except ValidationError as exc:
         problems.extend(
             {"line": line, **issue_json(i), "path": f"body.{i.path}" if i.path else "body"} for i in exc.issues
@@ -105,17 +110,18 @@ def _check_line(line: int, text: str, seen_ids: dict[str | int, int]) -> tuple[B
     return (None, problems) if problems else (BatchLine(line, label, model, request), [])
 
 
-def _validated(model: str, body: dict[str, Any]) -> RequestModel | tuple[str, dict[str, Any]]:
+def _validated(model: str, body: dict[str, Any], live: LiveModels) -> RequestModel | tuple[str, dict[str, Any]]:
     """The generated class's object, or for a model newer than this package the body checked against its live
-    api_schema (fetched once per slug: :func:`.validate.check_body`)."""
+    api_schema (looked for once per slug of the batch: ``live``)."""
     from .. import registry  # lazy: importing the model registry is costly
     from .._core.prepare import live_schema_slug
 
-    if live_schema_slug(model, True) is None:
+    slug = live_schema_slug(model, True)
+    if slug is None:
         return registry.validate(model, body)
-    from .validate import check_body
+    from .validate import live_model
 
-    check_body(model, body)
+    live_model(slug, live).validate(body)
     return (model, body)
 
 
@@ -124,10 +130,11 @@ def parse_batch(text: str, label: str) -> list[BatchLine]:
     lines: list[BatchLine] = []
     problems: list[dict[str, Any]] = []
     seen_ids: dict[str | int, int] = {}
+    live: LiveModels = {}  # the api_schema (or why none) of each model newer than this package
     for number, raw in enumerate(text.splitlines(), start=1):
         if not raw.strip():
             continue
-        parsed, found = _check_line(number, raw, seen_ids)
+        parsed, found = _check_line(number, raw, seen_ids, live)
         problems.extend(found)
         if parsed is not None:
             lines.append(parsed)

@@ -11,7 +11,9 @@ from .output import EXIT_CODES_HELP, emit, json_option
 from .safe_text import safe_text
 
 if TYPE_CHECKING:
-    from ..live_schema import LiveModel
+    from ..live_schema import LiveModel, SchemaUnavailable
+
+    LiveModels = dict[str, LiveModel | SchemaUnavailable]
 
 
 @click.command(epilog=EXIT_CODES_HELP)
@@ -48,7 +50,7 @@ def validate(slug: str, source: str | None, body: str | None, body_file: str | N
         body_json = request.to_dict()
         emit({"slug": slug, "source": label, "body": body_json}, lambda: click.echo(safe_text(f"{label}: valid {slug} request")))
         return
-    model = _live_model(live)
+    model = live_model(live)
     model.validate(data)
     emit(
         {"slug": slug, "source": label, "body": data, "checked_against": model.schema_url},
@@ -65,14 +67,26 @@ def check_body(slug: str, data: dict[str, Any]) -> None:
     if live is None:
         registry.check(slug, data)
     else:
-        _live_model(live).validate(data)
+        live_model(live).validate(data)
 
 
-def _live_model(slug: str) -> LiveModel:
-    import httpx
+def live_model(slug: str, known: LiveModels | None = None) -> LiveModel:
+    """The live api_schema of ``slug`` (the disk cache while fresh, else a GET), or SchemaUnavailable; with
+    ``known``, each slug is looked for once and its answer (schema or failure) reused from there."""
+    found = known.get(slug) if known is not None else None
+    if found is None:
+        import httpx
 
-    from .._sync.schema_fetch import load_live_model
-    from ..live_schema import SchemaSource
+        from .._sync.schema_fetch import load_live_model
+        from ..live_schema import SchemaSource, SchemaUnavailable
 
-    with httpx.Client(follow_redirects=False) as http:
-        return load_live_model(http, SchemaSource.from_env(), slug, httpx.Timeout(30.0, connect=10.0))
+        try:
+            with httpx.Client(follow_redirects=False) as http:
+                found = load_live_model(http, SchemaSource.from_env(), slug, httpx.Timeout(30.0, connect=10.0))
+        except SchemaUnavailable as exc:
+            found = exc
+        if known is not None:
+            known[slug] = found
+    if isinstance(found, Exception):
+        raise found.with_traceback(None)
+    return found

@@ -91,3 +91,20 @@ def test_batch_runs_a_new_model_through_its_live_schema(
     assert [r["outcome"] for r in done.json()["results"]] == ["success"]
     posts = [r["path"] for r in live_emulator.stats()["requests"] if r["method"] == "POST"]
     assert posts == ["/api/v1/vidu/motion-sync/async"]
+
+
+def test_a_batch_looks_for_each_new_models_schema_once_even_without_the_cache(
+    env: dict[str, str], live_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    source = tmp_path / "batch.jsonl"
+    bad = {"model": "vidu/motion-sync", "body": {"image_url": "https://example.com/a.png"}}
+    gone = {"model": "vidu/no-such-model", "body": GOOD}  # no schema anywhere: each line still says why
+    source.write_text("".join(json.dumps(line) + "\n" for line in [bad, bad, bad, gone, gone]))
+    refused = cli("batch", str(source), "--json", env={**env, "MODELLIX_SCHEMA_CACHE": "off"})
+    assert refused.code == 3, refused.out + refused.err
+    issues = refused.json()["error"]["issues"]
+    assert [(i["line"], i["path"]) for i in issues] == [
+        (1, "body.video_url"), (2, "body.video_url"), (3, "body.video_url"), (4, "model"), (5, "model")
+    ]
+    gets = [r["path"] for r in live_emulator.stats()["requests"] if r["path"].endswith("/api_schema")]
+    assert sorted(gets) == ["/models/vidu/motion-sync/api_schema", "/models/vidu/no-such-model/api_schema"]
