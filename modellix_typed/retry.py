@@ -98,13 +98,9 @@ def retry_after_from(headers: Mapping[str, str], now: float | None = None) -> fl
     delay = parse_retry_after(headers.get("retry-after"), now)
     if delay is not None:
         return delay
-    reset, remaining = headers.get("x-ratelimit-reset"), headers.get("x-ratelimit-remaining")
-    if reset and remaining is not None and remaining.strip() == "0":
-        try:
-            delay = float(reset) - (time.time() if now is None else now)
-        except ValueError:
-            return None
-        return max(delay, 0.0) if math.isfinite(delay) else None  # "nan"/"inf" must never reach a sleep
+    reset, remaining = rate_limit_reset(headers), headers.get("x-ratelimit-remaining")
+    if reset is not None and remaining is not None and remaining.strip() == "0":
+        return max(reset - (time.time() if now is None else now), 0.0)  # finite: "nan"/"inf" never reach a sleep
     return None
 
 
@@ -115,7 +111,7 @@ def rate_limit_reset(headers: Mapping[str, str]) -> float | None:
         reset = float(value) if value is not None else None
     except ValueError:
         return None
-    return reset if reset is not None and reset == reset and reset not in (float("inf"), float("-inf")) else None
+    return reset if reset is not None and math.isfinite(reset) else None
 
 
 @attrs.frozen

@@ -15,7 +15,6 @@ from typing import Any, Final
 import attrs
 
 from .validation import Issue, ValidationError, json_in, name_attributes, short, validate_assignment
-from .wording import exact_number
 
 _SIZE: Final = re.compile(r"^\s*(\d+)\s*[*xX×]\s*(\d+)\s*$")
 _TOLERANCE: Final = 1e-9
@@ -97,6 +96,8 @@ def _outside(value: float, rule: Rule) -> bool:
 
 
 def _range(rule: Rule) -> str:
+    from .wording import exact_number  # only when a rule is broken: importing a model class never loads it
+
     low = exact_number(rule.low) if rule.low is not None else None
     high = exact_number(rule.high) if rule.high is not None else None
     return f"between {low} and {high}" if low is not None and high is not None else (
@@ -108,6 +109,8 @@ def _pixels(rule: Rule, body: Mapping[str, Any]) -> Issue | None:
     size = _size(rule, body)
     if size is None or not _outside(size[1] * size[2], rule):
         return None
+    from .wording import exact_number
+
     total = size[1] * size[2]
     return Issue(rule.fields[0], "pixels", size[0], f"total pixels {exact_number(total)} must be {_range(rule)}{_docs(rule)}")
 

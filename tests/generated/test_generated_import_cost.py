@@ -63,3 +63,20 @@ print(json.dumps(found))
     name, catalog_read, suggestions, catalog_read_after_miss = json.loads(done.stdout)
     assert (name, catalog_read, catalog_read_after_miss) == ("NanoBanana", False, True)
     assert suggestions[0] == "google/nano-banana"
+
+
+def test_a_model_with_prose_rules_loads_their_wording_only_when_one_is_broken() -> None:
+    probe = """
+import sys, json
+from modellix_typed.models.alibaba import Wan26T2I
+Wan26T2I(prompt="a cat", size="1024*1024")
+found = ["modellix_typed.rules" in sys.modules, "modellix_typed.wording" in sys.modules]
+try:
+    Wan26T2I(prompt="a cat", size="9000*9000")
+except Exception as exc:
+    found.append(type(exc).__name__)
+print(json.dumps(found + ["modellix_typed.wording" in sys.modules]))
+"""
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, cwd=REPO)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == [True, False, "ValidationError", True]
