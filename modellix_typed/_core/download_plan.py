@@ -24,6 +24,7 @@ from ..config import Timeouts, check_url
 from ..errors import ConfigurationError, DownloadError, DownloadTooLarge, FileAlreadyExists, ResultExpired
 from ..fileio import fsync_dir
 from ..results import Resource, TaskResult, TaskStatus, RESOURCE_PLACES
+from .exchange import announced_length
 
 logger = logging.getLogger("modellix_typed")
 
@@ -177,8 +178,7 @@ def check_response(response: httpx.Response, result: TaskResult, resource: Resou
     if not 200 <= response.status_code < 300:
         raise DownloadError(f"GET {url} -> HTTP {response.status_code}")
     check_media_type(response.headers.get("content-type"), resource, url)
-    length = response.headers.get("content-length", "").strip()
-    return int(length) if length.isascii() and length.isdigit() and len(length) <= 30 else None
+    return announced_length(response.headers)
 
 
 _GENERIC_BINARY = frozenset({"application/octet-stream", "binary/octet-stream"})

@@ -54,9 +54,16 @@ class TooLarge(Exception):
     """The reply passed MAX_API_RESPONSE_BYTES (announced or counted); turned into a Step by the Exchange."""
 
 
+def announced_length(headers: httpx.Headers) -> int | None:
+    """The Content-Length a reply announces, or None when it announces none we can read (ASCII digits only,
+    at most 30 of them: never an int of a million digits)."""
+    length = headers.get("content-length", "").strip()
+    return int(length) if length.isascii() and length.isdigit() and len(length) <= 30 else None
+
+
 def declared_too_large(response: httpx.Response, limit: int) -> None:
-    length = response.headers.get("content-length", "")
-    if length.isdigit() and int(length) > limit:
+    length = announced_length(response.headers)
+    if length is not None and length > limit:
         raise TooLarge
 
 
