@@ -176,14 +176,17 @@ class UploadBook(Generic[U]):
             for key in keys:
                 if key in self.users:
                     self.users[key].add(index)
+        order = {key: n for n, key in enumerate(self.made)}  # each input's keys in the order they were made
+        self.keys_of: dict[int, list[str]] = {
+            index: sorted({key for key in keys if key in order}, key=order.__getitem__) for index, keys in users.items()
+        }
         self.held: set[str] = set()
 
     def settled(self, index: int, task_may_run: bool) -> list[U]:
         """Input ``index`` is done with its uploads; the uploads no input needs any more (to delete now)."""
         free: list[U] = []
-        for key, users in self.users.items():
-            if index not in users:
-                continue
+        for key in self.keys_of.pop(index, ()):  # only this input's keys: a batch of n inputs costs O(n)
+            users = self.users[key]
             users.discard(index)
             if task_may_run:
                 self.held.add(key)
