@@ -194,16 +194,15 @@ def batch(
     """
     text, label = read_source(source)
     lines = parse_batch(text, label)
-    estimate = priced(base_url, [line.model for line in lines], max_cost)
-    _check_cost(len(lines), max_tasks, yes, label, estimate)
-    with make_client(base_url, max_concurrency=max_concurrency) as client, open_journal(
-        journal_path, download_dir, [{"line": line.line, "id": line.id} for line in lines]
-    ) as book:
-        reports, interrupted = _run(
-            client, lines, max_concurrency, timeout, download_dir, not continue_on_unknown, book
-        )
-        created = [Recorded(r.outcome.task_id, r.line.model, _status(r)) for r in reports if r.outcome.task_id]
-        record(created, profile=profile_name(), base_url=client.config.base_url)
+    with make_client(base_url, max_concurrency=max_concurrency) as client:
+        estimate = priced(client, [line.model for line in lines], max_cost)
+        _check_cost(len(lines), max_tasks, yes, label, estimate)
+        with open_journal(journal_path, download_dir, [{"line": line.line, "id": line.id} for line in lines]) as book:
+            reports, interrupted = _run(
+                client, lines, max_concurrency, timeout, download_dir, not continue_on_unknown, book
+            )
+            created = [Recorded(r.outcome.task_id, r.line.model, _status(r)) for r in reports if r.outcome.task_id]
+            record(created, profile=profile_name(), base_url=client.config.base_url)
     return report(
         reports, interrupted, len(lines), estimate.to_json(), unsent=_unsent(lines, reports), journal=journal_path
     )

@@ -71,13 +71,10 @@ def check_max_cost(estimate: Estimate, max_cost: Decimal | None) -> None:
         raise CLIError("CostGuard", message, ExitCode.USAGE, **details)
 
 
-def priced(base_url: str | None, slugs: Iterable[str], max_cost: Decimal | None) -> Estimate:
-    """Before a paid run: the estimate (on stderr when it is a terminal, as the progress display; stdout stays
-    the command's output; --json carries it), then the ``--max-cost`` check."""
-    from .connection import make_client
-
-    with make_client(base_url) as client:
-        estimate = estimate_for(client, slugs)
+def priced(client: Modellix, slugs: Iterable[str], max_cost: Decimal | None) -> Estimate:
+    """Before a paid run, on the client that will pay: the estimate (on stderr when it is a terminal, as the
+    progress display; stdout stays the command's output; --json carries it), then the ``--max-cost`` check."""
+    estimate = estimate_for(client, slugs)
     if not (MODE.json or MODE.quiet) and sys.stderr.isatty():
         click.echo(estimate.describe(), err=True)
     check_max_cost(estimate, max_cost)

@@ -106,40 +106,41 @@ def run(
         from ..json_checks import check_json
 
         check_json(slug, data)  # an unvalidated body must still be standard JSON (exit 3, nothing asked)
-    estimate = priced(base_url, [slug], max_cost)  # shown before the paid POST; --max-cost: exit 2, unsent
-    with make_client(base_url) as client, open_journal(journal_path, download_dir) as book:
-        with held() as hold:  # a signal during the POST waits for its answer: the task id is then known
-            task = _submit(client, slug, data, not skip_validation, book, journal_path)
-        submitted = time.monotonic()
-        remember = partial(record, profile=profile_name(), base_url=client.config.base_url)
-        remember([Recorded(task.task_id, slug, "submitted")])
-        payload: dict[str, Any] = {"task_id": task.task_id, "slug": slug, "estimate": estimate.to_json()}
-        if not wait:
-            hold.active = hold.pending = False  # nothing left to interrupt: the id is printed below
-            follow = f"batch resume {journal_path}" if journal_path is not None else f"task wait {task.task_id}"
-            hint = f"submitted {slug} as task {task.task_id} (follow it: modellix-typed {follow})"
-            emit({**payload, "status": "submitted"}, lambda: click.echo(safe_text(hint)), lambda: [task.task_id])
-            return
-        try:
-            with resumable(task.task_id, journal_path):
-                announce(f"submitted {slug} as {task.task_id}")  # before the progress line that follows it
-                with task_progress(task.task_id, started=submitted, heartbeat=heartbeat) as on_update:
-                    hold.release()  # interrupted during the POST: stop here, with the resume command
-                    result = task.wait(timeout=timeout, on_update=on_update)
-        except BaseException as exc:
+    with make_client(base_url) as client:
+        estimate = priced(client, [slug], max_cost)  # shown before the paid POST; --max-cost: exit 2, unsent
+        with open_journal(journal_path, download_dir) as book:
+            with held() as hold:  # a signal during the POST waits for its answer: the task id is then known
+                task = _submit(client, slug, data, not skip_validation, book, journal_path)
+            submitted = time.monotonic()
+            remember = partial(record, profile=profile_name(), base_url=client.config.base_url)
+            remember([Recorded(task.task_id, slug, "submitted")])
+            payload: dict[str, Any] = {"task_id": task.task_id, "slug": slug, "estimate": estimate.to_json()}
+            if not wait:
+                hold.active = hold.pending = False  # nothing left to interrupt: the id is printed below
+                follow = f"batch resume {journal_path}" if journal_path is not None else f"task wait {task.task_id}"
+                hint = f"submitted {slug} as task {task.task_id} (follow it: modellix-typed {follow})"
+                emit({**payload, "status": "submitted"}, lambda: click.echo(safe_text(hint)), lambda: [task.task_id])
+                return
+            try:
+                with resumable(task.task_id, journal_path):
+                    announce(f"submitted {slug} as {task.task_id}")  # before the progress line that follows it
+                    with task_progress(task.task_id, started=submitted, heartbeat=heartbeat) as on_update:
+                        hold.release()  # interrupted during the POST: stop here, with the resume command
+                        result = task.wait(timeout=timeout, on_update=on_update)
+            except BaseException as exc:
+                if book is not None:
+                    book.finished(0, task.task_id, exc)
+                if isinstance(exc, TaskFailed):
+                    remember([Recorded(task.task_id, slug, "failed")])
+                client._delete_uploads(run_leftovers(task.uploads, exc, created=True))  # "@path" uploads, when done
+                raise
+            client._delete_uploads(task.uploads)  # the task finished: its "@path" uploads are no longer needed
             if book is not None:
-                book.finished(0, task.task_id, exc)
-            if isinstance(exc, TaskFailed):
-                remember([Recorded(task.task_id, slug, "failed")])
-            client._delete_uploads(run_leftovers(task.uploads, exc, created=True))  # "@path" uploads, when done
-            raise
-        client._delete_uploads(task.uploads)  # the task finished: its "@path" uploads are no longer needed
-        if book is not None:
-            book.finished(0, task.task_id, None)
-        remember([Recorded(task.task_id, slug, result.status.value)])
-        saved = download_to(result, download_dir) if download_dir is not None else []
-        if book is not None and saved:
-            book.saved(0, task.task_id, saved)
+                book.finished(0, task.task_id, None)
+            remember([Recorded(task.task_id, slug, result.status.value)])
+            saved = download_to(result, download_dir) if download_dir is not None else []
+            if book is not None and saved:
+                book.saved(0, task.task_id, saved)
 
     def quiet() -> list[str]:
         """--output task-id: the id; --quiet: saved paths, else the result URLs."""

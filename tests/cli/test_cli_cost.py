@@ -3,8 +3,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 
@@ -112,3 +116,49 @@ def test_batch_estimate_in_json_guard_and_max_cost(
     unknown = cli("batch", str(mixed), "--max-cost", "10", "--json", env=env)
     assert unknown.code == 2 and "cannot be checked" in unknown.json()["error"]["message"]
     assert posts(priced_emulator) == before  # nothing was sent
+
+
+@contextmanager
+def counting_proxy(target_port: int) -> Iterator[tuple[str, list[int]]]:
+    """A TCP proxy on 127.0.0.1 in front of ``target_port``: (its base URL, the connections it accepted)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    accepted: list[int] = []
+
+    def pipe(source: socket.socket, sink: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                sink.sendall(data)
+        with contextlib.suppress(OSError):
+            sink.shutdown(socket.SHUT_WR)
+
+    def serve() -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                client, _ = listener.accept()
+                accepted.append(1)
+                upstream = socket.create_connection(("127.0.0.1", target_port))
+                threading.Thread(target=pipe, args=(client, upstream), daemon=True).start()
+                threading.Thread(target=pipe, args=(upstream, client), daemon=True).start()
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}", accepted
+    finally:
+        listener.close()
+
+
+@pytest.mark.parametrize("command", ["run", "batch"])
+def test_the_price_is_asked_on_the_connection_that_then_pays(
+    env: dict[str, str], priced_emulator: RunningEmulator, tmp_path: Path, command: str
+) -> None:
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps(NANO) + "\n")
+    args = ["run", NANO["model"], "--body", json.dumps(NANO["body"])] if command == "run" else ["batch", str(source)]
+    port = int(priced_emulator.base_url.rsplit(":", 1)[1])
+    with counting_proxy(port) as (base_url, accepted):
+        done = cli(*args, "--json", env={**env, "MODELLIX_BASE_URL": base_url})
+    assert done.code == 0, done.out + done.err
+    assert done.json()["estimate"]["total_usd"] == "0.04"
+    routes = [(r["method"], r["path"].split("/")[3]) for r in priced_emulator.stats()["requests"]]
+    assert routes[:2] == [("GET", "models"), ("POST", "google")]  # the price, then the paid POST
+    assert len(accepted) == 1  # one client, one kept-alive connection: no second handshake for the price
