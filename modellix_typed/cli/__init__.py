@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+from typing import Any
 
 import click
 
@@ -112,6 +113,14 @@ class LazyGroup(click.Group):
         assert isinstance(command, click.Command)
         return command
 
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the subcommand with the SDK's log lines and warnings on stderr, sanitized (:func:`.connection.
+        stderr_log`); ``--help`` and usage errors end before this, so they never load logging."""
+        from .connection import stderr_log
+
+        with stderr_log():
+            return super().invoke(ctx)
+
     def resolve_command(
         self, ctx: click.Context, args: list[str]
     ) -> tuple[str | None, click.Command | None, list[str]]:
@@ -145,13 +154,12 @@ def _wants_json(args: list[str]) -> bool:
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: run the CLI and turn every error into its documented exit code."""
-    from .connection import stderr_log
     from .interrupts import signal_name, signals_interrupt
 
     MODE.reset()
     args = sys.argv[1:] if argv is None else argv
     try:
-        with signals_interrupt(), stderr_log():  # Ctrl+C/SIGTERM/SIGHUP; the SDK's log lines, sanitized
+        with signals_interrupt():  # Ctrl+C/SIGTERM/SIGHUP; the SDK's log lines: LazyGroup.invoke
             returned = cli.main(args=args, prog_name="modellix-typed", standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)

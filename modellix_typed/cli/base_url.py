@@ -1,6 +1,6 @@
 """Where the API origin of a command is decided: ``--base-url`` before or after the subcommand, else
 ``MODELLIX_BASE_URL``; an origin only (a path, query or fragment is a usage error, exit 2, before anything
-is sent). Kept apart from :mod:`.connection` so ``--help`` loads neither logging nor threads."""
+is sent). Kept apart from :mod:`.connection` so ``--help`` never loads logging."""
 
 from __future__ import annotations
 

@@ -74,12 +74,12 @@ def test_a_base_url_that_is_not_an_origin_is_a_usage_error_before_anything_is_se
     assert offline.code == 0
 
 
-def test_help_imports_no_subcommand_httpx_rich_attrs_or_the_registry() -> None:
+def test_help_imports_no_subcommand_httpx_rich_attrs_logging_or_the_registry() -> None:
     code = (
         "import sys\n"
         "from modellix_typed.cli import main\n"
         "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
-        "heavy = [m for m in ('httpx', 'rich', 'attrs', 'modellix_typed.registry', 'modellix_typed.cli.run',"
+        "heavy = [m for m in ('httpx', 'rich', 'attrs', 'logging', 'modellix_typed.registry', 'modellix_typed.cli.run',"
         " 'modellix_typed.validation', 'modellix_typed.models._catalog') if m in sys.modules]\n"
         "print('HEAVY', heavy)\n"
     )
